@@ -9,6 +9,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/harness/summary-reporter.ts'],
+    // The local stack accepts any credentials; the SDK still insists on having some.
+    env: { AWS_ACCESS_KEY_ID: 'ssmflow-local', AWS_SECRET_ACCESS_KEY: 'ssmflow-local', AWS_REGION: 'us-east-1' },
   },
 });

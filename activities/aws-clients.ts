@@ -1,0 +1,21 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+
+// The SDK reads AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL_S3 itself; an explicit endpoint (tests)
+// overrides them. Emulators on 127.0.0.1 need path-style S3 addressing.
+export function createS3Client(options: { endpoint?: string; region?: string } = {}): S3Client {
+  const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3;
+  return new S3Client({
+    region: options.region ?? awsRegion(),
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+  });
+}
+
+export function createSsmClient(options: { endpoint?: string; region?: string } = {}): SSMClient {
+  const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_SSM;
+  return new SSMClient({ region: options.region ?? awsRegion(), ...(endpoint ? { endpoint } : {}) });
+}
+
+export function awsRegion(): string {
+  return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+}

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { runWorker } from '../../worker/run-worker.js';
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .summary('run an ssmflow worker (executes runs; start as many as you like)')
+    .description(
+      'Polls the task queue for ssmflow workflows and activities until SIGINT/SIGTERM, then drains.\n' +
+        'Workers are stateless: run several for capacity or availability; Temporal balances them.',
+    )
+    .addHelpText(
+      'after',
+      `
+Environment:
+  TEMPORAL_ADDRESS       host:port of the Temporal frontend (default 127.0.0.1:7233)
+  TEMPORAL_NAMESPACE     namespace (default "default")
+  SSMFLOW_TASK_QUEUE     task queue (default "ssmflow")
+  SSMFLOW_OUTPUT_BUCKET  S3 bucket for full command output
+  AWS_REGION, AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_S3 and the standard AWS credential chain
+
+Example:
+  TEMPORAL_ADDRESS=temporal.internal:7233 SSMFLOW_OUTPUT_BUCKET=ops-ssm-output ssmflow worker`,
+    )
+    .action(async () => {
+      await runWorker();
+    });
+}

@@ -1,0 +1,36 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+import { projectRoot } from '../client/local/project-root.js';
+
+const historiesDir = join(projectRoot, 'test', 'histories');
+const fixtures = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();
+
+// Committed histories replay against today's workflow code: a change that alters the commands a
+// running workflow issues must go behind patched() or it fails here. Replaying JSON also proves
+// the protobufjs de-duplication (historyFromJSON breaks with nested protobufjs copies).
+describe('replay of committed workflow histories', () => {
+  it('has committed histories to replay', () => {
+    expect(fixtures.length).toBeGreaterThan(0);
+  });
+
+  it.each(fixtures)('%s replays deterministically', async (fixture) => {
+    const history = JSON.parse(readFileSync(join(historiesDir, fixture), 'utf8')) as { events: unknown[] };
+    expect(history.events.length).toBeGreaterThan(2);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, fixture.replace(/\.json$/, ''));
+  });
+
+  it('detects a history whose commands no longer match the code', async () => {
+    const history = JSON.parse(readFileSync(join(historiesDir, 'check-output-bucket-succeeds.json'), 'utf8')) as {
+      events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[];
+    };
+    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
+    if (!scheduled?.activityTaskScheduledEventAttributes) throw new Error('fixture has no scheduled activity');
+    scheduled.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity';
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, 'tampered')).rejects.toBeInstanceOf(
+      DeterminismViolationError,
+    );
+  });
+});

@@ -1,0 +1,12 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { OutputBucketActivities, OutputBucketProbeInput, OutputBucketProbeResult } from '../activities/output-bucket.js';
+
+const { probeOutputBucket } = proxyActivities<OutputBucketActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['OutputBucketMissing', 'OutputBucketAccessDenied', 'OutputBucketCorrupt'] },
+});
+
+/** Preflight: the output bucket ssmflow writes full command output to is usable by the workers. */
+export async function checkOutputBucket(input: OutputBucketProbeInput): Promise<OutputBucketProbeResult> {
+  return probeOutputBucket(input);
+}

@@ -1,0 +1,2 @@
+// Every workflow the ssmflow worker registers; this file is the bundle's entry point.
+export { checkOutputBucket } from './check-output-bucket.js';
