@@ -1,0 +1,186 @@
+// Rules that span several fields, checked after the schema: declared parameters, secrets kept out
+// of places that would store or show them, maintenance window, timeouts that fit together.
+import { closestMatch } from './did-you-mean.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { cronProblem, isValidTimeZone } from './maintenance-window.js';
+import { effectiveTimeouts } from './normalize.js';
+import type { DocumentCall, Retry, Runbook, Targets } from './schema.js';
+import { findTemplateReferences } from './templates.js';
+
+export type IssuePath = (string | number)[];
+
+export interface RunbookIssue {
+  path: IssuePath;
+  message: string;
+  fix: string;
+}
+
+/** Where a templated string is used decides how it is rendered and whether secrets may go there. */
+type Place = 'command' | 'targets' | 'document' | 'approval message' | 'workingDirectory' | 'parameterStore';
+
+interface TemplatedString {
+  path: IssuePath;
+  text: string;
+  place: Place;
+}
+
+// SSM's own limit for a command's executionTimeout (AWS-RunShellScript accepts up to 172800 s).
+const MAX_EXECUTION_TIMEOUT_MS = 48 * 3_600_000;
+
+function lines(value: string | string[], path: IssuePath, place: Place): TemplatedString[] {
+  if (typeof value === 'string') return [{ path, text: value, place }];
+  return value.map((text, index) => ({ path: [...path, index], text, place }));
+}
+
+function targetStrings(targets: Targets, path: IssuePath): TemplatedString[] {
+  if (targets.instanceIds !== undefined) return lines(targets.instanceIds, [...path, 'instanceIds'], 'targets');
+  return Object.entries(targets.tags ?? {}).flatMap(([key, value]) => lines(value, [...path, 'tags', key], 'targets'));
+}
+
+function documentStrings(document: DocumentCall, path: IssuePath): TemplatedString[] {
+  return [
+    { path: [...path, 'name'], text: document.name, place: 'document' },
+    ...Object.entries(document.parameters ?? {}).flatMap(([key, value]) => lines(value, [...path, 'parameters', key], 'document')),
+  ];
+}
+
+/** Every string ssmflow renders with parameter values, with where it goes. */
+export function templatedStrings(runbook: Runbook): TemplatedString[] {
+  const strings: TemplatedString[] = [...targetStrings(runbook.targets, ['targets'])];
+  for (const [name, parameter] of Object.entries(runbook.parameters ?? {})) {
+    if (parameter.type === 'secret') {
+      strings.push({ path: ['parameters', name, 'parameterStore'], text: parameter.parameterStore, place: 'parameterStore' });
+    }
+  }
+  runbook.steps.forEach((step, index) => {
+    const at = (...rest: IssuePath): IssuePath => ['steps', index, ...rest];
+    if (step.run !== undefined) strings.push(...lines(step.run, at('run'), 'command'));
+    if (step.waitUntil !== undefined) strings.push(...lines(step.waitUntil.run, at('waitUntil', 'run'), 'command'));
+    if (step.document !== undefined) strings.push(...documentStrings(step.document, at('document')));
+    if (step.approval !== undefined) strings.push({ path: at('approval', 'message'), text: step.approval.message, place: 'approval message' });
+    if (step.workingDirectory !== undefined) strings.push({ path: at('workingDirectory'), text: step.workingDirectory, place: 'workingDirectory' });
+    if (step.targets !== undefined) strings.push(...targetStrings(step.targets, at('targets')));
+    if (step.rollback?.run !== undefined) strings.push(...lines(step.rollback.run, at('rollback', 'run'), 'command'));
+    if (step.rollback?.document !== undefined) strings.push(...documentStrings(step.rollback.document, at('rollback', 'document')));
+  });
+  return strings;
+}
+
+const secretRefusals: Record<Exclude<Place, 'command'>, string> = {
+  targets: 'targets are recorded in history and shown by `ssmflow status`',
+  document: 'document parameters are sent to SSM as plain text and recorded in history',
+  'approval message': 'the approval message is recorded in history and shown to operators',
+  workingDirectory: 'the working directory is recorded in history',
+  parameterStore: 'a Parameter Store name is recorded in history',
+};
+
+function checkTemplates(runbook: Runbook): RunbookIssue[] {
+  const parameters = runbook.parameters ?? {};
+  const declared = Object.keys(parameters);
+  const issues: RunbookIssue[] = [];
+  for (const { path, text, place } of templatedStrings(runbook)) {
+    for (const reference of findTemplateReferences(text)) {
+      const parameter = Object.hasOwn(parameters, reference.name) ? parameters[reference.name] : undefined;
+      if (parameter === undefined) {
+        const near = closestMatch(reference.name, declared);
+        issues.push({
+          path,
+          message: `uses ${reference.text}, but no parameter "${reference.name}" is declared`,
+          fix:
+            near !== undefined
+              ? `did you mean {{ ${near} }}? Otherwise declare it under parameters, e.g. ${reference.name}: { type: string }`
+              : `declare it under parameters, e.g. ${reference.name}: { type: string, description: … }`,
+        });
+        continue;
+      }
+      if (parameter.type === 'secret' && place !== 'command') {
+        issues.push({
+          path,
+          message: `uses secret parameter {{ ${reference.name} }} in ${place === 'parameterStore' ? 'a Parameter Store name' : `the ${place}`}: ${secretRefusals[place]}`,
+          fix: 'use secrets only in shell commands (run, waitUntil.run, rollback.run), where ssmflow fills them in at send time',
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+function checkMaintenanceWindow(runbook: Runbook): RunbookIssue[] {
+  const issues: RunbookIssue[] = [];
+  const window = runbook.maintenanceWindow;
+  if (window !== undefined) {
+    const timezoneValid = isValidTimeZone(window.timezone);
+    if (!timezoneValid) {
+      issues.push({
+        path: ['maintenanceWindow', 'timezone'],
+        message: `"${window.timezone}" is not an IANA time zone name`,
+        fix: 'use a name such as UTC, Europe/Berlin or America/New_York',
+      });
+    }
+    const problem = cronProblem(window.cron, timezoneValid ? window.timezone : 'UTC');
+    if (problem !== undefined) {
+      issues.push({
+        path: ['maintenanceWindow', 'cron'],
+        message: `"${window.cron}" is not a valid cron: ${problem}`,
+        fix: "write five fields: minute hour day-of-month month day-of-week, e.g. '0 2 * * SAT' for Saturdays at 02:00",
+      });
+    }
+  }
+  runbook.steps.forEach((step, index) => {
+    if (step.disruptive === true && window === undefined) {
+      issues.push({
+        path: ['steps', index, 'disruptive'],
+        message: 'a disruptive step needs a maintenanceWindow to wait for, and the runbook has none',
+        fix: "add maintenanceWindow: { cron: '0 2 * * SAT', duration: 4h, timezone: UTC } at the top level, or remove disruptive",
+      });
+    }
+  });
+  return issues;
+}
+
+function checkRetryIntervals(retry: Retry, path: IssuePath): RunbookIssue[] {
+  const { initialInterval, maximumInterval } = retry;
+  if (initialInterval === undefined || maximumInterval === undefined) return [];
+  if (parseDuration(maximumInterval) >= parseDuration(initialInterval)) return [];
+  return [
+    {
+      path: [...path, 'maximumInterval'],
+      message: `maximumInterval ${maximumInterval} is shorter than initialInterval ${initialInterval}`,
+      fix: 'make maximumInterval at least initialInterval',
+    },
+  ];
+}
+
+function checkTimings(runbook: Runbook): RunbookIssue[] {
+  const defaults = runbook.defaults ?? {};
+  const issues: RunbookIssue[] = defaults.retry === undefined ? [] : checkRetryIntervals(defaults.retry, ['defaults', 'retry']);
+  runbook.steps.forEach((step, index) => {
+    if (step.approval !== undefined || step.sleep !== undefined) return;
+    const { timeoutMs, executionTimeoutMs } = effectiveTimeouts(defaults, step);
+    const executionPath: IssuePath = step.executionTimeout !== undefined ? ['steps', index, 'executionTimeout'] : ['defaults', 'executionTimeout'];
+    if (executionTimeoutMs > MAX_EXECUTION_TIMEOUT_MS) {
+      issues.push({ path: executionPath, message: `${formatDuration(executionTimeoutMs)} is over SSM's limit of 48h`, fix: 'use 48h or less' });
+    } else if (executionTimeoutMs > timeoutMs) {
+      issues.push({
+        path: executionPath,
+        message: `executionTimeout ${formatDuration(executionTimeoutMs)} is longer than the step timeout ${formatDuration(timeoutMs)}`,
+        fix: 'raise the step timeout (it includes delivery) or lower executionTimeout',
+      });
+    }
+    const stepSetsInterval = step.retry?.initialInterval !== undefined || step.retry?.maximumInterval !== undefined;
+    if (stepSetsInterval) issues.push(...checkRetryIntervals({ ...defaults.retry, ...step.retry }, ['steps', index, 'retry']));
+    if (step.waitUntil !== undefined && parseDuration(step.waitUntil.interval) >= parseDuration(step.waitUntil.timeout)) {
+      issues.push({
+        path: ['steps', index, 'waitUntil', 'interval'],
+        message: `interval ${step.waitUntil.interval} is not shorter than the wait timeout ${step.waitUntil.timeout}, so the check runs only once`,
+        fix: 'shorten the interval or lengthen the timeout',
+      });
+    }
+  });
+  return issues;
+}
+
+/** Problems the schema cannot see; empty for a runbook that is ready to run. */
+export function crossCheckRunbook(runbook: Runbook): RunbookIssue[] {
+  return [...checkTemplates(runbook), ...checkMaintenanceWindow(runbook), ...checkTimings(runbook)];
+}

@@ -1,0 +1,18 @@
+// "did you mean `onFailure`?" hints for misspelled keys, step ids, parameter names and values.
+import { closest, distance } from 'fastest-levenshtein';
+
+/** The candidate `word` was most likely meant as, if any is close enough to suggest. */
+export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
+  if (candidates.length === 0) return undefined;
+  const caseInsensitive = candidates.find((candidate) => candidate.toLowerCase() === word.toLowerCase());
+  if (caseInsensitive !== undefined) return caseInsensitive;
+  const best = closest(word, [...candidates]);
+  const allowed = Math.max(2, Math.floor(word.length / 3));
+  return distance(word, best) <= allowed ? best : undefined;
+}
+
+/** ` (did you mean `x`?)`-style hint text, or undefined when nothing is close. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const match = closestMatch(word, candidates);
+  return match === undefined ? undefined : `did you mean \`${match}\`?`;
+}

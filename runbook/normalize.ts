@@ -1,0 +1,135 @@
+// Applies the runbook's defaults (and ssmflow's own) to every step once, at load time, so the
+// workflow reads each setting from the step and never re-applies a default.
+import { parseDuration } from './duration.js';
+import type { Defaults, DocumentCall, Parameter, Rollback, Runbook, Step, Targets } from './schema.js';
+import type {
+  DocumentInvocation,
+  NormalizedRateControl,
+  NormalizedRetry,
+  NormalizedRunbook,
+  NormalizedStep,
+  NormalizedTargets,
+  OnFailure,
+  ParameterDefinition,
+  RollbackAction,
+} from './types.js';
+
+/** What a step gets when neither it nor the runbook's `defaults` say otherwise. */
+export const BUILT_IN_DEFAULTS = {
+  timeout: '10m',
+  retry: { maxAttempts: 1, initialInterval: '5s', backoff: 2 },
+  /** Temporal's own rule for an unset maximum interval. */
+  maximumIntervalFactor: 100,
+  onFailure: 'pause' as OnFailure,
+  rateControl: { maxConcurrency: '1', maxErrors: '0' },
+} as const;
+
+export function commandLines(lines: string | string[]): string[] {
+  return typeof lines === 'string' ? [lines] : [...lines];
+}
+
+export function normalizeTargets(targets: Targets): NormalizedTargets {
+  if (targets.instanceIds !== undefined) return { instanceIds: [...targets.instanceIds] };
+  const tags: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(targets.tags ?? {})) tags[key] = typeof value === 'string' ? [value] : [...value];
+  return { tags };
+}
+
+function normalizeDocument(document: DocumentCall): DocumentInvocation {
+  const parameters: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(document.parameters ?? {})) parameters[key] = commandLines(value);
+  return { name: document.name, parameters };
+}
+
+function normalizeRollback(rollback: Rollback): RollbackAction {
+  if (rollback.run !== undefined) return { kind: 'run', commands: commandLines(rollback.run) };
+  if (rollback.document !== undefined) return { kind: 'document', document: normalizeDocument(rollback.document) };
+  throw new Error('rollback has neither run nor document (the runbook was not validated)');
+}
+
+function effectiveRetry(defaults: Defaults, step: Step): NormalizedRetry {
+  const merged = { ...BUILT_IN_DEFAULTS.retry, ...defaults.retry, ...step.retry };
+  const initialIntervalMs = parseDuration(merged.initialInterval);
+  const maximumInterval = step.retry?.maximumInterval ?? defaults.retry?.maximumInterval;
+  return {
+    maxAttempts: merged.maxAttempts,
+    initialIntervalMs,
+    backoffCoefficient: merged.backoff,
+    maximumIntervalMs:
+      maximumInterval === undefined ? initialIntervalMs * BUILT_IN_DEFAULTS.maximumIntervalFactor : parseDuration(maximumInterval),
+  };
+}
+
+function effectiveRateControl(defaults: Defaults, step: Step): NormalizedRateControl {
+  return { ...BUILT_IN_DEFAULTS.rateControl, ...defaults.rateControl, ...step.rateControl };
+}
+
+/** The timeouts a command step ends up with, shared with the cross-field checks. */
+export function effectiveTimeouts(defaults: Defaults, step: Step): { timeoutMs: number; executionTimeoutMs: number } {
+  const timeoutMs = parseDuration(step.timeout ?? defaults.timeout ?? BUILT_IN_DEFAULTS.timeout);
+  const executionTimeout = step.executionTimeout ?? defaults.executionTimeout;
+  return { timeoutMs, executionTimeoutMs: executionTimeout === undefined ? timeoutMs : parseDuration(executionTimeout) };
+}
+
+function normalizeParameter(parameter: Parameter): ParameterDefinition {
+  if (parameter.type === 'secret') return { ...parameter };
+  return { ...parameter, required: parameter.default === undefined && parameter.required !== false };
+}
+
+function normalizeStep(step: Step, runbook: Runbook): NormalizedStep {
+  const defaults = runbook.defaults ?? {};
+  const base = { id: step.id, ...(step.description === undefined ? {} : { description: step.description }) };
+  const onFailure = step.onFailure ?? defaults.onFailure ?? BUILT_IN_DEFAULTS.onFailure;
+  if (step.sleep !== undefined) return { ...base, kind: 'sleep', durationMs: parseDuration(step.sleep) };
+  if (step.approval !== undefined) {
+    const { message, timeout } = step.approval;
+    return {
+      ...base,
+      kind: 'approval',
+      onFailure,
+      message,
+      ...(timeout === undefined ? {} : { approvalTimeoutMs: parseDuration(timeout) }),
+    };
+  }
+  const settings = {
+    ...base,
+    onFailure,
+    ...effectiveTimeouts(defaults, step),
+    retry: effectiveRetry(defaults, step),
+    rateControl: effectiveRateControl(defaults, step),
+    disruptive: step.disruptive ?? false,
+    ...(step.workingDirectory === undefined ? {} : { workingDirectory: step.workingDirectory }),
+    targets: normalizeTargets(step.targets ?? runbook.targets),
+    ...(step.rollback === undefined ? {} : { rollback: normalizeRollback(step.rollback) }),
+  };
+  if (step.run !== undefined) return { ...settings, kind: 'run', commands: commandLines(step.run) };
+  if (step.document !== undefined) return { ...settings, kind: 'document', document: normalizeDocument(step.document) };
+  if (step.waitUntil !== undefined) {
+    return {
+      ...settings,
+      kind: 'waitUntil',
+      commands: commandLines(step.waitUntil.run),
+      intervalMs: parseDuration(step.waitUntil.interval),
+      waitTimeoutMs: parseDuration(step.waitUntil.timeout),
+    };
+  }
+  throw new Error(`step "${step.id}" has no kind (the runbook was not validated)`);
+}
+
+/** Every default applied, durations in ms, lists normalized: what the workflow receives. */
+export function normalizeRunbook(runbook: Runbook): NormalizedRunbook {
+  const parameters: Record<string, ParameterDefinition> = {};
+  for (const [name, parameter] of Object.entries(runbook.parameters ?? {})) parameters[name] = normalizeParameter(parameter);
+  const window = runbook.maintenanceWindow;
+  return {
+    apiVersion: runbook.apiVersion,
+    name: runbook.name,
+    ...(runbook.description === undefined ? {} : { description: runbook.description }),
+    parameters,
+    targets: normalizeTargets(runbook.targets),
+    ...(window === undefined
+      ? {}
+      : { maintenanceWindow: { cron: window.cron, durationMs: parseDuration(window.duration), timezone: window.timezone } }),
+    steps: runbook.steps.map((step) => normalizeStep(step, runbook)),
+  };
+}
