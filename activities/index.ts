@@ -1,14 +1,24 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { createSsmClient } from './aws-clients.js';
 import { createOutputBucketActivities } from './output-bucket.js';
+import { CommandStatusPoller } from './ssm/command-status-poller.js';
+import { createSsmActivities } from './ssm/ssm-activities.js';
 
 export interface ActivityDependencies {
   s3: S3Client;
+  ssm?: SSMClient;
+  /** One per worker process; created here when not given. */
+  poller?: CommandStatusPoller;
 }
 
 /** All activities the worker registers, wired to their AWS clients. */
 export function createActivities(deps: ActivityDependencies) {
+  const ssm = deps.ssm ?? createSsmClient();
+  const poller = deps.poller ?? new CommandStatusPoller(ssm);
   return {
     ...createOutputBucketActivities(deps.s3),
+    ...createSsmActivities({ ssm, s3: deps.s3, poller }),
   };
 }
 

@@ -1,2 +1,3 @@
 // Every workflow the ssmflow worker registers; this file is the bundle's entry point.
+export { adHocCommand } from './ad-hoc-command.js';
 export { checkOutputBucket } from './check-output-bucket.js';

@@ -1,0 +1,80 @@
+// The contract between workflows and the SSM activities. Plain data only: these values are
+// recorded in workflow history, so they carry no secrets and only bounded output.
+
+export type CommandTargets = { instanceIds: string[] } | { tags: Record<string, string> };
+
+export interface RateControl {
+  /** SSM MaxConcurrency: a count ("1") or a percent ("10%"). */
+  maxConcurrency: string;
+  /** SSM MaxErrors: a count ("0") or a percent ("5%"). */
+  maxErrors: string;
+}
+
+export type CommandDocument =
+  | { kind: 'shell'; commands: string[]; workingDirectory?: string }
+  | { kind: 'document'; name: string; parameters: Record<string, string[]> };
+
+export interface RunCommandInput {
+  /**
+   * Identifies this send across activity retries and worker crashes (run, step, step attempt).
+   * Carried in the command's Comment; a retried attempt finds the command by it instead of sending again.
+   */
+  idempotencyKey: string;
+  /** Shown in the SSM console next to the key, e.g. "postgres-major-upgrade/backup". */
+  description: string;
+  document: CommandDocument;
+  targets: CommandTargets;
+  rateControl: RateControl;
+  /** Execution timeout of the script on each instance. */
+  executionTimeoutSeconds: number;
+  /** Delivery window for instances that are not reachable yet (SSM TimeoutSeconds, ≥ 30). */
+  deliveryTimeoutSeconds?: number;
+  output?: { bucket: string; keyPrefix: string };
+  /**
+   * Secret parameters to fetch from Parameter Store (SecureString, decrypted) just before sending,
+   * keyed by the placeholder name used in `document`. Only the names travel through history.
+   */
+  secrets?: Record<string, string>;
+}
+
+export type InvocationStatus = 'Pending' | 'InProgress' | 'Delayed' | 'Success' | 'Cancelled' | 'TimedOut' | 'Failed' | 'Cancelling';
+
+export interface InvocationResult {
+  instanceId: string;
+  status: InvocationStatus | string;
+  /** Finer status: Success, Failed, ExecutionTimedOut, DeliveryTimedOut, Undeliverable, Terminated, … */
+  statusDetails: string;
+  /** Script exit code; -1 when the script never ran on the instance. */
+  exitCode: number;
+  startedAt?: string;
+  endedAt?: string;
+  /** Last few KB of what the instance printed (stdout, then stderr), for the operator's first look. */
+  outputTail: string;
+  /** True when `outputTail` is not all of the output: the full text is at `output`. */
+  outputTruncated: boolean;
+  output?: { stdoutUrl?: string; stderrUrl?: string; s3KeyPrefix?: string };
+}
+
+export interface CommandResult {
+  commandId: string;
+  /** Success only when every targeted invocation succeeded. */
+  status: 'Success' | 'Failed' | 'TimedOut' | 'Cancelled' | string;
+  statusDetails: string;
+  documentName: string;
+  requestedAt: string;
+  targetCount: number;
+  completedCount: number;
+  errorCount: number;
+  deliveryTimedOutCount: number;
+  invocations: InvocationResult[];
+  /** True when this attempt found and reused a command sent by an earlier attempt. */
+  reusedEarlierSend: boolean;
+}
+
+export interface ResolvedTargets {
+  online: string[];
+  /** Registered but not reachable now (PingStatus ConnectionLost / Inactive). */
+  offline: { instanceId: string; pingStatus: string; lastPingAt?: string }[];
+  /** Asked for by id but unknown to SSM (typo, terminated, or agent never registered). */
+  missing: string[];
+}
