@@ -85,6 +85,14 @@ const typeFixes: Record<string, string> = {
   object: 'write indented key: value lines under it',
 };
 
+// YAML reads an unquoted `{{ name }}` at the start of a value as a nested mapping.
+function quoteFix(value: unknown, otherwise: string): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return "quote it: a value starting with { is read by YAML as a mapping, e.g. run: '{{ command }} --now'";
+  }
+  return otherwise;
+}
+
 /** Keys the schema allows at `path`, for "did you mean" hints. */
 function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[], data: unknown): string[] {
   let current: z.ZodType = schema;
@@ -138,7 +146,7 @@ function schemaIssueToRunbookIssues(issue: z.core.$ZodIssue, data: unknown): Run
         {
           path,
           message: `must be ${typeNames[issue.expected] ?? issue.expected} (got ${describeValue(value)})`,
-          fix: typeFixes[issue.expected] ?? `write ${issue.expected}`,
+          fix: issue.expected === 'string' ? quoteFix(value, typeFixes.string ?? '') : (typeFixes[issue.expected] ?? `write ${issue.expected}`),
         },
       ];
     }
@@ -178,7 +186,7 @@ function schemaIssueToRunbookIssues(issue: z.core.$ZodIssue, data: unknown): Run
         {
           path,
           message: `must be ${forms.join(' or ')} (got ${describeValue(value)})`,
-          fix: expected.includes('string') ? 'write it as one quoted line or a list of lines' : 'change it to one of the allowed forms',
+          fix: expected.includes('string') ? quoteFix(value, 'write it as one quoted line or a list of lines') : 'change it to one of the allowed forms',
         },
       ];
     }
@@ -241,19 +249,24 @@ export function parseRunbook(text: string, fileName: string): ParseRunbookResult
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return {
-      errors: doc.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return {
-          file: fileName,
-          line,
-          column: col,
-          path: '',
-          message: `YAML syntax: ${error.message.split('\n')[0] ?? error.message}`,
-          fix: error.code === 'DUPLICATE_KEY' ? 'remove or rename one of the duplicate keys' : 'fix the YAML syntax at this place (indentation, quotes, colons)',
-        };
-      }),
-    };
+    const sourceLines = text.split('\n');
+    const seenLines = new Set<number>();
+    const errors: RunbookError[] = [];
+    // One error per line: YAML reports a cascade of follow-on errors for a single mistake.
+    for (const error of doc.errors) {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      if (seenLines.has(line)) continue;
+      seenLines.add(line);
+      errors.push({
+        file: fileName,
+        line,
+        column: col,
+        path: '',
+        message: `YAML syntax: ${error.message.split('\n')[0] ?? error.message}`,
+        fix: yamlSyntaxFix(error.code, sourceLines[line - 1] ?? ''),
+      });
+    }
+    return { errors };
   }
   if (doc.contents === null) {
     return { errors: [{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty', fix: 'start with apiVersion: ssmflow/v1' }] };
@@ -278,6 +291,14 @@ export function parseRunbook(text: string, fileName: string): ParseRunbookResult
     return { errors: sortErrors(crossIssues.map((issue) => toRunbookError(fileName, doc, lineCounter, issue, false))) };
   }
   return { runbook: parsed.data, normalized: normalizeRunbook(parsed.data) };
+}
+
+function yamlSyntaxFix(code: string, sourceLine: string): string {
+  if (code === 'DUPLICATE_KEY') return 'remove or rename one of the duplicate keys';
+  if (sourceLine.includes('{{')) {
+    return "quote values that contain {{ templates }} inside { } or that start with them, e.g. parameterStore: '/db/{{ cluster }}/password'";
+  }
+  return 'fix the YAML syntax at this place (indentation, quotes, colons)';
 }
 
 function sortErrors(errors: RunbookError[]): RunbookError[] {
