@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import { type AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { FleetAgent } from './agent.js';
+import { type FleetConfig, loadFleetConfig, parseFleetConfig } from './config.js';
+import { type FleetContext } from './context.js';
+import { CommandDispatcher } from './dispatcher.js';
+import { DocumentRegistry } from './documents.js';
+import { FaultInjector, type FaultPatch } from './faults.js';
+import { FleetInstances } from './instances.js';
+import { type ExecutionRecord, ExecutionJournal } from './journal.js';
+import { ParameterStore } from './parameter-store.js';
+import { ProcessSlots } from './process-slots.js';
+import { createSsmServer } from './protocol.js';
+import { S3OutputUploader } from './s3-output.js';
+import { CommandStore } from './store.js';
+
+export interface StartFleetOptions {
+  /** The config itself (a parsed object, validated here) … */
+  config?: FleetConfig | Record<string, unknown>;
+  /** … or a YAML file to read it from. */
+  configPath?: string;
+  /** TCP port on 127.0.0.1; 0 or absent picks a free one. */
+  port?: number;
+  /** Where sandboxes, commands, invocations and the journal live; reused across restarts. */
+  stateDir: string;
+}
+
+export interface RunningFleet {
+  /** e.g. http://127.0.0.1:43123 — the value for AWS_ENDPOINT_URL_SSM. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly stateDir: string;
+  /** The execution journal: one record per started step process. */
+  executions(): ExecutionRecord[];
+  /** Changes faults while the fleet runs (same as POST /_fleet/faults). */
+  setFaults(patch: FaultPatch): void;
+  /** Stops serving and kills running processes; state on disk stays for a restart. */
+  stop(): Promise<void>;
+}
+
+/** Starts the local SSM fleet: an SSM-API-compatible endpoint running commands on sandboxed local instances. */
+export async function startFleet(options: StartFleetOptions): Promise<RunningFleet> {
+  // A FleetConfig is itself valid raw config, so both forms go through the same validation.
+  const config = options.configPath !== undefined ? loadFleetConfig(options.configPath) : parseFleetConfig(options.config ?? {});
+  const stateDir = resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+
+  const faults = new FaultInjector(
+    config.faults,
+    config.instances.filter((i) => i.faults).map((i) => [i.id, i.faults ?? {}]),
+    config.seed,
+  );
+  const instances = new FleetInstances(config.instances, faults);
+  const journal = new ExecutionJournal(stateDir);
+  const parameters = new ParameterStore(stateDir, config.parameters, config.region);
+  const documents = new DocumentRegistry(stateDir, config.documents);
+  const store = new CommandStore(stateDir);
+  const slots = new ProcessSlots(config.maxRunningProcesses);
+  const s3 = new S3OutputUploader(config.s3Endpoint ?? process.env.AWS_ENDPOINT_URL_S3, config.region);
+  const agent = new FleetAgent({
+    stateDir,
+    region: config.region,
+    instances,
+    faults,
+    slots,
+    journal,
+    parameters,
+    s3,
+    millisPerSecond: config.millisPerSecond,
+    save: (inv) => store.saveInvocation(inv),
+    finished: (cmd, inv) => dispatcher.finished(cmd, inv),
+  });
+  const dispatcher = new CommandDispatcher(store, instances, faults, agent, journal);
+  const ctx: FleetContext = { config, stateDir, instances, faults, documents, parameters, store, dispatcher, agent, journal, slots, s3 };
+  dispatcher.resumeAfterRestart();
+
+  const server = createSsmServer(ctx);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((ready, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, '127.0.0.1', () => ready());
+  });
+  const port = (server.address() as AddressInfo).port;
+  let stopped = false;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stateDir,
+    executions: () => journal.list(),
+    setFaults: (patch) => faults.apply(patch),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      dispatcher.stopAll();
+      await store.flush();
+      s3.close();
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
