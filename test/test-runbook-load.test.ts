@@ -120,7 +120,7 @@ steps:
   - id: a
     run: {{ cmd }}
 `);
-    expect(leading[0]).toMatchObject({ path: 'steps[0].run', line: 9 });
+    expect(leading[0]).toMatchObject({ path: 'steps[0].run', line: 8 });
     expect(leading[0]!.fix).toMatch(/quote it: a value starting with \{ is read by YAML as a mapping/);
   });
 
