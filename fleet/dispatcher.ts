@@ -30,6 +30,8 @@ interface ActiveCommand {
   open: number;
   /** The delivery window closed (or the command expired): nothing more is sent. */
   closed: boolean;
+  /** The service has created the invocations (after the visibility delay); only then are they sent. */
+  created: boolean;
   deliveryTimers: Map<string, NodeJS.Timeout>;
   timers: NodeJS.Timeout[];
 }
@@ -74,6 +76,7 @@ export class CommandDispatcher {
       inFlight: new Set(),
       open: invs.filter((i) => !isTerminal(i)).length,
       closed: false,
+      created: false,
       deliveryTimers: new Map(),
       timers: [],
     };
@@ -86,7 +89,14 @@ export class CommandDispatcher {
     at(cmd.deliveryDeadline, () => this.deliveryWindowClosed(state));
     at(cmd.expiresAt, () => this.expired(state));
     this.checkDone(state);
-    this.pump(state);
+    // Invocations only exist (and can be delivered) once the service has created them.
+    const visibleAt = invs[0]?.visibleAt ?? 0;
+    const created = () => {
+      state.created = true;
+      this.pump(state);
+    };
+    if (visibleAt > Date.now()) at(visibleAt, created);
+    else created();
   }
 
   /**
@@ -128,6 +138,7 @@ export class CommandDispatcher {
   private pump(state: ActiveCommand): void {
     const { cmd, invs } = state;
     if (cmd.final || cmd.cancelRequested || cmd.stopped || state.closed) return;
+    if (!state.created) return;
     while (state.nextIndex < invs.length) {
       if (state.inFlight.size >= state.cap) return;
       if (state.wave.size >= state.waveSize) {
