@@ -19,8 +19,21 @@ export async function collectInvocationResults(
   ssm: SSMClient,
   s3: S3Client | undefined,
   commandId: string,
+  expectedCount: number,
   output: { bucket: string; keyPrefix: string } | undefined,
 ): Promise<InvocationResult[]> {
+  let invocations = await listInvocations(ssm, commandId);
+  // Reads are eventually consistent: a command can read as finished before all its invocations
+  // are listed. Look again briefly rather than report fewer instances than it targeted.
+  for (let attempt = 1; invocations.length < expectedCount && attempt <= 8; attempt += 1) {
+    await new Promise((r) => setTimeout(r, 100 * attempt));
+    invocations = await listInvocations(ssm, commandId);
+  }
+
+  return Promise.all(invocations.map((invocation) => toInvocationResult(invocation, s3, commandId, output)));
+}
+
+async function listInvocations(ssm: SSMClient, commandId: string): Promise<CommandInvocation[]> {
   const invocations: CommandInvocation[] = [];
   let nextToken: string | undefined;
   do {
@@ -28,8 +41,7 @@ export async function collectInvocationResults(
     invocations.push(...(page.CommandInvocations ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
-
-  return Promise.all(invocations.map((invocation) => toInvocationResult(invocation, s3, commandId, output)));
+  return invocations;
 }
 
 async function toInvocationResult(
@@ -54,7 +66,7 @@ async function toInvocationResult(
         readTail(s3, output.bucket, `${s3KeyPrefix}/stderr`),
       ]);
       if (stdout !== undefined || stderr !== undefined) {
-        outputTail = lastBytes([stdout ?? '', stderr ? `----------ERROR-------\n${stderr}` : ''].filter(Boolean).join('\n'), outputTailBytes);
+        outputTail = lastBytes(joinStreams(stdout ?? '', stderr ?? ''), outputTailBytes);
       }
     }
   }
@@ -91,6 +103,13 @@ async function readTail(s3: S3Client, bucket: string, key: string): Promise<stri
     // No object (the agent uploads only non-empty streams) or S3 unreachable: keep the API's text.
     return undefined;
   }
+}
+
+/** stdout then stderr, separated the way the agent separates them in CommandPlugins[].Output. */
+function joinStreams(stdout: string, stderr: string): string {
+  if (!stderr) return stdout;
+  const separator = stdout && !stdout.endsWith('\n') ? '\n' : '';
+  return `${stdout}${separator}----------ERROR-------\n${stderr}`;
 }
 
 export function lastBytes(text: string, maxBytes: number): string {

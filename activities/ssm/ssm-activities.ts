@@ -70,7 +70,7 @@ export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies
     }
 
     try {
-      const invocations = await collectInvocationResults(ssm, s3, commandId, input.output);
+      const invocations = await collectInvocationResults(ssm, s3, commandId, command.TargetCount ?? 0, input.output);
       return {
         commandId,
         status: command.Status ?? 'Unknown',

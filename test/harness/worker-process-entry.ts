@@ -1,0 +1,30 @@
+// A real ssmflow worker in its own process, so tests can SIGKILL it at chosen moments.
+// Test-only: SSMFLOW_TEST_CRASH_AFTER_SEND=1 makes the process SIGKILL itself the instant a
+// SendCommand response arrives, before the activity can record anything.
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { createS3Client, createSsmClient } from '../../activities/aws-clients.js';
+import { createSsmflowWorker } from '../../worker/create-worker.js';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const ssm = createSsmClient();
+if (process.env.SSMFLOW_TEST_CRASH_AFTER_SEND === '1') {
+  ssm.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'SendCommandCommand') process.kill(process.pid, 'SIGKILL');
+      return result;
+    },
+    { step: 'initialize', name: 'testCrashAfterSend' },
+  );
+}
+const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '' });
+const worker = await createSsmflowWorker({
+  connection,
+  namespace: 'default',
+  taskQueue: process.env.SSMFLOW_TASK_QUEUE ?? '',
+  workflowBundlePath: process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE,
+  dependencies: { s3: createS3Client(), ssm },
+});
+process.stdout.write('worker-ready\n');
+await worker.run();
+await connection.close();
