@@ -3,8 +3,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendCommandCommand, waitUntilCommandExecuted, type SSMClient } from '@aws-sdk/client-ssm';
 import { WorkflowFailedError } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../activities/aws-clients.js';
 import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
@@ -14,6 +12,7 @@ import type { RunCommandInput } from '../activities/ssm/types.js';
 import { startS3Emulator } from '../client/local/s3-emulator.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { adHocCommand } from '../workflows/index.js';
+import { activityEnvironment, runActivity } from './harness/activity-env.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
 
@@ -167,12 +166,12 @@ describe('SSM activities against the local fleet', () => {
   it('resolves targets with offline instances reported, and waits for instances to come online', async () => {
     const ssm = fleetClient(testFleet.fleet.endpoint, 3);
     const activities = createSsmActivities({ ssm, s3: stack.s3, poller: new CommandStatusPoller(ssm) });
-    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const env = activityEnvironment();
     const gammaId = clusterIds('c3', 1)[0] ?? '';
-    expect(await env.run(activities.resolveTargets, { tags: { Cluster: 'gamma' } })).toMatchObject({ online: [], offline: [{ instanceId: gammaId, pingStatus: 'ConnectionLost' }] });
-    expect((await env.run(activities.resolveTargets, { tags: { Cluster: 'alpha' } })).online).toEqual(clusterIds('a1', 3));
+    expect(await runActivity(env, activities.resolveTargets, { tags: { Cluster: 'gamma' } })).toMatchObject({ online: [], offline: [{ instanceId: gammaId, pingStatus: 'ConnectionLost' }] });
+    expect((await runActivity(env, activities.resolveTargets, { tags: { Cluster: 'alpha' } })).online).toEqual(clusterIds('a1', 3));
 
-    const waiting = env.run(activities.waitForInstancesOnline, { instanceIds: [gammaId], pollIntervalMs: 100 });
+    const waiting = runActivity(env, activities.waitForInstancesOnline, { instanceIds: [gammaId], pollIntervalMs: 100 });
     setTimeout(() => testFleet.fleet.setFaults({ instances: { [gammaId]: null } }), 300);
     await expect(waiting).resolves.toHaveProperty('onlineAt');
   });
@@ -191,11 +190,11 @@ describe('SSM activities against the local fleet', () => {
     );
     const commandId = sent.Command?.CommandId ?? '';
     await waitUntilCommandExecuted({ client: ssm, maxWaitTime: 60, minDelay: 1 }, { CommandId: commandId, InstanceId: instanceId });
-    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const env = activityEnvironment();
     const output = { bucket, s3KeyPrefix: `fallback/${commandId}/${instanceId}/awsrunShellScript/0.awsrunShellScript` };
 
     const withS3 = createSsmActivities({ ssm, s3: stack.s3, poller: new CommandStatusPoller(ssm) });
-    const full = await env.run(withS3.getCommandOutput, { commandId, instanceId, output });
+    const full = await runActivity(env, withS3.getCommandOutput, { commandId, instanceId, output });
     expect(full.source).toBe('s3');
     expect(full.stdout.split('\n').length).toBe(10_001);
 
@@ -204,7 +203,7 @@ describe('SSM activities against the local fleet', () => {
     const unreachable = createS3Client({ endpoint: goneS3.endpoint });
     await goneS3.stop();
     const withoutS3 = createSsmActivities({ ssm, s3: unreachable, poller: new CommandStatusPoller(ssm) });
-    const fallback = await env.run(withoutS3.getCommandOutput, { commandId, instanceId, output });
+    const fallback = await runActivity(env, withoutS3.getCommandOutput, { commandId, instanceId, output });
     expect(fallback.source).toBe('ssm-api');
     expect(fallback.note).toMatch(/S3 was unavailable.*cut at 24,000 characters/);
     expect(fallback.stdout.length).toBeLessThanOrEqual(24_000);

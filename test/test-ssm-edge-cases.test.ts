@@ -3,8 +3,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { CancelCommandCommand, GetParametersCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifySsmError, toActivityFailure } from '../activities/ssm/classify-error.js';
@@ -14,6 +12,7 @@ import { lastBytes } from '../activities/ssm/invocation-results.js';
 import { createSsmActivities } from '../activities/ssm/ssm-activities.js';
 import type { RunCommandInput } from '../activities/ssm/types.js';
 import { secretPlaceholder } from '../runbook/secrets.js';
+import { activityEnvironment, runActivity } from './harness/activity-env.js';
 
 const ssm = new SSMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -33,9 +32,6 @@ const input: RunCommandInput = {
   secrets: { dbPassword: '/db/c1/password' },
 };
 
-function activityEnvironment(info: Record<string, unknown> = {}) {
-  return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
-}
 
 describe('command status poller', () => {
   it('keeps waiting through ThrottlingException and resolves when the command turns terminal', async () => {
@@ -90,7 +86,7 @@ describe('runCommand sends at most once per idempotency key', () => {
     ssmMock.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'c-7', Status: 'Success', TargetCount: 1 }] });
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
     const { runCommand } = createSsmActivities({ ssm, s3, poller: new CommandStatusPoller(ssm, fastPoll) });
-    const result = await activityEnvironment({ attempt: 2, heartbeatDetails: { commandId: 'c-7', requestedAtMs: Date.now() } }).run(runCommand, input);
+    const result = await runActivity(activityEnvironment({ attempt: 2, heartbeatDetails: { commandId: 'c-7', requestedAtMs: Date.now() } }), runCommand, input);
     expect(result.commandId).toBe('c-7');
     expect(result.reusedEarlierSend).toBe(true);
     expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0);
@@ -106,7 +102,7 @@ describe('runCommand sends at most once per idempotency key', () => {
     });
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
     const { runCommand } = createSsmActivities({ ssm, s3, poller: new CommandStatusPoller(ssm, fastPoll) });
-    const result = await activityEnvironment({ attempt: 3 }).run(runCommand, input);
+    const result = await runActivity(activityEnvironment({ attempt: 3 }), runCommand, input);
     expect(result.commandId).toBe('c-earlier');
     expect(result.reusedEarlierSend).toBe(true);
     expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0);
@@ -118,7 +114,7 @@ describe('runCommand sends at most once per idempotency key', () => {
     ssmMock.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'c-new', Status: 'Success' }] });
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
     const { runCommand } = createSsmActivities({ ssm, s3, poller: new CommandStatusPoller(ssm, fastPoll) });
-    const result = await activityEnvironment().run(runCommand, input);
+    const result = await runActivity(activityEnvironment(), runCommand, input);
     const sent = ssmMock.commandCalls(SendCommandCommand)[0]?.args[0].input;
     expect(sent?.Parameters?.commands).toEqual([`echo 's3cr'\\''et'`]);
     expect(sent?.Comment).toBe(idempotencyComment(input.idempotencyKey));
@@ -129,7 +125,7 @@ describe('runCommand sends at most once per idempotency key', () => {
   it('fails without sending when a secret parameter does not exist, naming it and the fix', async () => {
     ssmMock.on(GetParametersCommand).resolves({ Parameters: [], InvalidParameters: ['/db/c1/password'] });
     const { runCommand } = createSsmActivities({ ssm, s3, poller: new CommandStatusPoller(ssm, fastPoll) });
-    const failure = await activityEnvironment().run(runCommand, input).catch((err: unknown) => err);
+    const failure = await runActivity(activityEnvironment(), runCommand, input).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).nonRetryable).toBe(true);
     expect((failure as ApplicationFailure).message).toContain('/db/c1/password');
@@ -143,7 +139,7 @@ describe('runCommand sends at most once per idempotency key', () => {
     ssmMock.on(CancelCommandCommand).resolves({});
     const { runCommand } = createSsmActivities({ ssm, s3, poller: new CommandStatusPoller(ssm, fastPoll) });
     const env = activityEnvironment();
-    const running = env.run(runCommand, input).catch((err: unknown) => err);
+    const running = runActivity(env, runCommand, input).catch((err: unknown) => err);
     await new Promise((r) => setTimeout(r, 50));
     env.cancel();
     const failure = await running;
