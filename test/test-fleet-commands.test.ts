@@ -1,6 +1,7 @@
 import {
   type CommandInvocation,
   DescribeInstanceInformationCommand,
+  type DescribeInstanceInformationCommandInput,
   GetCommandInvocationCommand,
   ListCommandInvocationsCommand,
   ListCommandsCommand,
@@ -172,7 +173,7 @@ describe('fleet: Run Command through the stock SDK', () => {
   });
 
   it('describes instances with tag, tag-key, PingStatus and InstanceIds filters and pages with MaxResults', async () => {
-    const d = (input: ConstructorParameters<typeof DescribeInstanceInformationCommand>[0]) => ssm.send(new DescribeInstanceInformationCommand(input));
+    const d = (input: DescribeInstanceInformationCommandInput) => ssm.send(new DescribeInstanceInformationCommand(input));
     const web = await d({ Filters: [{ Key: 'tag:Role', Values: ['web'] }] });
     expect(web.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([WEB1, WEB2]);
     expect(web.InstanceInformationList?.[0]).toMatchObject({ PingStatus: 'Online', PlatformType: 'Linux', ResourceType: 'EC2Instance' });
