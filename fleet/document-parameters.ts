@@ -36,7 +36,7 @@ function convert(name: string, spec: DocumentParameterSpec, values: readonly str
   }
 }
 
-const hasSsmReference = (v: unknown): boolean => JSON.stringify(v).includes('{{ssm:') || /\{\{ *ssm:/.test(JSON.stringify(v));
+const hasSsmReference = (v: unknown): boolean => /\{\{ *ssm:/.test(JSON.stringify(v) ?? '');
 
 function checkAllowed(name: string, spec: DocumentParameterSpec, value: unknown): void {
   // {{ssm:...}} references are resolved by the agent, so their values are checked there.

@@ -223,7 +223,7 @@ export class DocumentRegistry {
   }
 
   /** The DocumentDescription shape of DescribeDocument / CreateDocument. */
-  describe(doc: StoredDocument, region: string): Record<string, unknown> {
+  describe(doc: StoredDocument): Record<string, unknown> {
     return {
       Hash: doc.hash,
       HashType: 'Sha256',
@@ -246,7 +246,7 @@ export class DocumentRegistry {
       DefaultVersion: '1',
       DocumentFormat: doc.format,
       Tags: [],
-      ...(doc.builtin ? {} : { TargetType: '/', ARN: `arn:aws:ssm:${region}:${FLEET_ACCOUNT_ID}:document/${doc.name}` }),
+      ...(doc.builtin ? {} : { TargetType: '/' }),
     };
   }
 }

@@ -87,6 +87,12 @@ describe('fleet: Run Command through the stock SDK', () => {
     const oom = await run({ InstanceIds: [WEB1], Parameters: { commands: ['exit 137'] } });
     await waitForCommand(ssm, oom);
     expect(await invocation(oom, WEB1)).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut', ResponseCode: 137 });
+
+    // 194 asks the agent for a reboot and a re-run of the script: in a sandbox, the step runs again.
+    const reboot = await run({ InstanceIds: [WEB2], Parameters: { commands: ['if [ ! -f rebooted ]; then touch rebooted; exit 194; fi', 'echo after-reboot'] } });
+    await waitForCommand(ssm, reboot);
+    expect(await invocation(reboot, WEB2)).toMatchObject({ Status: 'Success', StandardOutputContent: 'after-reboot\n' });
+    expect(t.fleet.executions().filter((e) => e.commandId === reboot).map((e) => e.exitCode)).toEqual([194, 0]);
   });
 
   it('runs sh in the sandbox with the agent environment plus FLEET_INSTANCE_DIR and FLEET_TAG_*', async () => {

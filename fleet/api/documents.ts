@@ -16,7 +16,7 @@ export function createDocument(ctx: FleetContext, body: JsonObject): JsonObject 
     .done();
   if (type !== 'Command') throw new SsmError('InvalidDocumentContent', `The local fleet runs Command documents only (DocumentType ${type}).`);
   const doc = ctx.documents.create({ name: name ?? '', content: content ?? '', format: format as 'JSON' | 'YAML' | 'TEXT' });
-  return { DocumentDescription: ctx.documents.describe(doc, ctx.config.region) };
+  return { DocumentDescription: ctx.documents.describe(doc) };
 }
 
 export function describeDocument(ctx: FleetContext, body: JsonObject): JsonObject {
@@ -28,5 +28,5 @@ export function describeDocument(ctx: FleetContext, body: JsonObject): JsonObjec
     .pattern(version, 'documentVersion', /([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)/)
     .done();
   const doc = ctx.documents.get(name ?? '', version);
-  return { Document: ctx.documents.describe(doc, ctx.config.region) };
+  return { Document: ctx.documents.describe(doc) };
 }
