@@ -46,7 +46,7 @@ describe('SSM activities against the local fleet', () => {
     idempotencyKey: uniqueId('run'),
     description: 'test/step',
     document: { kind: 'shell', commands: ['echo "hello from $AWS_SSM_INSTANCE_ID"', 'echo "to stderr" >&2'] },
-    targets: { tags: { Cluster: 'alpha' } },
+    targets: { tags: { Cluster: ['alpha'] } },
     rateControl: { maxConcurrency: '50', maxErrors: '0' },
     executionTimeoutSeconds: 60,
     output: { bucket, keyPrefix: 'runs/test' },
@@ -78,7 +78,7 @@ describe('SSM activities against the local fleet', () => {
     const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm } });
     const input = commandInput({
       document: { kind: 'shell', commands: ['seq 1 20000', `if [ "$AWS_SSM_INSTANCE_ID" = "${clusterIds('b2', 3)[1]}" ]; then echo "disk full" >&2; exit 3; fi`] },
-      targets: { tags: { Cluster: 'beta' } },
+      targets: { tags: { Cluster: ['beta'] } },
       rateControl: { maxConcurrency: '3', maxErrors: '3' },
     });
     const result = await worker.runUntil(stack.client.workflow.execute(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc'), args: [{ command: input }] }));
@@ -168,8 +168,8 @@ describe('SSM activities against the local fleet', () => {
     const activities = createSsmActivities({ ssm, s3: stack.s3, poller: new CommandStatusPoller(ssm) });
     const env = activityEnvironment();
     const gammaId = clusterIds('c3', 1)[0] ?? '';
-    expect(await runActivity(env, activities.resolveTargets, { tags: { Cluster: 'gamma' } })).toMatchObject({ online: [], offline: [{ instanceId: gammaId, pingStatus: 'ConnectionLost' }] });
-    expect((await runActivity(env, activities.resolveTargets, { tags: { Cluster: 'alpha' } })).online).toEqual(clusterIds('a1', 3));
+    expect(await runActivity(env, activities.resolveTargets, { tags: { Cluster: ['gamma'] } })).toMatchObject({ online: [], offline: [{ instanceId: gammaId, pingStatus: 'ConnectionLost' }] });
+    expect((await runActivity(env, activities.resolveTargets, { tags: { Cluster: ['alpha'] } })).online).toEqual(clusterIds('a1', 3));
 
     const waiting = runActivity(env, activities.waitForInstancesOnline, { instanceIds: [gammaId], pollIntervalMs: 100 });
     setTimeout(() => testFleet.fleet.setFaults({ instances: { [gammaId]: null } }), 300);

@@ -26,7 +26,7 @@ const input: RunCommandInput = {
   idempotencyKey: 'run-1/backup/1',
   description: 'pg-upgrade/backup',
   document: { kind: 'shell', commands: [`echo ${secretPlaceholder('dbPassword')}`] },
-  targets: { tags: { Cluster: 'c1' } },
+  targets: { tags: { Cluster: ['c1'] } },
   rateControl: { maxConcurrency: '1', maxErrors: '0' },
   executionTimeoutSeconds: 60,
   secrets: { dbPassword: '/db/c1/password' },

@@ -1,3 +1,4 @@
 // Every workflow the ssmflow worker registers; this file is the bundle's entry point.
 export { adHocCommand } from './ad-hoc-command.js';
 export { checkOutputBucket } from './check-output-bucket.js';
+export { runbookRun } from './runbook-run.js';

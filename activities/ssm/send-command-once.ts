@@ -18,7 +18,7 @@ export function buildSendCommandRequest(input: RunCommandInput, commands: string
   const targets =
     'instanceIds' in input.targets
       ? { InstanceIds: input.targets.instanceIds }
-      : { Targets: Object.entries(input.targets.tags).map(([key, value]) => ({ Key: `tag:${key}`, Values: [value] })) };
+      : { Targets: Object.entries(input.targets.tags).map(([key, values]) => ({ Key: `tag:${key}`, Values: values })) };
   return {
     DocumentName: document.kind === 'shell' ? 'AWS-RunShellScript' : document.name,
     Parameters: parameters,

@@ -7,7 +7,7 @@ import { toActivityFailure } from './classify-error.js';
 import { collectInvocationResults } from './invocation-results.js';
 import { readSecrets } from './secrets.js';
 import { buildSendCommandRequest, findCommandSentEarlier, sendCommand } from './send-command-once.js';
-import type { CommandResult, CommandTargets, ResolvedTargets, RunCommandInput } from './types.js';
+import type { CommandResult, CommandTargets, ResolvedTargets, RunCommandInput, WaitUntilResult } from './types.js';
 
 export interface SsmActivityDependencies {
   ssm: SSMClient;
@@ -21,54 +21,55 @@ interface RunCommandCheckpoint {
   requestedAtMs: number;
 }
 
+interface CheckCheckpoint extends Partial<RunCommandCheckpoint> {
+  check: number;
+  startedAtMs: number;
+}
+
 const heartbeatEveryMs = 1_000;
 
 export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies) {
   /**
-   * Sends a command at most once per idempotency key and waits for it to finish on every target.
-   * Resumes waiting after a worker crash (heartbeat checkpoint, else the Comment lookup); when the
-   * activity is cancelled, the command is cancelled in SSM too.
+   * Sends the command for this key unless an earlier attempt already did: the heartbeat checkpoint
+   * says so, or (after a crash before the first heartbeat) the Comment lookup finds it.
    */
-  async function runCommand(input: RunCommandInput): Promise<CommandResult> {
+  async function sendOrResume(input: RunCommandInput, resumeFrom: RunCommandCheckpoint | undefined): Promise<{ checkpoint: RunCommandCheckpoint; reused: boolean }> {
     const info = activityInfo();
-    const context = `step ${input.description} (key ${input.idempotencyKey})`;
-    let checkpoint = info.heartbeatDetails as RunCommandCheckpoint | undefined;
-    let reusedEarlierSend = checkpoint !== undefined;
+    if (resumeFrom?.commandId) return { checkpoint: resumeFrom, reused: true };
     try {
-      if (!checkpoint && info.attempt > 1) {
+      if (info.attempt > 1) {
         const earlier = await findCommandSentEarlier(ssm, input, info.scheduledTimestampMs);
         if (earlier?.CommandId) {
-          checkpoint = { commandId: earlier.CommandId, requestedAtMs: earlier.RequestedDateTime?.getTime() ?? Date.now() };
-          reusedEarlierSend = true;
+          return { checkpoint: { commandId: earlier.CommandId, requestedAtMs: earlier.RequestedDateTime?.getTime() ?? Date.now() }, reused: true };
         }
       }
-      if (!checkpoint) {
-        const secretValues = input.secrets && Object.keys(input.secrets).length ? await readSecrets(ssm, input.secrets) : {};
-        const commands = input.document.kind === 'shell' ? substituteSecrets(input.document.commands, secretValues) : undefined;
-        const sent = await sendCommand(ssm, buildSendCommandRequest(input, commands));
-        checkpoint = { commandId: sent.CommandId ?? '', requestedAtMs: sent.RequestedDateTime?.getTime() ?? Date.now() };
-      }
+      const secretValues = input.secrets && Object.keys(input.secrets).length ? await readSecrets(ssm, input.secrets) : {};
+      const commands = input.document.kind === 'shell' ? substituteSecrets(input.document.commands, secretValues) : undefined;
+      const sent = await sendCommand(ssm, buildSendCommandRequest(input, commands));
+      return { checkpoint: { commandId: sent.CommandId ?? '', requestedAtMs: sent.RequestedDateTime?.getTime() ?? Date.now() }, reused: false };
     } catch (err) {
       if (err instanceof ApplicationFailure) throw err;
-      throw toActivityFailure(err, `sending ${context}`);
+      throw toActivityFailure(err, `sending step ${input.description} (key ${input.idempotencyKey})`);
     }
+  }
 
+  /** Waits for the command (heartbeating `progress`), cancels it in SSM if the activity is cancelled, then reads every invocation. */
+  async function waitAndCollect(input: RunCommandInput, checkpoint: RunCommandCheckpoint, reusedEarlierSend: boolean, progress: object): Promise<CommandResult> {
     const { commandId } = checkpoint;
-    heartbeat(checkpoint);
-    const keepAlive = setInterval(() => heartbeat(checkpoint), heartbeatEveryMs);
+    heartbeat(progress);
+    const keepAlive = setInterval(() => heartbeat(progress), heartbeatEveryMs);
     let command: Command;
     try {
       command = await poller.waitForTerminal(commandId, checkpoint.requestedAtMs, Context.current().cancellationSignal);
     } catch (err) {
       if (Context.current().cancellationSignal.aborted) {
         await cancelInSsm(commandId);
-        throw new CancelledFailure(`run cancelled: SSM command ${commandId} for ${context} was cancelled`);
+        throw new CancelledFailure(`cancelled: SSM command ${commandId} for step ${input.description} was cancelled too`);
       }
       throw err;
     } finally {
       clearInterval(keepAlive);
     }
-
     try {
       const invocations = await collectInvocationResults(ssm, s3, commandId, command.TargetCount ?? 0, input.output);
       return {
@@ -85,7 +86,39 @@ export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies
         reusedEarlierSend,
       };
     } catch (err) {
-      throw toActivityFailure(err, `reading results of SSM command ${commandId} for ${context}`);
+      throw toActivityFailure(err, `reading results of SSM command ${commandId} for step ${input.description}`);
+    }
+  }
+
+  /**
+   * Sends a command at most once per idempotency key and waits for it to finish on every target.
+   * Resumes waiting after a worker crash; cancelling the activity cancels the command in SSM.
+   */
+  async function runCommand(input: RunCommandInput): Promise<CommandResult> {
+    const { checkpoint, reused } = await sendOrResume(input, activityInfo().heartbeatDetails as RunCommandCheckpoint | undefined);
+    return waitAndCollect(input, checkpoint, reused, checkpoint);
+  }
+
+  /**
+   * A `waitUntil` step: runs the check command every `intervalMs` until it succeeds on every target
+   * or `timeoutMs` has passed. All checks happen inside this one activity, so a long wait adds no
+   * workflow history; each check is its own command, sent once (key suffix `/check-N`).
+   */
+  async function runCheckUntilSuccess(input: RunCommandInput & { intervalMs: number; timeoutMs: number }): Promise<WaitUntilResult> {
+    const resumed = activityInfo().heartbeatDetails as CheckCheckpoint | undefined;
+    const startedAtMs = resumed?.startedAtMs ?? Date.now();
+    let check = resumed?.check ?? 1;
+    for (;;) {
+      const checkInput = { ...input, idempotencyKey: `${input.idempotencyKey}/check-${check}` };
+      const resumeFrom = resumed?.check === check && resumed.commandId ? { commandId: resumed.commandId, requestedAtMs: resumed.requestedAtMs ?? Date.now() } : undefined;
+      const { checkpoint, reused } = await sendOrResume(checkInput, resumeFrom);
+      const result = await waitAndCollect(checkInput, checkpoint, reused, { ...checkpoint, check, startedAtMs });
+      const elapsedMs = Date.now() - startedAtMs;
+      if (result.status === 'Success') return { satisfied: true, checks: check, elapsedMs, lastResult: result };
+      if (elapsedMs + input.intervalMs > input.timeoutMs) return { satisfied: false, checks: check, elapsedMs, lastResult: result };
+      check += 1;
+      heartbeat({ check, startedAtMs });
+      await sleep(input.intervalMs);
     }
   }
 
@@ -170,14 +203,14 @@ export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies
     }
   }
 
-  return { runCommand, resolveTargets, waitForInstancesOnline, getCommandOutput };
+  return { runCommand, runCheckUntilSuccess, resolveTargets, waitForInstancesOnline, getCommandOutput };
 }
 
 async function describeInstances(ssm: SSMClient, targets: CommandTargets): Promise<InstanceInformation[]> {
   const filters =
     'instanceIds' in targets
       ? [{ Key: 'InstanceIds', Values: targets.instanceIds }]
-      : Object.entries(targets.tags).map(([key, value]) => ({ Key: `tag:${key}`, Values: [value] }));
+      : Object.entries(targets.tags).map(([key, values]) => ({ Key: `tag:${key}`, Values: values }));
   const instances: InstanceInformation[] = [];
   let nextToken: string | undefined;
   do {

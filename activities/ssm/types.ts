@@ -1,7 +1,8 @@
 // The contract between workflows and the SSM activities. Plain data only: these values are
 // recorded in workflow history, so they carry no secrets and only bounded output.
 
-export type CommandTargets = { instanceIds: string[] } | { tags: Record<string, string> };
+/** Instance ids, or tags (keys ANDed, the values of one key ORed), as SSM targets them. */
+export type CommandTargets = { instanceIds: string[] } | { tags: Record<string, string[]> };
 
 export interface RateControl {
   /** SSM MaxConcurrency: a count ("1") or a percent ("10%"). */
@@ -77,4 +78,13 @@ export interface ResolvedTargets {
   offline: { instanceId: string; pingStatus: string; lastPingAt?: string }[];
   /** Asked for by id but unknown to SSM (typo, terminated, or agent never registered). */
   missing: string[];
+}
+
+export interface WaitUntilResult {
+  /** True when a check succeeded on every target before the timeout. */
+  satisfied: boolean;
+  checks: number;
+  elapsedMs: number;
+  /** The last check's command, for the operator's look at why it is not satisfied. */
+  lastResult: CommandResult;
 }

@@ -1,0 +1,103 @@
+// The typed TS API for starting and steering runs; the CLI is built on it.
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { resolveParameterValues, type GivenParameterValues, type ParameterError } from '../runbook/parameters.js';
+import type { NormalizedRunbook } from '../runbook/types.js';
+import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from '../workflows/run-messages.js';
+import type { OperatorRequest, RetryRequest, RunInput, RunState } from '../workflows/run-state.js';
+import { runbookRun } from '../workflows/runbook-run.js';
+import { clusterKey, initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
+
+export class ParameterInputError extends Error {
+  constructor(readonly errors: ParameterError[]) {
+    super(errors.map((e) => `parameter ${e.parameter}: ${e.message}\n    fix: ${e.fix}`).join('\n'));
+    this.name = 'ParameterInputError';
+  }
+}
+
+export interface StartRunOptions {
+  runbook: NormalizedRunbook;
+  parameters: GivenParameterValues;
+  initiator: string;
+  reason?: string;
+  taskQueue: string;
+  workflowId?: string;
+  output?: RunInput['output'];
+  options?: RunInput['options'];
+}
+
+/** Validates parameters and starts a run; the run id is the workflow id. */
+export async function startRun(client: Client, opts: StartRunOptions): Promise<WorkflowHandle<typeof runbookRun>> {
+  const resolved = resolveParameterValues(opts.runbook, opts.parameters);
+  if ('errors' in resolved) throw new ParameterInputError(resolved.errors);
+  const cluster = typeof resolved.values.cluster === 'string' ? resolved.values.cluster : undefined;
+  const workflowId = opts.workflowId ?? defaultRunId(opts.runbook.name, cluster);
+  const input: RunInput = {
+    runbook: opts.runbook,
+    parameters: resolved.values,
+    initiator: opts.initiator,
+    ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(cluster ? { cluster } : {}),
+    ...(opts.output ? { output: opts.output } : {}),
+    ...(opts.options ? { options: opts.options } : {}),
+  };
+  return client.workflow.start(runbookRun, {
+    taskQueue: opts.taskQueue,
+    workflowId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: runbookKey, value: opts.runbook.name },
+      { key: initiatorKey, value: opts.initiator },
+      { key: statusKey, value: 'running' },
+      ...(cluster ? [{ key: clusterKey, value: cluster }] : []),
+    ],
+    memo: { runbook: opts.runbook.name, ...(opts.runbook.description ? { description: opts.runbook.description } : {}), initiator: opts.initiator, ...(opts.reason ? { reason: opts.reason } : {}) },
+  });
+}
+
+function defaultRunId(runbook: string, cluster: string | undefined): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const suffix = Math.random().toString(36).slice(2, 6);
+  return [runbook, cluster, stamp, suffix].filter(Boolean).join('-');
+}
+
+/** The run refused an operator action (its validator said why); nothing was changed. */
+export class OperatorActionRejected extends Error {
+  constructor(
+    readonly runId: string,
+    readonly action: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OperatorActionRejected';
+  }
+}
+
+/** Operator controls on one run; each returns the run's state after the action. */
+export function runControls(client: Client, runId: string) {
+  const handle = client.workflow.getHandle<typeof runbookRun>(runId);
+  const act = async <A>(action: string, update: UpdateDefinition<RunState, [A]>, req: A): Promise<RunState> => {
+    try {
+      return await handle.executeUpdate(update, { args: [req] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new OperatorActionRejected(runId, action, (err.cause as Error | undefined)?.message ?? err.message);
+      // The server refuses updates to a closed run before any validator sees them.
+      if (/already completed/i.test((err as Error).message)) {
+        const ended = await handle.query(runStateQuery).catch(() => undefined);
+        throw new OperatorActionRejected(runId, action, `run ${runId} has ended (${ended?.status ?? 'closed'}); ${action} applies only to a run in progress`);
+      }
+      throw err;
+    }
+  };
+  return {
+    handle,
+    state: () => handle.query(runStateQuery),
+    approve: (req: OperatorRequest & { reject?: boolean }) => act('approve', approveUpdate, req),
+    retry: (req: RetryRequest) => act('retry', retryUpdate, req),
+    skip: (req: OperatorRequest) => act('skip', skipUpdate, req),
+    rollback: (req: OperatorRequest) => act('rollback', rollbackUpdate, req),
+    abort: (req: OperatorRequest) => act('abort', abortUpdate, req),
+  };
+}
+
+export type { RunState };

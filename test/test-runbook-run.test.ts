@@ -1,0 +1,347 @@
+// The runbook run workflow on the real Temporal dev server, with scripted (mocked) SSM activities.
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OperatorActionRejected, runControls, startRun } from '../client/runs.js';
+import { parseRunbook } from '../runbook/load.js';
+import type { NormalizedRunbook } from '../runbook/types.js';
+import type { RunState, RunStatus } from '../workflows/run-state.js';
+import type { runbookRun } from '../workflows/runbook-run.js';
+import { scriptedSsm, type ScriptedOutcome, type ScriptedSsm } from './harness/scripted-ssm.js';
+import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
+
+function runbookFromYaml(text: string): NormalizedRunbook {
+  const parsed = parseRunbook(text, 'test.yaml');
+  if ('errors' in parsed) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+  return parsed.normalized;
+}
+
+/** Five run steps; s3 has no rollback, so it must never appear among the rollbacks. */
+function fiveSteps(onFailure: string): NormalizedRunbook {
+  const step = (n: number) => `  - id: s${n}\n    run: echo step ${n} {{ version }}\n${n === 3 ? '' : `    rollback: { run: echo undo ${n} }\n`}`;
+  return runbookFromYaml(`apiVersion: ssmflow/v1
+name: five
+parameters:
+  cluster: { type: string, default: c1 }
+  version: { type: integer, default: 1 }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+defaults: { onFailure: ${onFailure} }
+steps:
+${[1, 2, 3, 4, 5].map(step).join('')}`);
+}
+
+const rollbacksOf = (ssm: ScriptedSsm) => ssm.order().filter((d) => d.endsWith('(rollback)')).map((d) => d.replace(/^five\/(s\d) \(rollback\)$/, '$1'));
+const stepsRun = (ssm: ScriptedSsm) => ssm.order().filter((d) => !d.endsWith('(rollback)')).map((d) => d.replace(/^five\//, ''));
+
+describe('runbook run workflow', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await connectTestStack();
+  });
+  afterAll(async () => stack?.close());
+
+  async function withRun<T>(
+    runbook: NormalizedRunbook,
+    script: (description: string, seen: number) => ScriptedOutcome,
+    scenario: (handle: WorkflowHandle<typeof runbookRun>, ssm: ScriptedSsm, controls: ReturnType<typeof runControls>) => Promise<T>,
+    parameters: Record<string, string | number | boolean> = {},
+  ): Promise<T> {
+    const ssm = scriptedSsm(script);
+    const { worker, taskQueue } = await stack.createWorker({ activityOverrides: ssm.activities });
+    const handle = await startRun(stack.client, { runbook, parameters, initiator: 'test@example.com', taskQueue, workflowId: uniqueId(runbook.name) });
+    return worker.runUntil(scenario(handle, ssm, runControls(stack.client, handle.workflowId)));
+  }
+
+  describe.each(['rollback', 'abort', 'continue', 'pause'] as const)('a failure at each step under onFailure: %s', (policy) => {
+    it.each([1, 2, 3, 4, 5])(`failure at s%i`, async (k) => {
+      await withRun(
+        fiveSteps(policy),
+        (d) => (d === `five/s${k}` ? 'fail' : 'success'),
+        async (handle, ssm, controls) => {
+          if (policy === 'pause') {
+            const paused = await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+            expect(paused.currentStepId).toBe(`s${k}`);
+            expect(paused.failure).toMatchObject({ stepId: `s${k}`, phase: 'step', instances: [{ instanceId: 'i-0123456789abcdef0', exitCode: 2 }] });
+            expect(paused.failure?.message).toContain('something broke');
+            expect(paused.failure?.nextActions.join('\n')).toContain(`ssmflow retry ${handle.workflowId}`);
+            await controls.rollback({ by: 'oncall@example.com', reason: 'bad step' });
+          }
+          const summary = await handle.result();
+          const undone = [k, k - 1, k - 2, k - 3, k - 4].filter((n) => n >= 1 && n !== 3).map((n) => `s${n}`);
+          switch (policy) {
+            case 'rollback':
+            case 'pause':
+              expect(stepsRun(ssm)).toEqual([1, 2, 3, 4, 5].slice(0, k).map((n) => `s${n}`));
+              expect(rollbacksOf(ssm)).toEqual(undone);
+              expect(summary.status).toBe('rolled-back');
+              expect(summary.steps.filter((s) => s.status === 'rolled-back').map((s) => s.id)).toEqual([...undone].reverse());
+              break;
+            case 'abort':
+              expect(stepsRun(ssm)).toEqual([1, 2, 3, 4, 5].slice(0, k).map((n) => `s${n}`));
+              expect(rollbacksOf(ssm)).toEqual([]);
+              expect(summary.status).toBe('failed');
+              expect(summary.steps[k - 1]?.status).toBe('failed');
+              break;
+            case 'continue':
+              expect(stepsRun(ssm)).toEqual(['s1', 's2', 's3', 's4', 's5']);
+              expect(rollbacksOf(ssm)).toEqual([]);
+              expect(summary.status).toBe('succeeded');
+              expect(summary.steps.map((s) => s.status)).toEqual([1, 2, 3, 4, 5].map((n) => (n === k ? 'failed' : 'succeeded')));
+              break;
+          }
+          if (policy === 'rollback' && k === 4) await recordHistoryIfAsked(handle, 'runbook-run-rollback-at-step-4');
+        },
+      );
+    });
+  });
+
+  it.each([1, 2, 3, 4, 5])('cancelling the run while s%i runs rolls back that step and every earlier one, newest first', async (k) => {
+    await withRun(
+      fiveSteps('pause'),
+      (d) => (d === `five/s${k}` ? 'block' : 'success'),
+      async (handle, ssm) => {
+        await waitUntil(() => ssm.order().includes(`five/s${k}`), `s${k} to start`);
+        await handle.cancel();
+        await expect(handle.result()).rejects.toThrow();
+        expect(rollbacksOf(ssm)).toEqual([k, k - 1, k - 2, k - 3, k - 4].filter((n) => n >= 1 && n !== 3).map((n) => `s${n}`));
+        const state = await runControls(stack.client, handle.workflowId).state();
+        expect(state.status).toBe('cancelled');
+        expect((await handle.describe()).status.name).toBe('CANCELLED');
+      },
+    );
+  });
+
+  it('pause → retry succeeds, keeping every attempt with its own idempotency key', async () => {
+    await withRun(
+      fiveSteps('pause'),
+      (d, seen) => (d === 'five/s2' && seen === 1 ? 'fail' : 'success'),
+      async (handle, ssm, controls) => {
+        await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        const after = await controls.retry({ by: 'oncall@example.com', reason: 'disk cleaned' });
+        expect(after.audit.at(-1)).toMatchObject({ type: 'operator', action: 'retry', by: 'oncall@example.com', reason: 'disk cleaned', stepId: 's2' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('succeeded');
+        expect(summary.steps[1]).toMatchObject({ id: 's2', status: 'succeeded', attempts: 2 });
+        const keys = ssm.calls.filter((c) => c.description === 'five/s2').map((c) => c.key);
+        expect(keys).toEqual([`${handle.workflowId}/s2/1`, `${handle.workflowId}/s2/2`]);
+        await recordHistoryIfAsked(handle, 'runbook-run-pause-then-retry');
+      },
+    );
+  });
+
+  it('pause → retry with changed parameters renders the rest of the run with them', async () => {
+    await withRun(
+      fiveSteps('pause'),
+      (d, seen) => (d === 'five/s3' && seen === 1 ? 'fail' : 'success'),
+      async (handle, ssm, controls) => {
+        await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        await expect(controls.retry({ by: 'oncall', parameters: { version: 'two' } })).rejects.toThrow(/parameter version/);
+        await expect(controls.retry({ by: 'oncall', parameters: { nope: 1 } })).rejects.toThrow(/nope/);
+        const after = await controls.retry({ by: 'oncall', parameters: { version: 2 } });
+        expect(after.parameters.version).toBe(2);
+        expect((await handle.result()).status).toBe('succeeded');
+        const commandsOf = (step: string) => ssm.calls.filter((c) => c.description === `five/${step}`).map((c) => c.commands.join(';'));
+        expect(commandsOf('s3')).toEqual(["echo step 3 '1'", "echo step 3 '2'"]);
+        expect(commandsOf('s4')).toEqual(["echo step 4 '2'"]);
+      },
+      { version: 1 },
+    );
+  });
+
+  it('pause → skip leaves the step failed-and-skipped and goes on', async () => {
+    await withRun(
+      fiveSteps('pause'),
+      (d) => (d === 'five/s2' ? 'fail' : 'success'),
+      async (handle, ssm, controls) => {
+        await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        await controls.skip({ by: 'oncall', reason: 'known flake' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('succeeded');
+        expect(summary.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'succeeded', 'succeeded', 'succeeded']);
+        expect(stepsRun(ssm)).toEqual(['s1', 's2', 's3', 's4', 's5']);
+      },
+    );
+  });
+
+  it('a failing rollback pauses the run for the operator instead of hiding it; retrying it finishes the rollback', async () => {
+    await withRun(
+      fiveSteps('rollback'),
+      (d, seen) => (d === 'five/s4' || (d === 'five/s2 (rollback)' && seen === 1) ? 'fail' : 'success'),
+      async (handle, ssm, controls) => {
+        const paused = await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        expect(paused.failure).toMatchObject({ stepId: 's2', phase: 'rollback' });
+        expect(paused.steps[1]?.status).toBe('rollback-failed');
+        await expect(controls.rollback({ by: 'oncall' })).rejects.toThrow(/already rolling back/);
+        await controls.retry({ by: 'oncall', reason: 'fixed permissions' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('rolled-back');
+        expect(rollbacksOf(ssm)).toEqual(['s4', 's2', 's2', 's1']);
+      },
+    );
+  });
+
+  describe('approval', () => {
+    const approvalRunbook = (timeout = '') =>
+      runbookFromYaml(`apiVersion: ssmflow/v1
+name: gated
+targets: { instanceIds: [i-0123456789abcdef0] }
+steps:
+  - id: prepare
+    run: echo prepare
+    rollback: { run: echo unprepare }
+  - id: approve-cutover
+    approval: { message: 'Cut over now?'${timeout ? `, timeout: ${timeout}` : ''} }
+    onFailure: rollback
+  - id: cutover
+    run: echo cutover
+`);
+
+    it('approved: the run goes on, and the approver is in the audit', async () => {
+      await withRun(approvalRunbook(), () => 'success', async (handle, ssm, controls) => {
+        const waiting = await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
+        expect(waiting.waitingFor).toMatchObject({ reason: 'approval', stepId: 'approve-cutover', message: 'Cut over now?' });
+        await expect(controls.retry({ by: 'x' })).rejects.toThrow(/is waiting-approval at step approve-cutover: retry applies only while the run is paused-on-failure/);
+        await controls.approve({ by: 'lead@example.com', reason: 'change CHG-42' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('succeeded');
+        expect(ssm.order()).toEqual(['gated/prepare', 'gated/cutover']);
+        const state = await runControls(stack.client, handle.workflowId).state();
+        expect(state.audit.find((e) => e.type === 'operator')).toMatchObject({ action: 'approve', by: 'lead@example.com', reason: 'change CHG-42' });
+        await recordHistoryIfAsked(handle, 'runbook-run-approved');
+      });
+    });
+
+    it('rejected: the step fails and its policy (rollback) undoes what ran', async () => {
+      await withRun(approvalRunbook(), () => 'success', async (handle, ssm, controls) => {
+        await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
+        await controls.approve({ by: 'lead', reject: true, reason: 'not tonight' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('rolled-back');
+        expect(ssm.order()).toEqual(['gated/prepare', 'gated/prepare (rollback)']);
+        expect(summary.failure).toBeUndefined();
+        const state = await runControls(stack.client, handle.workflowId).state();
+        expect(state.steps[1]).toMatchObject({ status: 'failed', message: 'rejected by lead: not tonight' });
+      });
+    });
+
+    it('timed out: the step fails with the reason', async () => {
+      await withRun(approvalRunbook('2s'), () => 'success', async (handle, ssm) => {
+        const summary = await handle.result();
+        expect(summary.status).toBe('rolled-back');
+        expect(ssm.order()).toEqual(['gated/prepare', 'gated/prepare (rollback)']);
+        const state = await runControls(stack.client, handle.workflowId).state();
+        expect(state.steps[1]?.message).toMatch(/approval timed out/);
+      });
+    });
+  });
+
+  it('runs each step kind: run, document, waitUntil, approval and sleep', async () => {
+    const runbook = runbookFromYaml(`apiVersion: ssmflow/v1
+name: kinds
+targets: { instanceIds: [i-0123456789abcdef0] }
+steps:
+  - id: shell
+    run: [echo one, echo two]
+  - id: doc
+    document: { name: Team-Restart, parameters: { service: nginx } }
+  - id: until-ready
+    waitUntil: { run: test -f /tmp/ready, interval: 1s, timeout: 1m }
+  - id: gate
+    approval: { message: go? }
+  - id: pause-a-bit
+    sleep: 1s
+`);
+    await withRun(runbook, () => 'success', async (handle, ssm, controls) => {
+      await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
+      await controls.approve({ by: 'lead' });
+      const summary = await handle.result();
+      expect(summary.status).toBe('succeeded');
+      expect(summary.steps.map((s) => [s.id, s.status])).toEqual([
+        ['shell', 'succeeded'],
+        ['doc', 'succeeded'],
+        ['until-ready', 'succeeded'],
+        ['gate', 'succeeded'],
+        ['pause-a-bit', 'succeeded'],
+      ]);
+      expect(ssm.calls.map((c) => [c.description, c.commands])).toEqual([
+        ['kinds/shell', ['echo one', 'echo two']],
+        ['kinds/doc', []],
+        ['kinds/until-ready', ['test -f /tmp/ready']],
+      ]);
+      const state = await runControls(stack.client, handle.workflowId).state();
+      expect(state.audit.filter((e) => e.type === 'command').map((e) => (e.type === 'command' ? [e.stepId, e.phase, e.document] : []))).toEqual([
+        ['shell', 'step', 'AWS-RunShellScript'],
+        ['doc', 'step', 'Team-Restart'],
+        ['until-ready', 'check', 'AWS-RunShellScript'],
+      ]);
+    });
+  });
+
+  it('a waitUntil whose condition never holds fails the step with the checks it made', async () => {
+    const runbook = runbookFromYaml(`apiVersion: ssmflow/v1
+name: waits
+targets: { instanceIds: [i-0123456789abcdef0] }
+steps:
+  - id: until-ready
+    waitUntil: { run: test -f /tmp/ready, interval: 1s, timeout: 1m }
+    onFailure: abort
+`);
+    await withRun(runbook, () => 'fail', async (handle) => {
+      const summary = await handle.result();
+      expect(summary.status).toBe('failed');
+      expect(summary.failure?.message).toMatch(/condition not met after 5 checks/);
+    });
+  });
+
+  it('rejects operator actions that make no sense now, with a message that says why', async () => {
+    await withRun(
+      fiveSteps('pause'),
+      (d) => (d === 'five/s1' ? 'block' : 'success'),
+      async (handle, ssm, controls) => {
+        await waitUntil(() => ssm.order().includes('five/s1'), 's1 to start');
+        const rejected = await controls.retry({ by: 'oncall' }).catch((err: unknown) => err);
+        expect(rejected).toBeInstanceOf(OperatorActionRejected);
+        expect((rejected as OperatorActionRejected).message).toBe(
+          `run ${handle.workflowId} is running at step s1: retry applies only while the run is paused-on-failure`,
+        );
+        await expect(controls.approve({ by: 'oncall' })).rejects.toThrow(/approve applies only while the run is waiting-approval/);
+        await expect(controls.skip({ by: ' ' })).rejects.toThrow(/needs "by"/);
+        // Abort is valid while running: the step's command is cancelled and the run ends failed, not rolled back.
+        await controls.abort({ by: 'oncall', reason: 'wrong cluster' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('failed');
+        expect(rollbacksOf(ssm)).toEqual([]);
+        await expect(controls.abort({ by: 'oncall' })).rejects.toThrow(/has ended \(failed\)/);
+      },
+    );
+  });
+
+  it('keeps a 20-step run far below the history limits', async () => {
+    const steps = Array.from({ length: 20 }, (_, i) => `  - id: step-${i + 1}\n    run: echo ${i + 1}\n    rollback: { run: echo undo }\n`).join('');
+    const runbook = runbookFromYaml(`apiVersion: ssmflow/v1\nname: twenty\ntargets: { instanceIds: [i-0123456789abcdef0] }\nsteps:\n${steps}`);
+    await withRun(runbook, () => 'success', async (handle) => {
+      expect((await handle.result()).status).toBe('succeeded');
+      const events = (await handle.fetchHistory()).events?.length ?? 0;
+      console.log(`20-step run: ${events} history events`);
+      expect(events).toBeLessThan(1_000);
+    });
+  });
+});
+
+async function waitForStatus(client: Client, runId: string, status: RunStatus, timeoutMs = 30_000): Promise<RunState> {
+  const controls = runControls(client, runId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await controls.state();
+    if (state.status === status) return state;
+    if (Date.now() > deadline) throw new Error(`run ${runId} is ${state.status}, not ${status}, after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitUntil(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

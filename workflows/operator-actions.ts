@@ -1,0 +1,45 @@
+import type { OperatorAction, RunState, RunStatus } from './run-state.js';
+import { terminalRunStatuses } from './run-state.js';
+
+const validWhile: Record<OperatorAction, readonly RunStatus[]> = {
+  approve: ['waiting-approval'],
+  reject: ['waiting-approval'],
+  retry: ['paused-on-failure'],
+  skip: ['paused-on-failure'],
+  rollback: ['paused-on-failure', 'waiting-approval'],
+  // A rollback in progress is not interrupted; if it fails, the pause offers abort.
+  abort: ['running', 'waiting-approval', 'paused-on-failure'],
+};
+
+/** Why `action` cannot be taken on the run now, or undefined when it can. */
+export function operatorActionProblem(state: Pick<RunState, 'runId' | 'status' | 'currentStepId' | 'failure'>, action: OperatorAction): string | undefined {
+  if (validWhile[action].includes(state.status)) {
+    if (action === 'rollback' && state.failure?.phase === 'rollback') return `run ${state.runId} is already rolling back; retry, skip or abort the failed rollback`;
+    return undefined;
+  }
+  const where = state.currentStepId ? ` at step ${state.currentStepId}` : '';
+  if (terminalRunStatuses.includes(state.status)) {
+    return `run ${state.runId} has ended (${state.status}); ${action} applies only to a run in progress`;
+  }
+  const when = validWhile[action].join(' or ');
+  return `run ${state.runId} is ${state.status}${where}: ${action} applies only while the run is ${when}`;
+}
+
+/** The CLI commands that are valid for a run in this status, for error messages and `status`. */
+export function nextActions(runId: string, status: RunStatus, phase: 'step' | 'rollback' = 'step'): string[] {
+  if (status === 'paused-on-failure') {
+    return phase === 'rollback'
+      ? [`ssmflow retry ${runId}    # run the failed rollback again`, `ssmflow skip ${runId}     # leave it and roll back the rest`, `ssmflow abort ${runId}    # stop here`]
+      : [
+          `ssmflow retry ${runId} [-p name=value]    # run the failed step again`,
+          `ssmflow skip ${runId}                     # leave it failed, go on`,
+          `ssmflow rollback ${runId}                 # undo completed steps, newest first`,
+          `ssmflow abort ${runId}                    # stop without rolling back`,
+        ];
+  }
+  if (status === 'waiting-approval') {
+    return [`ssmflow approve ${runId}`, `ssmflow approve ${runId} --reject`, `ssmflow rollback ${runId}`, `ssmflow abort ${runId}`];
+  }
+  if (status === 'running') return [`ssmflow abort ${runId}`];
+  return [];
+}

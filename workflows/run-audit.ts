@@ -1,0 +1,69 @@
+// Turning command results into audit entries and messages an operator can act on. Pure functions.
+import type { CommandResult, CommandTargets, RunCommandInput } from '../activities/ssm/types.js';
+import { redactSecrets } from '../runbook/secrets.js';
+import type { ParameterValues } from '../runbook/types.js';
+import type { AuditEntry, RunFailure } from './run-state.js';
+import { describeTargets } from './step-command-input.js';
+
+export function commandAuditEntry(
+  at: string,
+  stepId: string,
+  phase: 'step' | 'rollback' | 'check',
+  attempt: number,
+  input: RunCommandInput,
+  result: CommandResult,
+): AuditEntry {
+  return {
+    at,
+    type: 'command',
+    stepId,
+    phase,
+    attempt,
+    commandId: result.commandId,
+    document: input.document.kind === 'shell' ? 'AWS-RunShellScript' : input.document.name,
+    targets: describeTargets(input.targets as CommandTargets),
+    commands: input.document.kind === 'shell' ? redactSecrets(input.document.commands) : Object.entries(input.document.parameters).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
+    status: result.status,
+    instances: result.invocations.map((i) => ({
+      instanceId: i.instanceId,
+      status: i.status,
+      statusDetails: i.statusDetails,
+      exitCode: i.exitCode,
+      ...(i.output?.s3KeyPrefix && input.output ? { output: `s3://${input.output.bucket}/${i.output.s3KeyPrefix}/` } : {}),
+    })),
+  };
+}
+
+/** One line on what went wrong: which instances, how, and the last line they printed. */
+export function summarizeCommandFailure(result: CommandResult): string {
+  const failed = result.invocations.filter((i) => i.status !== 'Success');
+  if (result.invocations.length === 0) return `SSM command ${result.commandId} ended ${result.status} (${result.statusDetails}) without reaching any instance`;
+  const parts = failed.slice(0, 3).map((i) => {
+    const lastLine = i.outputTail.trimEnd().split('\n').pop() ?? '';
+    const code = i.exitCode >= 0 ? ` exit ${i.exitCode}` : '';
+    return `${i.instanceId} ${i.statusDetails}${code}${lastLine ? `: ${truncate(lastLine, 160)}` : ''}`;
+  });
+  const more = failed.length > 3 ? `, and ${failed.length - 3} more` : '';
+  return `${failed.length} of ${result.invocations.length} instances failed (command ${result.commandId}): ${parts.join('; ')}${more}`;
+}
+
+export function failedInstances(result: CommandResult | undefined): RunFailure['instances'] {
+  return (result?.invocations ?? []).filter((i) => i.status !== 'Success').map((i) => ({ instanceId: i.instanceId, statusDetails: i.statusDetails, exitCode: i.exitCode }));
+}
+
+/** Parameter values as people may see them: secrets as their Parameter Store name. */
+export function displayParameters(values: ParameterValues): Record<string, string | number | boolean> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, typeof value === 'object' ? `(secret) ${value.parameterStore}` : value]));
+}
+
+/** The message of an activity failure, without the SDK's wrapping. */
+export function failureMessage(err: unknown): string {
+  let current = err as { message?: string; cause?: unknown } | undefined;
+  // ActivityFailure wraps the ApplicationFailure / TimeoutFailure that says what happened.
+  while (current?.cause && typeof current.cause === 'object') current = current.cause as { message?: string; cause?: unknown };
+  return current?.message ?? String(err);
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,134 @@
+// The state of one run, as the Query returns it and the CLI shows it. Plain data, deterministic.
+import type { CommandResult, InvocationResult } from '../activities/ssm/types.js';
+import type { NormalizedRunbook, ParameterValues, StepKind } from '../runbook/types.js';
+
+export const runStatuses = ['running', 'waiting-approval', 'paused-on-failure', 'rolling-back', 'succeeded', 'failed', 'rolled-back', 'cancelled'] as const;
+export type RunStatus = (typeof runStatuses)[number];
+export const terminalRunStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'rolled-back', 'cancelled'];
+
+export const stepStatuses = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'rolled-back', 'rollback-failed'] as const;
+export type StepStatus = (typeof stepStatuses)[number];
+
+export type OperatorAction = 'approve' | 'reject' | 'retry' | 'skip' | 'rollback' | 'abort';
+
+export interface RunInput {
+  runbook: NormalizedRunbook;
+  /** Resolved parameter values; secrets are references to Parameter Store, never values. */
+  parameters: ParameterValues;
+  /** Who started the run (user, schedule, rollout). */
+  initiator: string;
+  reason?: string;
+  /** The cluster this run targets, for listing runs by cluster. */
+  cluster?: string;
+  /** Where SSM writes full command output. */
+  output?: { bucket: string; keyPrefix: string };
+  /** Tuning for tests and slow fleets. */
+  options?: RunOptions;
+}
+
+export interface RunOptions {
+  /** A worker silent this long is presumed dead; its step resumes on another worker. */
+  heartbeatTimeoutSeconds?: number;
+  /** SSM delivery window for unreachable instances (TimeoutSeconds). */
+  deliveryTimeoutSeconds?: number;
+}
+
+export interface StepAttempt {
+  attempt: number;
+  commandIds: string[];
+  startedAt: string;
+  endedAt?: string;
+  outcome?: 'succeeded' | 'failed';
+  message?: string;
+}
+
+export interface StepState {
+  id: string;
+  kind: StepKind;
+  description?: string;
+  status: StepStatus;
+  /** How many times the step was started (runbook retries and operator retries). */
+  attempts: number;
+  commandIds: string[];
+  startedAt?: string;
+  endedAt?: string;
+  /** Per-instance results of the latest command of this step. */
+  instances: InvocationResult[];
+  message?: string;
+  history: StepAttempt[];
+  rollback?: { status: 'running' | 'succeeded' | 'failed' | 'skipped'; commandIds: string[]; message?: string };
+}
+
+export interface RunFailure {
+  stepId: string;
+  phase: 'step' | 'rollback';
+  message: string;
+  /** Instances where the step failed, with their status and exit code. */
+  instances: { instanceId: string; statusDetails: string; exitCode: number }[];
+  /** What the operator can do now, as CLI commands. */
+  nextActions: string[];
+}
+
+export type AuditEntry =
+  | {
+      at: string;
+      type: 'run';
+      event: 'started' | 'finished' | 'parameters-changed';
+      status: RunStatus;
+      by: string;
+      detail?: string;
+    }
+  | {
+      at: string;
+      type: 'command';
+      stepId: string;
+      phase: 'step' | 'rollback' | 'check';
+      attempt: number;
+      commandId: string;
+      document: string;
+      targets: string;
+      /** The rendered commands with every secret shown as '****'. */
+      commands: string[];
+      status: string;
+      instances: { instanceId: string; status: string; statusDetails: string; exitCode: number; output?: string }[];
+    }
+  | {
+      at: string;
+      type: 'operator';
+      action: OperatorAction;
+      by: string;
+      reason?: string;
+      stepId?: string;
+      parameters?: Record<string, string | number | boolean>;
+    };
+
+export interface RunState {
+  runId: string;
+  runbook: string;
+  cluster?: string;
+  initiator: string;
+  status: RunStatus;
+  startedAt: string;
+  endedAt?: string;
+  /** Parameters as shown to people: secrets as their Parameter Store name. */
+  parameters: Record<string, string | number | boolean>;
+  currentStepId?: string;
+  /** Why the run is not moving: an approval, an operator decision, a maintenance window. */
+  waitingFor?: { reason: 'approval' | 'operator' | 'maintenance-window'; stepId: string; since: string; until?: string; message?: string };
+  steps: StepState[];
+  failure?: RunFailure;
+  audit: AuditEntry[];
+}
+
+export interface OperatorRequest {
+  /** Who acts (recorded in the audit). */
+  by: string;
+  reason?: string;
+}
+
+export interface RetryRequest extends OperatorRequest {
+  /** Changed parameter values for the retried step and the rest of the run. */
+  parameters?: Record<string, string | number | boolean>;
+}
+
+export type { CommandResult };

@@ -1,0 +1,409 @@
+// The run workflow: one runbook against one target set, as a story of steps. Each step runs,
+// fails by its policy (pause for the operator, roll back, abort, or continue), and completed steps
+// are undone newest first when the run is rolled back or cancelled.
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { SsmActivities } from '../activities/ssm/ssm-activities.js';
+import type { CommandResult, RunCommandInput } from '../activities/ssm/types.js';
+import { windowState } from '../runbook/maintenance-window.js';
+import { resolveParameterValues } from '../runbook/parameters.js';
+import { renderStep } from '../runbook/render.js';
+import type { ParameterValues, RenderedCommandStep, RenderedStep } from '../runbook/types.js';
+import { nextActions, operatorActionProblem } from './operator-actions.js';
+import { commandAuditEntry, displayParameters, failedInstances, failureMessage, summarizeCommandFailure } from './run-audit.js';
+import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from './run-messages.js';
+import type { OperatorAction, OperatorRequest, RetryRequest, RunInput, RunState, RunStatus, StepState } from './run-state.js';
+import { statusKey } from './search-attributes.js';
+import { rollbackCommandInput, stepCommandInput, type CommandContext } from './step-command-input.js';
+
+export interface RunSummary {
+  runId: string;
+  runbook: string;
+  status: RunStatus;
+  steps: { id: string; status: StepState['status']; attempts: number; commandIds: string[] }[];
+  failure?: RunState['failure'];
+}
+
+type StepOutcome = { ok: true } | { ok: false; message: string; result?: CommandResult };
+type AfterFailure = 'retry' | 'next' | 'rollback' | 'abort';
+interface OperatorDecision {
+  action: OperatorAction;
+  request: OperatorRequest;
+}
+
+class RunAborted extends Error {}
+
+export async function runbookRun(input: RunInput): Promise<RunSummary> {
+  const runId = workflowInfo().workflowId;
+  const runbook = input.runbook;
+  let values: ParameterValues = input.parameters;
+  let rendered: RenderedStep[] = runbook.steps.map((s) => renderStep(s, values));
+  const now = () => new Date().toISOString();
+  const ctx: CommandContext = { runId, runbook: runbook.name, output: input.output, options: input.options };
+
+  const state: RunState = {
+    runId,
+    runbook: runbook.name,
+    ...(input.cluster ? { cluster: input.cluster } : {}),
+    initiator: input.initiator,
+    status: 'running',
+    startedAt: now(),
+    parameters: displayParameters(values),
+    steps: runbook.steps.map((s) => ({ id: s.id, kind: s.kind, ...(s.description ? { description: s.description } : {}), status: 'pending', attempts: 0, commandIds: [], instances: [], history: [] })),
+    audit: [{ at: now(), type: 'run', event: 'started', status: 'running', by: input.initiator, ...(input.reason ? { detail: input.reason } : {}) }],
+  };
+
+  // --- operator controls -------------------------------------------------------------------
+  let decision: OperatorDecision | undefined;
+  let abortRequest: OperatorRequest | undefined;
+  let stepScope: CancellationScope | undefined;
+
+  const validate = (action: OperatorAction, request: OperatorRequest) => {
+    if (!request?.by?.trim()) throw new Error(`${action} needs "by": who is acting (recorded in the audit trail)`);
+    const problem = operatorActionProblem(state, action);
+    if (problem) throw new Error(problem);
+  };
+  const decide = (action: OperatorAction, request: OperatorRequest & { parameters?: RetryRequest['parameters'] }) => {
+    state.audit.push({
+      at: now(),
+      type: 'operator',
+      action,
+      by: request.by,
+      ...(request.reason ? { reason: request.reason } : {}),
+      ...(state.currentStepId ? { stepId: state.currentStepId } : {}),
+      ...(request.parameters ? { parameters: request.parameters } : {}),
+    });
+    decision = { action, request };
+    return state;
+  };
+
+  setHandler(runStateQuery, () => state);
+  setHandler(approveUpdate, (req) => decide(req.reject ? 'reject' : 'approve', req), { validator: (req) => validate(req?.reject ? 'reject' : 'approve', req) });
+  setHandler(
+    retryUpdate,
+    (req) => {
+      if (req.parameters && Object.keys(req.parameters).length) {
+        values = changedParameterValues(req.parameters);
+        rendered = runbook.steps.map((s) => renderStep(s, values));
+        state.parameters = displayParameters(values);
+      }
+      return decide('retry', req);
+    },
+    {
+      validator: (req) => {
+        validate('retry', req);
+        if (req.parameters && Object.keys(req.parameters).length) changedParameterValues(req.parameters);
+      },
+    },
+  );
+  setHandler(skipUpdate, (req) => decide('skip', req), { validator: (req) => validate('skip', req) });
+  setHandler(rollbackUpdate, (req) => decide('rollback', req), { validator: (req) => validate('rollback', req) });
+  setHandler(
+    abortUpdate,
+    (req) => {
+      abortRequest = req;
+      stepScope?.cancel();
+      return decide('abort', req);
+    },
+    { validator: (req) => validate('abort', req) },
+  );
+
+  /** Current non-secret values with the operator's changes, validated like at start. */
+  function changedParameterValues(changes: Record<string, string | number | boolean>): ParameterValues {
+    const given = Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string | number | boolean] => typeof entry[1] !== 'object'));
+    const resolved = resolveParameterValues(runbook, { ...given, ...changes });
+    if ('errors' in resolved) throw new Error(resolved.errors.map((e) => `parameter ${e.parameter}: ${e.message} (fix: ${e.fix})`).join('; '));
+    return resolved.values;
+  }
+
+  // --- state changes --------------------------------------------------------------------------
+  function setStatus(status: RunStatus): void {
+    if (state.status === status) return;
+    state.status = status;
+    upsertSearchAttributes([{ key: statusKey, value: status }]);
+  }
+
+  async function waitForDecision(): Promise<OperatorDecision> {
+    decision = undefined;
+    await condition(() => decision !== undefined);
+    const made = decision as OperatorDecision | undefined;
+    decision = undefined;
+    if (!made) throw new Error('operator decision missing');
+    return made;
+  }
+
+  // --- running steps ----------------------------------------------------------------------------
+  function activitiesFor(step: RenderedCommandStep, extraMs = 0) {
+    return proxyActivities<SsmActivities>({
+      // The step's own time limit covers every infrastructure retry of the activity.
+      scheduleToCloseTimeout: step.timeoutMs + extraMs + 60_000,
+      heartbeatTimeout: `${input.options?.heartbeatTimeoutSeconds ?? 60} seconds`,
+      retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    });
+  }
+
+  function recordCommand(step: StepState, phase: 'step' | 'rollback' | 'check', attempt: number, commandInput: RunCommandInput, result: CommandResult): void {
+    if (phase === 'rollback') step.rollback?.commandIds.push(result.commandId);
+    else step.commandIds.push(result.commandId);
+    state.audit.push(commandAuditEntry(now(), step.id, phase, attempt, commandInput, result));
+  }
+
+  async function runCommandStep(step: RenderedCommandStep, stepState: StepState): Promise<StepOutcome> {
+    let outcome: StepOutcome = { ok: false, message: 'not run' };
+    for (let retry = 1; retry <= step.retry.maxAttempts; retry += 1) {
+      stepState.attempts += 1;
+      const attempt = stepState.attempts;
+      const record = { attempt, commandIds: [] as string[], startedAt: now() };
+      stepState.history.push(record);
+      const commandInput = stepCommandInput(step, attempt, ctx);
+      try {
+        if (step.kind === 'waitUntil') {
+          const waited = await activitiesFor(step, step.waitTimeoutMs).runCheckUntilSuccess({ ...commandInput, intervalMs: step.intervalMs, timeoutMs: step.waitTimeoutMs });
+          recordCommand(stepState, 'check', attempt, commandInput, waited.lastResult);
+          stepState.instances = waited.lastResult.invocations;
+          outcome = waited.satisfied
+            ? { ok: true }
+            : { ok: false, message: `condition not met after ${waited.checks} checks in ${Math.round(waited.elapsedMs / 1000)}s: ${summarizeCommandFailure(waited.lastResult)}`, result: waited.lastResult };
+        } else {
+          const result = await activitiesFor(step).runCommand(commandInput);
+          recordCommand(stepState, 'step', attempt, commandInput, result);
+          stepState.instances = result.invocations;
+          outcome = result.status === 'Success' ? { ok: true } : { ok: false, message: summarizeCommandFailure(result), result };
+        }
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        outcome = { ok: false, message: failureMessage(err) };
+      }
+      record.commandIds = stepState.commandIds.slice(-1);
+      Object.assign(record, { endedAt: now(), outcome: outcome.ok ? 'succeeded' : 'failed', ...(outcome.ok ? {} : { message: outcome.message }) });
+      if (outcome.ok || retry === step.retry.maxAttempts) return outcome;
+      await sleep(Math.min(step.retry.maximumIntervalMs, step.retry.initialIntervalMs * step.retry.backoffCoefficient ** (retry - 1)));
+    }
+    return outcome;
+  }
+
+  async function runApprovalStep(step: Extract<RenderedStep, { kind: 'approval' }>, stepState: StepState): Promise<StepOutcome> {
+    stepState.attempts += 1;
+    setStatus('waiting-approval');
+    state.waitingFor = { reason: 'approval', stepId: step.id, since: now(), message: step.message };
+    decision = undefined;
+    const decided = await condition(() => decision !== undefined, step.approvalTimeoutMs ?? Number.MAX_SAFE_INTEGER);
+    state.waitingFor = undefined;
+    setStatus('running');
+    const made = decision as OperatorDecision | undefined;
+    decision = undefined;
+    if (!decided || !made) return { ok: false, message: `approval timed out after ${Math.round((step.approvalTimeoutMs ?? 0) / 60_000)} min with no decision` };
+    if (made.action === 'approve') return { ok: true };
+    if (made.action === 'rollback') throw new RollbackRequested();
+    return { ok: false, message: `rejected by ${made.request.by}${made.request.reason ? `: ${made.request.reason}` : ''}` };
+  }
+
+  async function waitForMaintenanceWindow(step: RenderedStep): Promise<void> {
+    const window = runbook.maintenanceWindow;
+    if (!window || !('disruptive' in step) || !step.disruptive) return;
+    for (;;) {
+      const now = Date.now();
+      const current = windowState(window, now);
+      if (current.open) break;
+      state.waitingFor = {
+        reason: 'maintenance-window',
+        stepId: step.id,
+        since: new Date(now).toISOString(),
+        ...(current.opensAtMs ? { until: new Date(current.opensAtMs).toISOString() } : {}),
+        message: `disruptive step waits for the maintenance window (${window.cron}, ${window.timezone})`,
+      };
+      await condition(() => abortRequest !== undefined, Math.max(1_000, (current.opensAtMs ?? now + 60_000) - now));
+      if (abortRequest) throw new RunAborted();
+    }
+    state.waitingFor = undefined;
+  }
+
+  /** Runs step i until it succeeds or its failure policy says what to do next. */
+  async function runStep(index: number): Promise<'next' | 'rollback' | 'abort'> {
+    const stepState = state.steps[index] as StepState;
+    state.currentStepId = stepState.id;
+    for (;;) {
+      const step = rendered[index] as RenderedStep;
+      stepState.status = 'running';
+      stepState.startedAt ??= now();
+      state.failure = undefined;
+      let outcome: StepOutcome;
+      try {
+        stepScope = new CancellationScope();
+        outcome = await stepScope.run(async () => {
+          await waitForMaintenanceWindow(step);
+          if (step.kind === 'approval') return runApprovalStep(step, stepState);
+          if (step.kind === 'sleep') {
+            stepState.attempts += 1;
+            await sleep(step.durationMs);
+            return { ok: true } as StepOutcome;
+          }
+          return runCommandStep(step, stepState);
+        });
+      } catch (err) {
+        if (err instanceof RollbackRequested) {
+          stepState.status = 'failed';
+          stepState.message = 'not approved: the operator chose to roll back';
+          stepState.endedAt = now();
+          return 'rollback';
+        }
+        if (abortRequest && (isCancellation(err) || err instanceof RunAborted)) {
+          stepState.status = 'failed';
+          stepState.message = `aborted by ${abortRequest.by}`;
+          return 'abort';
+        }
+        throw err;
+      } finally {
+        stepScope = undefined;
+      }
+      stepState.endedAt = now();
+      if (outcome.ok) {
+        stepState.status = 'succeeded';
+        stepState.message = undefined;
+        return 'next';
+      }
+      stepState.status = 'failed';
+      stepState.message = outcome.message;
+      const next = await afterStepFailure(step, stepState, outcome);
+      if (next !== 'retry') return next;
+    }
+  }
+
+  async function afterStepFailure(step: RenderedStep, stepState: StepState, outcome: Extract<StepOutcome, { ok: false }>): Promise<AfterFailure> {
+    state.failure = { stepId: step.id, phase: 'step', message: outcome.message, instances: failedInstances(outcome.result), nextActions: [] };
+    const policy = step.kind === 'sleep' ? 'pause' : step.onFailure;
+    if (policy === 'continue') return 'next';
+    if (policy === 'abort') return 'abort';
+    if (policy === 'rollback') return 'rollback';
+    setStatus('paused-on-failure');
+    state.failure.nextActions = nextActions(runId, 'paused-on-failure');
+    state.waitingFor = { reason: 'operator', stepId: step.id, since: now(), message: outcome.message };
+    const made = await waitForDecision();
+    state.waitingFor = undefined;
+    if (made.action === 'abort') return 'abort';
+    setStatus('running');
+    if (made.action === 'skip') {
+      stepState.status = 'skipped';
+      return 'next';
+    }
+    return made.action === 'rollback' ? 'rollback' : 'retry';
+  }
+
+  // --- rollback ----------------------------------------------------------------------------------
+  /**
+   * Undoes every step that ran, newest first: the step that failed or was interrupted (it may
+   * have done part of its work) and each completed one. Skipped steps are left as they are.
+   * A failing rollback pauses for the operator (retry, skip, abort) instead of being hidden.
+   * @returns whether every rollback succeeded
+   */
+  async function rollbackCompletedSteps(): Promise<boolean> {
+    setStatus('rolling-back');
+    let allUndone = true;
+    const toUndo = state.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'running');
+    for (const { s: stepState, i } of toUndo.reverse()) {
+      const step = rendered[i] as RenderedStep;
+      if (step.kind === 'approval' || step.kind === 'sleep' || !step.rollback) continue;
+      state.currentStepId = step.id;
+      stepState.rollback = { status: 'running', commandIds: [] };
+      for (let attempt = 1; ; attempt += 1) {
+        const commandInput = rollbackCommandInput(step, step.rollback, attempt, ctx);
+        let message: string | undefined;
+        let result: CommandResult | undefined;
+        try {
+          result = await activitiesFor(step).runCommand(commandInput);
+          recordCommand(stepState, 'rollback', attempt, commandInput, result);
+          if (result.status !== 'Success') message = summarizeCommandFailure(result);
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          message = failureMessage(err);
+        }
+        if (message === undefined) {
+          stepState.rollback.status = 'succeeded';
+          stepState.status = 'rolled-back';
+          break;
+        }
+        stepState.rollback = { ...stepState.rollback, status: 'failed', message };
+        stepState.status = 'rollback-failed';
+        state.failure = { stepId: step.id, phase: 'rollback', message: `rollback of ${step.id} failed: ${message}`, instances: failedInstances(result), nextActions: nextActions(runId, 'paused-on-failure', 'rollback') };
+        setStatus('paused-on-failure');
+        state.waitingFor = { reason: 'operator', stepId: step.id, since: now(), message: state.failure.message };
+        const made = await waitForDecision();
+        state.waitingFor = undefined;
+        if (made.action === 'abort') throw new RunAborted();
+        setStatus('rolling-back');
+        if (made.action === 'skip') {
+          stepState.rollback.status = 'skipped';
+          allUndone = false;
+          break;
+        }
+      }
+    }
+    state.failure = allUndone ? undefined : state.failure;
+    return allUndone;
+  }
+
+  async function finish(status: RunStatus, detail?: string): Promise<RunSummary> {
+    setStatus(status);
+    state.endedAt = now();
+    state.currentStepId = undefined;
+    state.waitingFor = undefined;
+    state.audit.push({ at: now(), type: 'run', event: 'finished', status, by: abortRequest?.by ?? input.initiator, ...(detail ? { detail } : {}) });
+    await condition(allHandlersFinished);
+    return {
+      runId,
+      runbook: runbook.name,
+      status,
+      steps: state.steps.map((s) => ({ id: s.id, status: s.status, attempts: s.attempts, commandIds: s.commandIds })),
+      ...(state.failure ? { failure: state.failure } : {}),
+    };
+  }
+
+  // --- the run ------------------------------------------------------------------------------------
+  try {
+    for (let index = 0; index < runbook.steps.length; index += 1) {
+      const next = await runStep(index);
+      if (next === 'abort') return await finish('failed', `aborted by ${abortRequest?.by ?? 'its failure policy'}`);
+      if (next === 'rollback') {
+        try {
+          const undone = await rollbackCompletedSteps();
+          return await finish(undone ? 'rolled-back' : 'failed', undone ? undefined : 'some rollbacks were skipped');
+        } catch (err) {
+          if (err instanceof RunAborted) return await finish('failed', `rollback aborted by ${abortRequest?.by ?? decisionBy()}`);
+          throw err;
+        }
+      }
+    }
+    const failedSteps = state.steps.filter((s) => s.status === 'failed').map((s) => s.id);
+    return await finish('succeeded', failedSteps.length ? `continued past failed steps ${failedSteps.join(', ')}` : undefined);
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelling a run undoes what it did; the rollback itself must not be cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await rollbackCompletedSteps();
+      } catch (rollbackErr) {
+        if (!(rollbackErr instanceof RunAborted)) throw rollbackErr;
+      }
+      setStatus('cancelled');
+      state.endedAt = now();
+      state.audit.push({ at: now(), type: 'run', event: 'finished', status: 'cancelled', by: input.initiator, detail: 'run cancelled; completed steps rolled back' });
+    });
+    throw err;
+  }
+
+  function decisionBy(): string {
+    const last = [...state.audit].reverse().find((e) => e.type === 'operator');
+    return last && last.type === 'operator' ? last.by : 'operator';
+  }
+}
+
+class RollbackRequested extends Error {}
