@@ -25,12 +25,19 @@ import type { OperatorAction, OperatorRequest, RetryRequest, RunInput, RunState,
 import { statusKey } from './search-attributes.js';
 import { rollbackCommandInput, stepCommandInput, type CommandContext } from './step-command-input.js';
 
+/** The run's result: enough for `status` and `audit` of a finished run without a worker to query. */
 export interface RunSummary {
   runId: string;
   runbook: string;
   status: RunStatus;
-  steps: { id: string; status: StepState['status']; attempts: number; commandIds: string[] }[];
+  initiator: string;
+  startedAt: string;
+  endedAt: string;
+  parameters: RunState['parameters'];
+  steps: { id: string; status: StepState['status']; attempts: number; commandIds: string[]; message?: string }[];
   failure?: RunState['failure'];
+  /** Every command and operator action (no output tails: those live in S3). */
+  audit: RunState['audit'];
 }
 
 type StepOutcome = { ok: true } | { ok: false; message: string; result?: CommandResult };
@@ -362,8 +369,13 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
       runId,
       runbook: runbook.name,
       status,
-      steps: state.steps.map((s) => ({ id: s.id, status: s.status, attempts: s.attempts, commandIds: s.commandIds })),
+      initiator: state.initiator,
+      startedAt: state.startedAt,
+      endedAt: state.endedAt,
+      parameters: state.parameters,
+      steps: state.steps.map((s) => ({ id: s.id, status: s.status, attempts: s.attempts, commandIds: s.commandIds, ...(s.message ? { message: s.message } : {}) })),
       ...(state.failure ? { failure: state.failure } : {}),
+      audit: state.audit,
     };
   }
 
