@@ -1,9 +1,10 @@
-import { CancelCommandCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, type Command, type InstanceInformation, type SSMClient } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, GetCommandInvocationCommand, type Command, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat, sleep } from '@temporalio/activity';
 import { substituteSecrets } from '../../runbook/secrets.js';
 import { type CommandStatusPoller } from './command-status-poller.js';
 import { toActivityFailure } from './classify-error.js';
+import { describeInstances } from './describe-instances.js';
 import { collectInvocationResults } from './invocation-results.js';
 import { readSecrets } from './secrets.js';
 import { buildSendCommandRequest, findCommandSentEarlier, sendCommand } from './send-command-once.js';
@@ -204,21 +205,6 @@ export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies
   }
 
   return { runCommand, runCheckUntilSuccess, resolveTargets, waitForInstancesOnline, getCommandOutput };
-}
-
-async function describeInstances(ssm: SSMClient, targets: CommandTargets): Promise<InstanceInformation[]> {
-  const filters =
-    'instanceIds' in targets
-      ? [{ Key: 'InstanceIds', Values: targets.instanceIds }]
-      : Object.entries(targets.tags).map(([key, values]) => ({ Key: `tag:${key}`, Values: values }));
-  const instances: InstanceInformation[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ssm.send(new DescribeInstanceInformationCommand({ Filters: filters, MaxResults: 50, NextToken: nextToken }));
-    instances.push(...(page.InstanceInformationList ?? []));
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return instances;
 }
 
 export type SsmActivities = ReturnType<typeof createSsmActivities>;
