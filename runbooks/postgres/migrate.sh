@@ -1,0 +1,100 @@
+#!/bin/sh
+# migrate: builds the target-major cluster beside the source by dump and restore. initdb with the
+# target binaries (same encoding and locale as the source, its pg_hba.conf and pg_ident.conf),
+# start it on the staging port, restore roles and tablespaces (pg_dumpall --globals-only), then
+# every database (pg_dump -Fc | pg_restore), then ANALYZE. The source is only read.
+# Needs stop-writes first. A repeated run after success keeps the finished target; after a
+# partial run it rebuilds the target from scratch. Rollback: remove-target.sh.
+# usage: migrate.sh --from 15 --to 17
+set -eu
+SSMFLOW_STEP=migrate
+. "$(dirname "$0")/lib.sh"
+load_config "$@"
+
+require_source_serving
+[ "$(read_only_setting)" = on ] || die "writes are not stopped on port $PG_PORT: run stop-writes.sh first"
+
+if [ -f "$WORK_DIR/migrated" ] && [ "$(cat "$TGT_DATA/PG_VERSION" 2> /dev/null)" = "$ARG_TO" ]; then
+  if ! is_running "$TGT_BIN" "$TGT_DATA"; then start_server "$TGT_BIN" "$TGT_DATA"; fi
+  say "already migrated: PostgreSQL $ARG_TO cluster at $TGT_DATA on port $(running_port "$TGT_BIN" "$TGT_DATA")"
+  exit 0
+fi
+
+invalidate_target
+if [ -e "$TGT_DATA" ]; then
+  if [ -f "$TGT_DATA/PG_VERSION" ] && [ "$(cat "$TGT_DATA/PG_VERSION")" != "$ARG_TO" ]; then
+    die "$TGT_DATA holds PostgreSQL $(cat "$TGT_DATA/PG_VERSION"), not $ARG_TO: refusing to replace it"
+  fi
+  say "removing the unfinished target of an earlier attempt at $TGT_DATA"
+  stop_server "$TGT_BIN" "$TGT_DATA"
+  rm -rf "$TGT_DATA"
+fi
+if answers_on "$PG_STAGING_PORT"; then die "another server already answers on the staging port $PG_STAGING_PORT"; fi
+
+settings=$(psql_at "$PG_PORT" postgres "SELECT pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype FROM pg_database WHERE datname = 'template1'")
+encoding=${settings%%|*}
+rest=${settings#*|}
+collate=${rest%%|*}
+ctype=${rest#*|}
+if [ "$ARG_FROM" -ge 15 ]; then
+  provider=$(psql_at "$PG_PORT" postgres "SELECT datlocprovider FROM pg_database WHERE datname = 'template1'")
+  [ "$provider" = c ] || die "the source's default collation provider is '$provider'; only libc is handled"
+fi
+hba_file=$(psql_at "$PG_PORT" postgres 'SHOW hba_file')
+ident_file=$(psql_at "$PG_PORT" postgres 'SHOW ident_file')
+
+say "migrate: initdb PostgreSQL $ARG_TO at $TGT_DATA (encoding $encoding, collate $collate, ctype $ctype)"
+pg_mkdir "$(dirname "$TGT_DATA")"
+pg_mkdir "$WORK_DIR"
+as_pg "$TGT_BIN/initdb" -D "$TGT_DATA" -U "$PG_SUPERUSER" -E "$encoding" --lc-collate="$collate" --lc-ctype="$ctype" \
+  --auth-local=peer --auth-host=scram-sha-256 > "$WORK_DIR/initdb.log" 2>&1 ||
+  die "initdb failed: $(tail -n 5 "$WORK_DIR/initdb.log")"
+pg_write_file "$TGT_DATA/pg_hba.conf" < "$hba_file"
+pg_write_file "$TGT_DATA/pg_ident.conf" < "$ident_file"
+write_server_conf "$TGT_DATA" "$PG_STAGING_PORT"
+if [ -n "${PG_TARGET_CONF:-}" ]; then
+  say "adding settings for PostgreSQL $ARG_TO from $PG_TARGET_CONF"
+  printf "\ninclude '%s'\n" "$PG_TARGET_CONF" >> "$TGT_DATA/postgresql.conf"
+fi
+start_server "$TGT_BIN" "$TGT_DATA"
+
+dump_dir="$WORK_DIR/dump"
+rm -rf "$dump_dir"
+pg_mkdir "$dump_dir"
+
+say "restoring roles and tablespaces"
+as_pg "$PG_DUMPALL" --globals-only -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -f "$dump_dir/globals.sql" || die "pg_dumpall --globals-only failed"
+# initdb already created the bootstrap superuser; everything else about it is restored by ALTER ROLE.
+grep -v -x -F -e "CREATE ROLE $PG_SUPERUSER;" -e "CREATE ROLE \"$PG_SUPERUSER\";" "$dump_dir/globals.sql" |
+  pg_write_file "$dump_dir/globals-target.sql"
+as_pg "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_STAGING_PORT" -U "$PG_SUPERUSER" -d postgres \
+  -f "$dump_dir/globals-target.sql" > /dev/null || die "restoring roles and tablespaces failed"
+
+databases=$(psql_at "$PG_PORT" postgres 'SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname')
+n=0
+# One database name per line; names may hold spaces.
+set -f
+old_ifs=$IFS
+IFS='
+'
+for db in $databases; do
+  IFS=$old_ifs
+  n=$((n + 1))
+  say "database $db: pg_dump -Fc, pg_restore"
+  as_pg "$PG_DUMP" -Fc -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -d "$db" -f "$dump_dir/$n.dump" || die "pg_dump of $db failed"
+  if [ "$db" = postgres ]; then
+    # initdb created it; restore into it rather than recreating the maintenance database.
+    as_pg "$PG_RESTORE" --exit-on-error -h "$PG_SOCKET_DIR" -p "$PG_STAGING_PORT" -U "$PG_SUPERUSER" -d postgres "$dump_dir/$n.dump" ||
+      die "pg_restore of $db failed"
+  else
+    as_pg "$PG_RESTORE" --exit-on-error --create -h "$PG_SOCKET_DIR" -p "$PG_STAGING_PORT" -U "$PG_SUPERUSER" -d postgres "$dump_dir/$n.dump" ||
+      die "pg_restore of $db failed"
+  fi
+  psql_at "$PG_STAGING_PORT" "$db" 'ANALYZE' > /dev/null
+  rm -f "$dump_dir/$n.dump"
+done
+IFS=$old_ifs
+set +f
+rm -rf "$dump_dir"
+printf 'PostgreSQL %s -> %s, %s databases\n' "$ARG_FROM" "$ARG_TO" "$n" | pg_write_file "$WORK_DIR/migrated"
+say "migrated $n databases to PostgreSQL $(psql_at "$PG_STAGING_PORT" postgres 'SHOW server_version') on staging port $PG_STAGING_PORT"
