@@ -1,0 +1,155 @@
+// The rollout workflow on the real dev server: child runs per cluster with scripted SSM activities.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { RunCommandInput } from '../activities/ssm/types.js';
+import { parseRunbook } from '../runbook/load.js';
+import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
+import type { RolloutInput, RolloutState, RolloutStatus } from '../workflows/rollout-state.js';
+import { runbookRollout } from '../workflows/index.js';
+import { commandResult } from './harness/scripted-ssm.js';
+import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+
+const runbook = (() => {
+  const parsed = parseRunbook(
+    `apiVersion: ssmflow/v1
+name: patch
+parameters:
+  cluster: { type: string, pattern: '^[a-z0-9-]+$' }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+defaults: { onFailure: abort }
+steps:
+  - id: drain
+    run: echo drain
+  - id: patch
+    run: echo patch
+`,
+    'patch.yaml',
+  );
+  if ('errors' in parsed) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.normalized;
+})();
+
+interface ClusterEvent {
+  cluster: string;
+  phase: 'start' | 'end';
+  at: number;
+}
+
+/** Fake SSM: each command takes ~100 ms; clusters in `failing` fail their first step. */
+function fleetOfClusters(failing: string[] = []) {
+  const events: ClusterEvent[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const clusterOf = (input: RunCommandInput) => /--([a-z0-9-]+)\//.exec(input.idempotencyKey)?.[1] ?? '?';
+  return {
+    events,
+    maxConcurrentCommands: () => maxRunning,
+    activities: {
+      async runCommand(input: RunCommandInput) {
+        const cluster = clusterOf(input);
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        events.push({ cluster, phase: 'start', at: Date.now() });
+        await Context.current().sleep(100);
+        running -= 1;
+        events.push({ cluster, phase: 'end', at: Date.now() });
+        return commandResult(input, !(failing.includes(cluster) && input.description.endsWith('/drain')));
+      },
+    },
+  };
+}
+
+const clusters = (n: number) => Array.from({ length: n }, (_, i) => `c${i + 1}`);
+
+describe('rollouts across clusters', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await connectTestStack();
+  });
+  afterAll(async () => stack?.close());
+
+  async function startRollout(fake: ReturnType<typeof fleetOfClusters>, input: Partial<RolloutInput>) {
+    const { worker, taskQueue } = await stack.createWorker({ activityOverrides: fake.activities });
+    const handle = await stack.client.workflow.start(runbookRollout, {
+      taskQueue,
+      workflowId: uniqueId('rollout'),
+      args: [{ runbook, clusters: clusters(6), parameters: {}, waves: ['1', '50%', '100%'], maxInFlight: 2, errorBudget: '0', approvalBetweenWaves: false, initiator: 'platform@example.com', ...input }],
+    });
+    return { worker, handle };
+  }
+
+  it('runs the canary first, then each wave, never more clusters at once than the cap', async () => {
+    const fake = fleetOfClusters();
+    const { worker, handle } = await startRollout(fake, {});
+    const summary = await worker.runUntil(handle.result());
+    expect(summary.status).toBe('succeeded');
+    expect(summary.succeeded.sort()).toEqual(clusters(6));
+    const lastEnd = (c: string) => Math.max(...fake.events.filter((e) => e.cluster === c && e.phase === 'end').map((e) => e.at));
+    const firstStart = (c: string) => Math.min(...fake.events.filter((e) => e.cluster === c && e.phase === 'start').map((e) => e.at));
+    // Wave 1 = c1 (canary); wave 2 = c2, c3; wave 3 = c4..c6.
+    for (const c of ['c2', 'c3', 'c4', 'c5', 'c6']) expect(firstStart(c)).toBeGreaterThanOrEqual(lastEnd('c1'));
+    for (const c of ['c4', 'c5', 'c6']) expect(firstStart(c)).toBeGreaterThanOrEqual(Math.max(lastEnd('c2'), lastEnd('c3')));
+    expect(fake.maxConcurrentCommands()).toBeLessThanOrEqual(2);
+  });
+
+  it('halts when the error budget is spent, refuses a resume that would halt again, and resumes with a larger budget', async () => {
+    const fake = fleetOfClusters(['c2', 'c3']);
+    const { worker, handle } = await startRollout(fake, { waves: ['1', '100%'], maxInFlight: 1, errorBudget: '1' });
+    const summary = await worker.runUntil(async () => {
+      const halted = await waitForRolloutStatus(stack.client, handle.workflowId, 'halted');
+      expect(halted.errorBudget).toEqual({ spec: '1', allowedFailures: 1, failedClusters: 2 });
+      expect(halted.clusters.filter((c) => c.status === 'pending').map((c) => c.cluster)).toEqual(['c4', 'c5', 'c6']);
+      expect(halted.waitingFor?.message).toMatch(/2 failed clusters exceed the error budget "1"/);
+      await expect(handle.executeUpdate(resumeRolloutUpdate, { args: [{ by: 'oncall' }] })).rejects.toThrow();
+      await handle.executeUpdate(resumeRolloutUpdate, { args: [{ by: 'oncall', reason: 'c2/c3 are known-bad hosts', errorBudget: '2' }] });
+      return handle.result();
+    });
+    expect(summary.status).toBe('failed');
+    expect(summary.failed.map((f) => [f.cluster, f.runStatus])).toEqual([
+      ['c2', 'failed'],
+      ['c3', 'failed'],
+    ]);
+    expect(summary.succeeded.sort()).toEqual(['c1', 'c4', 'c5', 'c6']);
+  });
+
+  it('waits for approval between waves', async () => {
+    const fake = fleetOfClusters();
+    const { worker, handle } = await startRollout(fake, { waves: ['1', '100%'], approvalBetweenWaves: true });
+    const summary = await worker.runUntil(async () => {
+      const waiting = await waitForRolloutStatus(stack.client, handle.workflowId, 'waiting-approval');
+      expect(waiting.clusters.filter((c) => c.status === 'succeeded').map((c) => c.cluster)).toEqual(['c1']);
+      expect(new Set(fake.events.map((e) => e.cluster))).toEqual(new Set(['c1']));
+      await handle.executeUpdate(approveWaveUpdate, { args: [{ by: 'lead@example.com', reason: 'canary healthy' }] });
+      return handle.result();
+    });
+    expect(summary.status).toBe('succeeded');
+    expect(summary.succeeded.sort()).toEqual(clusters(6));
+  });
+
+  it('continues as new to keep its history bounded, carrying progress across generations', async () => {
+    const fake = fleetOfClusters(['c5']);
+    const { worker, handle } = await startRollout(fake, { waves: ['100%'], errorBudget: '1', historyEventLimit: 25 });
+    const summary = await worker.runUntil(handle.result());
+    expect(summary.generation).toBeGreaterThanOrEqual(1);
+    expect(summary.succeeded.sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c6']);
+    expect(summary.failed.map((f) => f.cluster)).toEqual(['c5']);
+    // Each cluster ran exactly once across the generations.
+    const starts = fake.events.filter((e) => e.phase === 'start');
+    expect(starts.filter((e) => e.cluster === 'c1')).toHaveLength(2);
+    expect(starts.filter((e) => e.cluster === 'c5')).toHaveLength(1);
+    const firstRun = await stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
+    expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
+    expect(firstRun.historyLength).toBeLessThan(60);
+  });
+});
+
+async function waitForRolloutStatus(client: Client, rolloutId: string, status: RolloutStatus, timeoutMs = 60_000): Promise<RolloutState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await client.workflow.getHandle(rolloutId).query(rolloutStateQuery);
+    if (state.status === status) return state;
+    if (Date.now() > deadline) throw new Error(`rollout is ${state.status}, not ${status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,77 @@
+// State of a rollout: one runbook across many clusters, in waves. Plain data, deterministic.
+import type { NormalizedRunbook } from '../runbook/types.js';
+import type { RunOptions, RunStatus } from './run-state.js';
+
+export type RolloutStatus = 'running' | 'waiting-approval' | 'halted' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface ClusterProgress {
+  cluster: string;
+  /** 0-based wave index. */
+  wave: number;
+  status: 'pending' | 'running' | 'succeeded' | 'failed';
+  runId?: string;
+  /** How the cluster's run ended (rolled-back, failed, cancelled, …). */
+  runStatus?: RunStatus;
+  message?: string;
+}
+
+export interface RolloutAuditEntry {
+  at: string;
+  event: 'started' | 'wave-started' | 'wave-approved' | 'halted' | 'resumed' | 'continued-as-new' | 'finished';
+  by: string;
+  detail?: string;
+}
+
+export interface RolloutInput {
+  runbook: NormalizedRunbook;
+  clusters: string[];
+  /** The runbook parameter that receives each cluster's name. */
+  clusterParameter?: string;
+  /** Parameters shared by every cluster's run (validated per cluster when its run starts). */
+  parameters: Record<string, string | number | boolean>;
+  /** Cumulative wave sizes: counts or percentages, e.g. ['1', '10%', '50%', '100%']. */
+  waves: string[];
+  /** At most this many cluster runs at once. */
+  maxInFlight: number;
+  /** Failed clusters tolerated before the rollout halts: a count ("2") or a share ("5%"). */
+  errorBudget: string;
+  /** Wait for an operator between waves. */
+  approvalBetweenWaves: boolean;
+  initiator: string;
+  reason?: string;
+  output?: { bucket: string; keyPrefix: string };
+  options?: RunOptions;
+  /** Continue as new past this many history events (default: when the server suggests it). */
+  historyEventLimit?: number;
+  /** Progress carried over from the previous generation of this rollout (continue-as-new). */
+  carried?: CarriedProgress;
+}
+
+export interface CarriedProgress {
+  clusters: ClusterProgress[];
+  waveEnds: number[];
+  currentWave: number;
+  approvedWaves: number;
+  errorBudget: string;
+  startedAt: string;
+  generation: number;
+  audit: RolloutAuditEntry[];
+}
+
+export interface RolloutState {
+  rolloutId: string;
+  runbook: string;
+  initiator: string;
+  status: RolloutStatus;
+  startedAt: string;
+  endedAt?: string;
+  currentWave: number;
+  waves: { index: number; end: number; size: number; pending: number; running: number; succeeded: number; failed: number }[];
+  errorBudget: { spec: string; allowedFailures: number; failedClusters: number };
+  maxInFlight: number;
+  waitingFor?: { reason: 'wave-approval' | 'resume'; since: string; message: string };
+  /** How many times the rollout continued as new to keep its history small. */
+  generation: number;
+  clusters: ClusterProgress[];
+  audit: RolloutAuditEntry[];
+}

@@ -1,0 +1,235 @@
+// A rollout: one runbook across many clusters in waves (canary, then larger shares), one child
+// run per cluster, at most `maxInFlight` at once, halting when the error budget is spent. The
+// parent continues as new between batches so its history stays bounded at any fleet size.
+import {
+  ParentClosePolicy,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import { resolveParameterValues } from '../runbook/parameters.js';
+import { errorBudgetCount, errorBudgetExceeded, planWaveEnds } from './rollout-plan.js';
+import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';
+import type { CarriedProgress, ClusterProgress, RolloutAuditEntry, RolloutInput, RolloutState, RolloutStatus } from './rollout-state.js';
+import type { RunInput } from './run-state.js';
+import { runbookRun, type RunSummary } from './runbook-run.js';
+import { clusterKey, initiatorKey, runbookKey, statusKey } from './search-attributes.js';
+
+export interface RolloutSummary {
+  rolloutId: string;
+  status: RolloutStatus;
+  succeeded: string[];
+  failed: { cluster: string; runId?: string; runStatus?: string; message?: string }[];
+  generation: number;
+}
+
+export async function runbookRollout(input: RolloutInput): Promise<RolloutSummary> {
+  const rolloutId = workflowInfo().workflowId;
+  const now = () => new Date().toISOString();
+  const clusterParameter = input.clusterParameter ?? 'cluster';
+  const carried: CarriedProgress = input.carried ?? freshProgress(input, now());
+  const clusters = carried.clusters;
+  let errorBudget = carried.errorBudget;
+  let approvedWaves = carried.approvedWaves;
+  const audit: RolloutAuditEntry[] = carried.audit;
+  let status: RolloutStatus = 'running';
+  let waitingFor: RolloutState['waitingFor'];
+  let inFlight = 0;
+
+  // Read through a function: handlers and detached child promises change it between awaits.
+  const currentStatus = (): RolloutStatus => status;
+  const failedCount = () => clusters.filter((c) => c.status === 'failed').length;
+  const budgetSpent = () => errorBudgetExceeded(failedCount(), errorBudget, clusters.length);
+  const state = (): RolloutState => ({
+    rolloutId,
+    runbook: input.runbook.name,
+    initiator: input.initiator,
+    status,
+    startedAt: carried.startedAt,
+    currentWave: carried.currentWave,
+    waves: carried.waveEnds.map((end, index) => {
+      const inWave = clusters.filter((c) => c.wave === index);
+      const count = (s: ClusterProgress['status']) => inWave.filter((c) => c.status === s).length;
+      return { index, end, size: inWave.length, pending: count('pending'), running: count('running'), succeeded: count('succeeded'), failed: count('failed') };
+    }),
+    errorBudget: { spec: errorBudget, allowedFailures: errorBudgetCount(errorBudget, clusters.length), failedClusters: failedCount() },
+    maxInFlight: input.maxInFlight,
+    ...(waitingFor ? { waitingFor } : {}),
+    generation: carried.generation,
+    clusters,
+    audit,
+  });
+  const setStatus = (next: RolloutStatus) => {
+    if (status === next) return;
+    status = next;
+    upsertSearchAttributes([{ key: statusKey, value: `rollout-${next}` }]);
+  };
+  const record = (event: RolloutAuditEntry['event'], by: string, detail?: string) => audit.push({ at: now(), event, by, ...(detail ? { detail } : {}) });
+
+  let waveApproved = false;
+  let resumed = false;
+  setHandler(rolloutStateQuery, state);
+  setHandler(
+    approveWaveUpdate,
+    (req) => {
+      waveApproved = true;
+      record('wave-approved', req.by, req.reason);
+      return state();
+    },
+    {
+      validator: (req) => {
+        if (!req?.by?.trim()) throw new Error('approveWave needs "by": who is approving (recorded in the audit trail)');
+        if (status !== 'waiting-approval') throw new Error(`rollout ${rolloutId} is ${status}: approveWave applies only while it waits between waves`);
+      },
+    },
+  );
+  setHandler(
+    resumeRolloutUpdate,
+    (req) => {
+      if (req.errorBudget) errorBudget = req.errorBudget;
+      resumed = true;
+      record('resumed', req.by, `${req.reason ?? ''}${req.errorBudget ? ` (error budget now ${req.errorBudget})` : ''}`.trim());
+      return state();
+    },
+    {
+      validator: (req) => {
+        if (!req?.by?.trim()) throw new Error('resumeRollout needs "by": who is resuming (recorded in the audit trail)');
+        if (status !== 'halted') throw new Error(`rollout ${rolloutId} is ${status}: resume applies only to a halted rollout`);
+        const budget = req.errorBudget ?? errorBudget;
+        const allowed = errorBudgetCount(budget, clusters.length);
+        if (failedCount() > allowed) {
+          throw new Error(`${failedCount()} clusters have failed and error budget "${budget}" allows ${allowed}: resume with a larger errorBudget (at least ${failedCount()})`);
+        }
+      },
+    },
+  );
+
+  if (!input.carried) record('started', input.initiator, input.reason);
+
+  async function runCluster(progress: ClusterProgress): Promise<void> {
+    const resolved = resolveParameterValues(input.runbook, { ...input.parameters, [clusterParameter]: progress.cluster });
+    if ('errors' in resolved) {
+      Object.assign(progress, { status: 'failed', message: resolved.errors.map((e) => `${e.parameter}: ${e.message}`).join('; ') });
+      return;
+    }
+    const runId = `${rolloutId}--${progress.cluster}`;
+    const runInput: RunInput = {
+      runbook: input.runbook,
+      parameters: resolved.values,
+      initiator: `rollout:${rolloutId} (${input.initiator})`,
+      cluster: progress.cluster,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.output ? { output: input.output } : {}),
+      ...(input.options ? { options: input.options } : {}),
+    };
+    Object.assign(progress, { status: 'running', runId });
+    try {
+      const child = await startChild(runbookRun, {
+        workflowId: runId,
+        args: [runInput],
+        // A rollout that is terminated asks its runs to cancel, so they roll back cleanly.
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        typedSearchAttributes: [
+          { key: runbookKey, value: input.runbook.name },
+          { key: clusterKey, value: progress.cluster },
+          { key: initiatorKey, value: runInput.initiator },
+          { key: statusKey, value: 'running' },
+        ],
+      });
+      const summary: RunSummary = await child.result();
+      Object.assign(progress, { status: summary.status === 'succeeded' ? 'succeeded' : 'failed', runStatus: summary.status, ...(summary.failure ? { message: summary.failure.message } : {}) });
+    } catch (err) {
+      // Runs on detached promises: record the outcome, never throw (the main loop sees cancellation itself).
+      Object.assign(progress, { status: 'failed', message: isCancellation(err) ? 'cancelled with the rollout' : err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  const historyFull = () => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || (input.historyEventLimit !== undefined && info.historyLength >= input.historyEventLimit);
+  };
+
+  try {
+    for (let wave = carried.currentWave; wave < carried.waveEnds.length; wave += 1) {
+      carried.currentWave = wave;
+      if (input.approvalBetweenWaves && wave > 0 && approvedWaves < wave) {
+        setStatus('waiting-approval');
+        waitingFor = { reason: 'wave-approval', since: now(), message: `wave ${wave + 1} of ${carried.waveEnds.length} waits for approveWave` };
+        waveApproved = false;
+        await condition(() => waveApproved);
+        approvedWaves = wave;
+        waitingFor = undefined;
+        setStatus('running');
+      }
+      const waveClusters = clusters.filter((c) => c.wave === wave && c.status === 'pending');
+      if (waveClusters.length) record('wave-started', input.initiator, `wave ${wave + 1}: ${waveClusters.length} clusters`);
+      const pending = [...waveClusters];
+      while (pending.length > 0 || inFlight > 0) {
+        if (budgetSpent() && currentStatus() !== 'halted') {
+          setStatus('halted');
+          record('halted', 'error budget', `${failedCount()} failed clusters exceed the budget "${errorBudget}"`);
+        }
+        if (currentStatus() === 'halted' && inFlight === 0) {
+          waitingFor = { reason: 'resume', since: now(), message: `halted: ${failedCount()} failed clusters exceed the error budget "${errorBudget}"; resumeRollout to go on` };
+          resumed = false;
+          await condition(() => resumed);
+          waitingFor = undefined;
+          setStatus('running');
+        }
+        if (historyFull() && inFlight === 0) {
+          record('continued-as-new', 'history limit', `after ${workflowInfo().historyLength} events`);
+          await condition(allHandlersFinished);
+          return await continueAsNew<typeof runbookRollout>({
+            ...input,
+            carried: { ...carried, clusters, errorBudget, approvedWaves, currentWave: wave, generation: carried.generation + 1, audit },
+          });
+        }
+        while (currentStatus() === 'running' && inFlight < input.maxInFlight && pending.length > 0 && !historyFull()) {
+          const next = pending.shift() as ClusterProgress;
+          inFlight += 1;
+          void runCluster(next).finally(() => {
+            inFlight -= 1;
+          });
+        }
+        const before = inFlight;
+        await condition(() => inFlight < before || (currentStatus() === 'halted' && inFlight === 0) || (inFlight === 0 && pending.length === 0));
+      }
+    }
+    setStatus(failedCount() === 0 ? 'succeeded' : 'failed');
+  } catch (err) {
+    if (isCancellation(err)) {
+      setStatus('cancelled');
+      record('finished', input.initiator, 'cancelled');
+    }
+    throw err;
+  }
+  record('finished', input.initiator, `${clusters.filter((c) => c.status === 'succeeded').length} succeeded, ${failedCount()} failed`);
+  await condition(allHandlersFinished);
+  return {
+    rolloutId,
+    status,
+    succeeded: clusters.filter((c) => c.status === 'succeeded').map((c) => c.cluster),
+    failed: clusters.filter((c) => c.status === 'failed').map(({ cluster, runId, runStatus, message }) => ({ cluster, runId, runStatus, message })),
+    generation: carried.generation,
+  };
+}
+
+function freshProgress(input: RolloutInput, startedAt: string): CarriedProgress {
+  const clusters = [...new Set(input.clusters)];
+  const waveEnds = planWaveEnds(clusters.length, input.waves);
+  return {
+    clusters: clusters.map((cluster, index) => ({ cluster, wave: waveEnds.findIndex((end) => index < end), status: 'pending' })),
+    waveEnds,
+    currentWave: 0,
+    approvedWaves: 0,
+    errorBudget: input.errorBudget,
+    startedAt,
+    generation: 0,
+    audit: [],
+  };
+}
