@@ -283,8 +283,8 @@ async function startSource(tools: PostgresTools, member: LocalPostgresMember, fr
   });
 }
 
-/** A member can be reused when it holds only a seeded, writable source cluster (no upgrade state). */
-async function reusable(tools: PostgresTools, member: LocalPostgresMember, fromVersion: number): Promise<boolean> {
+/** On disk, a member holds only its seeded source cluster (no target built, not cleaned up). */
+function looksReusable(member: LocalPostgresMember, fromVersion: number): boolean {
   if (!existsSync(join(member.dataRoot, SEEDED_MARKER))) return false;
   let version: string;
   try {
@@ -292,8 +292,12 @@ async function reusable(tools: PostgresTools, member: LocalPostgresMember, fromV
   } catch {
     return false;
   }
-  if (version !== String(fromVersion)) return false;
-  if (dataDirs(member.dataRoot).length !== 1) return false;
+  return version === String(fromVersion) && dataDirs(member.dataRoot).length === 1;
+}
+
+/** A member can be reused when it holds only a seeded source cluster that still accepts writes. */
+async function reusable(tools: PostgresTools, member: LocalPostgresMember, fromVersion: number): Promise<boolean> {
+  if (!looksReusable(member, fromVersion)) return false;
   if (!runningServer(member.sourceDataDir)) await startSource(tools, member, fromVersion);
   return (await psqlAsUser(tools, member, 'postgres', 'SHOW default_transaction_read_only')).trim() === 'off';
 }
@@ -365,6 +369,11 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
     const role = index === 0 ? 'primary' : 'replica';
     const recorded = previous?.members.find((m) => m.instanceId === instanceId);
     const probe = memberLayout(stateDir, instanceId, role, fromVersion, { port: 0, stagingPort: 0 });
+    if (!looksReusable(probe, fromVersion)) {
+      // Left by an upgrade (or never built): start over, freeing its ports first.
+      await stopServersUnder(probe.dataRoot);
+      rmSync(probe.dataRoot, { recursive: true, force: true });
+    }
     const live = runningServer(probe.sourceDataDir);
     const port = live?.port ?? (await distinctFreePort(taken, recorded?.port));
     taken.add(port);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # remove-target (rollback of migrate): stops the target-major cluster and deletes its data
-# directory. Refuses while the target serves the service port (switch-back.sh first).
+# directory. Should the target still hold the service port (a cutover that succeeded here while
+# failing on another instance), the source is started on it again first.
 # usage: remove-target.sh --from 15 --to 17
 set -eu
 SSMFLOW_STEP=remove-target
@@ -15,8 +16,14 @@ fi
 if [ -f "$TGT_DATA/PG_VERSION" ] && [ "$(cat "$TGT_DATA/PG_VERSION")" != "$ARG_TO" ]; then
   die "$TGT_DATA holds PostgreSQL $(cat "$TGT_DATA/PG_VERSION"), not $ARG_TO: refusing to remove it"
 fi
-[ "$(running_port "$TGT_BIN" "$TGT_DATA")" != "$PG_PORT" ] ||
-  die "the PostgreSQL $ARG_TO cluster serves port $PG_PORT (cutover in effect): run switch-back.sh first"
+if [ "$(running_port "$TGT_BIN" "$TGT_DATA")" = "$PG_PORT" ]; then
+  # Cutover went through here although the step failed as a whole (on another instance), so
+  # its rollback never ran on this one: put the source back on the service port first.
+  [ -f "$SRC_DATA/PG_VERSION" ] || die "the PostgreSQL $ARG_TO cluster serves port $PG_PORT and the $ARG_FROM data is gone: refusing to remove it"
+  say "the PostgreSQL $ARG_TO cluster serves port $PG_PORT: switching the port back to the source first"
+  stop_server "$TGT_BIN" "$TGT_DATA"
+  start_server "$SRC_BIN" "$SRC_DATA"
+fi
 stop_server "$TGT_BIN" "$TGT_DATA"
 rm -rf "$TGT_DATA"
 rmdir "$(dirname "$TGT_DATA")" 2> /dev/null || true
