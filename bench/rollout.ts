@@ -1,0 +1,303 @@
+// bench/rollout: a runbook rolled out over N clusters × M instances on the local stack, measured
+// against the way the seed team worked (a loop over clusters, one command per node, each waited
+// on with the SDK's waitUntilCommandExecuted) in the same run.
+//
+//   npx tsx bench/rollout.ts [--clusters 10,100] [--nodes 11] [--steps 5] [--seed-clusters 10]
+//
+// Prints a table and JSON (also written to bench/results/). Never a pass/fail test.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ListCommandsCommand, SendCommandCommand, SSMClient, waitUntilCommandExecuted, type Command } from '@aws-sdk/client-ssm';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
+import { localAwsEnvironment } from '../client/local/local-aws-env.js';
+import { projectRoot } from '../client/local/project-root.js';
+import { startTemporalDevServer } from '../client/local/temporal-dev-server.js';
+import { startFleet, type RunningFleet } from '../fleet/server.js';
+import { parseRunbook } from '../runbook/load.js';
+import { workflowsPath } from '../worker/workflow-source.js';
+import { runbookRollout } from '../workflows/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    clusters: { type: 'string', default: '10,100' },
+    nodes: { type: 'string', default: '11' },
+    steps: { type: 'string', default: '5' },
+    'seed-clusters': { type: 'string', default: '10' },
+  },
+});
+const sizes = (args.clusters ?? '10,100').split(',').map(Number);
+const nodes = Number(args.nodes);
+const stepCount = Number(args.steps);
+const seedClusters = Number(args['seed-clusters']);
+Object.assign(process.env, localAwsEnvironment({}));
+
+const runbook = (() => {
+  const steps = Array.from({ length: stepCount }, (_, i) => `  - id: step-${i + 1}\n    run: echo "step ${i + 1} on $AWS_SSM_INSTANCE_ID"\n`).join('');
+  const parsed = parseRunbook(
+    `apiVersion: ssmflow/v1
+name: bench-rollout
+parameters:
+  cluster: { type: string, pattern: '^[a-z0-9-]+$' }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+defaults:
+  onFailure: abort
+  rateControl: { maxConcurrency: '100%', maxErrors: '0' }
+steps:
+${steps}`,
+    'bench-rollout.yaml',
+  );
+  if ('errors' in parsed) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.normalized;
+})();
+
+const clusterName = (i: number) => `c${String(i + 1).padStart(3, '0')}`;
+const clusterInstances = (count: number) =>
+  Array.from({ length: count }, (_, c) => ({ count: nodes, idPrefix: `i-0b${String(c).padStart(4, '0')}`, tags: { Cluster: clusterName(c) } }));
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function allCommands(ssm: SSMClient): Promise<Command[]> {
+  const commands: Command[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ssm.send(new ListCommandsCommand({ MaxResults: 50, NextToken }));
+    commands.push(...(page.Commands ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return commands;
+}
+
+async function spawnBenchWorker(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'bench-worker.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('worker-ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`bench worker exited early with ${code}`)));
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface ScenarioResult {
+  clusters: number;
+  instances: number;
+  invocations: number;
+  wallSeconds: number;
+  idealCriticalPathSeconds: number;
+  fleetCapacityBoundSeconds: number;
+  stepTransitionMs: { median: number; p99: number; samples: number };
+  ssmCalls: Record<string, number>;
+  ssmReadCalls: number;
+  ssmReadCallsPerSecond: number;
+  ssmCallsPerInvocation: number;
+  peakWorkerRssMiB: number;
+  largestRunHistoryEvents: number;
+  rolloutHistoryEvents: number;
+  rolloutGenerations: number;
+}
+
+async function measureSingleStep(fleet: RunningFleet): Promise<number> {
+  // One cluster's step alone on an idle fleet: the floor for one step of the critical path.
+  const ssm = new SSMClient({ endpoint: fleet.endpoint });
+  const started = Date.now();
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', Targets: [{ Key: 'tag:Cluster', Values: [clusterName(0)] }], Parameters: { commands: ['echo warm-up'] }, MaxConcurrency: '100%' }));
+  for (;;) {
+    const command = (await ssm.send(new ListCommandsCommand({ CommandId: sent.Command?.CommandId }))).Commands?.[0];
+    if (command && ['Success', 'Failed', 'TimedOut', 'Cancelled'].includes(command.Status ?? '')) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  ssm.destroy();
+  return Date.now() - started;
+}
+
+async function ssmflowScenario(client: Client, temporalAddress: string, bundlePath: string, clusterCount: number): Promise<ScenarioResult> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'bench-fleet-'));
+  const fleet = await startFleet({ stateDir, config: { instances: clusterInstances(clusterCount) } });
+  const singleStepMs = await measureSingleStep(fleet);
+  const statsFile = join(stateDir, 'worker-stats.json');
+  const taskQueue = `bench-${clusterCount}-${Date.now()}`;
+  const worker = await spawnBenchWorker({ TEMPORAL_ADDRESS: temporalAddress, SSMFLOW_TASK_QUEUE: taskQueue, AWS_ENDPOINT_URL_SSM: fleet.endpoint, BENCH_STATS_FILE: statsFile, BENCH_WORKFLOW_BUNDLE: bundlePath });
+  const rolloutId = `bench-rollout-${clusterCount}-${Date.now()}`;
+  const executionsBefore = fleet.executions().length;
+  const started = Date.now();
+  const summary = await client.workflow.execute(runbookRollout, {
+    taskQueue,
+    workflowId: rolloutId,
+    args: [
+      {
+        runbook,
+        clusters: Array.from({ length: clusterCount }, (_, i) => clusterName(i)),
+        parameters: {},
+        waves: ['100%'],
+        maxInFlight: clusterCount,
+        errorBudget: '0',
+        approvalBetweenWaves: false,
+        initiator: 'bench',
+        options: { heartbeatTimeoutSeconds: 60 },
+      },
+    ],
+  });
+  const wallSeconds = (Date.now() - started) / 1000;
+  await worker.stop();
+  if (summary.status !== 'succeeded') throw new Error(`rollout ended ${summary.status}: ${JSON.stringify(summary.failed.slice(0, 3))}`);
+  const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as { peakRssBytes: number; ssmCalls: Record<string, number> };
+
+  const executions = fleet.executions().slice(executionsBefore).filter((e) => e.comment.startsWith(`ssmflow:${rolloutId}`));
+  const reader = new SSMClient({ endpoint: fleet.endpoint });
+  const requestedAt = new Map((await allCommands(reader)).map((c) => [c.Comment ?? '', c.RequestedDateTime?.getTime() ?? 0]));
+  reader.destroy();
+  // Step transition: the last invocation of step k turns terminal → step k+1's SendCommand.
+  const transitions: number[] = [];
+  for (let c = 0; c < clusterCount; c += 1) {
+    const runId = `${rolloutId}--${clusterName(c)}`;
+    for (let k = 1; k < stepCount; k += 1) {
+      const ended = executions.filter((e) => e.comment === `ssmflow:${runId}/step-${k}/1`).map((e) => Date.parse(e.endedAt ?? ''));
+      const next = requestedAt.get(`ssmflow:${runId}/step-${k + 1}/1`);
+      if (ended.length && next) transitions.push(next - Math.max(...ended));
+    }
+  }
+  const busyMs = executions.reduce((sum, e) => sum + (Date.parse(e.endedAt ?? '') - Date.parse(e.startedAt)), 0);
+  let largestRunHistoryEvents = 0;
+  for (let c = 0; c < clusterCount; c += 1) {
+    const description = await client.workflow.getHandle(`${rolloutId}--${clusterName(c)}`).describe();
+    largestRunHistoryEvents = Math.max(largestRunHistoryEvents, description.historyLength);
+  }
+  const rolloutHistoryEvents = (await client.workflow.getHandle(rolloutId).describe()).historyLength;
+  await fleet.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+
+  const reads = (stats.ssmCalls.ListCommands ?? 0) + (stats.ssmCalls.ListCommandInvocations ?? 0) + (stats.ssmCalls.GetCommandInvocation ?? 0);
+  const totalCalls = Object.values(stats.ssmCalls).reduce((a, b) => a + b, 0);
+  return {
+    clusters: clusterCount,
+    instances: clusterCount * nodes,
+    invocations: executions.length,
+    wallSeconds,
+    idealCriticalPathSeconds: (stepCount * singleStepMs) / 1000,
+    fleetCapacityBoundSeconds: busyMs / 1000 / 32,
+    stepTransitionMs: { median: percentile(transitions, 50), p99: percentile(transitions, 99), samples: transitions.length },
+    ssmCalls: stats.ssmCalls,
+    ssmReadCalls: reads,
+    ssmReadCallsPerSecond: reads / wallSeconds,
+    ssmCallsPerInvocation: totalCalls / Math.max(1, executions.length),
+    peakWorkerRssMiB: stats.peakRssBytes / 2 ** 20,
+    largestRunHistoryEvents,
+    rolloutHistoryEvents,
+    rolloutGenerations: summary.generation + 1,
+  };
+}
+
+interface SeedResult {
+  clusters: number;
+  invocations: number;
+  wallSeconds: number;
+  secondsPerCluster: number;
+  ssmCalls: Record<string, number>;
+  ssmCallsPerInvocation: number;
+}
+
+/** The seed team's loop: cluster by cluster, step by step, one command per node, each waited on. */
+async function seedLoopScenario(clusterCount: number): Promise<SeedResult> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'bench-seed-'));
+  const fleet = await startFleet({ stateDir, config: { instances: clusterInstances(clusterCount) } });
+  const ssm = new SSMClient({ endpoint: fleet.endpoint });
+  const calls = countSsmCalls(ssm);
+  const started = Date.now();
+  for (let c = 0; c < clusterCount; c += 1) {
+    const ids = Array.from({ length: nodes }, (_, n) => `i-0b${String(c).padStart(4, '0')}${String(n + 1).padStart(11, '0')}`);
+    for (let k = 1; k <= stepCount; k += 1) {
+      const sent: { commandId: string; instanceId: string }[] = [];
+      for (const instanceId of ids) {
+        const result = await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [instanceId], Parameters: { commands: [`echo "step ${k} on $AWS_SSM_INSTANCE_ID"`] } }));
+        sent.push({ commandId: result.Command?.CommandId ?? '', instanceId });
+      }
+      for (const { commandId, instanceId } of sent) {
+        await waitUntilCommandExecuted({ client: ssm, maxWaitTime: 600 }, { CommandId: commandId, InstanceId: instanceId });
+      }
+    }
+  }
+  const wallSeconds = (Date.now() - started) / 1000;
+  const invocations = fleet.executions().length;
+  ssm.destroy();
+  await fleet.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+  const total = calls.total();
+  return { clusters: clusterCount, invocations, wallSeconds, secondsPerCluster: wallSeconds / clusterCount, ssmCalls: calls.byOperation(), ssmCallsPerInvocation: total / Math.max(1, invocations) };
+}
+
+async function main(): Promise<void> {
+  const temporal = await startTemporalDevServer();
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
+  const bundlePath = join(scratch, 'bundle.js');
+  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } })).code);
+  try {
+    const scenarios: ScenarioResult[] = [];
+    for (const size of sizes) {
+      console.error(`ssmflow rollout: ${size} clusters × ${nodes} instances × ${stepCount} steps …`);
+      scenarios.push(await ssmflowScenario(client, temporal.address, bundlePath, size));
+    }
+    console.error(`seed-style loop: ${seedClusters} clusters, sequentially …`);
+    const seed = await seedLoopScenario(seedClusters);
+    const largest = scenarios.at(-1) as ScenarioResult;
+    const smallest = scenarios[0] as ScenarioResult;
+    const seedExtrapolatedSeconds = seed.secondsPerCluster * largest.clusters;
+    const report = {
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      runbook: { steps: stepCount, nodesPerCluster: nodes },
+      scenarios,
+      seedLoop: seed,
+      comparison: {
+        sameClusters: seedClusters,
+        ssmflowSecondsAtThatSize: scenarios.find((s) => s.clusters === seedClusters)?.wallSeconds ?? null,
+        seedSecondsMeasured: seed.wallSeconds,
+        seedSecondsExtrapolatedTo: { clusters: largest.clusters, seconds: seedExtrapolatedSeconds },
+        speedupAtLargest: seedExtrapolatedSeconds / largest.wallSeconds,
+      },
+      readCallsPerSecondGrowth: largest.ssmReadCallsPerSecond / smallest.ssmReadCallsPerSecond,
+    };
+    mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
+    const file = join(projectRoot, 'bench', 'results', `rollout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(report, null, 2));
+
+    const row = (cells: (string | number)[]) => cells.map((c, i) => String(typeof c === 'number' ? c.toFixed(c < 10 ? 2 : 1) : c).padStart(i === 0 ? 34 : 12)).join('');
+    console.log(row(['', ...scenarios.map((s) => `${s.clusters} clusters`)]));
+    console.log(row(['wall time (s)', ...scenarios.map((s) => s.wallSeconds)]));
+    console.log(row(['ideal critical path (s)', ...scenarios.map((s) => s.idealCriticalPathSeconds)]));
+    console.log(row(['fleet capacity bound (s)', ...scenarios.map((s) => s.fleetCapacityBoundSeconds)]));
+    console.log(row(['step transition median (ms)', ...scenarios.map((s) => s.stepTransitionMs.median)]));
+    console.log(row(['step transition p99 (ms)', ...scenarios.map((s) => s.stepTransitionMs.p99)]));
+    console.log(row(['SSM read calls / s', ...scenarios.map((s) => s.ssmReadCallsPerSecond)]));
+    console.log(row(['SSM calls / invocation', ...scenarios.map((s) => s.ssmCallsPerInvocation)]));
+    console.log(row(['peak worker RSS (MiB)', ...scenarios.map((s) => s.peakWorkerRssMiB)]));
+    console.log(row(['largest run history (events)', ...scenarios.map((s) => s.largestRunHistoryEvents)]));
+    console.log(row(['rollout history (events)', ...scenarios.map((s) => s.rolloutHistoryEvents)]));
+    console.log(
+      `seed loop: ${seed.clusters} clusters in ${seed.wallSeconds.toFixed(1)} s (${seed.secondsPerCluster.toFixed(1)} s/cluster, ${seed.ssmCallsPerInvocation.toFixed(2)} SSM calls/invocation); ` +
+        `at ${largest.clusters} clusters ≈ ${seedExtrapolatedSeconds.toFixed(0)} s → ssmflow ${report.comparison.speedupAtLargest.toFixed(1)}× faster`,
+    );
+    console.log(JSON.stringify(report, null, 2));
+    console.error(`written to ${file}`);
+  } finally {
+    await connection.close();
+    await temporal.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
