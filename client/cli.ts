@@ -1,9 +1,26 @@
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
+import { registerFleetCommand } from '../fleet/command.js';
+import { CliInputError, CliOperationFailed } from './cli-errors.js';
+import { registerAbortCommand } from './commands/abort.js';
+import { registerApproveCommand } from './commands/approve.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerDevCommand } from './commands/dev.js';
+import { registerListCommand } from './commands/list.js';
+import { registerPlanCommand } from './commands/plan.js';
+import { registerRetryCommand } from './commands/retry.js';
+import { registerRollbackCommand } from './commands/rollback.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerScheduleCommand } from './commands/schedule.js';
+import { registerSkipCommand } from './commands/skip.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerValidateCommand } from './commands/validate.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { exitCode } from './exit-status.js';
+import { OperatorActionRejected, ParameterInputError } from './runs.js';
 
 /** Exit codes of every ssmflow command (DESIGN.md, "Interfaces that must stay stable"). */
-export const exitCodes = { ok: 0, failed: 1, badInput: 2 } as const;
+export const exitCodes = exitCode;
 
 export function buildProgram(): Command {
   const program = new Command('ssmflow')
@@ -12,22 +29,85 @@ export function buildProgram(): Command {
         'with retries, waits, rollback, operator approval and resume, schedules and rollouts.',
     )
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok · 1 the operation failed or the run ended unsuccessfully · 2 bad input (flag, value, file, run id)
+
+Start here:
+  ssmflow validate runbooks/rolling-restart.yaml
+  ssmflow plan runbooks/rolling-restart.yaml -p cluster=pg-a       # dry run: targets, commands, nothing sent
+  ssmflow run runbooks/rolling-restart.yaml -p cluster=pg-a --reason "CHG-1234" --wait
+  ssmflow list --status paused-on-failure
+  ssmflow status RUN --watch                                       # what failed, where, and what to type next
+Reference: docs/cli.md`,
+    );
+  program.commandsGroup('Runs:');
+  registerValidateCommand(program);
+  registerPlanCommand(program);
+  registerRunCommand(program);
+  registerListCommand(program);
+  registerStatusCommand(program);
+  registerAuditCommand(program);
+  program.commandsGroup('Operator actions on a run:');
+  registerApproveCommand(program);
+  registerRetryCommand(program);
+  registerSkipCommand(program);
+  registerRollbackCommand(program);
+  registerAbortCommand(program);
+  program.commandsGroup('Scheduled maintenance:');
+  registerScheduleCommand(program);
+  program.commandsGroup('Infrastructure:');
   registerWorkerCommand(program);
   registerDevCommand(program);
+  registerFleetCommand(program);
+  // Every subcommand reports usage errors the same way as the program (exit 2, hint to --help).
+  const configure = (command: Command) => {
+    command.exitOverride().showHelpAfterError('(run with --help for usage)');
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
 }
 
+/** The exit code of an error, and what to tell the person (no stack traces for expected errors). */
+export function explainError(err: unknown): { exitCode: number; message: string } {
+  const withFix = (message: string, fix?: string) => (fix ? `${message}\n    fix: ${fix}` : message);
+  if (err instanceof CliInputError) return { exitCode: exitCodes.badInput, message: withFix(err.message, err.fix) };
+  if (err instanceof CliOperationFailed) return { exitCode: exitCodes.failed, message: withFix(err.message, err.fix) };
+  if (err instanceof ParameterInputError) return { exitCode: exitCodes.badInput, message: err.message };
+  if (err instanceof OperatorActionRejected) return { exitCode: exitCodes.badInput, message: withFix(`${err.action} refused: ${err.message}`, `see where the run is with \`ssmflow status ${err.runId}\``) };
+  if (err instanceof WorkflowNotFoundError) return { exitCode: exitCodes.badInput, message: withFix(`no run with id "${err.workflowId}"`, 'list runs with `ssmflow list`') };
+  if (err instanceof WorkflowExecutionAlreadyStartedError) return { exitCode: exitCodes.badInput, message: withFix(`a run with id "${err.workflowId}" already exists`, 'choose another --id, or leave --id out for a generated one') };
+  if (err instanceof ScheduleNotFoundError) return { exitCode: exitCodes.badInput, message: withFix(`no schedule with id "${err.scheduleId}"`, 'list schedules with `ssmflow schedule list`') };
+  if (err instanceof ScheduleAlreadyRunning) return { exitCode: exitCodes.badInput, message: withFix(`a schedule with id "${err.scheduleId}" already exists`, `choose another id, or delete it first: ssmflow schedule delete ${err.scheduleId}`) };
+  const message = err instanceof Error ? err.message : String(err);
+  return { exitCode: exitCodes.failed, message: process.env.SSMFLOW_DEBUG && err instanceof Error && err.stack ? err.stack : message };
+}
+
+// These keep serving after their action returns (the fleet's server) or until a signal.
+const servingCommands = new Set(['worker', 'dev', 'fleet']);
+
 async function main(argv: string[]): Promise<void> {
+  // The SDK warns on every command that its releases after January 2027 need Node 22; ssmflow pins its SDK.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
-    await buildProgram().parseAsync(argv);
+    let invoked = '';
+    const program = buildProgram().hook('preAction', (_program, action) => {
+      invoked = action.parent === _program ? action.name() : (action.parent?.name() ?? '');
+    });
+    await program.parseAsync(argv);
+    // Idle sockets of SDK clients must not keep a finished command alive.
+    if (!servingCommands.has(invoked)) process.exit(process.exitCode ?? exitCodes.ok);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; usage errors are bad input.
       process.exit(err.exitCode === 0 ? exitCodes.ok : exitCodes.badInput);
     }
-    console.error(`ssmflow: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(exitCodes.failed);
+    const { exitCode, message } = explainError(err);
+    console.error(`ssmflow: ${message}`);
+    process.exit(exitCode);
   }
 }
 

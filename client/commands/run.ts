@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { createSsmClient } from '../../activities/aws-clients.js';
+import { addBlastRadiusOptions, checkBlastRadius, type BlastRadiusFlags } from '../blast-radius.js';
+import { CliInputError } from '../cli-errors.js';
+import { addConnectionOptions, addTaskQueueOption, withTemporal, type ConnectionFlags } from '../connection.js';
+import { exitCodeForRun } from '../exit-status.js';
+import { actingIdentity } from '../identity.js';
+import { printJson } from '../output/json.js';
+import { liveMode, watchRun } from '../output/live-status.js';
+import { statusJson } from '../output/status-json.js';
+import { colours as c } from '../output/style.js';
+import { addParameterOptions, readParameterInput, type ParameterFlags } from '../parameters-input.js';
+import { addRunStartOptions, outputLocation, type RunStartFlags } from '../run-options.js';
+import { resolveRunTargets } from '../run-targets.js';
+import { isTerminal, needsAPerson } from '../run-view.js';
+import { loadRunbookOrExplain, resolveParametersOrExplain } from '../runbook-input.js';
+import { startRun } from '../runs.js';
+
+interface RunFlags extends ParameterFlags, BlastRadiusFlags, RunStartFlags, ConnectionFlags {
+  taskQueue: string;
+  id?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+export function registerRunCommand(program: Command): void {
+  const command = program
+    .command('run')
+    .summary('start a run of a runbook (validated, parameters checked, blast radius guarded)')
+    .description(
+      'Validates the runbook and its parameters, counts the instances it would touch, and starts a durable run ' +
+        'that workers execute. Prints the run id at once; with --wait, follows the run until it ends or needs a ' +
+        'person (paused on failure, waiting for approval).\n\n' +
+        'A run that would touch more instances than --max-targets (default 25, SSMFLOW_MAX_TARGETS) starts only ' +
+        'with --confirm N, N being the exact count `ssmflow plan` shows.',
+    )
+    .argument('<runbook-file>', 'runbook YAML file');
+  addParameterOptions(command);
+  addRunStartOptions(command);
+  addBlastRadiusOptions(command)
+    .option('--id <run-id>', 'run id to use (default: <runbook>-<cluster>-<time>-<random>)')
+    .option('--wait', 'follow the run until it ends or needs a person; exit 0 if it succeeded or waits for approval, 1 otherwise')
+    .option('--json', 'print JSON (with --wait: the final status)');
+  addTaskQueueOption(command);
+  addConnectionOptions(command).addHelpText(
+    'after',
+    `
+Examples:
+  ssmflow run runbooks/rolling-restart.yaml -p cluster=pg-a --reason "CHG-1234 kernel update"
+  ssmflow run runbooks/postgres-major-upgrade.yaml --params pg-a.yaml -p toVersion=17 --wait
+  ssmflow run runbooks/kernel-patch.yaml -p fleet=web --confirm 40      # 40 instances > limit 25
+
+Then: ssmflow status RUN --watch · ssmflow approve RUN · ssmflow retry|skip|rollback|abort RUN`,
+  );
+  command.action(async (file: string, opts: RunFlags) => {
+    const runbook = await loadRunbookOrExplain(file);
+    const parameters = readParameterInput(opts);
+    const values = resolveParametersOrExplain(runbook, parameters);
+    const ssm = createSsmClient();
+    let instanceCount: number;
+    try {
+      instanceCount = (await resolveRunTargets(ssm, runbook, values)).instanceIds.length;
+    } finally {
+      ssm.destroy();
+    }
+    checkBlastRadius(instanceCount, opts, `runbook ${runbook.name}`);
+    if (opts.id !== undefined && !/^[\w.:@-]{1,200}$/.test(opts.id)) throw new CliInputError(`--id "${opts.id}": use letters, digits and . _ : @ - only`, 'such as --id pg-a-upgrade-2025-06-07');
+    const initiator = actingIdentity(opts.as);
+    await withTemporal(opts, async (connected) => {
+      const output = outputLocation(opts);
+      const handle = await startRun(connected.client, {
+        runbook,
+        parameters,
+        initiator,
+        taskQueue: opts.taskQueue,
+        ...(opts.reason ? { reason: opts.reason } : {}),
+        ...(opts.id ? { workflowId: opts.id } : {}),
+        ...(output ? { output } : {}),
+      });
+      const runId = handle.workflowId;
+      if (!opts.wait) {
+        if (opts.json) return printJson({ runId, runbook: runbook.name, initiator, taskQueue: opts.taskQueue, instanceCount, status: 'running' });
+        process.stdout.write(
+          `${c.green('✓')} started run ${c.bold(runId)} of ${runbook.name} on ${instanceCount} instance${instanceCount === 1 ? '' : 's'} (by ${initiator})\n` +
+            `  follow it:  ssmflow status ${runId} --watch\n`,
+        );
+        return;
+      }
+      if (!opts.json) process.stdout.write(`${c.green('✓')} started run ${c.bold(runId)} (by ${initiator})\n`);
+      const mode = opts.json ? 'silent' : liveMode(false);
+      const last = await watchRun(connected, runId, mode, (view) => isTerminal(view.status) || needsAPerson.includes(view.status));
+      if (opts.json) printJson(statusJson(last));
+      process.exitCode = exitCodeForRun(last.status, ['succeeded', 'waiting-approval']);
+    });
+  });
+}

@@ -1,0 +1,95 @@
+// How every ssmflow command reaches Temporal: flags with environment fallbacks, TLS and API keys
+// for Temporal Cloud or a secured cluster, and errors that say what to fix.
+import { readFileSync } from 'node:fs';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Option, type Command } from 'commander';
+import { CliInputError, CliOperationFailed } from './cli-errors.js';
+
+export interface ConnectionFlags {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  tls?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsServerName?: string;
+}
+
+export const defaultTaskQueue = 'ssmflow';
+
+/** Adds the Temporal connection flags (each with its environment variable) to a command. */
+export function addConnectionOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233').helpGroup('Temporal connection:'))
+    .addOption(new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default').helpGroup('Temporal connection:'))
+    .addOption(new Option('--api-key <key>', 'API key (Temporal Cloud); turns TLS on').env('TEMPORAL_API_KEY').helpGroup('Temporal connection:'))
+    .addOption(new Option('--tls', 'use TLS with the system CAs').env('TEMPORAL_TLS').helpGroup('Temporal connection:'))
+    .addOption(new Option('--tls-cert <file>', 'client certificate (PEM) for mTLS').env('TEMPORAL_TLS_CERT').helpGroup('Temporal connection:'))
+    .addOption(new Option('--tls-key <file>', 'client private key (PEM) for mTLS').env('TEMPORAL_TLS_KEY').helpGroup('Temporal connection:'))
+    .addOption(new Option('--tls-ca <file>', 'CA certificate (PEM) that signed the server').env('TEMPORAL_TLS_CA').helpGroup('Temporal connection:'))
+    .addOption(new Option('--tls-server-name <name>', 'server name to verify, when it differs from the address').env('TEMPORAL_TLS_SERVER_NAME').helpGroup('Temporal connection:'));
+}
+
+/** Adds --task-queue (env SSMFLOW_TASK_QUEUE): where runs are sent for workers to pick up. */
+export function addTaskQueueOption(command: Command): Command {
+  return command.addOption(new Option('--task-queue <name>', 'task queue the workers poll').env('SSMFLOW_TASK_QUEUE').default(defaultTaskQueue).helpGroup('Temporal connection:'));
+}
+
+function readPem(file: string, flag: string, envName: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CliInputError(`${flag} (${envName}) "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'give the path of a PEM file');
+  }
+}
+
+export function connectionOptions(flags: ConnectionFlags): ConnectionOptions {
+  if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(flags.address)) {
+    throw new CliInputError(`--address (TEMPORAL_ADDRESS) must be host:port, got "${flags.address}"`, 'such as 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233');
+  }
+  if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
+    throw new CliInputError('--tls-cert and --tls-key (TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY) go together', 'give both files for mTLS, or neither');
+  }
+  const wantsTls = Boolean(flags.tls || flags.apiKey || flags.tlsCert || flags.tlsCa || flags.tlsServerName);
+  const tls = wantsTls
+    ? {
+        ...(flags.tlsCert && flags.tlsKey ? { clientCertPair: { crt: readPem(flags.tlsCert, '--tls-cert', 'TEMPORAL_TLS_CERT'), key: readPem(flags.tlsKey, '--tls-key', 'TEMPORAL_TLS_KEY') } } : {}),
+        ...(flags.tlsCa ? { serverRootCACertificate: readPem(flags.tlsCa, '--tls-ca', 'TEMPORAL_TLS_CA') } : {}),
+        ...(flags.tlsServerName ? { serverNameOverride: flags.tlsServerName } : {}),
+      }
+    : undefined;
+  return { address: flags.address, connectTimeout: '5s', ...(tls ? { tls } : {}), ...(flags.apiKey ? { apiKey: flags.apiKey } : {}) };
+}
+
+export interface Connected {
+  client: Client;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+/** Connects to Temporal, or fails with where it tried and how to fix it. */
+export async function connectToTemporal(flags: ConnectionFlags): Promise<Connected> {
+  const options = connectionOptions(flags);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect(options);
+  } catch (err) {
+    throw new CliOperationFailed(
+      `cannot reach Temporal at ${flags.address} (namespace ${flags.namespace}): ${(err as Error).message}`,
+      'start the local stack with "ssmflow dev", or point --address / TEMPORAL_ADDRESS (and TLS or API key settings) at your Temporal cluster',
+    );
+  }
+  const client = new Client({ connection, namespace: flags.namespace });
+  return { client, connection, close: () => connection.close() };
+}
+
+/** Runs `action` with a connected client and always closes the connection. */
+export async function withTemporal<T>(flags: ConnectionFlags, action: (connected: Connected) => Promise<T>): Promise<T> {
+  const connected = await connectToTemporal(flags);
+  try {
+    return await action(connected);
+  } finally {
+    await connected.close();
+  }
+}

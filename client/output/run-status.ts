@@ -1,0 +1,168 @@
+// The `ssmflow status` view: what a tired engineer needs at a glance — where the run is, what
+// failed on which instances with their last output lines, and the exact commands to go on.
+import { nextActions } from '../../workflows/operator-actions.js';
+import type { RunStatus, StepStatus } from '../../workflows/run-state.js';
+import type { InstanceView, RunView, StepView } from '../run-view.js';
+import { formatColumns } from './table.js';
+import { colours as defaultColours, type Colours } from './style.js';
+import { ago, formatDuration, formatInstant, fromNow } from './time.js';
+
+export const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export interface StatusViewOptions {
+  nowMs?: number;
+  /** Advances the spinner of running steps (the watch view redraws several times a second). */
+  frame?: number;
+  colours?: Colours;
+  /** Output lines shown per failed instance. */
+  tailLines?: number;
+  /** Instances listed per step before the rest are summarized. */
+  maxInstances?: number;
+}
+
+function runStatusText(status: RunStatus, c: Colours): string {
+  const label = status.toUpperCase().replace(/-/g, ' ');
+  switch (status) {
+    case 'succeeded':
+      return c.bold(c.green(`✓ ${label}`));
+    case 'running':
+      return c.bold(c.cyan(`▶ ${label}`));
+    case 'waiting-approval':
+      return c.bold(c.yellow(`? ${label}`));
+    case 'paused-on-failure':
+      return c.bold(c.red(`✗ ${label}`));
+    case 'rolling-back':
+      return c.bold(c.magenta(`↶ ${label}`));
+    case 'rolled-back':
+      return c.bold(c.magenta(`↶ ${label}`));
+    case 'failed':
+    case 'cancelled':
+      return c.bold(c.red(`✗ ${label}`));
+  }
+}
+
+function stepSymbol(step: StepView, frame: number, c: Colours): string {
+  const symbols: Record<StepStatus, string> = {
+    pending: c.dim('·'),
+    running: c.cyan(spinnerFrames[frame % spinnerFrames.length] ?? '*'),
+    succeeded: c.green('✓'),
+    failed: c.red('✗'),
+    skipped: c.yellow('↷'),
+    'rolled-back': c.magenta('↶'),
+    'rollback-failed': c.red('✗'),
+  };
+  return symbols[step.status];
+}
+
+function stepStatusText(step: StepView, c: Colours): string {
+  const colourOf: Record<StepStatus, (s: string) => string> = {
+    pending: c.dim,
+    running: c.cyan,
+    succeeded: c.green,
+    failed: c.red,
+    skipped: c.yellow,
+    'rolled-back': c.magenta,
+    'rollback-failed': c.red,
+  };
+  return colourOf[step.status](step.status);
+}
+
+function instanceSummary(step: StepView): string {
+  if (step.instances.length === 0) return '';
+  const ok = step.instances.filter((i) => i.status === 'Success').length;
+  if (ok === step.instances.length) return `${ok}/${ok} instances ok`;
+  return `${step.instances.length - ok} of ${step.instances.length} instances failed`;
+}
+
+function stepTime(step: StepView, nowMs: number): string {
+  if (!step.startedAt) return '';
+  const end = step.endedAt && step.status !== 'running' ? Date.parse(step.endedAt) : nowMs;
+  return formatDuration(end - Date.parse(step.startedAt));
+}
+
+function instanceLines(instances: readonly InstanceView[], options: Required<Pick<StatusViewOptions, 'tailLines' | 'maxInstances'>>, c: Colours): string[] {
+  const failed = instances.filter((i) => i.status !== 'Success');
+  const shown = instances.length <= options.maxInstances ? instances : failed.slice(0, options.maxInstances);
+  const rows = shown.map((i) => [
+    i.status === 'Success' ? c.green('✓') : c.red('✗'),
+    i.instanceId,
+    i.status === 'Success' ? i.status : c.red(i.statusDetails || i.status),
+    i.exitCode >= 0 ? `exit ${i.exitCode}` : c.dim('never ran'),
+  ]);
+  const lines: string[] = [];
+  formatColumns(rows, '    ').forEach((line, index) => {
+    lines.push(line);
+    const instance = shown[index];
+    if (!instance || instance.status === 'Success') return;
+    const tail = (instance.outputTail ?? '').split('\n').filter((text) => text.trim() !== '').slice(-options.tailLines);
+    for (const text of tail) lines.push(`        ${c.dim('│')} ${text}`);
+    if (instance.output && instance.exitCode >= 0) lines.push(c.dim(`        full output: ${instance.output}`));
+  });
+  const hidden = instances.length - shown.length;
+  if (hidden > 0) lines.push(c.dim(`    … and ${hidden} more (${instances.length - failed.length} succeeded); \`ssmflow status --json\` lists every instance`));
+  return lines;
+}
+
+/** The whole status screen as text (colour codes only when `colours` produces them). */
+export function renderRunStatus(view: RunView, options: StatusViewOptions = {}): string {
+  const c = options.colours ?? defaultColours;
+  const nowMs = options.nowMs ?? Date.now();
+  const frame = options.frame ?? 0;
+  const detail = { tailLines: options.tailLines ?? 5, maxInstances: options.maxInstances ?? 12 };
+  const lines: string[] = [];
+
+  const where = view.currentStepId && !['succeeded', 'rolled-back', 'failed', 'cancelled'].includes(view.status) ? ` at step ${c.bold(view.currentStepId)}` : '';
+  lines.push(`${c.bold('run')}     ${view.runId}`);
+  lines.push(`        runbook ${view.runbook}${view.cluster ? ` · cluster ${view.cluster}` : ''} · started by ${view.initiator} ${ago(view.startedAt, nowMs)}${view.endedAt ? ` · ended ${ago(view.endedAt, nowMs)}` : ''}`);
+  lines.push(`${c.bold('status')}  ${runStatusText(view.status, c)}${where}`);
+  const parameters = Object.entries(view.parameters);
+  if (parameters.length) lines.push(`${c.bold('params')}  ${parameters.map(([k, v]) => `${k}=${String(v)}`).join('  ')}`);
+
+  const waiting = view.waitingFor;
+  if (waiting?.reason === 'maintenance-window') {
+    const until = waiting.until ? ` until ${formatInstant(waiting.until)} (${fromNow(waiting.until, nowMs)})` : ' (no window is scheduled)';
+    lines.push('', c.yellow(`⏸ waiting for maintenance window${until}`), c.dim(`  step ${waiting.stepId} is disruptive: ${waiting.message ?? ''}`));
+  } else if (waiting?.reason === 'approval') {
+    lines.push('', c.yellow(`? waiting for approval of step ${waiting.stepId} since ${ago(waiting.since, nowMs)}: ${waiting.message ?? ''}`));
+  }
+
+  if (view.steps.length) {
+    lines.push('');
+    const rows = view.steps.map((step, index) => [
+      c.dim(String(index + 1).padStart(2)),
+      stepSymbol(step, frame, c),
+      step.id,
+      step.kind ?? '',
+      stepStatusText(step, c),
+      step.attempts ? `${step.attempts} attempt${step.attempts === 1 ? '' : 's'}` : '',
+      stepTime(step, nowMs),
+      step.rollback ? `${instanceSummary(step)}${instanceSummary(step) ? ' · ' : ''}rollback ${step.rollback.status}` : instanceSummary(step),
+    ]);
+    lines.push(...formatColumns([[' #', '', 'STEP', 'KIND', 'STATUS', 'ATTEMPTS', 'TIME', 'INSTANCES'].map((h) => c.dim(h)), ...rows], ' '));
+  } else if (view.source === 'history') {
+    lines.push('', c.dim('(the run ended without a readable state: only what Temporal visibility records is shown)'));
+  }
+
+  const running = view.steps.find((s) => s.status === 'running' && s.id === view.currentStepId);
+  if (running && view.status === 'running' && !waiting) {
+    lines.push('', `${c.cyan(spinnerFrames[frame % spinnerFrames.length] ?? '*')} step ${c.bold(running.id)} running for ${stepTime(running, nowMs)}${running.attempts > 1 ? ` (attempt ${running.attempts})` : ''}`);
+  }
+
+  const failure = view.failure;
+  if (failure) {
+    const failedStep = view.steps.find((s) => s.id === failure.stepId);
+    lines.push('', c.red(c.bold(`${failure.phase === 'rollback' ? 'Rollback failed' : 'Failed'}: step ${failure.stepId}`)) + c.red(` — ${failure.message}`));
+    if (failedStep?.instances.length) lines.push(...instanceLines(failedStep.instances, detail, c));
+    else if (failure.instances.length) lines.push(...instanceLines(failure.instances.map((i) => ({ ...i, status: 'Failed' })), detail, c));
+  }
+
+  const actions = failure?.nextActions.length ? failure.nextActions : nextActions(view.runId, view.status);
+  if (actions.length && view.status !== 'running') {
+    lines.push('', c.bold('Next:'));
+    for (const action of actions) lines.push(`  ${action.replace(/(\s+#.*)$/, (comment) => c.dim(comment))}`);
+  }
+  if (view.status === 'succeeded' || view.status === 'rolled-back' || view.status === 'failed' || view.status === 'cancelled') {
+    lines.push('', c.dim(`The whole story: ssmflow audit ${view.runId}`));
+  }
+  return lines.join('\n');
+}

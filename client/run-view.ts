@@ -1,0 +1,201 @@
+// One shape for "what is this run doing", whether it comes from the live Query of an open run or
+// from the result of a finished one (which needs no worker). `status` and `audit` read it.
+import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import type { AuditEntry, RunFailure, RunState, RunStatus } from '../workflows/run-state.js';
+import { terminalRunStatuses } from '../workflows/run-state.js';
+import { runStateQuery } from '../workflows/run-messages.js';
+import type { RunSummary, runbookRun } from '../workflows/runbook-run.js';
+import { clusterKey, initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
+import { CliInputError, CliOperationFailed } from './cli-errors.js';
+import type { Connected } from './connection.js';
+
+export interface InstanceView {
+  instanceId: string;
+  status: string;
+  statusDetails: string;
+  exitCode: number;
+  /** The last lines the instance printed (open runs only; finished runs keep output in S3). */
+  outputTail?: string;
+  /** Where the full output is, such as s3://bucket/prefix/. */
+  output?: string;
+}
+
+export interface StepView {
+  id: string;
+  kind?: RunState['steps'][number]['kind'];
+  description?: string;
+  status: RunState['steps'][number]['status'];
+  attempts: number;
+  commandIds: string[];
+  startedAt?: string;
+  endedAt?: string;
+  message?: string;
+  instances: InstanceView[];
+  rollback?: RunState['steps'][number]['rollback'];
+}
+
+export interface RunView {
+  runId: string;
+  runbook: string;
+  cluster?: string;
+  initiator: string;
+  status: RunStatus;
+  startedAt: string;
+  endedAt?: string;
+  parameters: Record<string, string | number | boolean>;
+  currentStepId?: string;
+  waitingFor?: RunState['waitingFor'];
+  steps: StepView[];
+  failure?: RunFailure;
+  audit: AuditEntry[];
+  /** live: the run's own Query; result: a finished run's result; history: only what Temporal's visibility knows. */
+  source: 'live' | 'result' | 'history';
+  taskQueue: string;
+}
+
+export function isTerminal(status: RunStatus): boolean {
+  return terminalRunStatuses.includes(status);
+}
+
+/** Per-instance results of a step's latest command as the audit recorded them (with output locations). */
+function auditInstances(audit: readonly AuditEntry[], commandId: string | undefined): Map<string, string | undefined> {
+  const entry = audit.find((e) => e.type === 'command' && e.commandId === commandId);
+  return new Map(entry && entry.type === 'command' ? entry.instances.map((i) => [i.instanceId, i.output]) : []);
+}
+
+export function viewFromState(state: RunState, taskQueue: string): RunView {
+  const { steps, ...rest } = state;
+  return {
+    ...rest,
+    source: 'live',
+    taskQueue,
+    steps: steps.map((s) => {
+      const locations = auditInstances(state.audit, s.commandIds.at(-1));
+      return {
+        id: s.id,
+        kind: s.kind,
+        ...(s.description ? { description: s.description } : {}),
+        status: s.status,
+        attempts: s.attempts,
+        commandIds: s.commandIds,
+        ...(s.startedAt ? { startedAt: s.startedAt } : {}),
+        ...(s.endedAt ? { endedAt: s.endedAt } : {}),
+        ...(s.message ? { message: s.message } : {}),
+        ...(s.rollback ? { rollback: s.rollback } : {}),
+        instances: s.instances.map((i) => ({
+          instanceId: i.instanceId,
+          status: i.status,
+          statusDetails: i.statusDetails,
+          exitCode: i.exitCode,
+          outputTail: i.outputTail,
+          ...(locations.get(i.instanceId) ? { output: locations.get(i.instanceId) } : {}),
+        })),
+      };
+    }),
+  };
+}
+
+export function viewFromSummary(summary: RunSummary, description: WorkflowExecutionDescription): RunView {
+  return {
+    runId: summary.runId,
+    runbook: summary.runbook,
+    ...(description.typedSearchAttributes.get(clusterKey) ? { cluster: description.typedSearchAttributes.get(clusterKey) } : {}),
+    initiator: summary.initiator,
+    status: summary.status,
+    startedAt: summary.startedAt,
+    endedAt: summary.endedAt,
+    parameters: summary.parameters,
+    ...(summary.failure ? { failure: summary.failure } : {}),
+    audit: summary.audit,
+    source: 'result',
+    taskQueue: description.taskQueue,
+    steps: summary.steps.map((s) => {
+      const latest = [...summary.audit].reverse().find((e) => e.type === 'command' && e.stepId === s.id && e.phase !== 'rollback');
+      const rollbacks = summary.audit.filter((e) => e.type === 'command' && e.stepId === s.id && e.phase === 'rollback');
+      return {
+        ...s,
+        instances: latest && latest.type === 'command' ? latest.instances.map((i) => ({ ...i })) : [],
+        ...(rollbacks.length
+          ? { rollback: { status: s.status === 'rolled-back' ? 'succeeded' : s.status === 'rollback-failed' ? 'failed' : 'skipped', commandIds: rollbacks.map((e) => (e.type === 'command' ? e.commandId : '')) } as const }
+          : {}),
+      };
+    }),
+  };
+}
+
+/** What visibility alone says about a closed run whose state cannot be read (terminated, failed). */
+function viewFromDescription(runId: string, description: WorkflowExecutionDescription): RunView {
+  const attributes = description.typedSearchAttributes;
+  const fallback: RunStatus = description.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+  return {
+    runId,
+    runbook: attributes.get(runbookKey) ?? '?',
+    ...(attributes.get(clusterKey) ? { cluster: attributes.get(clusterKey) } : {}),
+    initiator: attributes.get(initiatorKey) ?? '?',
+    status: description.status.name === 'RUNNING' ? ((attributes.get(statusKey) as RunStatus | undefined) ?? 'running') : fallback,
+    startedAt: description.startTime.toISOString(),
+    ...(description.closeTime ? { endedAt: description.closeTime.toISOString() } : {}),
+    parameters: {},
+    steps: [],
+    audit: [],
+    source: 'history',
+    taskQueue: description.taskQueue,
+  };
+}
+
+export async function describeRun(connected: Connected, runId: string): Promise<WorkflowExecutionDescription> {
+  try {
+    const description = await connected.client.workflow.getHandle(runId).describe();
+    if (description.type !== 'runbookRun') throw new CliInputError(`"${runId}" is a ${description.type} workflow, not an ssmflow run`, 'list runs with `ssmflow list`');
+    return description;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw new CliInputError(`no run with id "${runId}" in namespace ${connected.client.options.namespace}`, 'list runs with `ssmflow list` (check --namespace / TEMPORAL_NAMESPACE)');
+    }
+    throw err;
+  }
+}
+
+const queryDeadlineMs = 10_000;
+
+async function queryState(connected: Connected, runId: string): Promise<RunState> {
+  const handle = connected.client.workflow.getHandle<typeof runbookRun>(runId);
+  return connected.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(runStateQuery));
+}
+
+/** The run as it is now. An open run is asked directly (a worker must be up); a finished one is read from its result. */
+export async function readRun(connected: Connected, runId: string): Promise<RunView> {
+  const description = await describeRun(connected, runId);
+  const handle = connected.client.workflow.getHandle<typeof runbookRun>(runId);
+  if (description.status.name === 'COMPLETED') return viewFromSummary(await handle.result(), description);
+  try {
+    return viewFromState(await queryState(connected, runId), description.taskQueue);
+  } catch (err) {
+    if (description.status.name !== 'RUNNING') return viewFromDescription(runId, description);
+    throw new CliOperationFailed(
+      `run ${runId} is open but its state could not be read: ${(err as Error).message}`,
+      `is a worker polling task queue "${description.taskQueue}"? Start one with \`SSMFLOW_TASK_QUEUE=${description.taskQueue} ssmflow worker\``,
+    );
+  }
+}
+
+/** Statuses where nothing happens until a person acts. */
+export const needsAPerson: readonly RunStatus[] = ['paused-on-failure', 'waiting-approval'];
+
+/**
+ * Polls the run until `done(view)` says stop, calling `onChange` whenever what a person would see
+ * changes. Returns the last view.
+ */
+export async function followRun(connected: Connected, runId: string, done: (view: RunView) => boolean, onChange: (view: RunView) => void, intervalMs = 1_000): Promise<RunView> {
+  let lastSeen = '';
+  for (;;) {
+    const view = await readRun(connected, runId);
+    const fingerprint = JSON.stringify({ ...view, audit: view.audit.length });
+    if (fingerprint !== lastSeen) {
+      lastSeen = fingerprint;
+      onChange(view);
+    }
+    if (done(view)) return view;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
