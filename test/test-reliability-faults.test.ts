@@ -1,0 +1,224 @@
+// Reliability: real runs (real activities, local fleet, S3 emulator, dev server) under the faults
+// production brings. After each, the run is in the state it should be, and the fleet's journal
+// shows no (command, instance) executed twice.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runControls, startRun } from '../client/runs.js';
+import { startS3Emulator } from '../client/local/s3-emulator.js';
+import { createS3Client } from '../activities/aws-clients.js';
+import { startFleet, type RunningFleet } from '../fleet/server.js';
+import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
+import { parseRunbook } from '../runbook/load.js';
+import type { NormalizedRunbook } from '../runbook/types.js';
+import type { RunState, RunStatus } from '../workflows/run-state.js';
+import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+
+const ids = ['i-0e00000000000000a', 'i-0e00000000000000b'];
+
+function runbookFrom(text: string): NormalizedRunbook {
+  const parsed = parseRunbook(text, 'reliability.yaml');
+  if ('errors' in parsed) throw new Error(JSON.stringify(parsed.errors));
+  return parsed.normalized;
+}
+
+const threeSteps = (middle = 'sleep 1') =>
+  runbookFrom(`apiVersion: ssmflow/v1
+name: three-steps
+parameters:
+  cluster: { type: string }
+  note: { type: string, default: none }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+defaults: { rateControl: { maxConcurrency: '100%', maxErrors: '0' } }
+steps:
+  - id: one
+    run: echo one {{ note }}
+  - id: two
+    run: ${middle}
+  - id: three
+    run: echo three
+`);
+
+function assertNoDuplicateExecutions(fleet: RunningFleet, runId: string): void {
+  const runs = fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${runId}/`));
+  const seen = new Map<string, number>();
+  for (const r of runs) seen.set(`${r.comment}|${r.instanceId}`, (seen.get(`${r.comment}|${r.instanceId}`) ?? 0) + 1);
+  const duplicates = [...seen.entries()].filter(([, n]) => n > 1);
+  expect(duplicates).toEqual([]);
+}
+
+async function waitForStatus(controls: ReturnType<typeof runControls>, status: RunStatus, timeoutMs = 90_000): Promise<RunState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await controls.state();
+    if (state.status === status) return state;
+    if (Date.now() > deadline) throw new Error(`run is ${state.status}, not ${status}: ${JSON.stringify(state.failure)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('runs under faults', () => {
+  let stack: TestStack;
+  let testFleet: TestFleet;
+  beforeAll(async () => {
+    stack = await connectTestStack();
+    testFleet = await startTestFleet({
+      s3Endpoint: stack.s3Endpoint,
+      // Ten times faster delivery/execution timeouts, so a 30 s delivery window lasts 3 s.
+      millisPerSecond: 100,
+      instances: ids.map((id) => ({ id, tags: { Cluster: 'rel' } })),
+      parameters: [{ name: '/rel/db-password', type: 'SecureString', value: 'Sup3r-Secret-Value-42' }],
+    });
+  });
+  afterAll(async () => {
+    await testFleet?.dispose();
+    await stack?.close();
+  });
+
+  async function start(runbook: NormalizedRunbook, parameters: Record<string, string>, output?: { bucket: string; keyPrefix: string }) {
+    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
+    const handle = await startRun(stack.client, {
+      runbook,
+      parameters: { cluster: 'rel', ...parameters },
+      initiator: 'chaos@example.com',
+      taskQueue,
+      workflowId: uniqueId('rel'),
+      // The shortest delivery window SSM allows (30 s; 3 s on this fleet's clock).
+      options: { deliveryTimeoutSeconds: 30 },
+      ...(output ? { output } : {}),
+    });
+    return { worker, handle, controls: runControls(stack.client, handle.workflowId) };
+  }
+
+  it('30% of SSM calls throttled: the run succeeds, nothing ran twice', async () => {
+    testFleet.fleet.setFaults({ global: { throttle: 0.3 }, seed: 7 });
+    try {
+      const { worker, handle } = await start(threeSteps('sleep 0.5'), {});
+      const summary = await worker.runUntil(handle.result());
+      expect(summary.status).toBe('succeeded');
+      assertNoDuplicateExecutions(testFleet.fleet, handle.workflowId);
+      expect(testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}/`))).toHaveLength(6);
+    } finally {
+      testFleet.fleet.setFaults({ global: null });
+    }
+  });
+
+  it('instances going offline mid-step: the step fails with DeliveryTimedOut, the run pauses, and a retry after they return succeeds', async () => {
+    const { worker, handle, controls } = await start(threeSteps('echo two'), {});
+    await worker.runUntil(async () => {
+      // Take the instances offline as soon as step one has run everywhere.
+      await waitFor(() => testFleet.fleet.executions().filter((e) => e.comment === `ssmflow:${handle.workflowId}/one/1` && e.status === 'Success').length === 2, 'step one');
+      testFleet.fleet.setFaults({ instances: Object.fromEntries(ids.map((id) => [id, { offline: true }])) });
+      const paused = await waitForStatus(controls, 'paused-on-failure');
+      expect(paused.currentStepId).toBe('two');
+      expect(paused.failure?.instances.map((i) => i.statusDetails)).toEqual(['DeliveryTimedOut', 'DeliveryTimedOut']);
+      testFleet.fleet.setFaults({ instances: Object.fromEntries(ids.map((id) => [id, null])) });
+      await controls.retry({ by: 'oncall', reason: 'instances back' });
+      expect((await handle.result()).status).toBe('succeeded');
+    });
+    assertNoDuplicateExecutions(testFleet.fleet, handle.workflowId);
+  });
+
+  it('the fleet restarted mid-command: the interrupted step fails visibly (exit 137), and a retry finishes the run', async () => {
+    const { worker, handle, controls } = await start(threeSteps('sleep 5'), {});
+    await worker.runUntil(async () => {
+      await waitFor(() => testFleet.fleet.executions().some((e) => e.comment === `ssmflow:${handle.workflowId}/two/1`), 'step two to start');
+      const { port, stateDir } = testFleet.fleet;
+      await testFleet.fleet.stop();
+      testFleet.fleet = await startFleet({ stateDir, port, config: { s3Endpoint: stack.s3Endpoint, millisPerSecond: 100, instances: ids.map((id) => ({ id, tags: { Cluster: 'rel' } })) } });
+      const paused = await waitForStatus(controls, 'paused-on-failure');
+      expect(paused.failure?.instances.map((i) => i.exitCode)).toEqual([137, 137]);
+      await controls.retry({ by: 'oncall', reason: 'fleet back' });
+      expect((await handle.result()).status).toBe('succeeded');
+    });
+    assertNoDuplicateExecutions(testFleet.fleet, handle.workflowId);
+  });
+
+  it('S3 unavailable: the step fails saying the output bucket is unreachable, and succeeds on retry once S3 is back', async () => {
+    const { CreateBucketCommand } = await import('@aws-sdk/client-s3');
+    const ownS3 = await startS3Emulator();
+    const s3 = createS3Client({ endpoint: ownS3.endpoint });
+    const outputFleet = await startTestFleet({ s3Endpoint: ownS3.endpoint, instances: [{ id: 'i-0e0000000000000f1', tags: { Cluster: 'rel' } }] });
+    await ownS3.stop();
+    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3, ssm: fleetClient(outputFleet.fleet.endpoint, 3) } });
+    const handle = await startRun(stack.client, {
+      runbook: threeSteps('echo two'),
+      parameters: { cluster: 'rel' },
+      initiator: 'chaos@example.com',
+      taskQueue,
+      workflowId: uniqueId('rel-s3'),
+      output: { bucket: 'flaky-output', keyPrefix: 'runs' },
+    });
+    const controls = runControls(stack.client, handle.workflowId);
+    let restarted: Awaited<ReturnType<typeof startS3Emulator>> | undefined;
+    try {
+      await worker.runUntil(async () => {
+        const paused = await waitForStatus(controls, 'paused-on-failure');
+        expect(paused.currentStepId).toBe('one');
+        expect(paused.failure?.message).toMatch(/InvalidOutputFolder.*flaky-output.*not reachable.*SSMFLOW_OUTPUT_BUCKET/);
+        restarted = await startS3Emulator({ port: ownS3.port });
+        await s3.send(new CreateBucketCommand({ Bucket: 'flaky-output' }));
+        await controls.retry({ by: 'oncall', reason: 'S3 back' });
+        expect((await handle.result()).status).toBe('succeeded');
+      });
+      assertNoDuplicateExecutions(outputFleet.fleet, handle.workflowId);
+    } finally {
+      s3.destroy();
+      await outputFleet.dispose();
+      await restarted?.stop();
+    }
+  });
+
+  it('shell injection through a parameter never executes; the value arrives literally', async () => {
+    const canary = join(testFleet.stateDir, 'canary-injected');
+    const hostile = `$(touch ${canary}); \`touch ${canary}\` '; touch ${canary}; echo '`;
+    const { worker, handle, controls } = await start(threeSteps('echo two'), { note: hostile });
+    const state = await worker.runUntil(async () => {
+      expect((await handle.result()).status).toBe('succeeded');
+      return controls.state();
+    });
+    expect(existsSync(canary)).toBe(false);
+    for (const id of ids) expect(existsSync(join(testFleet.stateDir, 'instances', id, 'canary-injected'))).toBe(false);
+    const one = state.steps.find((s) => s.id === 'one');
+    expect(one?.instances.map((i) => i.outputTail)).toEqual(ids.map(() => `one ${hostile}\n`));
+  });
+
+  it('a SecureString secret reaches the instance but never the workflow history or the audit record', async () => {
+    const runbook = runbookFrom(`apiVersion: ssmflow/v1
+name: uses-secret
+parameters:
+  cluster: { type: string }
+  dbPassword: { type: secret, parameterStore: '/{{ cluster }}/db-password' }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+steps:
+  - id: configure
+    run: printf '%s' {{ dbPassword }} > "$FLEET_INSTANCE_DIR/secret-check" && echo configured
+`);
+    const { worker, handle, controls } = await start(runbook, {});
+    const state = await worker.runUntil(async () => {
+      expect((await handle.result()).status).toBe('succeeded');
+      return controls.state();
+    });
+    const { readFileSync } = await import('node:fs');
+    for (const id of ids) expect(readFileSync(join(testFleet.stateDir, 'instances', id, 'secret-check'), 'utf8')).toBe('Sup3r-Secret-Value-42');
+    const history = historyToJSON(await handle.fetchHistory());
+    expect(history).not.toContain('Sup3r-Secret-Value-42');
+    expect(Buffer.from(history).toString('base64')).not.toContain(Buffer.from('Sup3r-Secret-Value-42').toString('base64'));
+    // Payloads are base64 in history JSON: decode them all and look again.
+    const decoded = [...history.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8')).join('\n');
+    expect(decoded).toContain('/rel/db-password');
+    expect(decoded).not.toContain('Sup3r-Secret-Value-42');
+    expect(JSON.stringify(state)).not.toContain('Sup3r-Secret-Value-42');
+    const audit = state.audit.find((e) => e.type === 'command');
+    expect(audit?.type === 'command' && audit.commands).toEqual([`printf '%s' '****' > "$FLEET_INSTANCE_DIR/secret-check" && echo configured`]);
+  });
+});
