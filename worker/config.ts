@@ -1,3 +1,334 @@
+// The worker's settings: defaults, then an optional YAML file (--config / SSMFLOW_CONFIG), then
+// environment variables, validated at start. Every error names the setting as the operator wrote
+// it (the variable, or the key in the file) and says how to fix it.
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDurationMs } from './duration.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+    readonly fix?: string,
+  ) {
+    super(`${setting}: ${message}${fix ? ` (fix: ${fix})` : ''}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** All problems found in one look, so an operator fixes the config in one pass. */
+export class ConfigErrors extends Error {
+  constructor(readonly problems: ConfigError[]) {
+    super(`invalid ssmflow configuration:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`);
+    this.name = 'ConfigErrors';
+  }
+}
+
+interface SettingSpec {
+  /** Dotted key in the config file. */
+  key: string;
+  env: string;
+  fix: string;
+  /** Never echoed in an error. */
+  secret?: boolean;
+}
+
+const hostPortText = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
+const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/** Every setting with its file key, its variable and the fix shown when its value is wrong. */
+export const settingSpecs: readonly SettingSpec[] = [
+  { key: 'temporal.address', env: 'TEMPORAL_ADDRESS', fix: 'host:port of the Temporal frontend, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233' },
+  { key: 'temporal.namespace', env: 'TEMPORAL_NAMESPACE', fix: 'a namespace name, e.g. default or my-ns.a1b2c on Temporal Cloud' },
+  { key: 'temporal.taskQueue', env: 'SSMFLOW_TASK_QUEUE', fix: 'a non-empty task queue name, the same for workers and clients (default ssmflow)' },
+  { key: 'temporal.apiKey', env: 'TEMPORAL_API_KEY', fix: 'a Temporal Cloud API key; prefer temporal.apiKeyFile / TEMPORAL_API_KEY_FILE', secret: true },
+  { key: 'temporal.apiKeyFile', env: 'TEMPORAL_API_KEY_FILE', fix: 'the path of a readable file holding the API key' },
+  { key: 'temporal.tls.enabled', env: 'TEMPORAL_TLS', fix: 'true or false' },
+  { key: 'temporal.tls.clientCertFile', env: 'TEMPORAL_TLS_CERT', fix: 'the path of the client certificate (PEM) for mTLS' },
+  { key: 'temporal.tls.clientKeyFile', env: 'TEMPORAL_TLS_KEY', fix: 'the path of the client private key (PEM) for mTLS' },
+  { key: 'temporal.tls.serverCaFile', env: 'TEMPORAL_TLS_CA', fix: 'the path of the CA certificate (PEM) that signed the server' },
+  { key: 'temporal.tls.serverName', env: 'TEMPORAL_TLS_SERVER_NAME', fix: 'the name in the server certificate, when it differs from the address host' },
+  { key: 'worker.maxConcurrentActivities', env: 'SSMFLOW_MAX_CONCURRENT_ACTIVITIES', fix: 'a whole number ≥ 1 (default 100); each waiting SSM step holds one slot' },
+  { key: 'worker.maxConcurrentWorkflowTasks', env: 'SSMFLOW_MAX_CONCURRENT_WORKFLOW_TASKS', fix: 'a whole number ≥ 2 (default 40)' },
+  { key: 'worker.maxCachedWorkflows', env: 'SSMFLOW_MAX_CACHED_WORKFLOWS', fix: 'a whole number ≥ 0; leave unset to size it from memory' },
+  { key: 'worker.shutdownGraceTime', env: 'SSMFLOW_SHUTDOWN_GRACE_TIME', fix: 'a duration such as 30s or 2m (default 30s)' },
+  { key: 'worker.shutdownForceTime', env: 'SSMFLOW_SHUTDOWN_FORCE_TIME', fix: 'a duration longer than the grace time, such as 1m (default 1m)' },
+  { key: 'worker.workflowBundle', env: 'SSMFLOW_WORKFLOW_BUNDLE', fix: 'the path of a bundle built by worker/build-workflow-bundle.ts, or unset to bundle at start' },
+  { key: 'output.bucket', env: 'SSMFLOW_OUTPUT_BUCKET', fix: 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' },
+  { key: 'observability.logLevel', env: 'SSMFLOW_LOG_LEVEL', fix: `one of ${logLevels.join(', ')}` },
+  { key: 'observability.httpAddress', env: 'SSMFLOW_HTTP_ADDRESS', fix: 'host:port for /metrics, /healthz and /readyz (default 0.0.0.0:9464), or off' },
+  { key: 'observability.sdkMetricsAddress', env: 'SSMFLOW_SDK_METRICS_ADDRESS', fix: 'a loopback host:port for the SDK metrics exporter (default 127.0.0.1:9465), or off' },
+  { key: 'observability.runsGauge', env: 'SSMFLOW_RUNS_GAUGE', fix: 'true or false' },
+  { key: 'observability.tracing.enabled', env: 'SSMFLOW_TRACING', fix: 'true or false' },
+  { key: 'observability.tracing.exporter', env: 'SSMFLOW_TRACING_EXPORTER', fix: 'otlp or console' },
+  { key: 'observability.tracing.otlpEndpoint', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', fix: 'an http(s) URL such as http://otel-collector:4318/v1/traces' },
+  { key: 'observability.tracing.serviceName', env: 'OTEL_SERVICE_NAME', fix: 'a service name, e.g. ssmflow-worker' },
+  { key: 'encryption.currentKeyId', env: 'SSMFLOW_ENCRYPTION_KEY_ID', fix: 'the id of one of the configured keys; new payloads are encrypted with it' },
+  { key: 'encryption.keys', env: 'SSMFLOW_ENCRYPTION_KEYS', fix: 'id=base64key pairs separated by commas, each key 32 random bytes (openssl rand -base64 32)', secret: true },
+  { key: 'encryption.keysFile', env: 'SSMFLOW_ENCRYPTION_KEYS_FILE', fix: 'the path of a readable YAML file mapping key ids to base64 keys' },
+  { key: 'codecServer.address', env: 'SSMFLOW_CODEC_SERVER_ADDRESS', fix: 'host:port to listen on (default 127.0.0.1:8888)' },
+  { key: 'codecServer.corsOrigins', env: 'SSMFLOW_CODEC_CORS_ORIGINS', fix: 'comma-separated origins of the Temporal UI, e.g. http://localhost:8080' },
+  { key: 'codecServer.token', env: 'SSMFLOW_CODEC_TOKEN', fix: 'a bearer token; prefer codecServer.tokenFile / SSMFLOW_CODEC_TOKEN_FILE', secret: true },
+  { key: 'codecServer.tokenFile', env: 'SSMFLOW_CODEC_TOKEN_FILE', fix: 'the path of a readable file holding the bearer token' },
+];
+
+const specByKey = new Map(settingSpecs.map((s) => [s.key, s]));
+
+// Values from the environment are text; these turn them (and YAML scalars) into typed values.
+const booleanSetting = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v : v), z.boolean({ error: 'expected true or false' }));
+const wholeNumber = (min: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `must be at least ${min}`));
+const durationMs = z.preprocess(
+  (v) => (typeof v === 'string' ? (parseDurationMs(v) ?? v) : v),
+  z.number({ error: 'expected a duration such as 30s, 2m or 500ms' }).int().nonnegative('must not be negative'),
+);
+const hostPort = z.string().regex(hostPortText, 'expected host:port');
+const hostPortOrOff = z.union([z.literal('off'), hostPort], { error: 'expected host:port or off' });
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const commaList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.url({ error: 'expected an origin such as http://localhost:8080' })));
+const keyMap = z.preprocess(
+  (v) => (typeof v === 'string' ? Object.fromEntries(v.split(',').filter((p) => p.trim()).map((pair) => [pair.split('=')[0]?.trim() ?? '', pair.slice(pair.indexOf('=') + 1).trim()])) : v),
+  z.record(z.string(), z.string(), { error: 'expected id=base64key pairs' }),
+);
+
+const temporalSection = z.strictObject({
+  address: hostPort.default('127.0.0.1:7233'),
+  namespace: nonEmpty.default('default'),
+  taskQueue: nonEmpty.default('ssmflow'),
+  apiKey: nonEmpty.optional(),
+  apiKeyFile: nonEmpty.optional(),
+  tls: z
+    .strictObject({
+      enabled: booleanSetting.optional(),
+      clientCertFile: nonEmpty.optional(),
+      clientKeyFile: nonEmpty.optional(),
+      serverCaFile: nonEmpty.optional(),
+      serverName: nonEmpty.optional(),
+    })
+    .prefault({}),
+});
+
+const workerSection = z.strictObject({
+  maxConcurrentActivities: wholeNumber(1).default(100),
+  maxConcurrentWorkflowTasks: wholeNumber(2).default(40),
+  maxCachedWorkflows: wholeNumber(0).optional(),
+  shutdownGraceTime: durationMs.default(30_000),
+  shutdownForceTime: durationMs.default(60_000),
+  workflowBundle: nonEmpty.optional(),
+});
+
+const outputSection = z.strictObject({
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name')
+    .optional(),
+});
+
+const observabilitySection = z.strictObject({
+  logLevel: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
+  httpAddress: hostPortOrOff.default('0.0.0.0:9464'),
+  sdkMetricsAddress: hostPortOrOff.default('127.0.0.1:9465'),
+  runsGauge: booleanSetting.default(true),
+  tracing: z
+    .strictObject({
+      enabled: booleanSetting.default(false),
+      exporter: z.enum(['otlp', 'console'], { error: 'expected otlp or console' }).default('otlp'),
+      otlpEndpoint: z.url({ error: 'expected an http(s) URL' }).default('http://127.0.0.1:4318/v1/traces'),
+      serviceName: nonEmpty.default('ssmflow-worker'),
+    })
+    .prefault({}),
+});
+
+const encryptionSection = z.strictObject({
+  currentKeyId: nonEmpty.optional(),
+  keys: keyMap.optional(),
+  keysFile: nonEmpty.optional(),
+});
+
+const codecServerSection = z.strictObject({
+  address: hostPort.default('127.0.0.1:8888'),
+  corsOrigins: commaList.default([]),
+  token: nonEmpty.optional(),
+  tokenFile: nonEmpty.optional(),
+});
+
+const configSchema = z.strictObject({
+  temporal: temporalSection.prefault({}),
+  worker: workerSection.prefault({}),
+  output: outputSection.prefault({}),
+  observability: observabilitySection.prefault({}),
+  encryption: encryptionSection.prefault({}),
+  codecServer: codecServerSection.prefault({}),
+});
+
+export type SsmflowSettings = z.output<typeof configSchema>;
+export type ConfigSection = keyof SsmflowSettings;
+
+export interface LoadSettingsOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A YAML file; defaults to SSMFLOW_CONFIG. */
+  configFile?: string;
+  /** Validate only these sections (a client needs `temporal` and `encryption`, not the worker's knobs). */
+  sections?: readonly ConfigSection[];
+}
+
+/** Where a setting's value came from, for error messages. */
+type Origin = { kind: 'env'; name: string } | { kind: 'file'; file: string };
+
+/**
+ * Reads defaults, then the config file, then the environment (a variable wins over the file), and
+ * validates the result. Throws ConfigErrors listing every problem, each naming its setting and fix.
+ */
+export function loadSettings(options: LoadSettingsOptions = {}): SsmflowSettings {
+  const env = options.env ?? process.env;
+  const configFile = options.configFile ?? (env.SSMFLOW_CONFIG || undefined);
+  const origins = new Map<string, Origin>();
+  const raw = configFile ? readConfigFile(configFile) : {};
+  if (configFile) for (const key of leafKeys(raw)) origins.set(key, { kind: 'file', file: configFile });
+
+  for (const spec of settingSpecs) {
+    const value = env[spec.env];
+    if (value === undefined || value === '') continue;
+    setPath(raw, spec.key, value);
+    origins.set(spec.key, { kind: 'env', name: spec.env });
+  }
+
+  const sections = options.sections ?? (Object.keys(configSchema.shape) as ConfigSection[]);
+  const schema = configSchema.pick(Object.fromEntries(sections.map((s) => [s, true])) as Record<ConfigSection, true>);
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => sections.includes(k as ConfigSection) || !(k in configSchema.shape))));
+  if (!parsed.success) throw new ConfigErrors(parsed.error.issues.flatMap((issue) => issueToErrors(issue, raw, origins, configFile)));
+
+  const settings = parsed.data as SsmflowSettings;
+  const problems = checkRelations(settings, sections, (key) => settingName(key, origins, configFile));
+  if (problems.length) throw new ConfigErrors(problems);
+  return settings;
+}
+
+/** The setting as the operator wrote it: the variable, the key in the file, or (for defaults) both names. */
+export function settingName(key: string, origins: Map<string, Origin>, configFile?: string): string {
+  const origin = origins.get(key);
+  if (origin?.kind === 'env') return origin.name;
+  if (origin?.kind === 'file') return `${key} in ${origin.file}`;
+  const spec = specByKey.get(key);
+  return spec ? `${spec.env} / ${key}${configFile ? ` in ${configFile}` : ''}` : key;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  if (!existsSync(file)) throw new ConfigErrors([new ConfigError('SSMFLOW_CONFIG / --config', `"${file}" does not exist`, 'give the path of a YAML config file, or unset it')]);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigErrors([new ConfigError(`config file ${file}`, `is not valid YAML: ${(err as Error).message}`, 'fix the YAML syntax')]);
+  }
+  if (parsed == null) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigErrors([new ConfigError(`config file ${file}`, 'must be a YAML mapping (temporal:, worker:, observability:, …)', 'see docs/deploy.md for the keys')]);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function leafKeys(value: unknown, prefix = ''): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return prefix ? [prefix] : [];
+  // encryption.keys is one setting whose value happens to be a mapping.
+  if (prefix === 'encryption.keys') return [prefix];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => leafKeys(v, prefix ? `${prefix}.${k}` : k));
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1) ?? key] = value;
+}
+
+function getPath(source: Record<string, unknown>, key: string): unknown {
+  let node: unknown = source;
+  for (const part of key.split('.')) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
+  return node;
+}
+
+function issueToErrors(issue: z.core.$ZodIssue, raw: Record<string, unknown>, origins: Map<string, Origin>, configFile: string | undefined): ConfigError[] {
+  const key = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((unknown) => {
+      const full = key ? `${key}.${unknown}` : unknown;
+      const known = knownKeysUnder(key);
+      return new ConfigError(`${full}${configFile ? ` in ${configFile}` : ''}`, 'is not an ssmflow setting', `remove it or use one of: ${known.join(', ')}`);
+    });
+  }
+  // A record's bad entry reports a path below the setting (encryption.keys.<id>).
+  const specKey = specByKey.has(key) ? key : [...specByKey.keys()].find((k) => key.startsWith(`${k}.`)) ?? key;
+  const spec = specByKey.get(specKey);
+  const given = getPath(raw, specKey);
+  const shown = spec?.secret || given === undefined || typeof given === 'object' ? '' : `, got "${String(given)}"`;
+  return [new ConfigError(settingName(specKey, origins, configFile), `${issue.message}${shown}`, spec?.fix)];
+}
+
+function knownKeysUnder(prefix: string): string[] {
+  const names = new Set<string>();
+  for (const spec of settingSpecs) {
+    if (prefix && !spec.key.startsWith(`${prefix}.`)) continue;
+    const rest = prefix ? spec.key.slice(prefix.length + 1) : spec.key;
+    names.add(rest.split('.')[0] ?? rest);
+  }
+  return [...names];
+}
+
+/** Checks between settings and against the file system: pairs that go together, readable files, bounds. */
+function checkRelations(settings: SsmflowSettings, sections: readonly ConfigSection[], name: (key: string) => string): ConfigError[] {
+  const problems: ConfigError[] = [];
+  const readable = (key: string, path: string | undefined) => {
+    if (path && !existsSync(path)) problems.push(new ConfigError(name(key), `"${path}" does not exist`, specByKey.get(key)?.fix));
+  };
+  if (sections.includes('temporal')) {
+    const { tls, apiKey, apiKeyFile } = settings.temporal;
+    if (Boolean(tls.clientCertFile) !== Boolean(tls.clientKeyFile)) {
+      const missing = tls.clientCertFile ? 'temporal.tls.clientKeyFile' : 'temporal.tls.clientCertFile';
+      problems.push(new ConfigError(name(missing), 'is required with the other half of the mTLS pair', 'give both the client certificate and its key, or neither'));
+    }
+    if (apiKey && apiKeyFile) problems.push(new ConfigError(name('temporal.apiKeyFile'), 'and an inline API key are both set', 'keep one of TEMPORAL_API_KEY / TEMPORAL_API_KEY_FILE'));
+    if ((apiKey || apiKeyFile) && tls.clientCertFile) {
+      problems.push(new ConfigError(name('temporal.apiKey'), 'and an mTLS client certificate are both set', 'authenticate with either an API key or mTLS, not both'));
+    }
+    if (tls.enabled === false && (tls.clientCertFile || tls.serverCaFile || apiKey || apiKeyFile)) {
+      problems.push(new ConfigError(name('temporal.tls.enabled'), 'is false but TLS material or an API key is configured', 'remove TEMPORAL_TLS=false, or the certificates/API key'));
+    }
+    readable('temporal.apiKeyFile', apiKeyFile);
+    readable('temporal.tls.clientCertFile', tls.clientCertFile);
+    readable('temporal.tls.clientKeyFile', tls.clientKeyFile);
+    readable('temporal.tls.serverCaFile', tls.serverCaFile);
+  }
+  if (sections.includes('worker')) {
+    const { shutdownGraceTime, shutdownForceTime, workflowBundle } = settings.worker;
+    if (shutdownForceTime <= shutdownGraceTime) {
+      problems.push(new ConfigError(name('worker.shutdownForceTime'), `(${shutdownForceTime} ms) must be longer than the shutdown grace time (${shutdownGraceTime} ms)`, 'give the drain room: e.g. grace 30s, force 1m'));
+    }
+    readable('worker.workflowBundle', workflowBundle);
+  }
+  if (sections.includes('encryption')) {
+    const { keys, keysFile } = settings.encryption;
+    if (keys && keysFile) problems.push(new ConfigError(name('encryption.keysFile'), 'and inline keys are both set', 'keep one of SSMFLOW_ENCRYPTION_KEYS / SSMFLOW_ENCRYPTION_KEYS_FILE'));
+    readable('encryption.keysFile', keysFile);
+  }
+  if (sections.includes('codecServer')) {
+    const { token, tokenFile } = settings.codecServer;
+    if (token && tokenFile) problems.push(new ConfigError(name('codecServer.tokenFile'), 'and an inline token are both set', 'keep one of SSMFLOW_CODEC_TOKEN / SSMFLOW_CODEC_TOKEN_FILE'));
+    readable('codecServer.tokenFile', tokenFile);
+  }
+  return problems;
+}
+
+/** Reads a secret kept in a file (API key, bearer token): trimmed, never logged. */
+export function readSecretFile(path: string): string {
+  return readFileSync(path, 'utf8').trim();
+}
+
 export interface WorkerConfig {
   temporalAddress: string;
   namespace: string;
@@ -5,30 +336,13 @@ export interface WorkerConfig {
   outputBucket?: string;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(`${setting}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
-
-/** Reads the worker's settings from the environment, naming the variable in any error. */
+/** The connection basics alone, from the environment (kept for callers that need no more). */
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const temporalAddress = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  if (!hostPort.test(temporalAddress)) {
-    throw new ConfigError('TEMPORAL_ADDRESS', `expected host:port (e.g. 127.0.0.1:7233), got "${temporalAddress}"`);
-  }
-  const taskQueue = env.SSMFLOW_TASK_QUEUE ?? 'ssmflow';
-  if (!taskQueue.trim()) throw new ConfigError('SSMFLOW_TASK_QUEUE', 'must not be empty');
+  const settings = loadSettings({ env, configFile: undefined, sections: ['temporal', 'output'] });
   return {
-    temporalAddress,
-    namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue,
-    outputBucket: env.SSMFLOW_OUTPUT_BUCKET || undefined,
+    temporalAddress: settings.temporal.address,
+    namespace: settings.temporal.namespace,
+    taskQueue: settings.temporal.taskQueue,
+    outputBucket: settings.output.bucket,
   };
 }

@@ -1,22 +1,110 @@
-import { NativeConnection } from '@temporalio/worker';
-import { createS3Client } from '../activities/aws-clients.js';
-import { workerConfigFromEnv } from './config.js';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { Client } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
+import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
+import { countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
+import { runStatuses } from '../workflows/run-state.js';
+import { loadSettings } from './config.js';
 import { createSsmflowWorker } from './create-worker.js';
+import { dataConverterFromConfig } from './data-converter.js';
+import { handleShutdownSignals, sdkShutdownTimes } from './graceful-shutdown.js';
+import { createJsonLogger } from './logging.js';
+import { SsmflowMetrics } from './metrics.js';
+import { splitHostPort, startOpsServer } from './ops-server.js';
+import { installWorkerRuntime } from './runtime.js';
+import { describeConnection, nativeConnectionOptions } from './temporal-connection.js';
+import { tracingFromSettings } from './tracing.js';
 
-/** Runs a worker until SIGINT/SIGTERM (the SDK runtime drains it on those signals). */
-export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const config = workerConfigFromEnv(env);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  try {
-    const worker = await createSsmflowWorker({
-      connection,
-      namespace: config.namespace,
-      taskQueue: config.taskQueue,
-      dependencies: { s3: createS3Client() },
+export interface RunWorkerOptions {
+  /** A YAML config file; defaults to SSMFLOW_CONFIG. */
+  configFile?: string;
+  /** Called once the worker polls, with the ops endpoint's bound address. */
+  onReady?: (info: { opsAddress?: string }) => void;
+  /** The SSM client to use (tests wrap one); otherwise the standard credential chain and region. */
+  ssm?: SSMClient;
+}
+
+/**
+ * Runs a worker until SIGTERM/SIGINT, then drains it within the configured shutdown times.
+ * Resolves after a clean drain; rejects on bad configuration or when the force time ran out.
+ */
+export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: RunWorkerOptions = {}): Promise<void> {
+  const settings = loadSettings({ env, configFile: options.configFile });
+  // Bad keys fail here, before anything connects.
+  const dataConverter = dataConverterFromConfig(settings.encryption);
+  const logger = createJsonLogger(settings.observability.logLevel);
+  installWorkerRuntime(settings.observability, logger);
+
+  const metrics = new SsmflowMetrics();
+  const ssm = options.ssm ?? createSsmClient();
+  countSsmCalls(ssm, (operation) => {
+    metrics.ssmCalls.inc({ operation });
+    if (operation === 'SendCommand') metrics.commandsSent.inc();
+  });
+  const pollerLog = logger.child({ component: 'command-status-poller' });
+  const poller = new CommandStatusPoller(ssm, {
+    log: (message) => {
+      if (/throttled/i.test(message)) metrics.ssmThrottles.inc({ source: 'poller' });
+      pollerLog.warn(message);
+    },
+  });
+  metrics.watchWaitingCommands(() => poller.waitingCount);
+  const tracing = tracingFromSettings(settings.observability.tracing);
+
+  const connection = await NativeConnection.connect(nativeConnectionOptions(settings.temporal));
+  const { namespace, taskQueue } = settings.temporal;
+  if (settings.observability.runsGauge) {
+    const client = new Client({ connection, namespace, dataConverter });
+    metrics.countRunsWith(async () => {
+      const counts = await Promise.all(runStatuses.map(async (status) => [status, (await client.workflow.count(`SsmflowStatus = '${status}'`)).count] as const));
+      return Object.fromEntries(counts);
     });
-    console.log(`ssmflow worker polling task queue "${config.taskQueue}" on ${config.temporalAddress} (namespace ${config.namespace})`);
-    await worker.run();
+  }
+
+  let worker: Worker | undefined;
+  let shutdown: ReturnType<typeof handleShutdownSignals> | undefined;
+  const ops =
+    settings.observability.httpAddress === 'off'
+      ? undefined
+      : await startOpsServer({
+          ...splitHostPort(settings.observability.httpAddress),
+          metrics,
+          sdkMetricsAddress: settings.observability.sdkMetricsAddress === 'off' ? undefined : settings.observability.sdkMetricsAddress,
+          health: { workerState: () => worker?.getState(), shuttingDown: () => shutdown?.started ?? false },
+        });
+  try {
+    const times = { graceMs: settings.worker.shutdownGraceTime, forceMs: settings.worker.shutdownForceTime };
+    worker = await createSsmflowWorker({
+      connection,
+      namespace,
+      taskQueue,
+      workflowBundlePath: settings.worker.workflowBundle,
+      dependencies: { s3: createS3Client(), ssm, poller },
+      dataConverter,
+      metrics,
+      ...(tracing ? { plugins: [tracing.plugin] } : {}),
+      tuning: {
+        maxConcurrentActivityTaskExecutions: settings.worker.maxConcurrentActivities,
+        maxConcurrentWorkflowTaskExecutions: settings.worker.maxConcurrentWorkflowTasks,
+        ...(settings.worker.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: settings.worker.maxCachedWorkflows } : {}),
+        ...sdkShutdownTimes(times),
+      },
+    });
+    const running = worker;
+    shutdown = handleShutdownSignals({ times, poller, logger, shutdownWorker: () => running.shutdown() });
+    logger.info(
+      { ...describeConnection(settings.temporal), opsAddress: ops?.address, encryption: dataConverter.payloadCodecs ? 'aes-256-gcm' : 'off', tracing: tracing ? settings.observability.tracing.exporter : 'off' },
+      'ssmflow worker polling',
+    );
+    options.onReady?.({ opsAddress: ops?.address });
+    await running.run();
+    logger.info('ssmflow worker drained and stopped');
   } finally {
+    shutdown?.dispose();
+    poller.stop();
+    await tracing?.shutdown().catch(() => undefined);
+    await ops?.close();
     await connection.close();
   }
 }

@@ -1,11 +1,13 @@
 // A real ssmflow worker in its own process, so tests can SIGKILL it at chosen moments.
 // Test-only: SSMFLOW_TEST_CRASH_AFTER_SEND=1 makes the process SIGKILL itself the instant a
 // SendCommand response arrives, before the activity can record anything.
+// SSMFLOW_TEST_PRODUCTION_WORKER=1 runs the production entry point (runWorker: config from env,
+// JSON logs, metrics and health endpoint, payload codec, graceful shutdown) instead of a bare worker.
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createS3Client, createSsmClient } from '../../activities/aws-clients.js';
 import { createSsmflowWorker } from '../../worker/create-worker.js';
+import { runWorker } from '../../worker/run-worker.js';
 
-Runtime.install({ logger: new DefaultLogger('ERROR') });
 const ssm = createSsmClient();
 if (process.env.SSMFLOW_TEST_CRASH_AFTER_SEND === '1') {
   ssm.middlewareStack.add(
@@ -17,14 +19,23 @@ if (process.env.SSMFLOW_TEST_CRASH_AFTER_SEND === '1') {
     { step: 'initialize', name: 'testCrashAfterSend' },
   );
 }
-const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '' });
-const worker = await createSsmflowWorker({
-  connection,
-  namespace: 'default',
-  taskQueue: process.env.SSMFLOW_TASK_QUEUE ?? '',
-  workflowBundlePath: process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE,
-  dependencies: { s3: createS3Client(), ssm },
-});
-process.stdout.write('worker-ready\n');
-await worker.run();
-await connection.close();
+
+if (process.env.SSMFLOW_TEST_PRODUCTION_WORKER === '1') {
+  await runWorker(
+    { ...process.env, SSMFLOW_WORKFLOW_BUNDLE: process.env.SSMFLOW_WORKFLOW_BUNDLE ?? process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE },
+    { ssm, onReady: ({ opsAddress }) => process.stdout.write(`worker-ready ops=${opsAddress ?? 'off'}\n`) },
+  );
+} else {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '' });
+  const worker = await createSsmflowWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: process.env.SSMFLOW_TASK_QUEUE ?? '',
+    workflowBundlePath: process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE,
+    dependencies: { s3: createS3Client(), ssm },
+  });
+  process.stdout.write('worker-ready\n');
+  await worker.run();
+  await connection.close();
+}
