@@ -306,6 +306,9 @@ async function buildSource(tools: PostgresTools, member: LocalPostgresMember, fr
   ownedDir(member.dataRoot, ids);
   ownedDir(join(member.dataRoot, String(fromVersion)), ids);
   ownedDir(member.socketDir, ids);
+  await runAsUser(tools.osUser, 'test', ['-w', member.dataRoot]).catch(() => {
+    throw new Error(`${tools.osUser} cannot write ${member.dataRoot}: every directory above it must be traversable by other users (chmod o+x).`);
+  });
   const binDir = postgresBinDir(tools, fromVersion);
   await runAsUser(tools.osUser, join(binDir, 'initdb'), ['-D', member.sourceDataDir, '-U', LOCAL_SUPERUSER, '-E', 'UTF8', '--locale=C', '--auth-local=peer', '--auth-host=scram-sha-256']);
   // The OS user connects over the socket as the postgres role (peer with a map), as `sudo -u

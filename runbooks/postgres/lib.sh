@@ -1,8 +1,8 @@
 # Shared by every postgres-major-upgrade step script; sourced, never run on its own.
 # Each script sets SSMFLOW_STEP, sources this file and calls `load_config "$@"`.
 #
-# Arguments understood by load_config (each script uses the ones it needs):
-#   --from N  --to N          source and target major versions
+# Arguments understood by load_config:
+#   --from N  --to N          source and target major versions (always required)
 #   --cluster NAME            cluster name (backup key)
 #   --bucket NAME  --prefix P S3 bucket and key prefix for the backup
 # Host configuration comes from the env file ${SSMFLOW_PG_ENV:-/etc/ssmflow/postgres.env};
@@ -61,15 +61,13 @@ load_config() {
   WORK_DIR=${SSMFLOW_PG_WORK_DIR:-$PG_DATA_ROOT/ssmflow-upgrade}
   INSTANCE=${AWS_SSM_INSTANCE_ID:-$(hostname)}
 
-  if [ -n "$ARG_FROM$ARG_TO" ]; then
-    is_uint "$ARG_FROM" || die "--from must be a major version number (got '$ARG_FROM')"
-    is_uint "$ARG_TO" || die "--to must be a major version number (got '$ARG_TO')"
-    [ "$ARG_TO" -gt "$ARG_FROM" ] || die "--to ($ARG_TO) must be a newer major than --from ($ARG_FROM)"
-    SRC_BIN=$(bin_dir "$ARG_FROM")
-    TGT_BIN=$(bin_dir "$ARG_TO")
-    SRC_DATA=$(data_dir "$ARG_FROM")
-    TGT_DATA=$(data_dir "$ARG_TO")
-  fi
+  is_uint "$ARG_FROM" || die "--from must be a major version number (got '$ARG_FROM')"
+  is_uint "$ARG_TO" || die "--to must be a major version number (got '$ARG_TO')"
+  [ "$ARG_TO" -gt "$ARG_FROM" ] || die "--to ($ARG_TO) must be a newer major than --from ($ARG_FROM)"
+  SRC_BIN=$(bin_dir "$ARG_FROM")
+  TGT_BIN=$(bin_dir "$ARG_TO")
+  SRC_DATA=$(data_dir "$ARG_FROM")
+  TGT_DATA=$(data_dir "$ARG_TO")
   pick_client_tools
   if [ "$(id -u)" = 0 ]; then
     command -v runuser > /dev/null || die "runuser (util-linux) is required to run PostgreSQL as $PG_OS_USER"
@@ -96,7 +94,7 @@ data_dir() {
 # as the server it dumps and should be the newest), else PG_CLIENT_BIN, else PATH.
 pick_client_tools() {
   client_dir=''
-  if [ -n "$ARG_TO" ] && [ -x "$TGT_BIN/pg_dump" ] && [ -x "$TGT_BIN/psql" ]; then
+  if [ -x "$TGT_BIN/pg_dump" ] && [ -x "$TGT_BIN/psql" ]; then
     client_dir=$TGT_BIN
   elif [ -n "${PG_CLIENT_BIN:-}" ]; then
     client_dir=$PG_CLIENT_BIN
