@@ -3,12 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { Option, type Command } from 'commander';
+import type { DataConverter } from '@temporalio/common';
+import { ConfigError, ConfigErrors } from '../worker/config.js';
+import { dataConverterFromEnv } from '../worker/data-converter.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 
 export interface ConnectionFlags {
   address: string;
   namespace: string;
   apiKey?: string;
+  apiKeyFile?: string;
   tls?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -24,7 +28,8 @@ export function addConnectionOptions(command: Command): Command {
     .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233').helpGroup('Temporal connection:'))
     .addOption(new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default').helpGroup('Temporal connection:'))
     .addOption(new Option('--api-key <key>', 'API key (Temporal Cloud); turns TLS on').env('TEMPORAL_API_KEY').helpGroup('Temporal connection:'))
-    .addOption(new Option('--tls', 'use TLS with the system CAs').env('TEMPORAL_TLS').helpGroup('Temporal connection:'))
+    .addOption(new Option('--api-key-file <file>', 'file holding the API key (keeps it out of shell history)').env('TEMPORAL_API_KEY_FILE').helpGroup('Temporal connection:'))
+    .addOption(new Option('--tls', 'use TLS with the system CAs (env TEMPORAL_TLS=true)').helpGroup('Temporal connection:'))
     .addOption(new Option('--tls-cert <file>', 'client certificate (PEM) for mTLS').env('TEMPORAL_TLS_CERT').helpGroup('Temporal connection:'))
     .addOption(new Option('--tls-key <file>', 'client private key (PEM) for mTLS').env('TEMPORAL_TLS_KEY').helpGroup('Temporal connection:'))
     .addOption(new Option('--tls-ca <file>', 'CA certificate (PEM) that signed the server').env('TEMPORAL_TLS_CA').helpGroup('Temporal connection:'))
@@ -37,21 +42,32 @@ export function addTaskQueueOption(command: Command): Command {
 }
 
 function readPem(file: string, flag: string, envName: string): Buffer {
+  // Also reads the API key file: same errors, same fix.
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new CliInputError(`${flag} (${envName}) "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'give the path of a PEM file');
+    throw new CliInputError(`${flag} (${envName}) "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'give the path of a readable file');
   }
 }
 
-export function connectionOptions(flags: ConnectionFlags): ConnectionOptions {
+/** TEMPORAL_TLS as the worker reads it: true/false (commander would treat any value as "on"). */
+function tlsFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
+  const value = env.TEMPORAL_TLS?.trim().toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new CliInputError(`TEMPORAL_TLS must be true or false, got "${env.TEMPORAL_TLS}"`, 'unset it, or set true or false');
+}
+
+export function connectionOptions(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
   if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(flags.address)) {
     throw new CliInputError(`--address (TEMPORAL_ADDRESS) must be host:port, got "${flags.address}"`, 'such as 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233');
   }
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
     throw new CliInputError('--tls-cert and --tls-key (TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY) go together', 'give both files for mTLS, or neither');
   }
-  const wantsTls = Boolean(flags.tls || flags.apiKey || flags.tlsCert || flags.tlsCa || flags.tlsServerName);
+  const apiKey = flags.apiKey ?? (flags.apiKeyFile ? readPem(flags.apiKeyFile, '--api-key-file', 'TEMPORAL_API_KEY_FILE').toString('utf8').trim() : undefined);
+  const wantsTls = flags.tls || (tlsFromEnv(env) ?? Boolean(apiKey || flags.tlsCert || flags.tlsCa || flags.tlsServerName));
   const tls = wantsTls
     ? {
         ...(flags.tlsCert && flags.tlsKey ? { clientCertPair: { crt: readPem(flags.tlsCert, '--tls-cert', 'TEMPORAL_TLS_CERT'), key: readPem(flags.tlsKey, '--tls-key', 'TEMPORAL_TLS_KEY') } } : {}),
@@ -59,7 +75,17 @@ export function connectionOptions(flags: ConnectionFlags): ConnectionOptions {
         ...(flags.tlsServerName ? { serverNameOverride: flags.tlsServerName } : {}),
       }
     : undefined;
-  return { address: flags.address, connectTimeout: '5s', ...(tls ? { tls } : {}), ...(flags.apiKey ? { apiKey: flags.apiKey } : {}) };
+  return { address: flags.address, connectTimeout: '5s', ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) };
+}
+
+/** The worker's payload codec (SSMFLOW_ENCRYPTION_KEYS…, SSMFLOW_CONFIG): a client must read and write what workers do. */
+function clientDataConverter(): DataConverter {
+  try {
+    return dataConverterFromEnv();
+  } catch (err) {
+    if (err instanceof ConfigErrors || err instanceof ConfigError) throw new CliInputError(err.message);
+    throw err;
+  }
 }
 
 export interface Connected {
@@ -80,7 +106,7 @@ export async function connectToTemporal(flags: ConnectionFlags): Promise<Connect
       'start the local stack with "ssmflow dev", or point --address / TEMPORAL_ADDRESS (and TLS or API key settings) at your Temporal cluster',
     );
   }
-  const client = new Client({ connection, namespace: flags.namespace });
+  const client = new Client({ connection, namespace: flags.namespace, dataConverter: clientDataConverter() });
   return { client, connection, close: () => connection.close() };
 }
 

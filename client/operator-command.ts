@@ -11,7 +11,7 @@ import { printJson } from './output/json.js';
 import { liveMode, watchRun } from './output/live-status.js';
 import { statusJson } from './output/status-json.js';
 import { colours as c } from './output/style.js';
-import { isTerminal, needsAPerson, readRun, viewFromState, type RunView } from './run-view.js';
+import { isAtRest, isTerminal, readRun, viewFromState, type RunView } from './run-view.js';
 import { OperatorActionRejected, runControls } from './runs.js';
 
 export interface OperatorFlags extends ConnectionFlags {
@@ -38,7 +38,7 @@ export interface OperatorCommandSpec<F extends OperatorFlags> {
 /** Whether `after` is a new reason to stop that is not the pause the operator just answered. */
 function stopsAgain(before: RunView, after: RunView): boolean {
   if (isTerminal(after.status)) return true;
-  if (!needsAPerson.includes(after.status) || !after.waitingFor) return false;
+  if (!isAtRest(after) || !after.waitingFor) return false;
   return after.waitingFor.stepId !== before.waitingFor?.stepId || after.waitingFor.since !== before.waitingFor?.since;
 }
 
@@ -64,7 +64,7 @@ async function performAction<F extends OperatorFlags>(spec: OperatorCommandSpec<
   if (!flags.json) process.stdout.write(`${c.green('✓')} ${action} accepted for run ${c.bold(runId)} (by ${by})\n`);
   const last = await watchRun(connected, runId, flags.json ? 'silent' : liveMode(false), (view) => stopsAgain(before, view));
   if (flags.json) printJson({ action, runId, by, ...(flags.reason ? { reason: flags.reason } : {}), accepted: true, run: statusJson(last) });
-  process.exitCode = exitCodeForRun(last.status, spec.wantedEnd);
+  process.exitCode = last.waitingFor?.reason === 'maintenance-window' ? 0 : exitCodeForRun(last.status, spec.wantedEnd);
 }
 
 export function registerOperatorCommand<F extends OperatorFlags>(program: Command, spec: OperatorCommandSpec<F>): void {
@@ -73,7 +73,7 @@ export function registerOperatorCommand<F extends OperatorFlags>(program: Comman
   command
     .option('--reason <text>', 'why (recorded in the audit trail with who acted)')
     .option('--as <who>', 'who acts (default $SSMFLOW_USER, else user@host)')
-    .option('--wait', 'follow the run until it ends or needs a person again; exit 1 unless it ends as intended')
+    .option('--wait', 'follow the run until it ends or needs a person again; exit 1 unless it ends (or waits) as intended')
     .option('--json', 'print JSON: { action, runId, by, accepted, run: <status> }');
   addConnectionOptions(command).addHelpText(
     'after',

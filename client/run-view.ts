@@ -182,6 +182,11 @@ export async function readRun(connected: Connected, runId: string): Promise<RunV
 /** Statuses where nothing happens until a person acts. */
 export const needsAPerson: readonly RunStatus[] = ['paused-on-failure', 'waiting-approval'];
 
+/** Where `--wait` stops: the run ended, needs a person, or waits (possibly days) for its maintenance window. */
+export function isAtRest(view: RunView): boolean {
+  return isTerminal(view.status) || needsAPerson.includes(view.status) || view.waitingFor?.reason === 'maintenance-window';
+}
+
 /**
  * Polls the run until `done(view)` says stop, calling `onChange` whenever what a person would see
  * changes. Returns the last view.

@@ -12,7 +12,7 @@ import { colours as c } from '../output/style.js';
 import { addParameterOptions, readParameterInput, type ParameterFlags } from '../parameters-input.js';
 import { addRunStartOptions, outputLocation, type RunStartFlags } from '../run-options.js';
 import { resolveRunTargets } from '../run-targets.js';
-import { isTerminal, needsAPerson } from '../run-view.js';
+import { isAtRest } from '../run-view.js';
 import { loadRunbookOrExplain, resolveParametersOrExplain } from '../runbook-input.js';
 import { startRun } from '../runs.js';
 
@@ -29,8 +29,8 @@ export function registerRunCommand(program: Command): void {
     .summary('start a run of a runbook (validated, parameters checked, blast radius guarded)')
     .description(
       'Validates the runbook and its parameters, counts the instances it would touch, and starts a durable run ' +
-        'that workers execute. Prints the run id at once; with --wait, follows the run until it ends or needs a ' +
-        'person (paused on failure, waiting for approval).\n\n' +
+        'that workers execute. Prints the run id at once; with --wait, follows the run until it ends, needs a ' +
+        'person (paused on failure, waiting for approval) or waits for its maintenance window.\n\n' +
         'A run that would touch more instances than --max-targets (default 25, SSMFLOW_MAX_TARGETS) starts only ' +
         'with --confirm N, N being the exact count `ssmflow plan` shows.',
     )
@@ -39,7 +39,7 @@ export function registerRunCommand(program: Command): void {
   addRunStartOptions(command);
   addBlastRadiusOptions(command)
     .option('--id <run-id>', 'run id to use (default: <runbook>-<cluster>-<time>-<random>)')
-    .option('--wait', 'follow the run until it ends or needs a person; exit 0 if it succeeded or waits for approval, 1 otherwise')
+    .option('--wait', 'follow the run until it ends or needs a person; exit 0 if it succeeded or waits (approval, maintenance window), 1 otherwise')
     .option('--json', 'print JSON (with --wait: the final status)');
   addTaskQueueOption(command);
   addConnectionOptions(command).addHelpText(
@@ -88,9 +88,9 @@ Then: ssmflow status RUN --watch · ssmflow approve RUN · ssmflow retry|skip|ro
       }
       if (!opts.json) process.stdout.write(`${c.green('✓')} started run ${c.bold(runId)} (by ${initiator})\n`);
       const mode = opts.json ? 'silent' : liveMode(false);
-      const last = await watchRun(connected, runId, mode, (view) => isTerminal(view.status) || needsAPerson.includes(view.status));
+      const last = await watchRun(connected, runId, mode, isAtRest);
       if (opts.json) printJson(statusJson(last));
-      process.exitCode = exitCodeForRun(last.status, ['succeeded', 'waiting-approval']);
+      process.exitCode = last.waitingFor?.reason === 'maintenance-window' ? 0 : exitCodeForRun(last.status, ['succeeded', 'waiting-approval']);
     });
   });
 }
