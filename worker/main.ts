@@ -1,6 +1,10 @@
 import { runWorker } from './run-worker.js';
 
-runWorker().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+// Exit as soon as the worker has drained: the shutdown bound is the process's, not just the worker's.
+runWorker().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

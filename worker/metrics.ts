@@ -77,7 +77,7 @@ export class SsmflowMetrics {
    * same figure on every worker; aggregate with max()). Cached so scrapes cost at most one round
    * of count queries per `cacheMs`.
    */
-  countRunsWith(counter: RunCounter, cacheMs = 15_000): void {
+  countRunsWith(counter: RunCounter, cacheMs = 5_000): void {
     let cached: { at: number; counts: Record<string, number> | undefined } | undefined;
     new Gauge({
       name: 'ssmflow_runs',

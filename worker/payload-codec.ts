@@ -3,13 +3,15 @@
 // ciphertext at rest in the Temporal server.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { EncryptionKeyring } from './encryption-keys.js';
 
 export const encryptedEncoding = 'binary/encrypted';
 export const keyIdMetadataKey = 'encryption-key-id';
 export const cipherMetadataKey = 'encryption-cipher';
 const cipherName = 'AES-256-GCM';
+// @temporalio/proto is CommonJS whose exports Node's ESM loader cannot list: take the default.
+const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 const nonceBytes = 12;
 const tagBytes = 16;
 
@@ -38,7 +40,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const key = this.keyring.key(keyId);
     if (!key) throw new Error(`encryption key "${keyId}" is missing from the keyring`);
     return payloads.map((payload) => {
-      const plaintext = temporal.api.common.v1.Payload.encode(payload).finish();
+      const plaintext = PayloadMessage.encode(payload).finish();
       const nonce = randomBytes(nonceBytes);
       const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: tagBytes });
       cipher.setAAD(Buffer.from(keyId, 'utf8'));
@@ -81,7 +83,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       } catch {
         throw new PayloadDecryptionError(`payload under key "${keyId}" failed authentication: the key with that id differs from the one that encrypted it, or the data was altered`, keyId);
       }
-      return temporal.api.common.v1.Payload.decode(plaintext);
+      return PayloadMessage.decode(plaintext);
     });
   }
 }

@@ -38,6 +38,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
 
   const metrics = new SsmflowMetrics();
   const ssm = options.ssm ?? createSsmClient();
+  const s3 = createS3Client();
   countSsmCalls(ssm, (operation) => {
     metrics.ssmCalls.inc({ operation });
     if (operation === 'SendCommand') metrics.commandsSent.inc();
@@ -80,7 +81,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
       namespace,
       taskQueue,
       workflowBundlePath: settings.worker.workflowBundle,
-      dependencies: { s3: createS3Client(), ssm, poller },
+      dependencies: { s3, ssm, poller },
       dataConverter,
       metrics,
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
@@ -106,5 +107,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
     await tracing?.shutdown().catch(() => undefined);
     await ops?.close();
     await connection.close();
+    // Idle keep-alive sockets would otherwise hold the process open after the drain.
+    s3.destroy();
+    if (!options.ssm) ssm.destroy();
   }
 }

@@ -25,6 +25,7 @@ if (process.env.SSMFLOW_TEST_PRODUCTION_WORKER === '1') {
     { ...process.env, SSMFLOW_WORKFLOW_BUNDLE: process.env.SSMFLOW_WORKFLOW_BUNDLE ?? process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE },
     { ssm, onReady: ({ opsAddress }) => process.stdout.write(`worker-ready ops=${opsAddress ?? 'off'}\n`) },
   );
+  process.exit(0);
 } else {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '' });
