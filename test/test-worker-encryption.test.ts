@@ -2,6 +2,9 @@
 // codec on worker and client leaves no plaintext parameter or output in the Temporal history; the
 // same run without the codec does (the control). Also: tracing through the OpenTelemetry plugin, offline.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
@@ -9,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runControls, startRun } from '../client/runs.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
+import { buildWorkflowBundle } from '../worker/build-workflow-bundle.js';
 import { dataConverterFromEnv } from '../worker/data-converter.js';
 import { tracingFromSettings } from '../worker/tracing.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
@@ -57,6 +61,8 @@ describe('payload encryption in a real run', () => {
   let stack: TestStack;
   let testFleet: TestFleet;
   let bucket: string;
+  let scratch: string;
+  let productionBundlePath: string;
   const encryption: DataConverter = dataConverterFromEnv({
     env: { SSMFLOW_ENCRYPTION_KEYS: `2025-06=${Buffer.alloc(32, 21).toString('base64')},2024-12=${Buffer.alloc(32, 22).toString('base64')}`, SSMFLOW_ENCRYPTION_KEY_ID: '2025-06' },
   });
@@ -65,13 +71,21 @@ describe('payload encryption in a real run', () => {
     stack = await connectTestStack();
     bucket = await stack.createBucket('enc-output');
     testFleet = await startTestFleet({ s3Endpoint: stack.s3Endpoint, instances: instanceIds.map((id) => ({ id, tags: { Cluster: 'enc-1' } })) });
+    // The bundle the Docker image ships (tracing interceptors inside, spans discarded when tracing is off).
+    scratch = mkdtempSync(join(tmpdir(), 'ssmflow-bundle-'));
+    productionBundlePath = join(scratch, 'workflow-bundle.js');
+    await buildWorkflowBundle(productionBundlePath);
   });
   afterAll(async () => {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     await testFleet?.dispose();
     await stack?.close();
   });
 
-  async function runChangeTicket(dataConverter: DataConverter | undefined, extra: { plugins?: NonNullable<Parameters<TestStack['createWorker']>[0]>['plugins']; bundleAtStart?: boolean } = {}) {
+  async function runChangeTicket(
+    dataConverter: DataConverter | undefined,
+    extra: { plugins?: NonNullable<Parameters<TestStack['createWorker']>[0]>['plugins']; bundleAtStart?: boolean; bundlePath?: string } = {},
+  ) {
     const ticket = `CHG-${randomUUID().slice(0, 8)}-canary`;
     const client = new Client({ connection: stack.client.connection, namespace: 'default', ...(dataConverter ? { dataConverter } : {}) });
     const { worker, taskQueue } = await stack.createWorker({
@@ -79,6 +93,7 @@ describe('payload encryption in a real run', () => {
       ...(dataConverter ? { dataConverter } : {}),
       ...(extra.plugins ? { plugins: extra.plugins } : {}),
       ...(extra.bundleAtStart ? { workflowBundlePath: undefined } : {}),
+      ...(extra.bundlePath ? { workflowBundlePath: extra.bundlePath } : {}),
     });
     const handle = await startRun(client, { runbook, parameters: { cluster: 'enc-1', ticket }, initiator: 'sec@example.com', taskQueue, workflowId: uniqueId('enc'), output: { bucket, keyPrefix: 'runs' } });
     // Queries need a worker: read the state while it still runs.
@@ -86,8 +101,8 @@ describe('payload encryption in a real run', () => {
     return { ticket, output: rot13(ticket), summary, state, client, history: historyText(await handle.fetchHistory()), workflowId: handle.workflowId };
   }
 
-  it('keeps parameters, output tails and audit records out of the history as plaintext', async () => {
-    const run = await runChangeTicket(encryption);
+  it('keeps parameters, output tails and audit records out of the history as plaintext (worker on the production bundle)', async () => {
+    const run = await runChangeTicket(encryption, { bundlePath: productionBundlePath });
     expect(run.summary.status).toBe('succeeded');
     // Through the codec the client sees everything: parameter, rendered command, output tail.
     expect(JSON.stringify(run.state.audit)).toContain(run.ticket);
