@@ -2,7 +2,7 @@
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { resolveParameterValues, type GivenParameterValues, type ParameterError } from '../runbook/parameters.js';
-import type { NormalizedRunbook } from '../runbook/types.js';
+import type { NormalizedRunbook, OnFailure } from '../runbook/types.js';
 import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from '../workflows/run-messages.js';
 import type { OperatorRequest, RetryRequest, RunInput, RunState } from '../workflows/run-state.js';
 import { runbookRun } from '../workflows/runbook-run.js';
@@ -24,6 +24,17 @@ export interface StartRunOptions {
   workflowId?: string;
   output?: RunInput['output'];
   options?: RunInput['options'];
+  /**
+   * Replaces every step's failure policy for this run, e.g. `pause` to inspect a failure by hand
+   * where the runbook would roll back. Recorded in the run's input, so the audit shows it.
+   */
+  onFailure?: OnFailure;
+}
+
+/** The runbook as this run executes it, with an operator's failure-policy override applied. */
+export function withFailurePolicy(runbook: NormalizedRunbook, onFailure: OnFailure | undefined): NormalizedRunbook {
+  if (!onFailure) return runbook;
+  return { ...runbook, steps: runbook.steps.map((step) => (step.kind === 'sleep' ? step : { ...step, onFailure })) };
 }
 
 /** Validates parameters and starts a run; the run id is the workflow id. */
@@ -33,10 +44,10 @@ export async function startRun(client: Client, opts: StartRunOptions): Promise<W
   const cluster = typeof resolved.values.cluster === 'string' ? resolved.values.cluster : undefined;
   const workflowId = opts.workflowId ?? defaultRunId(opts.runbook.name, cluster);
   const input: RunInput = {
-    runbook: opts.runbook,
+    runbook: withFailurePolicy(opts.runbook, opts.onFailure),
     parameters: resolved.values,
     initiator: opts.initiator,
-    ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(opts.reason || opts.onFailure ? { reason: [opts.reason, opts.onFailure ? `onFailure overridden to ${opts.onFailure} for this run` : undefined].filter(Boolean).join('; ') } : {}),
     ...(cluster ? { cluster } : {}),
     ...(opts.output ? { output: opts.output } : {}),
     ...(opts.options ? { options: opts.options } : {}),

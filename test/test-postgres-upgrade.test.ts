@@ -8,19 +8,17 @@ import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLocalPostgresCluster, type LocalPostgresCluster, type LocalPostgresClusterOptions, setInjectedFailure } from '../client/local/postgres-cluster.js';
-import { runCommand } from '../client/local/postgres-exec.js';
-import { readPostgresTools } from '../client/local/postgres-tools.js';
 import { startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
 import { loadRunbookFile } from '../runbook/load-file.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
 import { renderStep } from '../runbook/render.js';
 import type { RenderedStep } from '../runbook/types.js';
+import { expectSourceServesIntact as expectSourceServesIntactFor, snapshot, sql } from './harness/postgres-data.js';
 
 const CLUSTER = 'pg-upgrade-test';
 const BUCKET = 'pg-upgrade-test-backups';
 const FROM = 15;
 const TO = 17;
-const DATABASES = ['app', 'postgres', 'reporting'];
 /** The runbook's steps that change something, each with the script that undoes it. */
 const CHANGING_STEPS = ['stop-writes', 'migrate', 'cutover'] as const;
 
@@ -34,28 +32,6 @@ let cluster: LocalPostgresCluster;
 let testFleet: TestFleet;
 let steps: Map<string, RenderedStep>;
 let original: Map<string, string>;
-const psql = readPostgresTools().client.psql;
-
-/** psql over TCP as the superuser, exactly as a client of the service port would connect. */
-async function sql(port: number, database: string, query: string): Promise<string> {
-  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', `postgresql://postgres:${cluster.superuserPassword}@127.0.0.1:${port}/${database}`, '-c', query];
-  return (await runCommand(psql, args)).trim();
-}
-
-/**
- * Every table's row count and checksum, computed here independently of the scripts' verify:
- * md5 over the sorted md5s of the rows' text form.
- */
-async function snapshot(port: number): Promise<Map<string, string>> {
-  const result = new Map<string, string>();
-  for (const database of DATABASES) {
-    const tables = await sql(port, database, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1");
-    for (const table of tables.split('\n').filter(Boolean)) {
-      result.set(`${database}/${table}`, await sql(port, database, `SELECT count(*) || ' ' || coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '-') FROM ${table} AS t`));
-    }
-  }
-  return result;
-}
 
 async function send(commands: string[]): Promise<StepResult> {
   const sent = await testFleet.ssm.send(
@@ -105,13 +81,7 @@ function stepsUpTo(last: string): string[] {
 }
 
 async function expectSourceServesIntact(): Promise<void> {
-  for (const member of cluster.members) {
-    expect(await sql(member.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${FROM}\\.`));
-    expect(await sql(member.port, 'postgres', 'SHOW default_transaction_read_only')).toBe('off');
-    // A write in a real (rolled-back) transaction: a read-only server refuses the INSERT itself.
-    await sql(member.port, 'reporting', "BEGIN; INSERT INTO daily_totals VALUES (date '1999-01-01', 1, 'probe'); ROLLBACK;");
-    expect(await snapshot(member.port)).toEqual(original);
-  }
+  await expectSourceServesIntactFor(cluster, FROM, original);
 }
 
 beforeAll(async () => {
@@ -126,7 +96,7 @@ beforeAll(async () => {
   const resolved = resolveParameterValues(loaded.normalized, { cluster: CLUSTER, fromVersion: FROM, toVersion: TO, backupBucket: BUCKET, scriptsDir, envFile });
   if ('errors' in resolved) throw new Error(resolved.errors.map((e) => e.message).join('\n'));
   steps = new Map(loaded.normalized.steps.map((step) => [step.id, renderStep(step, resolved.values)]));
-  original = await snapshot(cluster.members[0]!.port);
+  original = await snapshot(cluster, cluster.members[0]!.port);
 });
 
 afterAll(async () => {
@@ -145,7 +115,7 @@ describe('postgres-major-upgrade scripts on the local fleet', () => {
     expect(original.size).toBe(5);
     const rows = [...original.values()].reduce((sum, v) => sum + Number(v.split(' ')[0]), 0);
     expect(rows).toBeGreaterThan(40_000);
-    expect(await snapshot(cluster.members[1]!.port)).toEqual(original);
+    expect(await snapshot(cluster, cluster.members[1]!.port)).toEqual(original);
   });
 
   it.each(CHANGING_STEPS)('rolls back cleanly after %s', async (changing) => {
@@ -154,9 +124,9 @@ describe('postgres-major-upgrade scripts on the local fleet', () => {
 
     for (const member of cluster.members) {
       if (changing === 'stop-writes') {
-        await expect(sql(member.port, 'reporting', "INSERT INTO daily_totals VALUES (date '1999-01-01', 1, 'probe')")).rejects.toThrow(/read-only transaction/);
+        await expect(sql(cluster, member.port, 'reporting', "INSERT INTO daily_totals VALUES (date '1999-01-01', 1, 'probe')")).rejects.toThrow(/read-only transaction/);
       }
-      if (changing === 'cutover') expect(await sql(member.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${TO}\\.`));
+      if (changing === 'cutover') expect(await sql(cluster, member.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${TO}\\.`));
     }
 
     const rollbacks = done.filter((id) => steps.get(id)?.kind === 'run' && (steps.get(id) as { rollback?: unknown }).rollback).reverse();
@@ -174,7 +144,7 @@ describe('postgres-major-upgrade scripts on the local fleet', () => {
     for (const id of stepsUpTo('migrate')) await expectStepSucceeds(id);
     const primary = cluster.members[0]!;
     // Tamper with the target on the staging port, behind the scripts' back.
-    await sql(primary.stagingPort, 'app', "UPDATE products SET title = title || ' (changed)' WHERE sku = 'SKU-00001'");
+    await sql(cluster, primary.stagingPort, 'app', "UPDATE products SET title = title || ' (changed)' WHERE sku = 'SKU-00001'");
 
     const verify = await runStep('verify');
     expect(verify.status).toBe('Failed');
@@ -209,7 +179,7 @@ describe('postgres-major-upgrade scripts on the local fleet', () => {
         expect(inv.stderr).toContain(`ssmflow ${failing} FAILED: injected test failure`);
       }
       // It failed before changing anything: still PostgreSQL 15 on the service port.
-      for (const member of cluster.members) expect(await sql(member.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${FROM}\\.`));
+      for (const member of cluster.members) expect(await sql(cluster, member.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${FROM}\\.`));
     } finally {
       setInjectedFailure(cluster, failing, false);
     }
@@ -233,12 +203,12 @@ describe('postgres-major-upgrade scripts on the local fleet', () => {
     expect(JSON.parse(verifyLine.slice('VERIFY '.length))).toMatchObject({ ok: true, from: FROM, to: TO, databases: 3, mismatchCount: 0 });
 
     for (const member of cluster.members) {
-      expect(await sql(member.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${TO}\\.`));
-      expect(await snapshot(member.port)).toEqual(original);
+      expect(await sql(cluster, member.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${TO}\\.`));
+      expect(await snapshot(cluster, member.port)).toEqual(original);
       // The view, the identity column and the standalone sequence carry on where they were.
-      expect(await sql(member.port, 'app', 'SELECT count(*) FROM customer_totals')).toBe('8000');
-      expect(await sql(member.port, 'app', "INSERT INTO customers (name, email, created_at) VALUES ('Ødegård', 'new@example.test', now()) RETURNING id")).toBe('8001');
-      expect(await sql(member.port, 'app', "SELECT nextval('order_number_seq')")).toBe('175000');
+      expect(await sql(cluster, member.port, 'app', 'SELECT count(*) FROM customer_totals')).toBe('8000');
+      expect(await sql(cluster, member.port, 'app', "INSERT INTO customers (name, email, created_at) VALUES ('Ødegård', 'new@example.test', now()) RETURNING id")).toBe('8001');
+      expect(await sql(cluster, member.port, 'app', "SELECT nextval('order_number_seq')")).toBe('175000');
       // cleanup removed the old cluster's data; the new one is the only one left.
       expect(existsSync(member.sourceDataDir)).toBe(false);
     }

@@ -223,6 +223,18 @@ steps:
       });
     });
 
+    it('aborted while waiting: the run ends failed at once, nothing rolled back, no rejection recorded', async () => {
+      await withRun(approvalRunbook(), () => 'success', async (handle, ssm, controls) => {
+        await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
+        await controls.abort({ by: 'oncall', reason: 'wrong maintenance night' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('failed');
+        expect(ssm.order()).toEqual(['gated/prepare']);
+        expect(summary.steps[1]).toMatchObject({ status: 'failed', message: 'aborted by oncall' });
+        expect(summary.audit.filter((e) => e.type === 'operator').map((e) => (e.type === 'operator' ? e.action : ''))).toEqual(['abort']);
+      });
+    });
+
     it('timed out: the step fails with the reason', async () => {
       await withRun(approvalRunbook('2s'), () => 'success', async (handle, ssm) => {
         const summary = await handle.result();

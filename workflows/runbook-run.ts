@@ -211,6 +211,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     if (!decided || !made) return { ok: false, message: `approval timed out after ${Math.round((step.approvalTimeoutMs ?? 0) / 60_000)} min with no decision` };
     if (made.action === 'approve') return { ok: true };
     if (made.action === 'rollback') throw new RollbackRequested();
+    if (made.action === 'abort') throw new RunAborted();
     return { ok: false, message: `rejected by ${made.request.by}${made.request.reason ? `: ${made.request.reason}` : ''}` };
   }
 
@@ -240,14 +241,15 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     state.currentStepId = stepState.id;
     for (;;) {
       const step = rendered[index] as RenderedStep;
-      stepState.status = 'running';
-      stepState.startedAt ??= now();
       state.failure = undefined;
       let outcome: StepOutcome;
       try {
         stepScope = new CancellationScope();
         outcome = await stepScope.run(async () => {
+          // A disruptive step stays pending while it waits for its maintenance window.
           await waitForMaintenanceWindow(step);
+          stepState.status = 'running';
+          stepState.startedAt ??= now();
           if (step.kind === 'approval') return runApprovalStep(step, stepState);
           if (step.kind === 'sleep') {
             stepState.attempts += 1;
