@@ -10,6 +10,7 @@ import { registerListCommand } from './commands/list.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerRollbackCommand } from './commands/rollback.js';
+import { registerRolloutCommand } from './commands/rollout.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerScheduleCommand } from './commands/schedule.js';
 import { registerSkipCommand } from './commands/skip.js';
@@ -56,6 +57,8 @@ Reference: docs/cli.md`,
   registerSkipCommand(program);
   registerRollbackCommand(program);
   registerAbortCommand(program);
+  program.commandsGroup('Many clusters:');
+  registerRolloutCommand(program);
   program.commandsGroup('Scheduled maintenance:');
   registerScheduleCommand(program);
   program.commandsGroup('Infrastructure:');

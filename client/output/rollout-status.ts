@@ -1,0 +1,50 @@
+import type { RolloutState } from '../../workflows/rollout-state.js';
+import { colours as c } from './style.js';
+import { formatColumns } from './table.js';
+import { ago } from './time.js';
+
+const statusColour: Record<RolloutState['status'], (text: string) => string> = {
+  running: c.cyan,
+  'waiting-approval': c.yellow,
+  halted: c.red,
+  succeeded: c.green,
+  failed: c.red,
+  cancelled: c.yellow,
+};
+
+/** The rollout at a glance: per wave, then the clusters that need a look, then what to do next. */
+export function renderRolloutStatus(state: RolloutState): string {
+  const lines: string[] = [];
+  lines.push(`rollout ${c.bold(state.rolloutId)}`);
+  lines.push(`        runbook ${state.runbook} · ${state.clusters.length} clusters · started by ${state.initiator} ${ago(state.startedAt)}`);
+  lines.push(`status  ${statusColour[state.status](state.status.toUpperCase())}${state.waitingFor ? ` — ${state.waitingFor.message}` : ''}`);
+  lines.push(
+    `budget  ${state.errorBudget.failedClusters} failed of ${state.errorBudget.allowedFailures} allowed (error budget "${state.errorBudget.spec}") · at most ${state.maxInFlight} clusters at once` +
+      (state.generation ? ` · continued as new ${state.generation}×` : ''),
+  );
+  lines.push('');
+  const waveRows = state.waves.map((w) => [
+    `${w.index + 1}${w.index === state.currentWave && !['succeeded', 'failed'].includes(state.status) ? ' ▶' : ''}`,
+    String(w.size),
+    String(w.pending),
+    String(w.running),
+    String(w.succeeded),
+    w.failed ? c.red(String(w.failed)) : '0',
+  ]);
+  lines.push(...formatColumns([['WAVE', 'CLUSTERS', 'PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'], ...waveRows], '  '));
+  const notable = state.clusters.filter((cl) => cl.status === 'failed' || cl.status === 'running');
+  if (notable.length) {
+    lines.push('');
+    lines.push(
+      ...formatColumns(
+        notable.map((cl) => [cl.status === 'failed' ? c.red('✗') : c.cyan('▶'), cl.cluster, cl.runStatus ?? cl.status, cl.runId ? `ssmflow status ${cl.runId}` : '', cl.message ? cl.message.slice(0, 80) : '']),
+        '  ',
+      ),
+    );
+  }
+  const next: string[] = [];
+  if (state.status === 'waiting-approval') next.push(`ssmflow rollout approve ${state.rolloutId}`);
+  if (state.status === 'halted') next.push(`ssmflow rollout resume ${state.rolloutId} --error-budget ${state.errorBudget.failedClusters}`);
+  if (next.length) lines.push('', 'Next:', ...next.map((n) => `  ${n}`));
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,81 @@
+// The typed TS API for rollouts: one runbook across many clusters in waves.
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { resolveParameterValues, type GivenParameterValues } from '../runbook/parameters.js';
+import { runbookRollout } from '../workflows/rollout.js';
+import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
+import { errorBudgetCount, waveSpecProblem } from '../workflows/rollout-plan.js';
+import type { RolloutInput, RolloutState } from '../workflows/rollout-state.js';
+import type { OperatorRequest } from '../workflows/run-state.js';
+import { initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
+import { OperatorActionRejected, ParameterInputError } from './runs.js';
+
+export interface StartRolloutOptions extends Omit<RolloutInput, 'carried' | 'historyEventLimit'> {
+  taskQueue: string;
+  rolloutId?: string;
+}
+
+/** A problem with the rollout's shape (clusters, waves, budget), named by its option. */
+export class RolloutInputError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'RolloutInputError';
+  }
+}
+
+/** Validates the rollout (clusters, waves, budget, parameters for every cluster) and starts it. */
+export async function startRollout(client: Client, opts: StartRolloutOptions): Promise<WorkflowHandle<typeof runbookRollout>> {
+  const clusters = [...new Set(opts.clusters.map((c) => c.trim()).filter(Boolean))];
+  if (clusters.length === 0) throw new RolloutInputError('--clusters', 'no clusters given: list them (a,b,c) or give --clusters-file with one per line');
+  const waveProblem = waveSpecProblem(opts.waves);
+  if (waveProblem) throw new RolloutInputError('--waves', waveProblem);
+  try {
+    errorBudgetCount(opts.errorBudget, clusters.length);
+  } catch (err) {
+    throw new RolloutInputError('--error-budget', (err as Error).message);
+  }
+  if (!Number.isInteger(opts.maxInFlight) || opts.maxInFlight < 1) throw new RolloutInputError('--max-in-flight', `must be a whole number ≥ 1 (got ${opts.maxInFlight})`);
+  const clusterParameter = opts.clusterParameter ?? 'cluster';
+  if (!(clusterParameter in opts.runbook.parameters)) {
+    throw new RolloutInputError('--cluster-parameter', `runbook ${opts.runbook.name} has no parameter "${clusterParameter}" to receive each cluster's name`);
+  }
+  // Every cluster's run must be startable: check parameters now rather than cluster by cluster later.
+  for (const cluster of clusters) {
+    const resolved = resolveParameterValues(opts.runbook, { ...(opts.parameters as GivenParameterValues), [clusterParameter]: cluster });
+    if ('errors' in resolved) throw new ParameterInputError(resolved.errors);
+  }
+  const rolloutId = opts.rolloutId ?? `rollout-${opts.runbook.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const { taskQueue, rolloutId: _ignored, ...input } = opts;
+  return client.workflow.start(runbookRollout, {
+    taskQueue,
+    workflowId: rolloutId,
+    args: [{ ...input, clusters, clusterParameter }],
+    typedSearchAttributes: [
+      { key: runbookKey, value: opts.runbook.name },
+      { key: initiatorKey, value: opts.initiator },
+      { key: statusKey, value: 'rollout-running' },
+    ],
+    memo: { kind: 'rollout', runbook: opts.runbook.name, clusters: clusters.length, initiator: opts.initiator, ...(opts.reason ? { reason: opts.reason } : {}) },
+  });
+}
+
+/** Operator controls on one rollout; each returns its state after the action. */
+export function rolloutControls(client: Client, rolloutId: string) {
+  const handle = client.workflow.getHandle<typeof runbookRollout>(rolloutId);
+  const act = async (action: string, run: () => Promise<RolloutState>): Promise<RolloutState> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new OperatorActionRejected(rolloutId, action, (err.cause as Error | undefined)?.message ?? err.message);
+      throw err;
+    }
+  };
+  return {
+    handle,
+    state: () => handle.query(rolloutStateQuery),
+    approveWave: (req: OperatorRequest) => act('approve', () => handle.executeUpdate(approveWaveUpdate, { args: [req] })),
+    resume: (req: OperatorRequest & { errorBudget?: string }) => act('resume', () => handle.executeUpdate(resumeRolloutUpdate, { args: [req] })),
+  };
+}
