@@ -1,6 +1,8 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Command, CommanderError } from 'commander';
 import { registerFleetCommand } from '../fleet/command.js';
+import { registerCodecServerCommand } from '../worker/codec-server-command.js';
+import { ConfigErrors } from '../worker/config.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 import { registerAbortCommand } from './commands/abort.js';
 import { registerApproveCommand } from './commands/approve.js';
@@ -64,6 +66,7 @@ Reference: docs/cli.md`,
   program.commandsGroup('Infrastructure:');
   registerWorkerCommand(program);
   registerDevCommand(program);
+  registerCodecServerCommand(program);
   registerFleetCommand(program);
   // Every subcommand reports usage errors the same way as the program (exit 2, hint to --help).
   const configure = (command: Command) => {
@@ -80,6 +83,7 @@ export function explainError(err: unknown): { exitCode: number; message: string 
   if (err instanceof CliInputError) return { exitCode: exitCodes.badInput, message: withFix(err.message, err.fix) };
   if (err instanceof CliOperationFailed) return { exitCode: exitCodes.failed, message: withFix(err.message, err.fix) };
   if (err instanceof ParameterInputError) return { exitCode: exitCodes.badInput, message: err.message };
+  if (err instanceof ConfigErrors) return { exitCode: exitCodes.badInput, message: err.message };
   if (err instanceof OperatorActionRejected) return { exitCode: exitCodes.badInput, message: withFix(`${err.action} refused: ${err.message}`, `see where the run is with \`ssmflow status ${err.runId}\``) };
   if (err instanceof WorkflowNotFoundError) return { exitCode: exitCodes.badInput, message: withFix(`no run with id "${err.workflowId}"`, 'list runs with `ssmflow list`') };
   if (err instanceof WorkflowExecutionAlreadyStartedError) return { exitCode: exitCodes.badInput, message: withFix(`a run with id "${err.workflowId}" already exists`, 'choose another --id, or leave --id out for a generated one') };
@@ -90,7 +94,7 @@ export function explainError(err: unknown): { exitCode: number; message: string 
 }
 
 // These keep serving after their action returns (the fleet's server) or until a signal.
-const servingCommands = new Set(['worker', 'dev', 'fleet']);
+const servingCommands = new Set(['worker', 'dev', 'fleet', 'codec-server']);
 
 async function main(argv: string[]): Promise<void> {
   // The SDK warns on every command that its releases after January 2027 need Node 22; ssmflow pins its SDK.

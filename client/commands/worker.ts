@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { runWorker } from '../../worker/run-worker.js';
 
 export function registerWorkerCommand(program: Command): void {
@@ -12,17 +12,21 @@ export function registerWorkerCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Environment:
+Environment (every setting also has a config-file key; the full reference is docs/deploy.md):
   TEMPORAL_ADDRESS       host:port of the Temporal frontend (default 127.0.0.1:7233)
   TEMPORAL_NAMESPACE     namespace (default "default")
+  TEMPORAL_API_KEY, TEMPORAL_TLS_CERT/KEY/CA   Temporal Cloud: API key or mTLS
   SSMFLOW_TASK_QUEUE     task queue (default "ssmflow")
   SSMFLOW_OUTPUT_BUCKET  S3 bucket for full command output
+  SSMFLOW_ENCRYPTION_KEYS  id=base64 AES-256 keys: payloads encrypted at rest in Temporal
+  SSMFLOW_HTTP_ADDRESS   /metrics, /healthz, /readyz (default 0.0.0.0:9464)
   AWS_REGION, AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_S3 and the standard AWS credential chain
 
 Example:
   TEMPORAL_ADDRESS=temporal.internal:7233 SSMFLOW_OUTPUT_BUCKET=ops-ssm-output ssmflow worker`,
     )
-    .action(async () => {
-      await runWorker();
+    .addOption(new Option('--config <file>', 'YAML config file; environment variables override it (docs/deploy.md)').env('SSMFLOW_CONFIG'))
+    .action(async (opts: { config?: string }) => {
+      await runWorker(process.env, { configFile: opts.config });
     });
 }
