@@ -2,7 +2,7 @@
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { resolveParameterValues, type GivenParameterValues, type ParameterError } from '../runbook/parameters.js';
-import type { NormalizedRunbook, OnFailure } from '../runbook/types.js';
+import type { NormalizedRunbook, OnFailure, ParameterValues } from '../runbook/types.js';
 import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from '../workflows/run-messages.js';
 import type { OperatorRequest, RetryRequest, RunInput, RunState } from '../workflows/run-state.js';
 import { runbookRun } from '../workflows/runbook-run.js';
@@ -37,25 +37,30 @@ export function withFailurePolicy(runbook: NormalizedRunbook, onFailure: OnFailu
   return { ...runbook, steps: runbook.steps.map((step) => (step.kind === 'sleep' ? step : { ...step, onFailure })) };
 }
 
-/** Validates parameters and starts a run; the run id is the workflow id. */
-export async function startRun(client: Client, opts: StartRunOptions): Promise<WorkflowHandle<typeof runbookRun>> {
-  const resolved = resolveParameterValues(opts.runbook, opts.parameters);
-  if ('errors' in resolved) throw new ParameterInputError(resolved.errors);
-  const cluster = typeof resolved.values.cluster === 'string' ? resolved.values.cluster : undefined;
-  const workflowId = opts.workflowId ?? defaultRunId(opts.runbook.name, cluster);
+/** What every run is started with, whoever starts it (CLI, schedule): its input, search attributes and memo. */
+export function runLaunch(opts: {
+  runbook: NormalizedRunbook;
+  values: ParameterValues;
+  initiator: string;
+  reason?: string;
+  output?: RunInput['output'];
+  options?: RunInput['options'];
+  onFailure?: OnFailure;
+}) {
+  const cluster = typeof opts.values.cluster === 'string' ? opts.values.cluster : undefined;
+  const reason = [opts.reason, opts.onFailure ? `onFailure overridden to ${opts.onFailure} for this run` : undefined].filter(Boolean).join('; ');
   const input: RunInput = {
     runbook: withFailurePolicy(opts.runbook, opts.onFailure),
-    parameters: resolved.values,
+    parameters: opts.values,
     initiator: opts.initiator,
-    ...(opts.reason || opts.onFailure ? { reason: [opts.reason, opts.onFailure ? `onFailure overridden to ${opts.onFailure} for this run` : undefined].filter(Boolean).join('; ') } : {}),
+    ...(reason ? { reason } : {}),
     ...(cluster ? { cluster } : {}),
     ...(opts.output ? { output: opts.output } : {}),
     ...(opts.options ? { options: opts.options } : {}),
   };
-  return client.workflow.start(runbookRun, {
-    taskQueue: opts.taskQueue,
-    workflowId,
-    args: [input],
+  return {
+    input,
+    cluster,
     typedSearchAttributes: [
       { key: runbookKey, value: opts.runbook.name },
       { key: initiatorKey, value: opts.initiator },
@@ -63,6 +68,20 @@ export async function startRun(client: Client, opts: StartRunOptions): Promise<W
       ...(cluster ? [{ key: clusterKey, value: cluster }] : []),
     ],
     memo: { runbook: opts.runbook.name, ...(opts.runbook.description ? { description: opts.runbook.description } : {}), initiator: opts.initiator, ...(opts.reason ? { reason: opts.reason } : {}) },
+  };
+}
+
+/** Validates parameters and starts a run; the run id is the workflow id. */
+export async function startRun(client: Client, opts: StartRunOptions): Promise<WorkflowHandle<typeof runbookRun>> {
+  const resolved = resolveParameterValues(opts.runbook, opts.parameters);
+  if ('errors' in resolved) throw new ParameterInputError(resolved.errors);
+  const launch = runLaunch({ ...opts, values: resolved.values });
+  return client.workflow.start(runbookRun, {
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? defaultRunId(opts.runbook.name, launch.cluster),
+    args: [launch.input],
+    typedSearchAttributes: launch.typedSearchAttributes,
+    memo: launch.memo,
   });
 }
 

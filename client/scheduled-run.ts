@@ -7,8 +7,8 @@ import { cronProblem, isValidTimeZone } from '../runbook/maintenance-window.js';
 import type { NormalizedRunbook, ParameterValues } from '../runbook/types.js';
 import type { RunInput } from '../workflows/run-state.js';
 import { runbookRun } from '../workflows/runbook-run.js';
-import { clusterKey, initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
 import { CliInputError } from './cli-errors.js';
+import { runLaunch } from './runs.js';
 
 export const overlapPolicies = {
   skip: ScheduleOverlapPolicy.SKIP,
@@ -80,16 +80,7 @@ export interface ScheduledRunOptions {
 export function scheduleOptions(opts: ScheduledRunOptions): ScheduleOptions {
   checkScheduleId(opts.scheduleId);
   const { spec, description } = scheduleSpec(opts.timing);
-  const initiator = `schedule:${opts.scheduleId}`;
-  const cluster = typeof opts.values.cluster === 'string' ? opts.values.cluster : undefined;
-  const input: RunInput = {
-    runbook: opts.runbook,
-    parameters: opts.values,
-    initiator,
-    ...(opts.reason ? { reason: opts.reason } : {}),
-    ...(cluster ? { cluster } : {}),
-    ...(opts.output ? { output: opts.output } : {}),
-  };
+  const launch = runLaunch({ runbook: opts.runbook, values: opts.values, initiator: `schedule:${opts.scheduleId}`, ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.output ? { output: opts.output } : {}) });
   const note = `created by ${opts.createdBy}${opts.reason ? `: ${opts.reason}` : ''}`;
   return {
     scheduleId: opts.scheduleId,
@@ -100,14 +91,9 @@ export function scheduleOptions(opts: ScheduledRunOptions): ScheduleOptions {
       // Temporal appends the scheduled time: <schedule id>-2025-06-08T02:00:00Z.
       workflowId: opts.scheduleId,
       taskQueue: opts.taskQueue,
-      args: [input],
-      typedSearchAttributes: [
-        { key: runbookKey, value: opts.runbook.name },
-        { key: initiatorKey, value: initiator },
-        { key: statusKey, value: 'running' },
-        ...(cluster ? [{ key: clusterKey, value: cluster }] : []),
-      ],
-      memo: { runbook: opts.runbook.name, ...(opts.runbook.description ? { description: opts.runbook.description } : {}), initiator, ...(opts.reason ? { reason: opts.reason } : {}) },
+      args: [launch.input],
+      typedSearchAttributes: launch.typedSearchAttributes,
+      memo: launch.memo,
     },
     policies: { overlap: overlapPolicies[opts.overlap], catchupWindow: durationOf(opts.catchupWindow, '--catchup-window') },
     state: { paused: opts.paused, note },
