@@ -8,6 +8,8 @@ export interface WorkerProcess {
   /** Resolves when the process has exited, with its signal (e.g. SIGKILL) or code. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Everything the process printed (stdout and stderr), e.g. its logs. */
+  output(): string;
 }
 
 /** Starts an ssmflow worker in a child process on `taskQueue` and waits until it polls. */
@@ -36,6 +38,7 @@ export async function spawnWorkerProcess(options: { taskQueue: string; env: Reco
   return {
     child,
     exited,
+    output: () => output,
     async kill(signal = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

@@ -1,0 +1,87 @@
+// A SecureString secret used by a run reaches the instance and nowhere else: not the workflow
+// history, the worker's logs (at debug level), the CLI's output, nor the audit exports.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestFleet, type TestFleet } from '../fleet/test-support.js';
+import { runCli } from './harness/cli.js';
+import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+import { spawnWorkerProcess } from './harness/worker-process.js';
+
+const SECRET = 'Tr0ub4dor&3-never-print-me';
+const instanceId = 'i-05ec0000000000001';
+
+describe('secrets stay secret', () => {
+  let stack: TestStack;
+  let testFleet: TestFleet;
+  let runbookFile: string;
+  beforeAll(async () => {
+    stack = await connectTestStack();
+    testFleet = await startTestFleet({
+      s3Endpoint: stack.s3Endpoint,
+      instances: [{ id: instanceId, tags: { Cluster: 'vault' } }],
+      parameters: [{ name: '/vault/db-password', type: 'SecureString', value: SECRET }],
+    });
+    runbookFile = join(mkdtempSync(join(tmpdir(), 'secrets-')), 'rotate.yaml');
+    writeFileSync(
+      runbookFile,
+      `apiVersion: ssmflow/v1
+name: rotate-password
+parameters:
+  cluster: { type: string }
+  dbPassword: { type: secret, parameterStore: '/{{ cluster }}/db-password' }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+steps:
+  - id: configure
+    run: printf '%s' {{ dbPassword }} | sha256sum > "$FLEET_INSTANCE_DIR/password.sha256"
+    rollback: { run: rm -f "$FLEET_INSTANCE_DIR/password.sha256" }
+  - id: check
+    run: test -s "$FLEET_INSTANCE_DIR/password.sha256" && echo configured
+`,
+    );
+  });
+  afterAll(async () => {
+    await testFleet?.dispose();
+    await stack?.close();
+  });
+
+  it('never appears in history, worker logs, CLI output, or the JSON and markdown audit', async () => {
+    const bucket = await stack.createBucket('secrets-output');
+    const taskQueue = uniqueId('tq-secrets');
+    const worker = await spawnWorkerProcess({
+      taskQueue,
+      env: { SSMFLOW_TEST_PRODUCTION_WORKER: '1', SSMFLOW_LOG_LEVEL: 'debug', SSMFLOW_HTTP_ADDRESS: 'off', SSMFLOW_SDK_METRICS_ADDRESS: 'off', AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, AWS_ENDPOINT_URL_S3: stack.s3Endpoint },
+    });
+    const env = { TEMPORAL_ADDRESS: stack.temporalAddress, SSMFLOW_TASK_QUEUE: taskQueue, AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, SSMFLOW_OUTPUT_BUCKET: bucket, SSMFLOW_USER: 'secops@example.com' };
+    const runId = uniqueId('rotate');
+    const outputs: string[] = [];
+    try {
+      const run = await runCli(['run', runbookFile, '-p', 'cluster=vault', '--id', runId, '--wait', '--json'], env);
+      expect(run.code).toBe(0);
+      outputs.push(run.stdout, run.stderr);
+      for (const args of [['status', runId], ['status', runId, '--json'], ['audit', runId, '--format', 'json'], ['audit', runId, '--format', 'markdown'], ['plan', runbookFile, '-p', 'cluster=vault']]) {
+        const result = await runCli(args, env);
+        expect(result.code, `ssmflow ${args.join(' ')}: ${result.stderr}`).toBe(0);
+        outputs.push(result.stdout, result.stderr);
+      }
+    } finally {
+      await worker.kill('SIGTERM');
+    }
+    const expected = readFileSync(join(testFleet.stateDir, 'instances', instanceId, 'password.sha256'), 'utf8');
+    const { createHash } = await import('node:crypto');
+    expect(expected.split(' ')[0]).toBe(createHash('sha256').update(SECRET).digest('hex'));
+
+    const history = historyToJSON(await stack.client.workflow.getHandle(runId).fetchHistory());
+    const decodedPayloads = [...history.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8')).join('\n');
+    const logs = worker.output();
+    expect(logs.length).toBeGreaterThan(0);
+    const audit = outputs.join('\n');
+    expect(audit).toContain("'****'");
+    expect(audit).toContain('/vault/db-password');
+    for (const [where, text] of Object.entries({ history, decodedPayloads, logs, cliOutput: audit })) {
+      expect(text.includes(SECRET), `secret found in ${where}`).toBe(false);
+    }
+  });
+});
