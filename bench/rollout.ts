@@ -5,8 +5,7 @@
 //   npx tsx bench/rollout.ts [--clusters 10,100] [--nodes 11] [--steps 5] [--seed-clusters 10]
 //
 // Prints a table and JSON (also written to bench/results/). Never a pass/fail test.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import { startTemporalDevServer } from '../client/local/temporal-dev-server.js';
 import { startFleet, type RunningFleet } from '../fleet/server.js';
 import { parseRunbook } from '../runbook/load.js';
 import { workflowsPath } from '../worker/workflow-source.js';
+import { spawnBenchWorker } from './bench-worker-process.js';
 import { runbookRollout } from '../workflows/index.js';
 
 const { values: args } = parseArgs({
@@ -74,21 +74,6 @@ async function allCommands(ssm: SSMClient): Promise<Command[]> {
     NextToken = page.NextToken;
   } while (NextToken);
   return commands;
-}
-
-async function spawnBenchWorker(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'bench-worker.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('worker-ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`bench worker exited early with ${code}`)));
-  });
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 interface ScenarioResult {
@@ -153,7 +138,7 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
   const wallSeconds = (Date.now() - started) / 1000;
   await worker.stop();
   if (summary.status !== 'succeeded') throw new Error(`rollout ended ${summary.status}: ${JSON.stringify(summary.failed.slice(0, 3))}`);
-  const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as { peakRssBytes: number; ssmCalls: Record<string, number> };
+  const stats = worker.stats();
 
   const executions = fleet.executions().slice(executionsBefore).filter((e) => e.comment.startsWith(`ssmflow:${rolloutId}`));
   const reader = new SSMClient({ endpoint: fleet.endpoint });
@@ -251,23 +236,24 @@ async function main(): Promise<void> {
       console.error(`ssmflow rollout: ${size} clusters × ${nodes} instances × ${stepCount} steps …`);
       scenarios.push(await ssmflowScenario(client, temporal.address, bundlePath, size));
     }
-    console.error(`seed-style loop: ${seedClusters} clusters, sequentially …`);
-    const seed = await seedLoopScenario(seedClusters);
+    const seed = seedClusters > 0 ? (console.error(`seed-style loop: ${seedClusters} clusters, sequentially …`), await seedLoopScenario(seedClusters)) : undefined;
     const largest = scenarios.at(-1) as ScenarioResult;
     const smallest = scenarios[0] as ScenarioResult;
-    const seedExtrapolatedSeconds = seed.secondsPerCluster * largest.clusters;
+    const seedExtrapolatedSeconds = seed ? seed.secondsPerCluster * largest.clusters : NaN;
     const report = {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
       runbook: { steps: stepCount, nodesPerCluster: nodes },
       scenarios,
-      seedLoop: seed,
-      comparison: {
-        sameClusters: seedClusters,
-        ssmflowSecondsAtThatSize: scenarios.find((s) => s.clusters === seedClusters)?.wallSeconds ?? null,
-        seedSecondsMeasured: seed.wallSeconds,
-        seedSecondsExtrapolatedTo: { clusters: largest.clusters, seconds: seedExtrapolatedSeconds },
-        speedupAtLargest: seedExtrapolatedSeconds / largest.wallSeconds,
-      },
+      seedLoop: seed ?? null,
+      comparison: seed
+        ? {
+            sameClusters: seedClusters,
+            ssmflowSecondsAtThatSize: scenarios.find((s) => s.clusters === seedClusters)?.wallSeconds ?? null,
+            seedSecondsMeasured: seed.wallSeconds,
+            seedSecondsExtrapolatedTo: { clusters: largest.clusters, seconds: seedExtrapolatedSeconds },
+            speedupAtLargest: seedExtrapolatedSeconds / largest.wallSeconds,
+          }
+        : null,
       readCallsPerSecondGrowth: largest.ssmReadCallsPerSecond / smallest.ssmReadCallsPerSecond,
     };
     mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
@@ -286,10 +272,12 @@ async function main(): Promise<void> {
     console.log(row(['peak worker RSS (MiB)', ...scenarios.map((s) => s.peakWorkerRssMiB)]));
     console.log(row(['largest run history (events)', ...scenarios.map((s) => s.largestRunHistoryEvents)]));
     console.log(row(['rollout history (events)', ...scenarios.map((s) => s.rolloutHistoryEvents)]));
-    console.log(
-      `seed loop: ${seed.clusters} clusters in ${seed.wallSeconds.toFixed(1)} s (${seed.secondsPerCluster.toFixed(1)} s/cluster, ${seed.ssmCallsPerInvocation.toFixed(2)} SSM calls/invocation); ` +
-        `at ${largest.clusters} clusters ≈ ${seedExtrapolatedSeconds.toFixed(0)} s → ssmflow ${report.comparison.speedupAtLargest.toFixed(1)}× faster`,
-    );
+    if (seed) {
+      console.log(
+        `seed loop: ${seed.clusters} clusters in ${seed.wallSeconds.toFixed(1)} s (${seed.secondsPerCluster.toFixed(1)} s/cluster, ${seed.ssmCallsPerInvocation.toFixed(2)} SSM calls/invocation); ` +
+          `at ${largest.clusters} clusters ≈ ${seedExtrapolatedSeconds.toFixed(0)} s → ssmflow ${(seedExtrapolatedSeconds / largest.wallSeconds).toFixed(1)}× faster`,
+      );
+    }
     console.log(JSON.stringify(report, null, 2));
     console.error(`written to ${file}`);
   } finally {

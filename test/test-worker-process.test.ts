@@ -118,7 +118,12 @@ describe('the production worker process', () => {
     expect(metrics).toMatch(/^temporal_activity_execution_latency\w*_count\{.*activity_type="runCommand".*\} [1-9]/m);
     expect(metrics).toMatch(/^temporal_workflow_completed\w*\{.*workflow_type="runbookRun".*\} [1-9]/m);
 
-    const finished = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'SSM command finished' && l.workflowId === handle.workflowId);
+    // Log lines cross a pipe from the worker process: under load they can trail the metrics.
+    const finished = await eventually(
+      () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'SSM command finished' && l.workflowId === handle.workflowId),
+      15_000,
+      'the "SSM command finished" log line',
+    );
     expect(finished).toMatchObject({ level: 'info', workflowId: handle.workflowId, activityType: 'runCommand', step: 'say-hello/hello', status: 'Success', targetCount: 3 });
     expect(finished?.commandId).toEqual(expect.any(String));
   });

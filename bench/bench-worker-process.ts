@@ -1,0 +1,29 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../client/local/project-root.js';
+
+export interface BenchWorkerStats {
+  peakRssBytes: number;
+  ssmCalls: Record<string, number>;
+  at: number;
+}
+
+/** Starts bench/bench-worker.ts in its own process, so its memory and SSM calls are its own. */
+export async function spawnBenchWorker(env: Record<string, string> & { BENCH_STATS_FILE: string }): Promise<{ stats(): BenchWorkerStats; rssBytes(): number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'bench-worker.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('worker-ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`bench worker exited early with ${code}`)));
+  });
+  return {
+    stats: () => JSON.parse(readFileSync(env.BENCH_STATS_FILE, 'utf8')) as BenchWorkerStats,
+    // Current resident set of the worker process, from the kernel's view.
+    rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
