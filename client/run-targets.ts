@@ -1,6 +1,7 @@
 // Which instances a run would reach, resolved through SSM the way the run's commands will target
 // them: used by `plan` (shown, offline ones flagged) and by the blast-radius guard (counted).
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { createSsmClient } from '../activities/aws-clients.js';
 import { describeInstances } from '../activities/ssm/describe-instances.js';
 import type { CommandTargets } from '../activities/ssm/types.js';
 import { renderTargets } from '../runbook/render.js';
@@ -65,4 +66,14 @@ export async function resolveRunTargets(ssm: SSMClient, runbook: NormalizedRunbo
   }
   const all = new Set(sets.flatMap((s) => [...s.online, ...s.offline.map((o) => o.instanceId)]));
   return { sets, instanceIds: [...all].sort() };
+}
+
+/** How many instances a run of `runbook` would touch now, for the blast-radius guard. */
+export async function countTargetInstances(runbook: NormalizedRunbook, values: ParameterValues): Promise<number> {
+  const ssm = createSsmClient();
+  try {
+    return (await resolveRunTargets(ssm, runbook, values)).instanceIds.length;
+  } finally {
+    ssm.destroy();
+  }
 }

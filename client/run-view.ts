@@ -1,7 +1,7 @@
 // One shape for "what is this run doing", whether it comes from the live Query of an open run or
 // from the result of a finished one (which needs no worker). `status` and `audit` read it.
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
-import type { AuditEntry, RunFailure, RunState, RunStatus } from '../workflows/run-state.js';
+import type { AuditEntry, RunState, RunStatus } from '../workflows/run-state.js';
 import { terminalRunStatuses } from '../workflows/run-state.js';
 import { runStateQuery } from '../workflows/run-messages.js';
 import type { RunSummary, runbookRun } from '../workflows/runbook-run.js';
@@ -34,20 +34,9 @@ export interface StepView {
   rollback?: RunState['steps'][number]['rollback'];
 }
 
-export interface RunView {
-  runId: string;
-  runbook: string;
-  cluster?: string;
-  initiator: string;
-  status: RunStatus;
-  startedAt: string;
-  endedAt?: string;
-  parameters: Record<string, string | number | boolean>;
-  currentStepId?: string;
-  waitingFor?: RunState['waitingFor'];
+/** A run as the CLI shows it: its state, with steps seen through StepView. */
+export interface RunView extends Omit<RunState, 'steps'> {
   steps: StepView[];
-  failure?: RunFailure;
-  audit: AuditEntry[];
   /** live: the run's own Query; result: a finished run's result; history: only what Temporal's visibility knows. */
   source: 'live' | 'result' | 'history';
   taskQueue: string;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createSsmClient } from '../../activities/aws-clients.js';
 import { addBlastRadiusOptions, checkBlastRadius, type BlastRadiusFlags } from '../blast-radius.js';
 import { CliInputError } from '../cli-errors.js';
 import { addConnectionOptions, addTaskQueueOption, withTemporal, type ConnectionFlags } from '../connection.js';
@@ -11,7 +10,7 @@ import { statusJson } from '../output/status-json.js';
 import { colours as c } from '../output/style.js';
 import { addParameterOptions, readParameterInput, type ParameterFlags } from '../parameters-input.js';
 import { addRunStartOptions, outputLocation, type RunStartFlags } from '../run-options.js';
-import { resolveRunTargets } from '../run-targets.js';
+import { countTargetInstances } from '../run-targets.js';
 import { isAtRest } from '../run-view.js';
 import { loadRunbookOrExplain, resolveParametersOrExplain } from '../runbook-input.js';
 import { startRun } from '../runs.js';
@@ -56,13 +55,7 @@ Then: ssmflow status RUN --watch · ssmflow approve RUN · ssmflow retry|skip|ro
     const runbook = await loadRunbookOrExplain(file);
     const parameters = readParameterInput(opts);
     const values = resolveParametersOrExplain(runbook, parameters);
-    const ssm = createSsmClient();
-    let instanceCount: number;
-    try {
-      instanceCount = (await resolveRunTargets(ssm, runbook, values)).instanceIds.length;
-    } finally {
-      ssm.destroy();
-    }
+    const instanceCount = await countTargetInstances(runbook, values);
     checkBlastRadius(instanceCount, opts, `runbook ${runbook.name}`);
     if (opts.id !== undefined && !/^[\w.:@-]{1,200}$/.test(opts.id)) throw new CliInputError(`--id "${opts.id}": use letters, digits and . _ : @ - only`, 'such as --id pg-a-upgrade-2025-06-07');
     const initiator = actingIdentity(opts.as);

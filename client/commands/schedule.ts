@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander';
-import { createSsmClient } from '../../activities/aws-clients.js';
 import { addBlastRadiusOptions, checkBlastRadius, type BlastRadiusFlags } from '../blast-radius.js';
 import { CliOperationFailed } from '../cli-errors.js';
 import { addConnectionOptions, addTaskQueueOption, withTemporal, type ConnectionFlags, type Connected } from '../connection.js';
@@ -9,7 +8,7 @@ import { renderScheduleDescription, renderScheduleList, scheduleDescriptionJson,
 import { colours as c } from '../output/style.js';
 import { addParameterOptions, readParameterInput, type ParameterFlags } from '../parameters-input.js';
 import { addRunStartOptions, outputLocation, type RunStartFlags } from '../run-options.js';
-import { resolveRunTargets } from '../run-targets.js';
+import { countTargetInstances } from '../run-targets.js';
 import { loadRunbookOrExplain, resolveParametersOrExplain } from '../runbook-input.js';
 import { checkScheduleId, overlapPolicies, scheduleOptions, type OverlapName } from '../scheduled-run.js';
 
@@ -87,13 +86,7 @@ Examples:
       ...(opts.reason ? { reason: opts.reason } : {}),
       ...(output ? { output } : {}),
     });
-    const ssm = createSsmClient();
-    let instanceCount: number;
-    try {
-      instanceCount = (await resolveRunTargets(ssm, runbook, values)).instanceIds.length;
-    } finally {
-      ssm.destroy();
-    }
+    const instanceCount = await countTargetInstances(runbook, values);
     checkBlastRadius(instanceCount, opts, `schedule ${scheduleId}`);
     await withTemporal(opts, async (connected) => {
       const handle = await connected.client.schedule.create(options);
