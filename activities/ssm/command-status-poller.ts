@@ -16,6 +16,8 @@ export interface PollerOptions {
   maxThrottledIntervalMs: number;
   /** Up to this many waiting commands are polled one by one; more are read in one listing. */
   batchThreshold: number;
+  /** Final reads of finished commands made at once. */
+  readConcurrency: number;
   random: () => number;
   log: (message: string) => void;
 }
@@ -27,6 +29,7 @@ const defaultOptions: PollerOptions = {
   maxIdleIntervalMs: 500,
   maxThrottledIntervalMs: 20_000,
   batchThreshold: 3,
+  readConcurrency: 8,
   random: Math.random,
   log: () => undefined,
 };
@@ -117,13 +120,17 @@ export class CommandStatusPoller {
     let changed = false;
     try {
       const candidates = this.waiters.size <= this.options.batchThreshold ? [...this.waiters.keys()] : await this.commandsNoLongerExecuting();
-      for (const commandId of candidates) {
-        if (!this.waiters.has(commandId)) continue;
-        const command = await this.readCommand(commandId);
-        if (command && isTerminalCommand(command)) {
-          this.settle(commandId, command);
-          changed = true;
-        }
+      // Final reads go a few at a time: one by one, a round with many finished commands would
+      // take as many round trips, and every waiter would wait for the slowest of them.
+      for (let i = 0; i < candidates.length; i += this.options.readConcurrency) {
+        const reads = candidates.slice(i, i + this.options.readConcurrency).filter((id) => this.waiters.has(id));
+        const commands = await Promise.all(reads.map((id) => this.readCommand(id)));
+        commands.forEach((command, index) => {
+          if (command && isTerminalCommand(command)) {
+            this.settle(reads[index] as string, command);
+            changed = true;
+          }
+        });
       }
       this.intervalMs = changed ? this.options.minIntervalMs : Math.min(this.options.maxIdleIntervalMs, Math.round(this.intervalMs * 1.5));
     } catch (err) {
