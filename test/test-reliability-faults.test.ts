@@ -99,10 +99,12 @@ describe('runs under faults', () => {
     return { worker, handle, controls: runControls(stack.client, handle.workflowId) };
   }
 
-  it('30% of SSM calls throttled: the run succeeds, nothing ran twice', async () => {
+  it('30% of SSM calls throttled for a minute: the run succeeds, nothing ran twice', async () => {
     testFleet.fleet.setFaults({ global: { throttle: 0.3 }, seed: 7 });
     try {
-      const { worker, handle } = await start(threeSteps('sleep 0.5'), {});
+      // The middle step keeps the run waiting on SSM for most of a minute of storm (under this
+      // fleet's 10× time scale, 50 s stays inside the step's scaled 60 s execution limit).
+      const { worker, handle } = await start(threeSteps('sleep 50'), {});
       const summary = await worker.runUntil(handle.result());
       expect(summary.status).toBe('succeeded');
       assertNoDuplicateExecutions(testFleet.fleet, handle.workflowId);
@@ -110,7 +112,7 @@ describe('runs under faults', () => {
     } finally {
       testFleet.fleet.setFaults({ global: null });
     }
-  });
+  }, 300_000);
 
   it('instances going offline mid-step: the step fails with DeliveryTimedOut, the run pauses, and a retry after they return succeeds', async () => {
     const { worker, handle, controls } = await start(threeSteps('echo two'), {});

@@ -288,6 +288,44 @@ steps:
     });
   });
 
+  describe('maintenance window', () => {
+    const windowRunbook = (cron: string) =>
+      runbookFromYaml(`apiVersion: ssmflow/v1
+name: windowed
+targets: { instanceIds: [i-0123456789abcdef0] }
+maintenanceWindow: { cron: '${cron}', duration: 1h, timezone: UTC }
+steps:
+  - id: prepare
+    run: echo prepare
+  - id: restart
+    run: echo restart
+    disruptive: true
+`);
+
+    it('a disruptive step waits, pending, while the window is closed; status says until when', async () => {
+      // A one-hour window that opens twelve hours from now: certainly closed while the test runs.
+      const opensAtHour = (new Date().getUTCHours() + 12) % 24;
+      await withRun(windowRunbook(`0 ${opensAtHour} * * *`), () => 'success', async (handle, ssm, controls) => {
+        const waiting = await waitFor(stack.client, handle.workflowId, (s) => s.waitingFor?.reason === 'maintenance-window');
+        expect(waiting.status).toBe('running');
+        expect(waiting.waitingFor?.stepId).toBe('restart');
+        expect(waiting.waitingFor?.until).toMatch(new RegExp(`T${String(opensAtHour).padStart(2, '0')}:00:00\\.000Z$`));
+        expect(waiting.steps.map((st) => st.status)).toEqual(['succeeded', 'pending']);
+        expect(ssm.order()).toEqual(['windowed/prepare']);
+        await controls.abort({ by: 'oncall', reason: 'not this year' });
+        expect((await handle.result()).status).toBe('failed');
+        expect(ssm.order()).toEqual(['windowed/prepare']);
+      });
+    });
+
+    it('a disruptive step runs at once inside an open window', async () => {
+      await withRun(windowRunbook('* * * * *'), () => 'success', async (handle, ssm) => {
+        expect((await handle.result()).status).toBe('succeeded');
+        expect(ssm.order()).toEqual(['windowed/prepare', 'windowed/restart']);
+      });
+    });
+  });
+
   it('a waitUntil whose condition never holds fails the step with the checks it made', async () => {
     const runbook = runbookFromYaml(`apiVersion: ssmflow/v1
 name: waits
@@ -346,6 +384,17 @@ async function waitForStatus(client: Client, runId: string, status: RunStatus, t
     const state = await controls.state();
     if (state.status === status) return state;
     if (Date.now() > deadline) throw new Error(`run ${runId} is ${state.status}, not ${status}, after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitFor(client: Client, runId: string, predicate: (state: RunState) => boolean, timeoutMs = 30_000): Promise<RunState> {
+  const controls = runControls(client, runId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await controls.state();
+    if (predicate(state)) return state;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not reach the expected state: ${state.status}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
