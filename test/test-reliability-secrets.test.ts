@@ -7,6 +7,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { runCli } from './harness/cli.js';
+import { historyText } from './harness/history-text.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
 
@@ -73,8 +74,9 @@ steps:
     const { createHash } = await import('node:crypto');
     expect(expected.split(' ')[0]).toBe(createHash('sha256').update(SECRET).digest('hex'));
 
-    const history = historyToJSON(await stack.client.workflow.getHandle(runId).fetchHistory());
-    const decodedPayloads = [...history.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1] ?? '', 'base64').toString('utf8')).join('\n');
+    const fetched = await stack.client.workflow.getHandle(runId).fetchHistory();
+    const history = historyToJSON(fetched);
+    const decodedPayloads = historyText(fetched);
     const logs = worker.output();
     expect(logs.length).toBeGreaterThan(0);
     const audit = outputs.join('\n');

@@ -13,6 +13,7 @@ import { runControls, startRun } from '../client/runs.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
 import { buildWorkflowBundle } from '../worker/build-workflow-bundle.js';
+import { historyText } from './harness/history-text.js';
 import { dataConverterFromEnv } from '../worker/data-converter.js';
 import { tracingFromSettings } from '../worker/tracing.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
@@ -39,23 +40,6 @@ steps:
 })();
 
 const rot13 = (text: string) => text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c < 'a' ? 65 : 97)));
-
-/** The history as JSON with every payload's bytes (base64 in JSON) shown as text, so plaintext would be visible. */
-function historyText(history: unknown): string {
-  const asText = (base64: string) => Buffer.from(base64, 'base64').toString('utf8');
-  const reveal = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(reveal);
-    if (node === null || typeof node !== 'object') return node;
-    const entries = Object.entries(node as Record<string, unknown>);
-    const isPayload = entries.some(([k, v]) => k === 'metadata' && v !== null && typeof v === 'object') && entries.some(([k]) => k === 'data');
-    if (isPayload) {
-      const { metadata, data } = node as { metadata: Record<string, string>; data?: string };
-      return { metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, asText(v)])), data: asText(data ?? '') };
-    }
-    return Object.fromEntries(entries.map(([k, v]) => [k, reveal(v)]));
-  };
-  return JSON.stringify(reveal(JSON.parse(JSON.stringify(history))));
-}
 
 describe('payload encryption in a real run', () => {
   let stack: TestStack;
