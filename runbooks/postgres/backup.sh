@@ -13,8 +13,9 @@ load_config "$@"
 require_source_serving
 pg_mkdir "$WORK_DIR"
 pg_mkdir "$WORK_DIR/backup"
+# The process id keeps a repeated run within the same second from overwriting the earlier backup.
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-name="pg$ARG_FROM-$stamp.sql"
+name="pg$ARG_FROM-$stamp-$$.sql"
 file="$WORK_DIR/backup/$name"
 key="${ARG_PREFIX:+${ARG_PREFIX%/}/}$ARG_CLUSTER/$INSTANCE/$name.gz"
 
