@@ -1,3 +1,4 @@
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -14,6 +15,12 @@ export function createS3Client(options: { endpoint?: string; region?: string } =
 export function createSsmClient(options: { endpoint?: string; region?: string } = {}): SSMClient {
   const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_SSM;
   return new SSMClient({ region: options.region ?? awsRegion(), ...(endpoint ? { endpoint } : {}) });
+}
+
+/** For cluster discovery by tag; the SDK reads AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API itself. */
+export function createTaggingClient(options: { endpoint?: string; region?: string } = {}): ResourceGroupsTaggingAPIClient {
+  const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API;
+  return new ResourceGroupsTaggingAPIClient({ region: options.region ?? awsRegion(), ...(endpoint ? { endpoint } : {}) });
 }
 
 export function awsRegion(): string {

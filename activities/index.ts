@@ -1,6 +1,8 @@
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { createSsmClient } from './aws-clients.js';
+import { createSsmClient, createTaggingClient } from './aws-clients.js';
+import { createDiscoveryActivities } from './discover-clusters.js';
 import { createOutputBucketActivities } from './output-bucket.js';
 import { CommandStatusPoller } from './ssm/command-status-poller.js';
 import { createSsmActivities } from './ssm/ssm-activities.js';
@@ -8,6 +10,8 @@ import { createSsmActivities } from './ssm/ssm-activities.js';
 export interface ActivityDependencies {
   s3: S3Client;
   ssm?: SSMClient;
+  /** Cluster discovery by tag; created here when not given. */
+  tagging?: ResourceGroupsTaggingAPIClient;
   /** One per worker process; created here when not given. */
   poller?: CommandStatusPoller;
 }
@@ -19,6 +23,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createOutputBucketActivities(deps.s3),
     ...createSsmActivities({ ssm, s3: deps.s3, poller }),
+    ...createDiscoveryActivities(deps.tagging ?? createTaggingClient()),
   };
 }
 

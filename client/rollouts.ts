@@ -1,5 +1,6 @@
 // The typed TS API for rollouts: one runbook across many clusters in waves.
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { ClusterDiscoveryRequest } from '../activities/discover-clusters.js';
 import { resolveParameterValues, type GivenParameterValues } from '../runbook/parameters.js';
 import { runbookRollout } from '../workflows/rollout.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
@@ -27,12 +28,17 @@ export class RolloutInputError extends Error {
 
 /** Validates the rollout (clusters, waves, budget, parameters for every cluster) and starts it. */
 export async function startRollout(client: Client, opts: StartRolloutOptions): Promise<WorkflowHandle<typeof runbookRollout>> {
-  const clusters = [...new Set(opts.clusters.map((c) => c.trim()).filter(Boolean))];
-  if (clusters.length === 0) throw new RolloutInputError('--clusters', 'no clusters given: list them (a,b,c) or give --clusters-file with one per line');
+  const clusters = [...new Set((opts.clusters ?? []).map((c) => c.trim()).filter(Boolean))];
+  const discover = opts.discover ? checkedDiscovery(opts.discover) : undefined;
+  if (discover && clusters.length > 0) throw new RolloutInputError('--discover-tag', 'give either a cluster list or --discover-tag, not both');
+  if (!discover && clusters.length === 0) {
+    throw new RolloutInputError('--clusters', 'no clusters given: list them (a,b,c), give --clusters-file with one per line, or discover them with --discover-tag KEY');
+  }
   const waveProblem = waveSpecProblem(opts.waves);
   if (waveProblem) throw new RolloutInputError('--waves', waveProblem);
   try {
-    errorBudgetCount(opts.errorBudget, clusters.length);
+    // A discovered fleet's size is known only when the rollout starts: check the budget's form now.
+    errorBudgetCount(opts.errorBudget, Math.max(clusters.length, 1));
   } catch (err) {
     throw new RolloutInputError('--error-budget', (err as Error).message);
   }
@@ -41,24 +47,49 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
   if (!(clusterParameter in opts.runbook.parameters)) {
     throw new RolloutInputError('--cluster-parameter', `runbook ${opts.runbook.name} has no parameter "${clusterParameter}" to receive each cluster's name`);
   }
-  // Every cluster's run must be startable: check parameters now rather than cluster by cluster later.
+  // Every listed cluster's run must be startable: check parameters now rather than cluster by
+  // cluster later (discovered clusters are checked by the rollout before any run starts).
   for (const cluster of clusters) {
     const resolved = resolveParameterValues(opts.runbook, { ...(opts.parameters as GivenParameterValues), [clusterParameter]: cluster });
     if ('errors' in resolved) throw new ParameterInputError(resolved.errors);
   }
   const rolloutId = opts.rolloutId ?? `rollout-${opts.runbook.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-  const { taskQueue, rolloutId: _ignored, ...input } = opts;
+  const { taskQueue, rolloutId: _ignored, discover: _given, clusters: _listed, ...input } = opts;
   return client.workflow.start(runbookRollout, {
     taskQueue,
     workflowId: rolloutId,
-    args: [{ ...input, clusters, clusterParameter }],
+    args: [{ ...input, ...(discover ? { discover } : { clusters }), clusterParameter }],
     typedSearchAttributes: [
       { key: runbookKey, value: opts.runbook.name },
       { key: initiatorKey, value: opts.initiator },
       { key: statusKey, value: 'rollout-running' },
     ],
-    memo: { kind: 'rollout', runbook: opts.runbook.name, clusters: clusters.length, initiator: opts.initiator, ...(opts.reason ? { reason: opts.reason } : {}) },
+    memo: {
+      kind: 'rollout',
+      runbook: opts.runbook.name,
+      ...(discover ? { discoverTag: discover.tagKey } : { clusters: clusters.length }),
+      initiator: opts.initiator,
+      ...(opts.reason ? { reason: opts.reason } : {}),
+    },
   });
+}
+
+// Limits of the tagging API's GetResources, checked here so the mistake is named before anything starts.
+const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+function checkedDiscovery(request: ClusterDiscoveryRequest): ClusterDiscoveryRequest {
+  const tagKey = request.tagKey.trim();
+  if (!TAG_KEY_PATTERN.test(tagKey)) {
+    throw new RolloutInputError('--discover-tag', `"${request.tagKey}" is not a tag key (1–128 letters, digits, spaces and _ . : / = + - @), e.g. --discover-tag Cluster`);
+  }
+  const tagFilters = (request.tagFilters ?? []).map((f) => ({ key: f.key.trim(), values: f.values.map((v) => v.trim()).filter(Boolean) }));
+  if (tagFilters.length > 49) throw new RolloutInputError('--discover-filter', `at most 49 filters besides the cluster tag (got ${tagFilters.length})`);
+  for (const f of tagFilters) {
+    if (!TAG_KEY_PATTERN.test(f.key)) throw new RolloutInputError('--discover-filter', `"${f.key}" is not a tag key: use KEY=VALUE, e.g. --discover-filter Env=prod`);
+    if (f.values.length > 20) throw new RolloutInputError('--discover-filter', `${f.key} has ${f.values.length} values; at most 20`);
+    if (f.key === tagKey) throw new RolloutInputError('--discover-filter', `${f.key} is the cluster tag itself; to roll out to some clusters only, list them with --clusters`);
+  }
+  return { tagKey, ...(tagFilters.length ? { tagFilters } : {}) };
 }
 
 /** Operator controls on one rollout; each returns its state after the action. */

@@ -37,7 +37,7 @@ Example config (YAML):
   faults:                          # global faults; per instance under instances[].faults
     throttle: { GetCommandInvocation: 0.1 }
 
-Then: export AWS_ENDPOINT_URL_SSM=http://127.0.0.1:<port> AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x
+Then: export AWS_ENDPOINT_URL_SSM=http://127.0.0.1:<port> AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=http://127.0.0.1:<port> AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x
 Fleet endpoints: GET /_fleet/health, GET /_fleet/executions, GET|POST /_fleet/faults.
 See fleet/README.md for the full reference.
 `;
@@ -68,6 +68,7 @@ export function registerFleetCommand(program: Command): Command {
       }
       console.log(`ssmflow local fleet listening on ${fleet.endpoint} (state in ${fleet.stateDir})`);
       console.log(`AWS_ENDPOINT_URL_SSM=${fleet.endpoint}`);
+      console.log(`AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=${fleet.endpoint}   (cluster discovery by tag)`);
       const shutdown = () => {
         void fleet.stop().then(() => process.exit(0));
       };

@@ -13,4 +13,4 @@ export class SsmError extends Error {
 /** The account id the fleet reports in ARNs, owners and error messages. */
 export const FLEET_ACCOUNT_ID = '000000000000';
 
-export const throttled = (): SsmError => new SsmError('ThrottlingException', 'Rate exceeded');
+export const throttled = (type = 'ThrottlingException'): SsmError => new SsmError(type, 'Rate exceeded');

@@ -3,6 +3,7 @@ import { type IncomingMessage, type ServerResponse, createServer, type Server } 
 import { cancelCommand, getCommandInvocation, listCommandInvocations, listCommands, sendCommand } from './api/commands.js';
 import { createDocument, describeDocument } from './api/documents.js';
 import { describeInstanceInformation } from './api/instances.js';
+import { getResources, TAGGING_TARGET_PREFIX } from './api/resource-tags.js';
 import { getParameter, getParameters, putParameter } from './api/parameters.js';
 import { parseFaults } from './config.js';
 import { type FleetContext, type JsonObject, type Operation } from './context.js';
@@ -22,6 +23,24 @@ const OPERATIONS: Record<string, Operation> = {
   GetParameters: getParameters,
   PutParameter: putParameter,
 };
+
+// The Resource Groups Tagging API, served on the same port so discovery by tag works locally.
+const TAGGING_OPERATIONS: Record<string, Operation> = {
+  GetResources: getResources,
+};
+
+/** The operation an X-Amz-Target names, and the throttling error its service uses. */
+function operationFor(target: string): { opName: string; op: Operation | undefined; throttleType: string } {
+  if (target.startsWith('AmazonSSM.')) {
+    const opName = target.slice('AmazonSSM.'.length);
+    return { opName, op: OPERATIONS[opName], throttleType: 'ThrottlingException' };
+  }
+  if (target.startsWith(TAGGING_TARGET_PREFIX)) {
+    const opName = target.slice(TAGGING_TARGET_PREFIX.length);
+    return { opName, op: TAGGING_OPERATIONS[opName], throttleType: 'ThrottledException' };
+  }
+  throw new SsmError('UnknownOperationException', `Expected POST / with an X-Amz-Target: AmazonSSM.<Operation> or ${TAGGING_TARGET_PREFIX}<Operation> header.`);
+}
 
 const JSON_11 = 'application/x-amz-json-1.1';
 
@@ -87,7 +106,7 @@ async function handleFleetRoute(ctx: FleetContext, req: IncomingMessage, res: Se
   }
 }
 
-/** AWS JSON 1.1 over HTTP: `POST /` with `X-Amz-Target: AmazonSSM.<Op>`; any SigV4 signature is accepted. */
+/** AWS JSON 1.1 over HTTP: `POST /` with `X-Amz-Target: AmazonSSM.<Op>` (or the tagging API's); any SigV4 signature is accepted. */
 export function createSsmServer(ctx: FleetContext): Server {
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -97,12 +116,8 @@ export function createSsmServer(ctx: FleetContext): Server {
     }
     void (async () => {
       try {
-        const target = String(req.headers['x-amz-target'] ?? '');
-        if (req.method !== 'POST' || !target.startsWith('AmazonSSM.')) {
-          throw new SsmError('UnknownOperationException', 'Expected POST / with an X-Amz-Target: AmazonSSM.<Operation> header.');
-        }
-        const opName = target.slice('AmazonSSM.'.length);
-        const op = OPERATIONS[opName];
+        if (req.method !== 'POST') throw new SsmError('UnknownOperationException', 'Expected POST / with an X-Amz-Target header.');
+        const { opName, op, throttleType } = operationFor(String(req.headers['x-amz-target'] ?? ''));
         if (!op) throw new SsmError('UnknownOperationException', `The local fleet does not implement ${opName}.`);
         const text = await readBody(req);
         let body: JsonObject;
@@ -113,7 +128,7 @@ export function createSsmServer(ctx: FleetContext): Server {
         } catch {
           throw new SsmError('SerializationException', 'The request body is not a JSON object.');
         }
-        if (ctx.faults.shouldThrottle(opName, namedInstances(body))) throw throttled();
+        if (ctx.faults.shouldThrottle(opName, namedInstances(body))) throw throttled(throttleType);
         send(res, 200, await op(ctx, body));
       } catch (err) {
         if (err instanceof SsmError) sendError(res, err);

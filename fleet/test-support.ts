@@ -56,3 +56,13 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** The error name and message a call fails with; throws if it succeeds. */
+export async function rejection(p: Promise<unknown>): Promise<{ name: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return { name: (err as Error).name, message: (err as Error).message };
+  }
+  throw new Error('expected the call to fail');
+}

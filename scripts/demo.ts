@@ -10,6 +10,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
+import { localAwsEnvironment } from '../client/local/local-aws-env.js';
 import { createLocalPostgresCluster } from '../client/local/postgres-cluster.js';
 import { projectRoot } from '../client/local/project-root.js';
 import { preferredPort } from '../client/local/port-available.js';
@@ -49,7 +50,7 @@ async function demo(): Promise<void> {
     cleanups.unshift(() => cluster.stop());
     const fleet = await startFleet({ stateDir: fleetDir, port: await preferredPort(4580), config: { instances: cluster.instances, s3Endpoint: stack.s3.endpoint } });
     cleanups.unshift(() => fleet.stop());
-    process.env.AWS_ENDPOINT_URL_SSM = fleet.endpoint;
+    Object.assign(process.env, localAwsEnvironment({ ssm: fleet.endpoint }));
     const s3 = createS3Client();
     await s3.send(new CreateBucketCommand({ Bucket: stack.outputBucket })).catch(() => undefined);
     say(`local SSM fleet at ${fleet.endpoint}: ${cluster.members.map((m) => `${m.instanceId} (${m.role}, PostgreSQL on 127.0.0.1:${m.port})`).join(', ')}`);
@@ -102,7 +103,7 @@ async function demo(): Promise<void> {
     if (state.status !== 'succeeded') process.exitCode = 1;
     if (keepRunning) {
       console.log(`\n--keep: Temporal UI ${stack.temporal.uiUrl}, fleet ${fleet.endpoint}; Ctrl-C stops everything.`);
-      console.log(`   in another shell: export TEMPORAL_ADDRESS=${stack.temporal.address} AWS_ENDPOINT_URL_SSM=${fleet.endpoint} AWS_ENDPOINT_URL_S3=${stack.s3.endpoint}`);
+      console.log(`   in another shell: export TEMPORAL_ADDRESS=${stack.temporal.address} AWS_ENDPOINT_URL_SSM=${fleet.endpoint} AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=${fleet.endpoint} AWS_ENDPOINT_URL_S3=${stack.s3.endpoint}`);
       await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
     }
   } finally {

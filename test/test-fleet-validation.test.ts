@@ -7,19 +7,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetConfigError, parseFleetConfig } from '../fleet/config.js';
-import { startTestFleet, type TestFleet } from '../fleet/test-support.js';
+import { rejection, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 
 const A = 'i-0aaaaaaaaaaaaaaa1';
 const B = 'i-0aaaaaaaaaaaaaaa2';
-
-async function rejection(p: Promise<unknown>): Promise<{ name: string; message: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return { name: (err as Error).name, message: (err as Error).message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('fleet: request validation and error shapes', () => {
   let t: TestFleet;

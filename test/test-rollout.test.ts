@@ -1,7 +1,8 @@
 // The rollout workflow on the real dev server: child runs per cluster with scripted SSM activities.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { ClusterDiscoveryRequest, ClusterDiscoveryResult } from '../activities/discover-clusters.js';
 import type { RunCommandInput } from '../activities/ssm/types.js';
 import { parseRunbook } from '../runbook/load.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
@@ -141,6 +142,40 @@ describe('rollouts across clusters', () => {
     const firstRun = await stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
     expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
     expect(firstRun.historyLength).toBeLessThan(60);
+  });
+
+  it('discovers its clusters once, keeps them across continue-as-new, and refuses an empty discovery', async () => {
+    const fake = fleetOfClusters();
+    let discoveries = 0;
+    const discovered = (names: string[]) => async (request: ClusterDiscoveryRequest): Promise<ClusterDiscoveryResult> => {
+      discoveries += 1;
+      return { tagKey: request.tagKey, clusters: names.map((name) => ({ name, instances: 11 })), instances: names.length * 11, emptyValueInstances: 0 };
+    };
+    const { worker, taskQueue } = await stack.createWorker({ activityOverrides: { ...fake.activities, discoverClusters: discovered(['c3', 'c1', 'c2', 'c4']) } });
+    const base = { runbook, parameters: {}, maxInFlight: 2, errorBudget: '0', approvalBetweenWaves: false, initiator: 'platform@example.com' };
+    const handle = await stack.client.workflow.start(runbookRollout, {
+      taskQueue,
+      workflowId: uniqueId('rollout-discover'),
+      args: [{ ...base, discover: { tagKey: 'Cluster' }, waves: ['1', '100%'], historyEventLimit: 25 }],
+    });
+    const [summary, state] = await worker.runUntil(async () => [await handle.result(), await handle.query(rolloutStateQuery)] as const);
+    expect(summary.status).toBe('succeeded');
+    expect(summary.generation).toBeGreaterThanOrEqual(1);
+    expect(discoveries).toBe(1);
+    // The discovery's order is the rollout's: c3 is the canary.
+    expect(fake.events[0]?.cluster).toBe('c3');
+    expect(summary.succeeded.sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(state.discovery).toMatchObject({ tagKey: 'Cluster', clusters: 4, instances: 44 });
+
+    const empty = await stack.createWorker({ activityOverrides: { ...fake.activities, discoverClusters: discovered([]) } });
+    const emptyHandle = await stack.client.workflow.start(runbookRollout, {
+      taskQueue: empty.taskQueue,
+      workflowId: uniqueId('rollout-discover-empty'),
+      args: [{ ...base, discover: { tagKey: 'Clustr', tagFilters: [{ key: 'Env', values: ['prod'] }] }, waves: ['100%'] }],
+    });
+    const failure = await empty.worker.runUntil(emptyHandle.result().then(() => undefined, (err: unknown) => err as WorkflowFailedError));
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure?.cause as Error).message).toMatch(/no instance carries the tag Clustr, Env=prod: nothing to roll out/);
   });
 });
 

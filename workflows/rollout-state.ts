@@ -1,4 +1,5 @@
 // State of a rollout: one runbook across many clusters, in waves. Plain data, deterministic.
+import type { ClusterDiscoveryRequest } from '../activities/discover-clusters.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunOptions, RunStatus } from './run-state.js';
 
@@ -17,14 +18,24 @@ export interface ClusterProgress {
 
 export interface RolloutAuditEntry {
   at: string;
-  event: 'started' | 'wave-started' | 'wave-approved' | 'halted' | 'resumed' | 'continued-as-new' | 'finished';
+  event: 'started' | 'clusters-discovered' | 'wave-started' | 'wave-approved' | 'halted' | 'resumed' | 'continued-as-new' | 'finished';
   by: string;
   detail?: string;
 }
 
+/** How the clusters were found when the rollout discovered them by tag. */
+export interface DiscoveryRecord extends ClusterDiscoveryRequest {
+  at: string;
+  clusters: number;
+  instances: number;
+}
+
 export interface RolloutInput {
   runbook: NormalizedRunbook;
-  clusters: string[];
+  /** The clusters, in order (the first ones form the canary) … */
+  clusters?: string[];
+  /** … or discover them when the rollout starts: one cluster per value of a tag, sorted by name. */
+  discover?: ClusterDiscoveryRequest;
   /** The runbook parameter that receives each cluster's name. */
   clusterParameter?: string;
   /** Parameters shared by every cluster's run (validated per cluster when its run starts). */
@@ -56,6 +67,7 @@ export interface CarriedProgress {
   startedAt: string;
   generation: number;
   audit: RolloutAuditEntry[];
+  discovery?: DiscoveryRecord;
 }
 
 export interface RolloutState {
@@ -74,4 +86,6 @@ export interface RolloutState {
   generation: number;
   clusters: ClusterProgress[];
   audit: RolloutAuditEntry[];
+  /** Set when the rollout finds its clusters by tag: `pending` until the discovery returns. */
+  discovery?: DiscoveryRecord | (ClusterDiscoveryRequest & { pending: true });
 }

@@ -2,6 +2,7 @@
 // run per cluster, at most `maxInFlight` at once, halting when the error budget is spent. The
 // parent continues as new between batches so its history stays bounded at any fleet size.
 import {
+  ApplicationFailure,
   ParentClosePolicy,
   condition,
   continueAsNew,
@@ -11,7 +12,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  proxyActivities,
 } from '@temporalio/workflow';
+import type { ClusterDiscoveryRequest, DiscoveryActivities } from '../activities/discover-clusters.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
 import { errorBudgetCount, errorBudgetExceeded, planWaveEnds } from './rollout-plan.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';
@@ -19,6 +22,11 @@ import type { CarriedProgress, ClusterProgress, RolloutAuditEntry, RolloutInput,
 import type { RunInput } from './run-state.js';
 import { runbookRun, type RunSummary } from './runbook-run.js';
 import { clusterKey, initiatorKey, runbookKey, statusKey } from './search-attributes.js';
+
+const { discoverClusters } = proxyActivities<DiscoveryActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 10, initialInterval: '2 seconds', maximumInterval: '30 seconds' },
+});
 
 export interface RolloutSummary {
   rolloutId: string;
@@ -32,7 +40,7 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
   const rolloutId = workflowInfo().workflowId;
   const now = () => new Date().toISOString();
   const clusterParameter = input.clusterParameter ?? 'cluster';
-  const carried: CarriedProgress = input.carried ?? freshProgress(input, now());
+  const carried: CarriedProgress = input.carried ?? freshProgress(input.clusters ?? [], input, now());
   const clusters = carried.clusters;
   let errorBudget = carried.errorBudget;
   let approvedWaves = carried.approvedWaves;
@@ -63,6 +71,7 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     generation: carried.generation,
     clusters,
     audit,
+    ...(carried.discovery ? { discovery: carried.discovery } : input.discover && !input.carried ? { discovery: { ...input.discover, pending: true as const } } : {}),
   });
   const setStatus = (next: RolloutStatus) => {
     if (status === next) return;
@@ -109,7 +118,46 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     },
   );
 
-  if (!input.carried) record('started', input.initiator, input.reason);
+  /** Finds the clusters by tag: one per tag value, in name order, planned into the waves. */
+  async function takeDiscoveredClusters(request: ClusterDiscoveryRequest): Promise<void> {
+    const found = await discoverClusters(request);
+    const fresh = freshProgress(
+      found.clusters.map((c) => c.name),
+      input,
+      carried.startedAt,
+    );
+    clusters.push(...fresh.clusters);
+    carried.waveEnds = fresh.waveEnds;
+    carried.discovery = { ...request, at: now(), clusters: found.clusters.length, instances: found.instances };
+    const skipped = found.emptyValueInstances ? `; ${found.emptyValueInstances} instances with an empty ${request.tagKey} value left out` : '';
+    record('clusters-discovered', 'tag discovery', `${found.clusters.length} clusters (${found.instances} instances) by tag ${describeDiscovery(request)}${skipped}`);
+  }
+
+  /** Refuses, before any run starts, a rollout with no clusters or with clusters the runbook cannot take. */
+  function rejectUnusableClusters(): void {
+    const problems = clusters.flatMap((c) => {
+      const resolved = resolveParameterValues(input.runbook, { ...input.parameters, [clusterParameter]: c.cluster });
+      return 'errors' in resolved ? [`${c.cluster}: ${resolved.errors.map((e) => `${e.parameter}: ${e.message}`).join('; ')}`] : [];
+    });
+    let message: string | undefined;
+    if (clusters.length === 0) {
+      message = input.discover
+        ? `no instance carries the tag ${describeDiscovery(input.discover)}: nothing to roll out (tag keys and values are case-sensitive; \`ssmflow rollout discover --tag ${input.discover.tagKey}\` lists what is there)`
+        : 'no clusters to roll out';
+    } else if (problems.length > 0) {
+      message = `${problems.length} of ${clusters.length} clusters cannot run ${input.runbook.name}, so no run was started: ${problems.slice(0, 5).join(' | ')}${problems.length > 5 ? ` | … ${problems.length - 5} more` : ''}. Fix the cluster tags or the runbook parameter "${clusterParameter}", then start the rollout again.`;
+    }
+    if (!message) return;
+    setStatus('failed');
+    record('finished', input.initiator, message);
+    throw ApplicationFailure.nonRetryable(message, 'RolloutClustersRejected');
+  }
+
+  if (!input.carried) {
+    record('started', input.initiator, input.reason);
+    if (input.discover) await takeDiscoveredClusters(input.discover);
+    rejectUnusableClusters();
+  }
 
   async function runCluster(progress: ClusterProgress): Promise<void> {
     const resolved = resolveParameterValues(input.runbook, { ...input.parameters, [clusterParameter]: progress.cluster });
@@ -219,15 +267,20 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
   };
 }
 
-function freshProgress(input: RolloutInput, startedAt: string): CarriedProgress {
-  const clusters = [...new Set(input.clusters)];
-  const waveEnds = planWaveEnds(clusters.length, input.waves);
+function describeDiscovery(request: ClusterDiscoveryRequest): string {
+  const filters = (request.tagFilters ?? []).map((f) => `${f.key}=${f.values.join('|') || '*'}`);
+  return [request.tagKey, ...filters].join(', ');
+}
+
+function freshProgress(clusterNames: string[], { waves, errorBudget }: Pick<RolloutInput, 'waves' | 'errorBudget'>, startedAt: string): CarriedProgress {
+  const clusters = [...new Set(clusterNames)];
+  const waveEnds = planWaveEnds(clusters.length, waves);
   return {
     clusters: clusters.map((cluster, index) => ({ cluster, wave: waveEnds.findIndex((end) => index < end), status: 'pending' })),
     waveEnds,
     currentWave: 0,
     approvedWaves: 0,
-    errorBudget: input.errorBudget,
+    errorBudget,
     startedAt,
     generation: 0,
     audit: [],

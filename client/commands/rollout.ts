@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliInputError } from '../cli-errors.js';
+import { CliInputError, CliOperationFailed } from '../cli-errors.js';
 import { addConnectionOptions, addTaskQueueOption, withTemporal, type ConnectionFlags, type Connected } from '../connection.js';
 import { actingIdentity } from '../identity.js';
+import { createTaggingClient } from '../../activities/aws-clients.js';
+import { discoverClustersByTag } from '../../activities/discover-clusters.js';
 import { printJson } from '../output/json.js';
+import { formatColumns } from '../output/table.js';
 import { renderRolloutStatus } from '../output/rollout-status.js';
 import { addParameterOptions, readParameterInput, type ParameterFlags } from '../parameters-input.js';
 import { addRunStartOptions, outputLocation, type RunStartFlags } from '../run-options.js';
@@ -15,6 +18,8 @@ interface StartFlags extends ParameterFlags, RunStartFlags, ConnectionFlags {
   taskQueue: string;
   clusters?: string;
   clustersFile?: string;
+  discoverTag?: string;
+  discoverFilter: string[];
   clusterParameter: string;
   waves: string;
   maxInFlight: string;
@@ -28,6 +33,12 @@ interface StartFlags extends ParameterFlags, RunStartFlags, ConnectionFlags {
 interface ReadFlags extends ConnectionFlags {
   json?: boolean;
   watch?: boolean;
+}
+
+interface DiscoverFlags {
+  tag: string;
+  filter: string[];
+  json?: boolean;
 }
 
 interface ActFlags extends ConnectionFlags {
@@ -56,6 +67,8 @@ export function registerRolloutCommand(program: Command): void {
     .argument('<runbook-file>', 'runbook YAML file; its cluster parameter receives each cluster name')
     .option('--clusters <a,b,c>', 'clusters to roll across, in order (the first ones form the canary)')
     .option('--clusters-file <file>', 'clusters, one per line (# comments allowed)')
+    .option('--discover-tag <key>', 'instead of a list: one cluster per value of this instance tag, found when the rollout starts (sorted by name)')
+    .option('--discover-filter <key[=value]>', 'with --discover-tag: only instances with this tag (and value); repeat for more', collect, [])
     .option('--cluster-parameter <name>', 'the runbook parameter that receives the cluster name', 'cluster')
     .option('--waves <list>', 'cumulative wave sizes: counts or percentages of all clusters', '1,10%,50%,100%')
     .option('--max-in-flight <n>', 'clusters running at once', '5')
@@ -72,19 +85,26 @@ export function registerRolloutCommand(program: Command): void {
     `
 Examples:
   ssmflow rollout start runbooks/rolling-restart.yaml --clusters-file clusters.txt --waves 1,10%,50%,100% --max-in-flight 10 --error-budget 2
-  ssmflow rollout start runbooks/postgres-major-upgrade.yaml --clusters pg-a,pg-b,pg-c -p toVersion=17 -p backupBucket=ops-pg --approve-waves`,
+  ssmflow rollout start runbooks/postgres-major-upgrade.yaml --clusters pg-a,pg-b,pg-c -p toVersion=17 -p backupBucket=ops-pg --approve-waves
+  ssmflow rollout start runbooks/rolling-restart.yaml --discover-tag Cluster --discover-filter Env=prod --waves 1,10%,100% --error-budget 5%
+
+Discovery (--discover-tag) asks the Resource Groups Tagging API (tag:GetResources) for EC2 and
+hybrid managed instances with the tag; \`ssmflow rollout discover --tag KEY\` shows what it finds.`,
   );
   start.action(async (file: string, opts: StartFlags) => {
     const runbook = await loadRunbookOrExplain(file);
     const parameters = readParameterInput(opts);
-    const clusters = clusterList(opts);
+    const discover = opts.discoverTag !== undefined ? { tagKey: opts.discoverTag, tagFilters: parseTagFilters(opts.discoverFilter, '--discover-filter') } : undefined;
+    if (!discover && opts.discoverFilter.length > 0) throw new CliInputError('--discover-filter needs --discover-tag', 'e.g. --discover-tag Cluster --discover-filter Env=prod');
+    if (discover && (opts.clusters || opts.clustersFile)) throw new CliInputError('--discover-tag and a cluster list: give one of them, not both');
+    const clusters = discover ? [] : clusterList(opts);
     const output = outputLocation(opts);
     await withTemporal(opts, async (connected) => {
       let handle;
       try {
         handle = await startRollout(connected.client, {
           runbook,
-          clusters,
+          ...(discover ? { discover } : { clusters }),
           clusterParameter: opts.clusterParameter,
           parameters,
           waves: opts.waves.split(',').map((w) => w.trim()),
@@ -103,14 +123,54 @@ Examples:
       }
       const rolloutId = handle.workflowId;
       if (!opts.wait) {
-        if (opts.json) return printJson({ rolloutId, runbook: runbook.name, clusters: clusters.length, status: 'running' });
-        process.stdout.write(`✓ started rollout ${rolloutId} of ${runbook.name} across ${clusters.length} clusters\n  follow it:  ssmflow rollout status ${rolloutId} --watch\n`);
+        const across = discover ? `across the clusters tagged ${discover.tagKey} (discovered as it starts)` : `across ${clusters.length} clusters`;
+        if (opts.json) return printJson({ rolloutId, runbook: runbook.name, ...(discover ? { discover } : { clusters: clusters.length }), status: 'running' });
+        process.stdout.write(`✓ started rollout ${rolloutId} of ${runbook.name} ${across}\n  follow it:  ssmflow rollout status ${rolloutId} --watch\n`);
         return;
       }
       const last = await follow(connected, rolloutId, opts.json ? 'silent' : 'log');
       if (opts.json) printJson(last);
       process.exitCode = last.status === 'succeeded' || last.status === 'waiting-approval' ? 0 : 1;
     });
+  });
+
+  const discover = rollout
+    .command('discover')
+    .summary('list the clusters a tag names: what --discover-tag would roll across')
+    .requiredOption('--tag <key>', 'the instance tag whose value names the cluster, e.g. Cluster')
+    .option('--filter <key[=value]>', 'only instances with this tag (and value); repeat for more', collect, [])
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Asks the Resource Groups Tagging API (tag:GetResources; AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API
+for the local fleet) for EC2 and hybrid managed instances, grouped by the tag's value, in the order
+a rollout takes them.
+
+Example:
+  ssmflow rollout discover --tag Cluster --filter Env=prod`,
+    );
+  discover.action(async (opts: DiscoverFlags) => {
+    const tagFilters = parseTagFilters(opts.filter, '--filter');
+    const tagging = createTaggingClient();
+    try {
+      const found = await discoverClustersByTag(tagging, { tagKey: opts.tag, ...(tagFilters.length ? { tagFilters } : {}) });
+      if (opts.json) return printJson(found);
+      if (found.clusters.length === 0) {
+        process.stdout.write(`no instance carries the tag ${opts.tag}${tagFilters.length ? ' with those filters' : ''} (tag keys and values are case-sensitive)\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(formatColumns([['CLUSTER', 'INSTANCES'], ...found.clusters.map((c) => [c.name, String(c.instances)])]).join('\n') + '\n');
+      const empty = found.emptyValueInstances ? `; ${found.emptyValueInstances} instances with an empty ${opts.tag} value left out` : '';
+      process.stdout.write(`${found.clusters.length} clusters, ${found.instances} instances${empty}\n`);
+    } catch (err) {
+      const e = err as Error;
+      const fault = e.name === 'InvalidParameterException' ? CliInputError : CliOperationFailed;
+      throw new fault(`discovering clusters by tag ${opts.tag}: ${e.name}: ${e.message}`, 'check AWS credentials and region (AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API for the local fleet); the caller needs tag:GetResources');
+    } finally {
+      tagging.destroy();
+    }
   });
 
   const status = rollout
@@ -159,6 +219,24 @@ Examples:
       else process.stdout.write(`✓ resumed rollout ${rolloutId} (error budget "${state.errorBudget.spec}")\n`);
     });
   });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `Env=prod`, `Env=staging` → one filter with both values; `Team` alone → any value. */
+function parseTagFilters(given: string[], option: string): { key: string; values: string[] }[] {
+  const byKey = new Map<string, string[]>();
+  for (const item of given) {
+    const at = item.indexOf('=');
+    const key = (at < 0 ? item : item.slice(0, at)).trim();
+    if (!key) throw new CliInputError(`${option} "${item}": the tag key is missing`, `use KEY=VALUE or KEY, e.g. ${option} Env=prod`);
+    const values = byKey.get(key) ?? [];
+    if (at >= 0) values.push(item.slice(at + 1));
+    byKey.set(key, values);
+  }
+  return [...byKey.entries()].map(([key, values]) => ({ key, values }));
 }
 
 function clusterList(opts: StartFlags): string[] {

@@ -17,7 +17,14 @@ export function renderRolloutStatus(state: RolloutState): string {
   const lines: string[] = [];
   lines.push(`rollout ${c.bold(state.rolloutId)}`);
   lines.push(`        runbook ${state.runbook} · ${state.clusters.length} clusters · started by ${state.initiator} ${ago(state.startedAt)}`);
+  if (state.discovery) {
+    const d = state.discovery;
+    const filters = (d.tagFilters ?? []).map((f) => ` ${f.key}=${f.values.join('|') || '*'}`).join('');
+    lines.push('pending' in d ? `found   discovering clusters by tag ${d.tagKey}${filters} …` : `found   ${d.clusters} clusters (${d.instances} instances) by tag ${d.tagKey}${filters} ${ago(d.at)}`);
+  }
   lines.push(`status  ${statusColour[state.status](state.status.toUpperCase())}${state.waitingFor ? ` — ${state.waitingFor.message}` : ''}`);
+  const ending = state.audit.findLast((a) => a.event === 'finished');
+  if (state.status === 'failed' && ending?.detail) lines.push(`        ${ending.detail}`);
   lines.push(
     `budget  ${state.errorBudget.failedClusters} failed of ${state.errorBudget.allowedFailures} allowed (error budget "${state.errorBudget.spec}") · at most ${state.maxInFlight} clusters at once` +
       (state.generation ? ` · continued as new ${state.generation}×` : ''),
