@@ -116,7 +116,7 @@ describe('process failures', () => {
     }
     // Nothing beyond the first attempt of each step was ever needed, or sent.
     expect(executions.filter((e) => !e.comment.endsWith('/1'))).toEqual([]);
-  });
+  }, 300_000); // 21 worker processes started one after another: slow on a loaded 2-core machine, so a wider hang guard
 
   it('a run survives the Temporal server restarting mid-command (state in its SQLite file)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ssmflow-restart-'));
