@@ -82,12 +82,12 @@ steps:
     };
     const rolloutId = uniqueId('cli-discover');
     const rejectedId = uniqueId('cli-discover-rejected');
-    const [listed, table, started, rejected, rejectedStatus] = await worker.runUntil(async () => {
+    const [listed, table, started, rejected, rejectedStatus, shown] = await worker.runUntil(async () => {
       const json = await runCli(['rollout', 'discover', '--tag', 'Cluster', '--filter', 'Env=prod', '--json'], env);
       const text = await runCli(['rollout', 'discover', '--tag', 'Cluster'], env);
       const run = await runCli(['rollout', 'start', runbookFile, '--discover-tag', 'Cluster', '--discover-filter', 'Env=prod', '--waves', '1,100%', '--max-in-flight', '3', '--id', rolloutId, '--wait', '--json'], env);
       const refused = await runCli(['rollout', 'start', runbookFile, '--discover-tag', 'Cluster', '--id', rejectedId, '--wait'], env);
-      return [json, text, run, refused, await runCli(['rollout', 'status', rejectedId, '--json'], env)] as const;
+      return [json, text, run, refused, await runCli(['rollout', 'status', rejectedId, '--json'], env), await runCli(['rollout', 'status', rolloutId], env)] as const;
     });
     tagging.destroy();
 
@@ -116,6 +116,7 @@ steps:
     ]);
     expect(final.discovery).toMatchObject({ tagKey: 'Cluster', tagFilters: [{ key: 'Env', values: ['prod'] }], clusters: 3, instances: 4 });
     expect(final.audit.find((a) => a.event === 'clusters-discovered')?.detail).toBe('3 clusters (4 instances) by tag Cluster, Env=prod');
+    expect(shown.stdout).toMatch(/found {3}3 clusters \(4 instances\) by tag Cluster Env=prod/);
 
     // Without the Env filter the lab box is found too; its name breaks the runbook's pattern, so nothing runs.
     expect(rejected.code).toBe(1);
