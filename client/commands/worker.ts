@@ -21,6 +21,7 @@ Environment (every setting also has a config-file key; the full reference is doc
   SSMFLOW_ENCRYPTION_KEYS  id=base64 AES-256 keys: payloads encrypted at rest in Temporal
   SSMFLOW_HTTP_ADDRESS   /metrics, /healthz, /readyz (default 0.0.0.0:9464)
   AWS_REGION, AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_S3 and the standard AWS credential chain
+  AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API  cluster discovery by tag (local fleet only)
 
 Example:
   TEMPORAL_ADDRESS=temporal.internal:7233 SSMFLOW_OUTPUT_BUCKET=ops-ssm-output ssmflow worker`,
