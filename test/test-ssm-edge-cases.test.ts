@@ -48,26 +48,27 @@ describe('command status poller', () => {
     expect(poller.waitingCount).toBe(0);
   });
 
-  it('serves many waiters from one listing of executing commands and reads only the finished ones', async () => {
+  it('serves many waiters from one listing of executing commands and reads the finished ones from one listing of completed commands', async () => {
     const ids = Array.from({ length: 10 }, (_, i) => `c-${i}`);
     let round = 0;
-    ssmMock.on(ListCommandsCommand).callsFake((request: { CommandId?: string }) => {
+    ssmMock.on(ListCommandsCommand).callsFake((request: { CommandId?: string; Filters?: { key: string; value: string }[] }) => {
       if (request.CommandId) return { Commands: [{ CommandId: request.CommandId, Status: 'Success' }] };
-      round += 1;
+      const stage = request.Filters?.find((f) => f.key === 'ExecutionStage')?.value;
+      if (stage === 'Executing') round += 1;
       // Round 1: all executing. Round 2: c-0..c-4 finished. Round 3: all finished.
       const executing = round === 1 ? ids : round === 2 ? ids.slice(5) : [];
-      return { Commands: executing.map((id) => ({ CommandId: id, Status: 'InProgress' })) };
+      const list = stage === 'Executing' ? executing : ids.filter((id) => !executing.includes(id));
+      return { Commands: list.map((id) => ({ CommandId: id, Status: stage === 'Executing' ? 'InProgress' : 'Success' })) };
     });
     const poller = new CommandStatusPoller(ssm, fastPoll);
     const results = await Promise.all(ids.map((id) => poller.waitForTerminal(id, Date.now())));
     expect(results.map((c) => c.Status)).toEqual(ids.map(() => 'Success'));
     const calls = ssmMock.commandCalls(ListCommandsCommand).map((c) => c.args[0].input);
-    const listings = calls.filter((c) => !c.CommandId);
-    const reads = calls.filter((c) => c.CommandId);
-    expect(listings.length).toBe(3);
-    expect(listings[0]?.Filters).toContainEqual({ key: 'ExecutionStage', value: 'Executing' });
-    // One final read per command, not one per command per round.
-    expect(reads.length).toBe(10);
+    const stageOf = (c: (typeof calls)[number]) => c.Filters?.find((f) => f.key === 'ExecutionStage')?.value;
+    expect(calls.filter((c) => stageOf(c) === 'Executing')).toHaveLength(3);
+    // Five finished at once: one listing of completed commands each time, not one read per command.
+    expect(calls.filter((c) => stageOf(c) === 'Complete')).toHaveLength(2);
+    expect(calls.filter((c) => c.CommandId)).toHaveLength(0);
   });
 
   it('stops waiting for a command whose activity was cancelled', async () => {

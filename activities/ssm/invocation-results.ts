@@ -14,15 +14,20 @@ export function pluginOutputKeyPrefix(keyPrefix: string, commandId: string, inst
   return [keyPrefix.replace(/\/+$/, ''), commandId, instanceId, 'awsrunShellScript', stepName.replace(/:/g, '')].filter(Boolean).join('/');
 }
 
-/** Every invocation of a finished command in one paginated ListCommandInvocations (with Details). */
+/**
+ * Every invocation of a finished command in one paginated ListCommandInvocations (with Details),
+ * unless `alreadyRead` (the status poller's batched read) holds all of them.
+ */
 export async function collectInvocationResults(
   ssm: SSMClient,
   s3: S3Client | undefined,
   commandId: string,
   expectedCount: number,
   output: { bucket: string; keyPrefix: string } | undefined,
+  alreadyRead?: CommandInvocation[],
 ): Promise<InvocationResult[]> {
-  let invocations = await listInvocations(ssm, commandId);
+  const complete = alreadyRead !== undefined && alreadyRead.length >= expectedCount && alreadyRead.every((i) => i.CommandId === commandId);
+  let invocations = complete ? alreadyRead : await listInvocations(ssm, commandId);
   // Reads are eventually consistent: a command can read as finished before all its invocations
   // are listed. Look again briefly rather than report fewer instances than it targeted.
   for (let attempt = 1; invocations.length < expectedCount && attempt <= 8; attempt += 1) {

@@ -1,8 +1,8 @@
-import { CancelCommandCommand, GetCommandInvocationCommand, type Command, type SSMClient } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, GetCommandInvocationCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat, sleep } from '@temporalio/activity';
 import { substituteSecrets } from '../../runbook/secrets.js';
-import { type CommandStatusPoller } from './command-status-poller.js';
+import { type CommandStatusPoller, type TerminalCommand } from './command-status-poller.js';
 import { toActivityFailure } from './classify-error.js';
 import { describeInstances } from './describe-instances.js';
 import { collectInvocationResults } from './invocation-results.js';
@@ -59,9 +59,9 @@ export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies
     const { commandId } = checkpoint;
     heartbeat(progress);
     const keepAlive = setInterval(() => heartbeat(progress), heartbeatEveryMs);
-    let command: Command;
+    let finished: TerminalCommand;
     try {
-      command = await poller.waitForTerminal(commandId, checkpoint.requestedAtMs, Context.current().cancellationSignal);
+      finished = await poller.waitForResults(commandId, checkpoint.requestedAtMs, Context.current().cancellationSignal);
     } catch (err) {
       if (Context.current().cancellationSignal.aborted) {
         await cancelInSsm(commandId);
@@ -71,8 +71,9 @@ export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies
     } finally {
       clearInterval(keepAlive);
     }
+    const { command } = finished;
     try {
-      const invocations = await collectInvocationResults(ssm, s3, commandId, command.TargetCount ?? 0, input.output);
+      const invocations = await collectInvocationResults(ssm, s3, commandId, command.TargetCount ?? 0, input.output, finished.invocations);
       return {
         commandId,
         status: command.Status ?? 'Unknown',
