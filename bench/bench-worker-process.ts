@@ -3,10 +3,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../client/local/project-root.js';
 
+/** One runCommand activity as the worker saw it (worker clock, which is the fleet's too). */
+export interface StepTiming {
+  idempotencyKey: string;
+  commandId: string;
+  activityStartedMs: number;
+  /** The status poller read the command as terminal. */
+  settledMs: number;
+  activityEndedMs: number;
+}
+
 export interface BenchWorkerStats {
   peakRssBytes: number;
   ssmCalls: Record<string, number>;
   at: number;
+  /** Filled in when the worker stops. */
+  steps: StepTiming[];
 }
 
 /** Starts bench/bench-worker.ts in its own process, so its memory and SSM calls are its own. */

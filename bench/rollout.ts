@@ -4,13 +4,17 @@
 //
 //   npx tsx bench/rollout.ts [--clusters 10,100] [--nodes 11] [--steps 5] [--seed-clusters 10]
 //
-// Prints a table and JSON (also written to bench/results/). Never a pass/fail test.
+// Prints a table and JSON (also written to bench/results/), with each step transition cut into
+// its parts (poller detection, result reads, the Temporal round trip, pre-send work). Never a
+// pass/fail test.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ListCommandsCommand, SendCommandCommand, SSMClient, waitUntilCommandExecuted, type Command } from '@aws-sdk/client-ssm';
 import { Client, Connection } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time.js';
+import proto from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
 import { localAwsEnvironment } from '../client/local/local-aws-env.js';
@@ -19,7 +23,7 @@ import { startTemporalDevServer } from '../client/local/temporal-dev-server.js';
 import { startFleet, type RunningFleet } from '../fleet/server.js';
 import { parseRunbook } from '../runbook/load.js';
 import { workflowsPath } from '../worker/workflow-source.js';
-import { spawnBenchWorker } from './bench-worker-process.js';
+import { spawnBenchWorker, type StepTiming } from './bench-worker-process.js';
 import { runbookRollout } from '../workflows/index.js';
 
 const { values: args } = parseArgs({
@@ -76,6 +80,57 @@ async function allCommands(ssm: SSMClient): Promise<Command[]> {
   return commands;
 }
 
+type Spread = { median: number; p99: number };
+const spread = (values: number[]): Spread => ({ median: percentile(values, 50), p99: percentile(values, 99) });
+
+/**
+ * One step transition cut into consecutive parts that add up to it. Worker-side parts come from
+ * the bench worker's timings, server-side ones from the run's history (same machine, same clock).
+ */
+interface TransitionBreakdown {
+  /** Last invocation of step k ends on the fleet → the status poller reads the command as terminal. */
+  pollerDetection: Spread;
+  /** Poller → runCommand returns (reading every invocation's result). */
+  resultReads: Spread;
+  /** runCommand returns → the next runCommand starts in the worker (one Temporal round trip), in parts: */
+  temporalRoundTrip: Spread;
+  /** activity returned → ActivityTaskCompleted recorded */
+  activityCompletion: Spread;
+  /** ActivityTaskCompleted → WorkflowTaskStarted (workflow task waits for a worker poll) */
+  workflowTaskQueued: Spread;
+  /** WorkflowTaskStarted → WorkflowTaskCompleted (workflow code runs, next activity scheduled) */
+  workflowTask: Spread;
+  /** WorkflowTaskCompleted → next ActivityTaskStarted (activity task waits for a worker poll) */
+  activityTaskQueued: Spread;
+  /** ActivityTaskStarted → the activity function runs in the worker */
+  activityDelivery: Spread;
+  /** Next runCommand starts → its SendCommand is recorded by SSM (idempotency lookup, secrets, send). */
+  preSend: Spread;
+}
+
+// @temporalio/proto is CommonJS whose exports Node's ESM loader cannot list: take the default.
+const { temporal } = proto;
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+const eventType = temporal.api.enums.v1.EventType;
+
+/** Server times around each runCommand activity of one run, in schedule order. */
+function activityEventTimes(history: proto.temporal.api.history.v1.IHistory): { completedMs: number; wftStartedMs: number; wftCompletedMs: number; nextStartedMs: number }[] {
+  const events = history.events ?? [];
+  const at = (e: HistoryEvent) => tsToMs(e.eventTime);
+  const scheduled = events.filter((e) => e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+  const out = [];
+  for (let i = 0; i + 1 < scheduled.length; i += 1) {
+    const id = Number((scheduled[i] as HistoryEvent).eventId);
+    const nextId = Number((scheduled[i + 1] as HistoryEvent).eventId);
+    const completed = events.find((e) => e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
+    const wftStarted = events.find((e) => e.eventType === eventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && Number(e.eventId) > Number(completed?.eventId ?? Infinity));
+    const wftCompleted = events.find((e) => e.eventType === eventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number(e.eventId) > Number(wftStarted?.eventId ?? Infinity));
+    const nextStarted = events.find((e) => e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === nextId);
+    if (completed && wftStarted && wftCompleted && nextStarted) out.push({ completedMs: at(completed), wftStartedMs: at(wftStarted), wftCompletedMs: at(wftCompleted), nextStartedMs: at(nextStarted) });
+  }
+  return out;
+}
+
 interface ScenarioResult {
   clusters: number;
   instances: number;
@@ -84,6 +139,7 @@ interface ScenarioResult {
   idealCriticalPathSeconds: number;
   fleetCapacityBoundSeconds: number;
   stepTransitionMs: { median: number; p99: number; samples: number };
+  stepTransitionBreakdownMs: TransitionBreakdown;
   ssmCalls: Record<string, number>;
   ssmReadCalls: number;
   ssmReadCallsPerSecond: number;
@@ -146,14 +202,43 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
   reader.destroy();
   // Step transition: the last invocation of step k turns terminal → step k+1's SendCommand.
   const transitions: number[] = [];
+  const timing = new Map<string, StepTiming>(stats.steps.map((s) => [s.idempotencyKey, s]));
+  const parts: Record<keyof TransitionBreakdown, number[]> = {
+    pollerDetection: [],
+    resultReads: [],
+    temporalRoundTrip: [],
+    activityCompletion: [],
+    workflowTaskQueued: [],
+    workflowTask: [],
+    activityTaskQueued: [],
+    activityDelivery: [],
+    preSend: [],
+  };
   for (let c = 0; c < clusterCount; c += 1) {
     const runId = `${rolloutId}--${clusterName(c)}`;
+    const server = activityEventTimes(await client.workflow.getHandle(runId).fetchHistory());
     for (let k = 1; k < stepCount; k += 1) {
       const ended = executions.filter((e) => e.comment === `ssmflow:${runId}/step-${k}/1`).map((e) => Date.parse(e.endedAt ?? ''));
       const next = requestedAt.get(`ssmflow:${runId}/step-${k + 1}/1`);
-      if (ended.length && next) transitions.push(next - Math.max(...ended));
+      if (!ended.length || !next) continue;
+      const lastEnded = Math.max(...ended);
+      transitions.push(next - lastEnded);
+      const step = timing.get(`${runId}/step-${k}/1`);
+      const nextStep = timing.get(`${runId}/step-${k + 1}/1`);
+      const events = server[k - 1];
+      if (!step || !nextStep || !events) continue;
+      parts.pollerDetection.push(step.settledMs - lastEnded);
+      parts.resultReads.push(step.activityEndedMs - step.settledMs);
+      parts.temporalRoundTrip.push(nextStep.activityStartedMs - step.activityEndedMs);
+      parts.activityCompletion.push(events.completedMs - step.activityEndedMs);
+      parts.workflowTaskQueued.push(events.wftStartedMs - events.completedMs);
+      parts.workflowTask.push(events.wftCompletedMs - events.wftStartedMs);
+      parts.activityTaskQueued.push(events.nextStartedMs - events.wftCompletedMs);
+      parts.activityDelivery.push(nextStep.activityStartedMs - events.nextStartedMs);
+      parts.preSend.push(next - nextStep.activityStartedMs);
     }
   }
+  const stepTransitionBreakdownMs = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, spread(v)])) as unknown as TransitionBreakdown;
   const busyMs = executions.reduce((sum, e) => sum + (Date.parse(e.endedAt ?? '') - Date.parse(e.startedAt)), 0);
   let largestRunHistoryEvents = 0;
   for (let c = 0; c < clusterCount; c += 1) {
@@ -174,6 +259,7 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
     idealCriticalPathSeconds: (stepCount * singleStepMs) / 1000,
     fleetCapacityBoundSeconds: busyMs / 1000 / 32,
     stepTransitionMs: { median: percentile(transitions, 50), p99: percentile(transitions, 99), samples: transitions.length },
+    stepTransitionBreakdownMs,
     ssmCalls: stats.ssmCalls,
     ssmReadCalls: reads,
     ssmReadCallsPerSecond: reads / wallSeconds,
@@ -267,6 +353,9 @@ async function main(): Promise<void> {
     console.log(row(['fleet capacity bound (s)', ...scenarios.map((s) => s.fleetCapacityBoundSeconds)]));
     console.log(row(['step transition median (ms)', ...scenarios.map((s) => s.stepTransitionMs.median)]));
     console.log(row(['step transition p99 (ms)', ...scenarios.map((s) => s.stepTransitionMs.p99)]));
+    for (const part of Object.keys(smallest.stepTransitionBreakdownMs) as (keyof TransitionBreakdown)[]) {
+      console.log(row([`  ${part} median / p99`, ...scenarios.map((s) => `${s.stepTransitionBreakdownMs[part].median} / ${s.stepTransitionBreakdownMs[part].p99}`)]));
+    }
     console.log(row(['SSM read calls / s', ...scenarios.map((s) => s.ssmReadCallsPerSecond)]));
     console.log(row(['SSM calls / invocation', ...scenarios.map((s) => s.ssmCallsPerInvocation)]));
     console.log(row(['peak worker RSS (MiB)', ...scenarios.map((s) => s.peakWorkerRssMiB)]));
