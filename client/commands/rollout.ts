@@ -84,9 +84,9 @@ export function registerRolloutCommand(program: Command): void {
     'after',
     `
 Examples:
-  ssmflow rollout start runbooks/rolling-restart.yaml --clusters-file clusters.txt --waves 1,10%,50%,100% --max-in-flight 10 --error-budget 2
+  ssmflow rollout start runbooks/postgres-major-upgrade.yaml --clusters-file clusters.txt -p backupBucket=ops-pg --waves 1,10%,50%,100% --max-in-flight 10 --error-budget 2
   ssmflow rollout start runbooks/postgres-major-upgrade.yaml --clusters pg-a,pg-b,pg-c -p toVersion=17 -p backupBucket=ops-pg --approve-waves
-  ssmflow rollout start runbooks/rolling-restart.yaml --discover-tag Cluster --discover-filter Env=prod --waves 1,10%,100% --error-budget 5%
+  ssmflow rollout start runbooks/postgres-major-upgrade.yaml -p backupBucket=ops-pg --discover-tag Cluster --discover-filter Env=prod --error-budget 5%
 
 Discovery (--discover-tag) asks the Resource Groups Tagging API (tag:GetResources) for EC2 and
 hybrid managed instances with the tag; \`ssmflow rollout discover --tag KEY\` shows what it finds.`,
