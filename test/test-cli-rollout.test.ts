@@ -1,12 +1,10 @@
 // `ssmflow rollout` end to end: the real CLI binary, a worker, the local fleet.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTaggingClient } from '../activities/aws-clients.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import type { RolloutState } from '../workflows/rollout-state.js';
 import { runCli } from './harness/cli.js';
+import { writeScratchFile } from './harness/scratch-file.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 
 const clusters = ['ro-a', 'ro-b', 'ro-c'];
@@ -29,9 +27,9 @@ describe('ssmflow rollout', () => {
         { id: instanceOf(10) },
       ],
     });
-    runbookFile = join(mkdtempSync(join(tmpdir(), 'rollout-cli-')), 'touch.yaml');
-    writeFileSync(
-      runbookFile,
+    runbookFile = writeScratchFile(
+      'rollout-cli-',
+      'touch.yaml',
       `apiVersion: ssmflow/v1
 name: touch-marker
 parameters:
@@ -116,7 +114,7 @@ steps:
     ]);
     expect(final.discovery).toMatchObject({ tagKey: 'Cluster', tagFilters: [{ key: 'Env', values: ['prod'] }], clusters: 3, instances: 4 });
     expect(final.audit.find((a) => a.event === 'clusters-discovered')?.detail).toBe('3 clusters (4 instances) by tag Cluster, Env=prod');
-    expect(shown.stdout).toMatch(/found {3}3 clusters \(4 instances\) by tag Cluster Env=prod/);
+    expect(shown.stdout).toMatch(/found {3}3 clusters \(4 instances\) by tag Cluster, Env=prod/);
 
     // Without the Env filter the lab box is found too; its name breaks the runbook's pattern, so nothing runs.
     expect(rejected.code).toBe(1);

@@ -1,13 +1,13 @@
 // A SecureString secret used by a run reaches the instance and nowhere else: not the workflow
 // history, the worker's logs (at debug level), the CLI's output, nor the audit exports.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { runCli } from './harness/cli.js';
 import { historyText } from './harness/history-text.js';
+import { writeScratchFile } from './harness/scratch-file.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
 
@@ -25,9 +25,9 @@ describe('secrets stay secret', () => {
       instances: [{ id: instanceId, tags: { Cluster: 'vault' } }],
       parameters: [{ name: '/vault/db-password', type: 'SecureString', value: SECRET }],
     });
-    runbookFile = join(mkdtempSync(join(tmpdir(), 'secrets-')), 'rotate.yaml');
-    writeFileSync(
-      runbookFile,
+    runbookFile = writeScratchFile(
+      'secrets-',
+      'rotate.yaml',
       `apiVersion: ssmflow/v1
 name: rotate-password
 parameters:

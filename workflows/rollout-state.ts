@@ -89,3 +89,9 @@ export interface RolloutState {
   /** Set when the rollout finds its clusters by tag: `pending` until the discovery returns. */
   discovery?: DiscoveryRecord | (ClusterDiscoveryRequest & { pending: true });
 }
+
+/** The tag and filters a discovery used, as the audit trail and `rollout status` show them: `Cluster, Env=prod`. */
+export function describeDiscovery(request: ClusterDiscoveryRequest): string {
+  const filters = (request.tagFilters ?? []).map((f) => `${f.key}=${f.values.join('|') || '*'}`);
+  return [request.tagKey, ...filters].join(', ');
+}

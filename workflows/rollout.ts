@@ -18,7 +18,7 @@ import type { ClusterDiscoveryRequest, DiscoveryActivities } from '../activities
 import { resolveParameterValues } from '../runbook/parameters.js';
 import { errorBudgetCount, errorBudgetExceeded, planWaveEnds } from './rollout-plan.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';
-import type { CarriedProgress, ClusterProgress, RolloutAuditEntry, RolloutInput, RolloutState, RolloutStatus } from './rollout-state.js';
+import { describeDiscovery, type CarriedProgress, type ClusterProgress, type RolloutAuditEntry, type RolloutInput, type RolloutState, type RolloutStatus } from './rollout-state.js';
 import type { RunInput } from './run-state.js';
 import { runbookRun, type RunSummary } from './runbook-run.js';
 import { clusterKey, initiatorKey, runbookKey, statusKey } from './search-attributes.js';
@@ -265,11 +265,6 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     failed: clusters.filter((c) => c.status === 'failed').map(({ cluster, runId, runStatus, message }) => ({ cluster, runId, runStatus, message })),
     generation: carried.generation,
   };
-}
-
-function describeDiscovery(request: ClusterDiscoveryRequest): string {
-  const filters = (request.tagFilters ?? []).map((f) => `${f.key}=${f.values.join('|') || '*'}`);
-  return [request.tagKey, ...filters].join(', ');
 }
 
 function freshProgress(clusterNames: string[], { waves, errorBudget }: Pick<RolloutInput, 'waves' | 'errorBudget'>, startedAt: string): CarriedProgress {

@@ -296,7 +296,10 @@ export class CommandStatusPoller {
       pages += 1;
       for (const invocation of page.CommandInvocations ?? []) {
         const id = invocation.CommandId ?? '';
-        if (expected.has(id)) collected.set(id, [...(collected.get(id) ?? []), invocation]);
+        if (!expected.has(id)) continue;
+        const list = collected.get(id);
+        if (list) list.push(invocation);
+        else collected.set(id, [invocation]);
       }
       nextToken = page.NextToken;
       // The estimate only knows the commands it saw: never spend more than the reads it saves.

@@ -1,4 +1,4 @@
-import type { RolloutState } from '../../workflows/rollout-state.js';
+import { describeDiscovery, type RolloutState } from '../../workflows/rollout-state.js';
 import { colours as c } from './style.js';
 import { formatColumns } from './table.js';
 import { ago } from './time.js';
@@ -19,8 +19,8 @@ export function renderRolloutStatus(state: RolloutState): string {
   lines.push(`        runbook ${state.runbook} · ${state.clusters.length} clusters · started by ${state.initiator} ${ago(state.startedAt)}`);
   if (state.discovery) {
     const d = state.discovery;
-    const filters = (d.tagFilters ?? []).map((f) => ` ${f.key}=${f.values.join('|') || '*'}`).join('');
-    lines.push('pending' in d ? `found   discovering clusters by tag ${d.tagKey}${filters} …` : `found   ${d.clusters} clusters (${d.instances} instances) by tag ${d.tagKey}${filters} ${ago(d.at)}`);
+    const tag = describeDiscovery(d);
+    lines.push('pending' in d ? `found   discovering clusters by tag ${tag} …` : `found   ${d.clusters} clusters (${d.instances} instances) by tag ${tag} ${ago(d.at)}`);
   }
   lines.push(`status  ${statusColour[state.status](state.status.toUpperCase())}${state.waitingFor ? ` — ${state.waitingFor.message}` : ''}`);
   const ending = state.audit.findLast((a) => a.event === 'finished');
