@@ -6,14 +6,19 @@ import { createDiscoveryActivities } from './discover-clusters.js';
 import { createOutputBucketActivities } from './output-bucket.js';
 import { CommandStatusPoller } from './ssm/command-status-poller.js';
 import { createSsmActivities } from './ssm/ssm-activities.js';
+import type { SendOnceOptions } from './ssm/send-once.js';
 
 export interface ActivityDependencies {
   s3: S3Client;
   ssm?: SSMClient;
+  /** SendCommand's client without SDK retries; derived from `ssm` when not given. */
+  ssmSend?: SSMClient;
   /** Cluster discovery by tag; created here when not given. */
   tagging?: ResourceGroupsTaggingAPIClient;
   /** One per worker process; created here when not given. */
   poller?: CommandStatusPoller;
+  /** The listing-lag bound and send timeouts of the send-once protocol (worker.ssmListingLag). */
+  sendOnce?: Partial<SendOnceOptions>;
 }
 
 /** All activities the worker registers, wired to their AWS clients. */
@@ -22,7 +27,7 @@ export function createActivities(deps: ActivityDependencies) {
   const poller = deps.poller ?? new CommandStatusPoller(ssm);
   return {
     ...createOutputBucketActivities(deps.s3),
-    ...createSsmActivities({ ssm, s3: deps.s3, poller }),
+    ...createSsmActivities({ ssm, s3: deps.s3, poller, ...(deps.ssmSend ? { ssmSend: deps.ssmSend } : {}), ...(deps.sendOnce ? { sendOnce: deps.sendOnce } : {}) }),
     ...createDiscoveryActivities(deps.tagging ?? createTaggingClient()),
   };
 }

@@ -16,7 +16,7 @@ import type {
   SecretReference,
 } from './types.js';
 
-export { redactSecrets, substituteSecrets, secretPlaceholder } from './secrets.js';
+export { redactSecrets, commandsReadingSecretsOnInstance, secretPlaceholder } from './secrets.js';
 
 function isSecret(value: ParameterValue): value is SecretReference {
   return typeof value === 'object';

@@ -185,7 +185,7 @@ describe('runCommand uses the invocations the poller already read', () => {
     }));
     vi.spyOn(poller, 'waitForResults').mockResolvedValue({ command, invocations });
     ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'c-1', RequestedDateTime: new Date(t0) } });
-    const { runCommand } = createSsmActivities({ ssm, s3, poller });
+    const { runCommand } = createSsmActivities({ ssm, ssmSend: ssm, s3, poller });
     const result = await runActivity(activityEnvironment(), runCommand, input);
 
     expect(result.invocations.map((i) => i.outputTail)).toEqual(['hi from i-00000000000000001', 'hi from i-00000000000000002']);
@@ -200,7 +200,7 @@ describe('runCommand uses the invocations the poller already read', () => {
     vi.spyOn(poller, 'waitForResults').mockResolvedValue({ command, invocations: [one] });
     ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'c-2', RequestedDateTime: new Date(t0) } });
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [one, two] });
-    const { runCommand } = createSsmActivities({ ssm, s3, poller });
+    const { runCommand } = createSsmActivities({ ssm, ssmSend: ssm, s3, poller });
     const result = await runActivity(activityEnvironment(), runCommand, input);
 
     expect(result.invocations.map((i) => i.outputTail)).toEqual(['a', 'b']);

@@ -1,13 +1,13 @@
 // Rendering must never let a parameter value inject shell: each hostile value is rendered into a
 // command, run through a real `sh -c`, and must come back literally without side effects.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../runbook/load.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
-import { redactSecrets, renderCommand, renderStep, renderTargets, renderText, substituteSecrets } from '../runbook/render.js';
+import { commandsReadingSecretsOnInstance, redactSecrets, renderCommand, renderStep, renderTargets, renderText } from '../runbook/render.js';
 import type { NormalizedRunbook, ParameterValues, RenderedRunStep } from '../runbook/types.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'ssmflow-render-'));
@@ -93,7 +93,7 @@ describe('renderCommand quoting', () => {
   it('never lets a value form an SSM agent reference or a secret placeholder', () => {
     const line = renderCommand('echo {{ value }}', { value: '{{ssm:/x}} $$ @@SSMFLOW_SECRET[dbPassword]@@' });
     expect(line).not.toMatch(/\{\{|\$\$|@@/);
-    expect(substituteSecrets([line], {})).toEqual([line]);
+    expect(commandsReadingSecretsOnInstance([line], {})).toEqual([line]);
   });
 
   it('renders integers and booleans as quoted words', () => {
@@ -113,19 +113,47 @@ describe('secrets', () => {
     expect(step.secrets).toEqual({ dbPassword: '/db/c1/password' });
   });
 
-  it.each(hostileValues.filter((value) => value !== ''))('substituteSecrets shell-quotes secret %j', (secret) => {
-    const [command] = substituteSecrets(step.commands, { dbPassword: secret });
-    expect(runShell(command!)).toBe(secret);
+  // A stand-in for the AWS CLI on the instance: answers only for the expected parameter name.
+  const binDir = join(workDir, 'bin');
+  const secretFile = join(workDir, 'secret-value');
+  mkdirSync(binDir, { recursive: true });
+  writeFileSync(join(binDir, 'aws'), `#!/bin/sh\n[ "$1 $2 $3 $4" = 'ssm get-parameter --name /db/c1/password' ] || { echo "unexpected: $*" >&2; exit 254; }\ncat "${secretFile}"\n`, { mode: 0o755 });
+  const runOnInstance = (commands: string[], secret: string | undefined) => {
+    if (secret === undefined) rmSync(secretFile, { force: true });
+    else writeFileSync(secretFile, secret);
+    return execFileSync('sh', ['-c', commands.join('\n')], { cwd: workDir, encoding: 'utf8', env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  };
+
+  // Command substitution drops trailing newlines, as `$(aws …)` does on any host.
+  it.each(hostileValues.filter((value) => value !== '' && !value.endsWith('\n')))('the instance reads secret %j itself, as one literal word', (secret) => {
+    const sent = commandsReadingSecretsOnInstance(step.commands, step.secrets);
+    // (Short values such as "'" occur in any script; long ones must not be there.)
+    if (secret.length >= 8) expect(sent.join('\n')).not.toContain(secret);
+    expect(runOnInstance(sent, secret)).toBe(secret);
     expect(existsSync(canary)).toBe(false);
+  });
+
+  it('sends only the Parameter Store name, and stops the script naming it when the instance cannot read it', () => {
+    const sent = commandsReadingSecretsOnInstance(step.commands, step.secrets);
+    expect(sent[0]).toMatch(/^SSMFLOW_SECRET_dbPassword=\$\(aws ssm get-parameter --name '\/db\/c1\/password' --with-decryption --query Parameter.Value --output text\) \|\| \{/);
+    expect(sent[1]).toBe(`printf '%s' "$SSMFLOW_SECRET_dbPassword"`);
+    let failure: { status?: number; stderr?: string } = {};
+    try {
+      runOnInstance([...sent, 'echo ran-anyway'], undefined);
+    } catch (err) {
+      failure = err as typeof failure;
+    }
+    expect(failure.status).toBe(1);
+    expect(failure.stderr).toContain('cannot read secret parameter dbPassword (/db/c1/password)');
   });
 
   it('redactSecrets hides them for audit records', () => {
     expect(redactSecrets(step.commands)).toEqual(["printf '%s' '****'"]);
   });
 
-  it('refuse to send a command whose secret was not read', () => {
-    expect(() => substituteSecrets(step.commands, {})).toThrow(/no value for secret parameter "dbPassword"/);
-    expect(() => substituteSecrets(step.commands, JSON.parse('{"__proto__": "x"}') as Record<string, string>)).toThrow();
+  it('refuse to send a command whose secret has no Parameter Store name', () => {
+    expect(() => commandsReadingSecretsOnInstance(step.commands, {})).toThrow(/no Parameter Store name for secret parameter "dbPassword"/);
+    expect(() => commandsReadingSecretsOnInstance(step.commands, JSON.parse('{"__proto__": "x"}') as Record<string, string>)).toThrow();
   });
 
   it('are collected from rollback commands too', () => {

@@ -54,6 +54,11 @@ export const settingSpecs: readonly SettingSpec[] = [
   { key: 'worker.maxCachedWorkflows', env: 'SSMFLOW_MAX_CACHED_WORKFLOWS', fix: 'a whole number ≥ 0; leave unset to size it from memory' },
   { key: 'worker.shutdownGraceTime', env: 'SSMFLOW_SHUTDOWN_GRACE_TIME', fix: 'a duration such as 30s or 2m (default 30s)' },
   { key: 'worker.shutdownForceTime', env: 'SSMFLOW_SHUTDOWN_FORCE_TIME', fix: 'a duration longer than the grace time, such as 1m (default 1m)' },
+  {
+    key: 'worker.ssmListingLag',
+    env: 'SSMFLOW_SSM_LISTING_LAG',
+    fix: 'a duration such as 30s (default 30s): how long a new SSM command may stay out of ListCommands; a send whose outcome was lost is looked up that long before it is sent again',
+  },
   { key: 'worker.workflowBundle', env: 'SSMFLOW_WORKFLOW_BUNDLE', fix: 'the path of a bundle built by worker/build-workflow-bundle.ts, or unset to bundle at start' },
   { key: 'output.bucket', env: 'SSMFLOW_OUTPUT_BUCKET', fix: 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' },
   { key: 'observability.logLevel', env: 'SSMFLOW_LOG_LEVEL', fix: `one of ${logLevels.join(', ')}` },
@@ -115,6 +120,7 @@ const workerSection = z.strictObject({
   maxCachedWorkflows: wholeNumber(0).optional(),
   shutdownGraceTime: durationMs.default(30_000),
   shutdownForceTime: durationMs.default(60_000),
+  ssmListingLag: durationMs.default(30_000),
   workflowBundle: nonEmpty.optional(),
 });
 

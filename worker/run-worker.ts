@@ -23,6 +23,8 @@ export interface RunWorkerOptions {
   onReady?: (info: { opsAddress?: string }) => void;
   /** The SSM client to use (tests wrap one); otherwise the standard credential chain and region. */
   ssm?: SSMClient;
+  /** The client SendCommand goes through (no SDK retries); derived from `ssm` when not given. */
+  ssmSend?: SSMClient;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
       namespace,
       taskQueue,
       workflowBundlePath: settings.worker.workflowBundle,
-      dependencies: { s3, ssm, poller },
+      dependencies: { s3, ssm, ...(options.ssmSend ? { ssmSend: options.ssmSend } : {}), poller, sendOnce: { listingLagMs: settings.worker.ssmListingLag } },
       dataConverter,
       metrics,
       ...(tracing ? { plugins: [tracing.plugin] } : {}),

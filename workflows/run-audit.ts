@@ -34,6 +34,39 @@ export function commandAuditEntry(
   };
 }
 
+/** What the send activity reports when one key named several commands (type SsmDuplicateCommand). */
+interface DuplicateSend {
+  keptCommandId: string;
+  cancelledCommandIds: string[];
+}
+
+function duplicateSendIn(err: unknown): DuplicateSend | undefined {
+  for (let current = err as { type?: string; details?: unknown[]; cause?: unknown } | undefined; current; current = current.cause as typeof current) {
+    if (current.type === 'SsmDuplicateCommand') return current.details?.[0] as DuplicateSend | undefined;
+  }
+  return undefined;
+}
+
+/** Audit entries for a step found sent more than once: the command kept and each one cancelled. */
+export function duplicateSendAuditEntries(at: string, stepId: string, phase: 'step' | 'rollback' | 'check', attempt: number, input: RunCommandInput, err: unknown): Extract<AuditEntry, { type: 'command' }>[] {
+  const duplicate = duplicateSendIn(err);
+  if (!duplicate) return [];
+  const entry = (commandId: string, status: string): Extract<AuditEntry, { type: 'command' }> => ({
+    at,
+    type: 'command',
+    stepId,
+    phase,
+    attempt,
+    commandId,
+    document: input.document.kind === 'shell' ? 'AWS-RunShellScript' : input.document.name,
+    targets: describeTargets(input.targets as CommandTargets),
+    commands: input.document.kind === 'shell' ? redactSecrets(input.document.commands) : [],
+    status,
+    instances: [],
+  });
+  return [entry(duplicate.keptCommandId, 'DuplicateSend: kept'), ...duplicate.cancelledCommandIds.map((id) => entry(id, 'DuplicateSend: cancelled'))];
+}
+
 /** One line on what went wrong: which instances, how, and the last line they printed. */
 export function summarizeCommandFailure(result: CommandResult): string {
   const failed = result.invocations.filter((i) => i.status !== 'Success');

@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -19,7 +20,7 @@ import { resolveParameterValues } from '../runbook/parameters.js';
 import { renderStep } from '../runbook/render.js';
 import type { ParameterValues, RenderedCommandStep, RenderedStep } from '../runbook/types.js';
 import { nextActions, operatorActionProblem } from './operator-actions.js';
-import { commandAuditEntry, displayParameters, failedInstances, failureMessage, summarizeCommandFailure } from './run-audit.js';
+import { commandAuditEntry, displayParameters, duplicateSendAuditEntries, failedInstances, failureMessage, summarizeCommandFailure } from './run-audit.js';
 import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from './run-messages.js';
 import type { OperatorAction, OperatorRequest, RetryRequest, RunInput, RunState, RunStatus, StepState } from './run-state.js';
 import { statusKey } from './search-attributes.js';
@@ -55,7 +56,10 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
   let values: ParameterValues = input.parameters;
   let rendered: RenderedStep[] = runbook.steps.map((s) => renderStep(s, values));
   const now = () => new Date().toISOString();
-  const ctx: CommandContext = { runId, runbook: runbook.name, output: input.output, options: input.options };
+  // Runs started before keys carried the Temporal run id keep their old keys, so a worker upgrade
+  // mid-step still finds the command an earlier attempt sent.
+  const temporalRunId = patched('run-unique-command-keys') ? workflowInfo().runId : '';
+  const ctx: CommandContext = { runId, temporalRunId, runbook: runbook.name, output: input.output, options: input.options };
 
   const state: RunState = {
     runId,
@@ -164,6 +168,15 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     state.audit.push(commandAuditEntry(now(), step.id, phase, attempt, commandInput, result));
   }
 
+  /** A step found sent more than once (the activity cancelled the newer commands): both go in the audit. */
+  function recordDuplicateSend(step: StepState, phase: 'step' | 'rollback' | 'check', attempt: number, commandInput: RunCommandInput, err: unknown): void {
+    for (const entry of duplicateSendAuditEntries(now(), step.id, phase, attempt, commandInput, err)) {
+      if (phase === 'rollback') step.rollback?.commandIds.push(entry.commandId);
+      else step.commandIds.push(entry.commandId);
+      state.audit.push(entry);
+    }
+  }
+
   async function runCommandStep(step: RenderedCommandStep, stepState: StepState): Promise<StepOutcome> {
     let outcome: StepOutcome = { ok: false, message: 'not run' };
     for (let retry = 1; retry <= step.retry.maxAttempts; retry += 1) {
@@ -188,6 +201,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
         }
       } catch (err) {
         if (isCancellation(err)) throw err;
+        recordDuplicateSend(stepState, step.kind === 'waitUntil' ? 'check' : 'step', attempt, commandInput, err);
         outcome = { ok: false, message: failureMessage(err) };
       }
       record.commandIds = stepState.commandIds.slice(-1);
@@ -333,6 +347,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
           if (result.status !== 'Success') message = summarizeCommandFailure(result);
         } catch (err) {
           if (isCancellation(err)) throw err;
+          recordDuplicateSend(stepState, 'rollback', attempt, commandInput, err);
           message = failureMessage(err);
         }
         if (message === undefined) {

@@ -6,6 +6,12 @@ const minDeliveryTimeoutSeconds = 30;
 
 export interface CommandContext {
   runId: string;
+  /**
+   * The Temporal run id behind `runId` (a workflow id can be re-used): ends every idempotency key,
+   * so a new run never mistakes an older run's command for its own. Empty for runs started before
+   * keys carried it (patch `run-unique-command-keys`).
+   */
+  temporalRunId: string;
   runbook: string;
   output: RunInput['output'];
   options: RunInput['options'];
@@ -17,7 +23,7 @@ export function stepCommandInput(step: RenderedCommandStep, attempt: number, ctx
     step.kind === 'document'
       ? { kind: 'document', name: step.document.name, parameters: step.document.parameters }
       : { kind: 'shell', commands: step.commands, ...(step.workingDirectory ? { workingDirectory: step.workingDirectory } : {}) };
-  return commandInput(step, document, `${ctx.runId}/${step.id}/${attempt}`, `${ctx.runbook}/${step.id}`, ctx);
+  return commandInput(step, document, commandKey(ctx, `${step.id}/${attempt}`), `${ctx.runbook}/${step.id}`, ctx);
 }
 
 /** The SSM command that undoes a step (its `rollback`), attempt `attempt`. */
@@ -26,7 +32,12 @@ export function rollbackCommandInput(step: RenderedCommandStep, rollback: Rollba
     rollback.kind === 'document'
       ? { kind: 'document', name: rollback.document.name, parameters: rollback.document.parameters }
       : { kind: 'shell', commands: rollback.commands, ...(step.workingDirectory ? { workingDirectory: step.workingDirectory } : {}) };
-  return commandInput(step, document, `${ctx.runId}/${step.id}/rollback-${attempt}`, `${ctx.runbook}/${step.id} (rollback)`, ctx);
+  return commandInput(step, document, commandKey(ctx, `${step.id}/rollback-${attempt}`), `${ctx.runbook}/${step.id} (rollback)`, ctx);
+}
+
+/** `<workflow id>/<step>/<attempt>@<temporal run id>`: unique per send across runs and re-used ids. */
+function commandKey(ctx: CommandContext, stepAndAttempt: string): string {
+  return `${ctx.runId}/${stepAndAttempt}${ctx.temporalRunId ? `@${ctx.temporalRunId}` : ''}`;
 }
 
 function commandInput(step: RenderedCommandStep, document: CommandDocument, idempotencyKey: string, description: string, ctx: CommandContext): RunCommandInput {

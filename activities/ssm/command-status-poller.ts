@@ -39,6 +39,11 @@ export interface PollerOptions {
    * and waiters whose send time came from the worker's clock.
    */
   requestedAtSlackMs: number;
+  /**
+   * A command SSM says it does not know (InvalidCommandId) fails its waiter only once it is this
+   * much older than its send time: reads right after SendCommand are eventually consistent.
+   */
+  unknownCommandGraceMs: number;
   random: () => number;
   log: (message: string) => void;
 }
@@ -52,6 +57,7 @@ const defaultOptions: PollerOptions = {
   batchThreshold: 3,
   readConcurrency: 8,
   requestedAtSlackMs: 1_000,
+  unknownCommandGraceMs: 30_000,
   random: Math.random,
   log: () => undefined,
 };
@@ -64,7 +70,22 @@ interface Waiter {
   requestedAtMs: number;
   /** Consecutive rounds in which it had left the executing list but the batched read did not find it. */
   missedRounds: number;
-  resolvers: { resolve: (result: TerminalCommand) => void; reject: (err: unknown) => void }[];
+  resolvers: Resolver[];
+}
+
+interface Resolver {
+  resolve: (result: TerminalCommand) => void;
+  reject: (err: unknown) => void;
+  /** Removes the abort listener, so a long waitUntil loop does not pile them up on one signal. */
+  detach: () => void;
+}
+
+/** Rejects the waiter of a command SSM does not know, naming it. */
+export class UnknownCommandError extends Error {
+  constructor(readonly commandId: string) {
+    super(`SSM does not know command ${commandId} (InvalidCommandId): it was never created in this account and region, or is older than SSM keeps`);
+    this.name = 'InvalidCommandId';
+  }
 }
 
 const requestedMs = (command: Command, fallback: number) => command.RequestedDateTime?.getTime() ?? fallback;
@@ -104,25 +125,23 @@ export class CommandStatusPoller {
   waitForResults(commandId: string, requestedAtMs: number, signal?: AbortSignal): Promise<TerminalCommand> {
     return new Promise<TerminalCommand>((resolve, reject) => {
       if (this.stopped) return reject(new Error('command status poller is stopped (worker shutting down)'));
+      if (signal?.aborted) return reject(signal.reason);
       let waiter = this.waiters.get(commandId);
       if (!waiter) {
         waiter = { commandId, requestedAtMs, missedRounds: 0, resolvers: [] };
         this.waiters.set(commandId, waiter);
       }
-      const entry = { resolve, reject };
+      const onAbort = () => {
+        const current = this.waiters.get(commandId);
+        if (current) {
+          current.resolvers = current.resolvers.filter((r) => r !== entry);
+          if (current.resolvers.length === 0) this.waiters.delete(commandId);
+        }
+        reject(signal?.reason);
+      };
+      const entry: Resolver = { resolve, reject, detach: () => signal?.removeEventListener('abort', onAbort) };
       waiter.resolvers.push(entry);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const current = this.waiters.get(commandId);
-          if (current) {
-            current.resolvers = current.resolvers.filter((r) => r !== entry);
-            if (current.resolvers.length === 0) this.waiters.delete(commandId);
-          }
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
       // A new command is likely to finish soon: look again quickly (but not before it can have run).
       this.intervalMs = this.options.minIntervalMs;
       this.schedule(Date.now() + this.options.minIntervalMs);
@@ -137,7 +156,10 @@ export class CommandStatusPoller {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const waiter of this.waiters.values()) {
-      for (const r of waiter.resolvers) r.reject(new Error('command status poller stopped (worker shutting down)'));
+      for (const r of waiter.resolvers) {
+        r.detach();
+        r.reject(new Error('command status poller stopped (worker shutting down)'));
+      }
     }
     this.waiters.clear();
   }
@@ -187,7 +209,11 @@ export class CommandStatusPoller {
     const recent = candidates.filter((w) => w.missedRounds < missedRoundsBeforeOwnRead);
     if (recent.length <= this.options.batchThreshold) return this.settleAll(await this.readEach(candidates.map((w) => w.commandId)));
 
-    const { finished, listed } = await this.listCompleted(recent);
+    const { finished, listed } = await this.listCompleted(recent).catch((err: unknown) => {
+      // The overdue ones are still read below; the rest wait a round.
+      this.options.log(`listing of completed commands failed (${(err as Error).name ?? 'Error'}: ${(err as Error).message})`);
+      return { finished: new Map<string, Command>(), listed: new Map<string, Command>() };
+    });
     for (const w of recent) if (!finished.has(w.commandId)) w.missedRounds += 1;
     // Not found by the listing two rounds running (eventual consistency, clock skew): read it directly.
     for (const [id, command] of await this.readEach(overdue.map((w) => w.commandId))) finished.set(id, command);
@@ -220,7 +246,13 @@ export class CommandStatusPoller {
       for (const command of page.Commands ?? []) if (command.CommandId) executing.set(command.CommandId, command);
       nextToken = page.NextToken;
     } while (nextToken);
-    return { candidates: [...this.waiters.values()].filter((w) => !executing.has(w.commandId)), executing: [...executing.values()] };
+    const candidates: Waiter[] = [];
+    for (const waiter of this.waiters.values()) {
+      if (!executing.has(waiter.commandId)) candidates.push(waiter);
+      // Seen executing again: its misses were listing lag, not a finished command gone unseen.
+      else waiter.missedRounds = 0;
+    }
+    return { candidates, executing: [...executing.values()] };
   }
 
   /**
@@ -311,19 +343,46 @@ export class CommandStatusPoller {
     return result;
   }
 
-  /** One ListCommands(CommandId) per command, a few at a time; only terminal commands are returned. */
+  /**
+   * One ListCommands(CommandId) per command, a few at a time; only terminal commands are returned.
+   * A failed read costs only its own command a round; a command SSM does not know (past its grace
+   * time) fails its own waiters, and nobody else's.
+   */
   private async readEach(commandIds: string[]): Promise<Map<string, Command>> {
     const finished = new Map<string, Command>();
     // A few at a time: one by one, a round with many finished commands would take as many round
     // trips, and every waiter would wait for the slowest of them.
     for (let i = 0; i < commandIds.length; i += this.options.readConcurrency) {
       const reads = commandIds.slice(i, i + this.options.readConcurrency).filter((id) => this.waiters.has(id));
-      const commands = await Promise.all(reads.map(async (id) => (await this.ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands?.[0]));
-      commands.forEach((command, index) => {
-        if (command && isTerminalCommand(command)) finished.set(reads[index] as string, command);
+      const results = await Promise.allSettled(reads.map(async (id) => (await this.ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands?.[0]));
+      results.forEach((result, index) => {
+        const commandId = reads[index] as string;
+        if (result.status === 'fulfilled') {
+          if (result.value && isTerminalCommand(result.value)) finished.set(commandId, result.value);
+          return;
+        }
+        const err = result.reason as { name?: string; message?: string };
+        const waiter = this.waiters.get(commandId);
+        if (err?.name === 'InvalidCommandId' && waiter && Date.now() - waiter.requestedAtMs >= this.options.unknownCommandGraceMs) {
+          this.rejectWaiter(waiter, new UnknownCommandError(commandId));
+        } else if (classifySsmError(err) === 'throttled') {
+          // Slow the next round down, as a throttled listing would.
+          this.intervalMs = Math.min(this.options.maxThrottledIntervalMs, Math.max(this.options.minIntervalMs, this.intervalMs) * 2);
+          this.options.log(`SSM throttled the status read of ${commandId}; next look in ~${this.intervalMs} ms`);
+        } else if (err?.name !== 'InvalidCommandId') {
+          this.options.log(`status read of ${commandId} failed (${err?.name ?? 'Error'}: ${err?.message ?? String(err)}); it is read again next round`);
+        }
       });
     }
     return finished;
+  }
+
+  private rejectWaiter(waiter: Waiter, err: Error): void {
+    this.waiters.delete(waiter.commandId);
+    for (const r of waiter.resolvers) {
+      r.detach();
+      r.reject(err);
+    }
   }
 
   private settleAll(finished: Map<string, Command>, invocations?: Map<string, CommandInvocation[]>): boolean {
@@ -331,7 +390,10 @@ export class CommandStatusPoller {
       const waiter = this.waiters.get(commandId);
       this.waiters.delete(commandId);
       const found = invocations?.get(commandId);
-      for (const r of waiter?.resolvers ?? []) r.resolve(found ? { command, invocations: found } : { command });
+      for (const r of waiter?.resolvers ?? []) {
+        r.detach();
+        r.resolve(found ? { command, invocations: found } : { command });
+      }
     }
     return finished.size > 0;
   }

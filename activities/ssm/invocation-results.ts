@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ListCommandInvocationsCommand, type CommandInvocation, type CommandPlugin, type SSMClient } from '@aws-sdk/client-ssm';
-import type { InvocationResult } from './types.js';
+import { ListCommandInvocationsCommand, type Command, type CommandInvocation, type CommandPlugin, type SSMClient } from '@aws-sdk/client-ssm';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { CommandTargets, InvocationResult } from './types.js';
 
 /** How much of an instance's output the workflow keeps; the rest stays in S3. */
 export const outputTailBytes = 2_048;
@@ -14,28 +15,75 @@ export function pluginOutputKeyPrefix(keyPrefix: string, commandId: string, inst
   return [keyPrefix.replace(/\/+$/, ''), commandId, instanceId, 'awsrunShellScript', stepName.replace(/:/g, '')].filter(Boolean).join('/');
 }
 
-/**
- * Every invocation of a finished command in one paginated ListCommandInvocations (with Details),
- * unless `alreadyRead` (the status poller's batched read) holds all of them.
- */
-export async function collectInvocationResults(
-  ssm: SSMClient,
-  s3: S3Client | undefined,
-  commandId: string,
-  expectedCount: number,
-  output: { bucket: string; keyPrefix: string } | undefined,
-  alreadyRead?: CommandInvocation[],
-): Promise<InvocationResult[]> {
-  const complete = alreadyRead !== undefined && alreadyRead.length >= expectedCount && alreadyRead.every((i) => i.CommandId === commandId);
-  let invocations = complete ? alreadyRead : await listInvocations(ssm, commandId);
-  // Reads are eventually consistent: a command can read as finished before all its invocations
-  // are listed. Look again briefly rather than report fewer instances than it targeted.
-  for (let attempt = 1; invocations.length < expectedCount && attempt <= 8; attempt += 1) {
-    await new Promise((r) => setTimeout(r, 100 * attempt));
-    invocations = await listInvocations(ssm, commandId);
-  }
+/** How long a finished command's invocations may take to be listed before the step fails naming the missing ones. */
+export const invocationListingWaitMs = 30_000;
 
-  return Promise.all(invocations.map((invocation) => toInvocationResult(invocation, s3, commandId, output)));
+/** The instances a command must report on, when the request named them (tag targets: SSM's TargetCount only). */
+export function expectedInstanceIds(targets: CommandTargets, command: Command): string[] | undefined {
+  if ('instanceIds' in targets) return [...new Set(targets.instanceIds)];
+  return command.InstanceIds?.length ? [...new Set(command.InstanceIds)] : undefined;
+}
+
+/** One invocation per instance (a listing that repeats one keeps the last), and who is still missing. */
+export function matchInvocations(invocations: CommandInvocation[], expectedIds: string[] | undefined, targetCount: number): { byInstance: CommandInvocation[]; missing: string[]; shortBy: number } {
+  const byId = new Map<string, CommandInvocation>();
+  for (const invocation of invocations) byId.set(invocation.InstanceId ?? '', invocation);
+  const missing = (expectedIds ?? []).filter((id) => !byId.has(id));
+  const shortBy = Math.max(0, Math.max(targetCount, expectedIds?.length ?? 0) - byId.size, missing.length);
+  return { byInstance: [...byId.values()], missing, shortBy };
+}
+
+/**
+ * Every invocation of a finished command, matched by instance id: from the status poller's batched
+ * read when it holds all of them, else one paginated ListCommandInvocations (with Details), listed
+ * again while some are not visible yet. Fails (retryable, naming them) rather than report fewer
+ * instances than the command targeted.
+ */
+export interface InvocationExpectations {
+  commandId: string;
+  /** The instances the request named; undefined for tag targets. */
+  expectedIds: string[] | undefined;
+  /** SSM's TargetCount. */
+  targetCount: number;
+}
+
+export interface CollectOptions {
+  output?: { bucket: string; keyPrefix: string };
+  /** The status poller's batched read, used when it holds every invocation. */
+  alreadyRead?: CommandInvocation[];
+  /** Called while listing again, so the activity heartbeats. */
+  onWait?: () => void;
+  waitMs?: number;
+  /** Names the instances that never showed up when the request did not name them (tag targets). */
+  describeMissing?: (seen: string[]) => Promise<string[]>;
+}
+
+export async function collectInvocationResults(ssm: SSMClient, s3: S3Client | undefined, expect: InvocationExpectations, options: CollectOptions = {}): Promise<InvocationResult[]> {
+  const { commandId, expectedIds, targetCount } = expect;
+  const { output, alreadyRead, onWait = () => undefined } = options;
+  const fromPoller = alreadyRead?.every((i) => i.CommandId === commandId) ? alreadyRead : undefined;
+  let matched = fromPoller ? matchInvocations(fromPoller, expectedIds, targetCount) : undefined;
+  if (!matched || matched.shortBy > 0) matched = matchInvocations(await listInvocations(ssm, commandId), expectedIds, targetCount);
+  // Reads are eventually consistent: a command can read as finished before all its invocations
+  // are listed. Look again, more slowly each time, for a bounded while.
+  const deadline = Date.now() + (options.waitMs ?? invocationListingWaitMs);
+  for (let round = 1; matched.shortBy > 0 && Date.now() < deadline; round += 1) {
+    onWait();
+    await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** round, Math.max(0, deadline - Date.now()))));
+    matched = matchInvocations(await listInvocations(ssm, commandId), expectedIds, targetCount);
+  }
+  if (matched.shortBy > 0) {
+    const seen = matched.byInstance.map((i) => i.InstanceId ?? '');
+    const named = matched.missing.length ? matched.missing : ((await options.describeMissing?.(seen).catch(() => [])) ?? []);
+    throw ApplicationFailure.create({
+      type: 'SsmInvocationsMissing',
+      nonRetryable: false,
+      message:
+        `SSM command ${commandId} finished but lists ${seen.length} of ${seen.length + matched.shortBy} targeted instances after ${Math.round((options.waitMs ?? invocationListingWaitMs) / 1000)} s` +
+        `${named.length ? `; missing: ${named.join(', ')}` : ''}. The next attempt waits for the same command again (nothing is re-sent)`,
+    });
+  }
+  return Promise.all(matched.byInstance.map((invocation) => toInvocationResult(invocation, s3, commandId, output)));
 }
 
 async function listInvocations(ssm: SSMClient, commandId: string): Promise<CommandInvocation[]> {

@@ -1,25 +1,29 @@
 import { CancelCommandCommand, GetCommandInvocationCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat, sleep } from '@temporalio/activity';
-import { substituteSecrets } from '../../runbook/secrets.js';
+import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat, log, sleep } from '@temporalio/activity';
 import { type CommandStatusPoller, type TerminalCommand } from './command-status-poller.js';
 import { toActivityFailure } from './classify-error.js';
 import { describeInstances } from './describe-instances.js';
-import { collectInvocationResults } from './invocation-results.js';
-import { readSecrets } from './secrets.js';
-import { buildSendCommandRequest, findCommandSentEarlier, sendCommand } from './send-command-once.js';
+import { collectInvocationResults, expectedInstanceIds } from './invocation-results.js';
+import { defaultSendOnceOptions, failOnDuplicates, findCommandsByKey, sendOnce, withoutSdkRetries, type SendOnceOptions } from './send-once.js';
 import type { CommandResult, CommandTargets, ResolvedTargets, RunCommandInput, WaitUntilResult } from './types.js';
 
 export interface SsmActivityDependencies {
   ssm: SSMClient;
+  /** SendCommand goes through a client without SDK retries; derived from `ssm` when not given. */
+  ssmSend?: SSMClient;
   s3: S3Client;
   poller: CommandStatusPoller;
+  /** Listing-lag bound and send timeouts (docs/reliability.md); defaults suit real SSM. */
+  sendOnce?: Partial<SendOnceOptions>;
 }
 
 /** What a retried attempt finds in activityInfo().heartbeatDetails. */
 interface RunCommandCheckpoint {
   commandId: string;
   requestedAtMs: number;
+  /** Set when the send followed an outcome nobody saw: the key is looked up again at this time. */
+  checkKeyUniqueAtMs?: number;
 }
 
 interface CheckCheckpoint extends Partial<RunCommandCheckpoint> {
@@ -29,51 +33,109 @@ interface CheckCheckpoint extends Partial<RunCommandCheckpoint> {
 
 const heartbeatEveryMs = 1_000;
 
-export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies) {
+export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOptions }: SsmActivityDependencies) {
+  const options: SendOnceOptions = { ...defaultSendOnceOptions, ...sendOptions };
+  // Derived at first use, so call counters registered after the activities were built count it too.
+  let sendClient = ssmSend;
+
   /**
    * Sends the command for this key unless an earlier attempt already did: the heartbeat checkpoint
-   * says so, or (after a crash before the first heartbeat) the Comment lookup finds it.
+   * says so, or the key lookup finds it (docs/reliability.md, "Send once").
+   * @param firstKeyOfAttempt false for the later checks of a waitUntil step, which no earlier attempt can have sent
    */
-  async function sendOrResume(input: RunCommandInput, resumeFrom: RunCommandCheckpoint | undefined): Promise<{ checkpoint: RunCommandCheckpoint; reused: boolean }> {
+  async function sendOrResume(input: RunCommandInput, resumeFrom: RunCommandCheckpoint | undefined, firstKeyOfAttempt = true): Promise<{ checkpoint: RunCommandCheckpoint; reused: boolean }> {
     const info = activityInfo();
-    if (resumeFrom?.commandId) return { checkpoint: resumeFrom, reused: true };
+    if (resumeFrom?.commandId) {
+      log.debug('send path: resuming the wait from the checkpoint', { phase: 'resume', idempotencyKey: input.idempotencyKey, commandId: resumeFrom.commandId });
+      return { checkpoint: resumeFrom, reused: true };
+    }
+    sendClient ??= withoutSdkRetries(ssm);
+    const mayHaveBeenSent = info.attempt > 1 && firstKeyOfAttempt;
+    log.debug('send path: sending', { phase: mayHaveBeenSent ? 'lookup' : 'send', idempotencyKey: input.idempotencyKey, attempt: info.attempt });
     try {
-      if (info.attempt > 1) {
-        const earlier = await findCommandSentEarlier(ssm, input, info.scheduledTimestampMs);
-        if (earlier?.CommandId) {
-          return { checkpoint: { commandId: earlier.CommandId, requestedAtMs: earlier.RequestedDateTime?.getTime() ?? Date.now() }, reused: true };
-        }
-      }
-      const secretValues = input.secrets && Object.keys(input.secrets).length ? await readSecrets(ssm, input.secrets) : {};
-      const commands = input.document.kind === 'shell' ? substituteSecrets(input.document.commands, secretValues) : undefined;
-      const sent = await sendCommand(ssm, buildSendCommandRequest(input, commands));
-      return { checkpoint: { commandId: sent.CommandId ?? '', requestedAtMs: sent.RequestedDateTime?.getTime() ?? Date.now() }, reused: false };
+      const sent = await sendOnce(
+        ssm,
+        sendClient,
+        input,
+        { firstScheduledMs: info.scheduledTimestampMs, attemptScheduledMs: info.currentAttemptScheduledTimestampMs, mayHaveBeenSent },
+        { ...options, onWait: () => heartbeat({ phase: 'sending' }) },
+      );
+      const commandId = sent.command.CommandId ?? '';
+      const requestedAtMs = sent.command.RequestedDateTime?.getTime() ?? Date.now();
+      log.debug('send path: sent', { phase: 'sent', idempotencyKey: input.idempotencyKey, commandId, foundByKey: sent.foundByKey });
+      return {
+        checkpoint: { commandId, requestedAtMs, ...(sent.needsDuplicateCheck ? { checkKeyUniqueAtMs: Date.now() + options.listingLagMs } : {}) },
+        reused: sent.foundByKey,
+      };
     } catch (err) {
       if (err instanceof ApplicationFailure) throw err;
       throw toActivityFailure(err, `sending step ${input.description} (key ${input.idempotencyKey})`);
     }
   }
 
+  /**
+   * After a send that followed an unseen outcome: once the listing lag has passed, the key must
+   * name exactly one command. Rejects (after cancelling the newer ones) when it names more.
+   */
+  async function checkKeyUnique(input: RunCommandInput, checkpoint: RunCommandCheckpoint, signal: AbortSignal): Promise<void> {
+    if (checkpoint.checkKeyUniqueAtMs === undefined) return;
+    const waitMs = checkpoint.checkKeyUniqueAtMs - Date.now();
+    if (waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+    if (signal.aborted) return;
+    const found = await findCommandsByKey(ssm, input, activityInfo().scheduledTimestampMs);
+    if (found.length > 1) await failOnDuplicates(ssm, input, found);
+  }
+
   /** Waits for the command (heartbeating `progress`), cancels it in SSM if the activity is cancelled, then reads every invocation. */
   async function waitAndCollect(input: RunCommandInput, checkpoint: RunCommandCheckpoint, reusedEarlierSend: boolean, progress: object): Promise<CommandResult> {
     const { commandId } = checkpoint;
     heartbeat(progress);
+    log.debug('send path: waiting', { phase: 'wait', idempotencyKey: input.idempotencyKey, commandId });
     const keepAlive = setInterval(() => heartbeat(progress), heartbeatEveryMs);
+    const cancelled = Context.current().cancellationSignal;
+    // Stops the wait when the activity is cancelled, or when the key check finds a duplicate.
+    const stopWaiting = new AbortController();
+    const stopOnCancel = () => stopWaiting.abort(cancelled.reason);
+    cancelled.addEventListener('abort', stopOnCancel, { once: true });
+    const uniqueness = checkKeyUnique(input, checkpoint, stopWaiting.signal).catch((err: unknown) => {
+      stopWaiting.abort(err);
+      throw err;
+    });
     let finished: TerminalCommand;
     try {
-      finished = await poller.waitForResults(commandId, checkpoint.requestedAtMs, Context.current().cancellationSignal);
+      finished = await poller.waitForResults(commandId, checkpoint.requestedAtMs, stopWaiting.signal);
+      await uniqueness;
     } catch (err) {
-      if (Context.current().cancellationSignal.aborted) {
+      if (cancelled.aborted) {
         await cancelInSsm(commandId);
         throw new CancelledFailure(`cancelled: SSM command ${commandId} for step ${input.description} was cancelled too`);
       }
-      throw err;
+      uniqueness.catch(() => undefined);
+      if (stopWaiting.signal.aborted && stopWaiting.signal.reason instanceof ApplicationFailure) throw stopWaiting.signal.reason;
+      if (err instanceof ApplicationFailure) throw err;
+      throw toActivityFailure(err, `waiting for SSM command ${commandId} of step ${input.description}`);
     } finally {
       clearInterval(keepAlive);
+      cancelled.removeEventListener('abort', stopOnCancel);
     }
     const { command } = finished;
     try {
-      const invocations = await collectInvocationResults(ssm, s3, commandId, command.TargetCount ?? 0, input.output, finished.invocations);
+      const invocations = await collectInvocationResults(
+        ssm,
+        s3,
+        { commandId, expectedIds: expectedInstanceIds(input.targets, command), targetCount: command.TargetCount ?? 0 },
+        {
+          ...(input.output ? { output: input.output } : {}),
+          ...(finished.invocations ? { alreadyRead: finished.invocations } : {}),
+          onWait: () => heartbeat(progress),
+          describeMissing: async (seen) => (await describeInstances(ssm, input.targets)).map((i) => i.InstanceId ?? '').filter((id) => id && !seen.includes(id)),
+        },
+      );
       return {
         commandId,
         status: command.Status ?? 'Unknown',
@@ -88,6 +150,7 @@ export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies
         reusedEarlierSend,
       };
     } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
       throw toActivityFailure(err, `reading results of SSM command ${commandId} for step ${input.description}`);
     }
   }
@@ -110,10 +173,14 @@ export function createSsmActivities({ ssm, s3, poller }: SsmActivityDependencies
     const resumed = activityInfo().heartbeatDetails as CheckCheckpoint | undefined;
     const startedAtMs = resumed?.startedAtMs ?? Date.now();
     let check = resumed?.check ?? 1;
+    const firstCheckOfAttempt = check;
     for (;;) {
       const checkInput = { ...input, idempotencyKey: `${input.idempotencyKey}/check-${check}` };
-      const resumeFrom = resumed?.check === check && resumed.commandId ? { commandId: resumed.commandId, requestedAtMs: resumed.requestedAtMs ?? Date.now() } : undefined;
-      const { checkpoint, reused } = await sendOrResume(checkInput, resumeFrom);
+      const resumeFrom =
+        resumed?.check === check && resumed.commandId
+          ? { commandId: resumed.commandId, requestedAtMs: resumed.requestedAtMs ?? Date.now(), ...(resumed.checkKeyUniqueAtMs ? { checkKeyUniqueAtMs: resumed.checkKeyUniqueAtMs } : {}) }
+          : undefined;
+      const { checkpoint, reused } = await sendOrResume(checkInput, resumeFrom, check === firstCheckOfAttempt);
       const result = await waitAndCollect(checkInput, checkpoint, reused, { ...checkpoint, check, startedAtMs });
       const elapsedMs = Date.now() - startedAtMs;
       if (result.status === 'Success') return { satisfied: true, checks: check, elapsedMs, lastResult: result };

@@ -17,7 +17,8 @@ export type CommandDocument =
 
 export interface RunCommandInput {
   /**
-   * Identifies this send across activity retries and worker crashes (run, step, step attempt).
+   * Identifies this send across activity retries and worker crashes (workflow id, step, step
+   * attempt, and the workflow's run id, so a re-used workflow id never finds an older run's command).
    * Carried in the command's Comment; a retried attempt finds the command by it instead of sending again.
    */
   idempotencyKey: string;
@@ -32,8 +33,9 @@ export interface RunCommandInput {
   deliveryTimeoutSeconds?: number;
   output?: { bucket: string; keyPrefix: string };
   /**
-   * Secret parameters to fetch from Parameter Store (SecureString, decrypted) just before sending,
-   * keyed by the placeholder name used in `document`. Only the names travel through history.
+   * Secret parameters the instance reads from Parameter Store itself (its role, AWS CLI), keyed by
+   * the placeholder name used in `document`. Only the names travel: history, SendCommand and
+   * ListCommands never hold a value.
    */
   secrets?: Record<string, string>;
 }

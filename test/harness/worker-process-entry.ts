@@ -1,16 +1,20 @@
 // A real ssmflow worker in its own process, so tests can SIGKILL it at chosen moments.
 // Test-only: SSMFLOW_TEST_CRASH_AFTER_SEND=1 makes the process SIGKILL itself the instant a
 // SendCommand response arrives, before the activity can record anything.
+// SSMFLOW_SSM_LISTING_LAG (the production setting) bounds the send-once lookup in both modes.
 // SSMFLOW_TEST_PRODUCTION_WORKER=1 runs the production entry point (runWorker: config from env,
 // JSON logs, metrics and health endpoint, payload codec, graceful shutdown) instead of a bare worker.
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createS3Client, createSsmClient } from '../../activities/aws-clients.js';
+import { withoutSdkRetries } from '../../activities/ssm/send-once.js';
 import { createSsmflowWorker } from '../../worker/create-worker.js';
+import { parseDurationMs } from '../../worker/duration.js';
 import { runWorker } from '../../worker/run-worker.js';
 
 const ssm = createSsmClient();
+const ssmSend = withoutSdkRetries(ssm);
 if (process.env.SSMFLOW_TEST_CRASH_AFTER_SEND === '1') {
-  ssm.middlewareStack.add(
+  ssmSend.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
       if (context.commandName === 'SendCommandCommand') process.kill(process.pid, 'SIGKILL');
@@ -23,7 +27,7 @@ if (process.env.SSMFLOW_TEST_CRASH_AFTER_SEND === '1') {
 if (process.env.SSMFLOW_TEST_PRODUCTION_WORKER === '1') {
   await runWorker(
     { ...process.env, SSMFLOW_WORKFLOW_BUNDLE: process.env.SSMFLOW_WORKFLOW_BUNDLE ?? process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE },
-    { ssm, onReady: ({ opsAddress }) => process.stdout.write(`worker-ready ops=${opsAddress ?? 'off'}\n`) },
+    { ssm, ssmSend, onReady: ({ opsAddress }) => process.stdout.write(`worker-ready ops=${opsAddress ?? 'off'}\n`) },
   );
   process.exit(0);
 } else {
@@ -34,7 +38,7 @@ if (process.env.SSMFLOW_TEST_PRODUCTION_WORKER === '1') {
     namespace: 'default',
     taskQueue: process.env.SSMFLOW_TASK_QUEUE ?? '',
     workflowBundlePath: process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE,
-    dependencies: { s3: createS3Client(), ssm },
+    dependencies: { s3: createS3Client(), ssm, ssmSend, sendOnce: { listingLagMs: parseDurationMs(process.env.SSMFLOW_SSM_LISTING_LAG ?? '30s') ?? 30_000 } },
   });
   process.stdout.write('worker-ready\n');
   await worker.run();

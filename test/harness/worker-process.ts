@@ -21,6 +21,8 @@ export async function spawnWorkerProcess(options: { taskQueue: string; env: Reco
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       SSMFLOW_TEST_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
       SSMFLOW_TASK_QUEUE: options.taskQueue,
+      // The local fleet lists a command at once unless a listing-lag fault says otherwise.
+      SSMFLOW_SSM_LISTING_LAG: '3s',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
