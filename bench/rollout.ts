@@ -16,6 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
 import { countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
 import { localAwsEnvironment } from '../client/local/local-aws-env.js';
 import { projectRoot } from '../client/local/project-root.js';
@@ -198,11 +199,11 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
 
   const executions = fleet.executions().slice(executionsBefore).filter((e) => e.comment.startsWith(`ssmflow:${rolloutId}`));
   const reader = new SSMClient({ endpoint: fleet.endpoint });
-  const requestedAt = new Map((await allCommands(reader)).map((c) => [c.Comment ?? '', c.RequestedDateTime?.getTime() ?? 0]));
+  const requestedAt = new Map((await allCommands(reader)).map((c) => [stepCommentOf(c.Comment ?? ''), c.RequestedDateTime?.getTime() ?? 0]));
   reader.destroy();
   // Step transition: the last invocation of step k turns terminal → step k+1's SendCommand.
   const transitions: number[] = [];
-  const timing = new Map<string, StepTiming>(stats.steps.map((s) => [s.idempotencyKey, s]));
+  const timing = new Map<string, StepTiming>(stats.steps.map((s) => [stepCommentOf(`ssmflow:${s.idempotencyKey}`).slice('ssmflow:'.length), s]));
   const parts: Record<keyof TransitionBreakdown, number[]> = {
     pollerDetection: [],
     resultReads: [],
@@ -218,7 +219,7 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
     const runId = `${rolloutId}--${clusterName(c)}`;
     const server = activityEventTimes(await client.workflow.getHandle(runId).fetchHistory());
     for (let k = 1; k < stepCount; k += 1) {
-      const ended = executions.filter((e) => e.comment === `ssmflow:${runId}/step-${k}/1`).map((e) => Date.parse(e.endedAt ?? ''));
+      const ended = executions.filter((e) => stepCommentOf(e.comment) === `ssmflow:${runId}/step-${k}/1`).map((e) => Date.parse(e.endedAt ?? ''));
       const next = requestedAt.get(`ssmflow:${runId}/step-${k + 1}/1`);
       if (!ended.length || !next) continue;
       const lastEnded = Math.max(...ended);

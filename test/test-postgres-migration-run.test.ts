@@ -14,6 +14,7 @@ import type { RunSummary } from '../workflows/runbook-run.js';
 import { expectSourceServesIntact, snapshot, sql } from './harness/postgres-data.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
+import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
 
 const CLUSTER = 'pg-e2e';
 const BACKUP_BUCKET = 'pg-e2e-backups';
@@ -160,7 +161,7 @@ describe('postgres-major-upgrade through the engine on real PostgreSQL', () => {
       options: { heartbeatTimeoutSeconds: 3 },
     });
     const deadline = Date.now() + 120_000;
-    while (!testFleet.fleet.executions().some((e) => e.comment === `ssmflow:${handle.workflowId}/migrate/1`)) {
+    while (!testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/migrate/1`)) {
       if (Date.now() > deadline) throw new Error('migrate did not start');
       await new Promise((r) => setTimeout(r, 50));
     }

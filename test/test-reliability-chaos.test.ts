@@ -17,6 +17,7 @@ import { createSsmflowWorker } from '../worker/create-worker.js';
 import { runbookRollout } from '../workflows/index.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess, type WorkerProcess } from './harness/worker-process.js';
+import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
 
 const clusters = ['k1', 'k2', 'k3', 'k4'];
 const instancesOf = (cluster: string) => [1, 2].map((n) => `i-0${cluster}${String(n).padStart(14, '0')}`);
@@ -109,13 +110,13 @@ describe('process failures', () => {
     for (const cluster of clusters) {
       for (const step of ['drain', 'patch', 'undrain']) {
         for (const instanceId of instancesOf(cluster)) {
-          const ran = executions.filter((e) => e.comment === `ssmflow:${handle.workflowId}--${cluster}/${step}/1` && e.instanceId === instanceId);
+          const ran = executions.filter((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}--${cluster}/${step}/1` && e.instanceId === instanceId);
           expect({ cluster, step, instanceId, times: ran.length }).toEqual({ cluster, step, instanceId, times: 1 });
         }
       }
     }
     // Nothing beyond the first attempt of each step was ever needed, or sent.
-    expect(executions.filter((e) => !e.comment.endsWith('/1'))).toEqual([]);
+    expect(executions.filter((e) => !stepCommentOf(e.comment).endsWith('/1'))).toEqual([]);
   }, 300_000); // 21 worker processes started one after another: slow on a loaded 2-core machine, so a wider hang guard
 
   it('a run survives the Temporal server restarting mid-command (state in its SQLite file)', async () => {
@@ -138,7 +139,7 @@ describe('process failures', () => {
     try {
       const handle = await startRun(client, { runbook: patchRunbook, parameters: { cluster: 'k1' }, initiator: 'chaos@example.com', taskQueue, workflowId: uniqueId('restart'), options: { heartbeatTimeoutSeconds: 5 } });
       const deadline = Date.now() + 30_000;
-      while (!testFleet.fleet.executions().some((e) => e.comment === `ssmflow:${handle.workflowId}/patch/1`)) {
+      while (!testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/patch/1`)) {
         if (Date.now() > deadline) throw new Error('patch step did not start');
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -148,7 +149,7 @@ describe('process failures', () => {
       const summary = await handle.result();
       expect(summary.status).toBe('succeeded');
       const executions = testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}/`));
-      expect(executions.map((e) => `${e.comment.split('/').slice(-2).join('/')}@${e.instanceId}`).sort()).toEqual(
+      expect(executions.map((e) => `${stepCommentOf(e.comment).split('/').slice(-2).join('/')}@${e.instanceId}`).sort()).toEqual(
         ['drain', 'patch', 'undrain'].flatMap((step) => instancesOf('k1').map((id) => `${step}/1@${id}`)).sort(),
       );
       expect((await runControls(client, handle.workflowId).state()).status).toBe('succeeded');

@@ -15,6 +15,7 @@ import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunState, RunStatus } from '../workflows/run-state.js';
 import { historyText } from './harness/history-text.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
 
 const ids = ['i-0e00000000000000a', 'i-0e00000000000000b'];
 
@@ -119,7 +120,7 @@ describe('runs under faults', () => {
     const { worker, handle, controls } = await start(threeSteps('echo two'), {});
     await worker.runUntil(async () => {
       // Take the instances offline as soon as step one has run everywhere.
-      await waitFor(() => testFleet.fleet.executions().filter((e) => e.comment === `ssmflow:${handle.workflowId}/one/1` && e.status === 'Success').length === 2, 'step one');
+      await waitFor(() => testFleet.fleet.executions().filter((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/one/1` && e.status === 'Success').length === 2, 'step one');
       testFleet.fleet.setFaults({ instances: Object.fromEntries(ids.map((id) => [id, { offline: true }])) });
       const paused = await waitForStatus(controls, 'paused-on-failure');
       expect(paused.currentStepId).toBe('two');
@@ -134,7 +135,7 @@ describe('runs under faults', () => {
   it('the fleet restarted mid-command: the interrupted step fails visibly (exit 137), and a retry finishes the run', async () => {
     const { worker, handle, controls } = await start(threeSteps('sleep 5'), {});
     await worker.runUntil(async () => {
-      await waitFor(() => testFleet.fleet.executions().some((e) => e.comment === `ssmflow:${handle.workflowId}/two/1`), 'step two to start');
+      await waitFor(() => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/two/1`), 'step two to start');
       const { port, stateDir } = testFleet.fleet;
       await testFleet.fleet.stop();
       testFleet.fleet = await startFleet({ stateDir, port, config: { s3Endpoint: stack.s3Endpoint, millisPerSecond: 100, instances: ids.map((id) => ({ id, tags: { Cluster: 'rel' } })) } });

@@ -9,6 +9,7 @@ import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunState, RunStatus } from '../workflows/run-state.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
 
 const instanceIds = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c'];
 
@@ -101,7 +102,7 @@ describe('runbook runs against the local fleet', () => {
     for (const r of runs) perCommandAndInstance.set(`${r.commandId}/${r.instanceId}`, (perCommandAndInstance.get(`${r.commandId}/${r.instanceId}`) ?? 0) + 1);
     expect([...perCommandAndInstance.values()].every((n) => n === 1)).toBe(true);
     const activations = runs.filter((r) => r.comment.includes('/activate/'));
-    const onAttempt = (n: number) => activations.filter((r) => r.comment.endsWith(`/activate/${n}`)).map((r) => r.instanceId);
+    const onAttempt = (n: number) => activations.filter((r) => stepCommentOf(r.comment).endsWith(`/activate/${n}`)).map((r) => r.instanceId);
     expect(onAttempt(1).length).toBeLessThan(instanceIds.length);
     expect(onAttempt(2).sort()).toEqual(instanceIds);
 

@@ -13,3 +13,11 @@ export function idempotencyComment(idempotencyKey: string): string {
   const digest = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24);
   return `${plain.slice(0, commentLimit - digest.length - 1)}#${digest}`;
 }
+
+/**
+ * A Comment without its Temporal run id: `ssmflow:<workflow id>/<step>/<attempt>`, how journals
+ * and benchmarks group commands by step. Hashed (long) comments come back unchanged.
+ */
+export function stepCommentOf(comment: string): string {
+  return comment.replace(/@[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=$|\/)/, '');
+}
