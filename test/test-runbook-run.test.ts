@@ -123,7 +123,8 @@ describe('runbook run workflow', () => {
         expect(summary.steps[1]).toMatchObject({ id: 's2', status: 'succeeded', attempts: 2 });
         const keys = ssm.calls.filter((c) => c.description === 'five/s2').map((c) => c.key);
         // The Temporal run id ends each key: a later run under the same workflow id never matches them.
-        expect(keys).toEqual([`${handle.workflowId}/s2/1@${handle.firstExecutionRunId}`, `${handle.workflowId}/s2/2@${handle.firstExecutionRunId}`]);
+        const { runId } = await handle.describe();
+        expect(keys).toEqual([`${handle.workflowId}/s2/1@${runId}`, `${handle.workflowId}/s2/2@${runId}`]);
         await recordHistoryIfAsked(handle, 'runbook-run-pause-then-retry');
       },
     );

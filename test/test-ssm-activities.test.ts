@@ -1,5 +1,6 @@
 // The SSM activities through a real worker, the real Temporal dev server, the local fleet (stock
 // @aws-sdk/client-ssm) and the S3 emulator. Workers run in child processes where a test kills them.
+import { randomUUID } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SendCommandCommand, waitUntilCommandExecuted, type SSMClient } from '@aws-sdk/client-ssm';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -209,6 +210,33 @@ describe('SSM activities against the local fleet', () => {
     expect(fallback.stdout.length).toBeLessThanOrEqual(24_000);
     expect(fallback.stdout.startsWith('1\n2\n3\n')).toBe(true);
     unreachable.destroy();
+  });
+
+  it('a poisoned poller: a waiter on a command SSM never created fails alone, naming it; 20 real commands beside it finish', async () => {
+    const manyIds = (await listManyInstanceIds(testFleet.ssm)).slice(0, 20);
+    const ssm = fleetClient(testFleet.fleet.endpoint, 3);
+    const poller = new CommandStatusPoller(ssm, { unknownCommandGraceMs: 2_000 });
+    const sent = await Promise.all(
+      manyIds.map(async (instanceId) => (await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [instanceId], Parameters: { commands: ['sleep 1'] } }))).Command?.CommandId ?? ''),
+    );
+    const bogus = randomUUID();
+    let badSettled = false;
+    const bad = poller.waitForTerminal(bogus, Date.now()).then(
+      () => new Error('expected the unknown command to fail its waiter'),
+      (err: unknown) => {
+        badSettled = true;
+        return err as Error;
+      },
+    );
+    const finished = await Promise.all(sent.map((id) => poller.waitForTerminal(id, Date.now())));
+    // The real commands were not held up by the unknown one (it is still in its grace time).
+    expect(badSettled).toBe(false);
+    expect(finished.map((c) => c.Status)).toEqual(sent.map(() => 'Success'));
+    const failure = await bad;
+    expect(failure.name).toBe('InvalidCommandId');
+    expect(failure.message).toContain(bogus);
+    expect(poller.waitingCount).toBe(0);
+    poller.stop();
   });
 
   it('100 commands waiting at once in one worker cost far fewer SSM reads than one waiter per invocation', async () => {

@@ -12,14 +12,17 @@ export interface WorkerProcess {
   output(): string;
 }
 
-/** Starts an ssmflow worker in a child process on `taskQueue` and waits until it polls. */
-export async function spawnWorkerProcess(options: { taskQueue: string; env: Record<string, string> }): Promise<WorkerProcess> {
+/**
+ * Starts an ssmflow worker in a child process on `taskQueue` and waits until it polls. Inside
+ * vitest the shared dev server and bundle are used; outside (bench/) pass them.
+ */
+export async function spawnWorkerProcess(options: { taskQueue: string; env: Record<string, string>; temporalAddress?: string; workflowBundlePath?: string }): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'test', 'harness', 'worker-process-entry.ts')], {
     cwd: projectRoot,
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      SSMFLOW_TEST_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+      TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
+      SSMFLOW_TEST_WORKFLOW_BUNDLE: options.workflowBundlePath ?? inject('workflowBundlePath'),
       SSMFLOW_TASK_QUEUE: options.taskQueue,
       // The local fleet lists a command at once unless a listing-lag fault says otherwise.
       SSMFLOW_SSM_LISTING_LAG: '3s',
