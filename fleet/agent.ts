@@ -40,6 +40,8 @@ export interface AgentHost {
   s3: S3OutputUploader;
   /** Milliseconds per SSM second (test time scale). */
   millisPerSecond: number;
+  /** Put first on every step's PATH: the sandbox tools (the `aws` stand-in). */
+  binDir?: string;
   save(inv: InvocationRecord): void;
   /** The invocation reached a terminal status. */
   finished(cmd: CommandRecord, inv: InvocationRecord): void;
@@ -66,8 +68,15 @@ function readHead(path: string, limit: number): Buffer {
 /** The instance side: what amazon-ssm-agent does with a delivered command, on a sandbox directory. */
 export class FleetAgent {
   private readonly runs = new Map<string, RunControl>();
+  /** The fleet's own endpoint, known once the server listens; steps get it as AWS_ENDPOINT_URL_SSM. */
+  private endpoint: string | undefined;
 
   constructor(private readonly host: AgentHost) {}
+
+  /** Tells the agent where the fleet listens, so steps (and the `aws` stand-in) can call it. */
+  setEndpoint(endpoint: string): void {
+    this.endpoint = endpoint;
+  }
 
   sandboxDir(instanceId: string): string {
     return join(this.host.stateDir, 'instances', instanceId);
@@ -226,8 +235,10 @@ export class FleetAgent {
       return 'next';
     }
     const instance = this.host.instances.get(inv.instanceId);
+    const path = process.env.PATH;
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
+      // The sandbox tools come first: `aws` is the fleet's Parameter Store stand-in, not a real CLI.
+      PATH: this.host.binDir ? (path ? `${this.host.binDir}:${path}` : this.host.binDir) : path,
       HOME: process.env.HOME,
       SSM_COMMAND_ID: inv.commandId,
       AWS_SSM_INSTANCE_ID: inv.instanceId,
@@ -235,6 +246,10 @@ export class FleetAgent {
       AWS_SSM_PLATFORM_NAME: 'linux',
       AWS_SSM_PLATFORM_VERSION: '2023',
       FLEET_INSTANCE_DIR: sandbox,
+      // As an instance role's CLI would be configured, pointed at the fleet; no credentials (none are checked).
+      AWS_REGION: this.host.region,
+      AWS_DEFAULT_REGION: this.host.region,
+      ...(this.endpoint ? { AWS_ENDPOINT_URL_SSM: this.endpoint } : {}),
     };
     for (const [k, v] of Object.entries(instance?.tags ?? {})) env[tagEnvName(k)] = v;
 

@@ -18,7 +18,30 @@ export interface FaultConfig {
   agentRestart?: { afterMs: number };
   /** Time between delivery (InProgress) and the process actually starting. */
   slowStartMs?: number;
+  /**
+   * Fraction (0..1) of API calls whose response is lost: the operation runs and commits (a
+   * SendCommand creates and dispatches its command), then the connection is destroyed without
+   * an answer, so the client sees a socket hang up / ECONNRESET. One number for every operation
+   * or per operation name (and `*`), as `throttle`. Per-instance rates apply to calls naming the
+   * instance. Calls that fail answer their error as usual (nothing was committed).
+   */
+  dropResponseAfterCommit?: number | Record<string, number>;
+  /**
+   * Global only. Maximum time a new command stays absent from ListCommands listings (queries
+   * without CommandId): each command gets a seeded random lag in [0, listingLagMs] at creation.
+   */
+  listingLagMs?: number;
+  /**
+   * Global only. Maximum extra time, a seeded random amount per invocation in [0, N], added to
+   * the invocation's visibility (after invocationVisibilityDelayMs): until then it is missing
+   * from ListCommandInvocations and GetCommandInvocation answers InvocationDoesNotExist, even
+   * if it has already run and the command is complete.
+   */
+  invocationListingLagMs?: number;
 }
+
+/** Faults that only make sense for the whole service, not per instance. */
+export const GLOBAL_ONLY_FAULTS = ['listingLagMs', 'invocationListingLagMs'] as const;
 
 export type PingStatus = 'Online' | 'ConnectionLost' | 'Inactive';
 
@@ -90,29 +113,49 @@ function checkKeys(o: Json, allowed: readonly string[], field: string): void {
   }
 }
 
-export function parseFaults(v: unknown, field: string): FaultConfig {
+/** A fraction for every operation (one number) or per operation name, as `throttle` takes it. */
+function parseRates(v: unknown, field: string): number | Record<string, number> {
+  const rate = (x: unknown, f: string): number => {
+    if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new FleetConfigError(f, 'must be a fraction between 0 and 1');
+    return x;
+  };
+  if (typeof v === 'number') return rate(v, field);
+  if (!isObject(v)) throw new FleetConfigError(field, 'must be a fraction between 0 and 1, or a mapping of operation names to fractions');
+  const per = v;
+  return Object.fromEntries(Object.entries(per).map(([op, x]) => [op, rate(x, `${field}.${op}`)]));
+}
+
+/**
+ * Validates a fault config. `scope` is `instance` for an instance's own faults, which may not set
+ * the service-wide ones (GLOBAL_ONLY_FAULTS).
+ */
+export function parseFaults(v: unknown, field: string, scope: 'global' | 'instance' = 'global'): FaultConfig {
   const o = expectObject(v, field);
-  checkKeys(o, ['offline', 'throttle', 'deliveryDelayMs', 'agentRestart', 'slowStartMs'], field);
+  checkKeys(
+    o,
+    ['offline', 'throttle', 'deliveryDelayMs', 'agentRestart', 'slowStartMs', 'dropResponseAfterCommit', 'listingLagMs', 'invocationListingLagMs'],
+    field,
+  );
+  if (scope === 'instance') {
+    for (const key of GLOBAL_ONLY_FAULTS) {
+      if (o[key] !== undefined) throw new FleetConfigError(`${field}.${key}`, 'is a global fault only (set it in the global faults, not per instance)');
+    }
+  }
   const faults: FaultConfig = {};
   if (o.offline !== undefined) {
     if (typeof o.offline !== 'boolean') throw new FleetConfigError(`${field}.offline`, 'must be true or false');
     faults.offline = o.offline;
   }
-  if (o.throttle !== undefined) {
-    const rate = (x: unknown, f: string): number => {
-      if (typeof x !== 'number' || !(x >= 0 && x <= 1)) throw new FleetConfigError(f, 'must be a fraction between 0 and 1');
-      return x;
-    };
-    if (typeof o.throttle === 'number') faults.throttle = rate(o.throttle, `${field}.throttle`);
-    else {
-      const per = expectObject(o.throttle, `${field}.throttle`);
-      faults.throttle = Object.fromEntries(Object.entries(per).map(([op, x]) => [op, rate(x, `${field}.throttle.${op}`)]));
-    }
-  }
+  if (o.throttle !== undefined) faults.throttle = parseRates(o.throttle, `${field}.throttle`);
+  if (o.dropResponseAfterCommit !== undefined) faults.dropResponseAfterCommit = parseRates(o.dropResponseAfterCommit, `${field}.dropResponseAfterCommit`);
   const delay = optionalNumber(o, 'deliveryDelayMs', field, 0);
   if (delay !== undefined) faults.deliveryDelayMs = delay;
   const slow = optionalNumber(o, 'slowStartMs', field, 0);
   if (slow !== undefined) faults.slowStartMs = slow;
+  const listingLag = optionalNumber(o, 'listingLagMs', field, 0);
+  if (listingLag !== undefined) faults.listingLagMs = listingLag;
+  const invocationLag = optionalNumber(o, 'invocationListingLagMs', field, 0);
+  if (invocationLag !== undefined) faults.invocationListingLagMs = invocationLag;
   if (o.agentRestart !== undefined) {
     const r = expectObject(o.agentRestart, `${field}.agentRestart`);
     checkKeys(r, ['afterMs'], `${field}.agentRestart`);
@@ -160,7 +203,7 @@ function parseInstances(v: unknown): InstanceConfig[] {
   v.forEach((entry, i) => {
     const field = `instances[${i}]`;
     const o = expectObject(entry, field);
-    const faults = o.faults === undefined ? undefined : parseFaults(o.faults, `${field}.faults`);
+    const faults = o.faults === undefined ? undefined : parseFaults(o.faults, `${field}.faults`, 'instance');
     const pingStatus = parsePingStatus(o.pingStatus, `${field}.pingStatus`);
     if (o.count !== undefined) {
       checkKeys(o, ['count', 'idPrefix', 'tags', 'pingStatus', 'faults'], field);

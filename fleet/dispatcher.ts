@@ -89,13 +89,13 @@ export class CommandDispatcher {
     at(cmd.deliveryDeadline, () => this.deliveryWindowClosed(state));
     at(cmd.expiresAt, () => this.expired(state));
     this.checkDone(state);
-    // Invocations only exist (and can be delivered) once the service has created them.
-    const visibleAt = invs[0]?.visibleAt ?? 0;
+    // Invocations can only be delivered once the service has created them (they may be listed later still).
+    const createdAt = invs[0]?.createdAt ?? invs[0]?.visibleAt ?? 0;
     const created = () => {
       state.created = true;
       this.pump(state);
     };
-    if (visibleAt > Date.now()) at(visibleAt, created);
+    if (createdAt > Date.now()) at(createdAt, created);
     else created();
   }
 

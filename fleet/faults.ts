@@ -20,10 +20,13 @@ export interface FaultPatch {
   seed?: number;
 }
 
-function throttleRate(throttle: FaultConfig['throttle'], operation: string): number {
-  if (throttle === undefined) return 0;
-  if (typeof throttle === 'number') return throttle;
-  return throttle[operation] ?? throttle['*'] ?? 0;
+/** Fault fields that are a fraction of API calls, per operation or for all. */
+type RateFault = 'throttle' | 'dropResponseAfterCommit';
+
+function rateFor(rates: number | Record<string, number> | undefined, operation: string): number {
+  if (rates === undefined) return 0;
+  if (typeof rates === 'number') return rates;
+  return rates[operation] ?? rates['*'] ?? 0;
 }
 
 /** Holds the global and per-instance faults, changeable while the fleet runs. */
@@ -64,11 +67,37 @@ export class FaultInjector {
     return { global: this.global, instances: Object.fromEntries(this.perInstance) };
   }
 
-  /** Decides whether this call is throttled: the global rate, or the highest rate of an instance it names. */
-  shouldThrottle(operation: string, instanceIds: readonly string[]): boolean {
-    let rate = throttleRate(this.global.throttle, operation);
-    for (const id of instanceIds) rate = Math.max(rate, throttleRate(this.perInstance.get(id)?.throttle, operation));
+  /** Draws a decision for a per-call fault: the global rate, or the highest rate of an instance the call names. */
+  private decide(fault: RateFault, operation: string, instanceIds: readonly string[]): boolean {
+    let rate = rateFor(this.global[fault], operation);
+    for (const id of instanceIds) rate = Math.max(rate, rateFor(this.perInstance.get(id)?.[fault], operation));
+    // No draw when the fault is off, so enabling one fault does not shift another's sequence.
     if (rate <= 0) return false;
     return this.random() < rate;
+  }
+
+  /** Decides whether this call is throttled. */
+  shouldThrottle(operation: string, instanceIds: readonly string[]): boolean {
+    return this.decide('throttle', operation, instanceIds);
+  }
+
+  /** Decides whether this call's response is lost after the operation has committed. */
+  shouldDropResponse(operation: string, instanceIds: readonly string[]): boolean {
+    return this.decide('dropResponseAfterCommit', operation, instanceIds);
+  }
+
+  /** A new command's delay before ListCommands lists it: seeded, in [0, listingLagMs]; 0 without drawing when off. */
+  commandListingLag(): number {
+    return this.lag(this.global.listingLagMs);
+  }
+
+  /** An invocation's extra delay before it is visible: seeded, in [0, invocationListingLagMs]; 0 without drawing when off. */
+  invocationListingLag(): number {
+    return this.lag(this.global.invocationListingLagMs);
+  }
+
+  private lag(max: number | undefined): number {
+    if (max === undefined || max <= 0) return 0;
+    return Math.round(this.random() * max);
   }
 }

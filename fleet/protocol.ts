@@ -63,7 +63,7 @@ function sendError(res: ServerResponse, err: SsmError): void {
   send(res, err.httpStatus, { __type: err.type, message: err.message }, { 'x-amzn-errortype': err.type });
 }
 
-/** Instance ids a request names, for per-instance throttling. */
+/** Instance ids a request names, for per-instance throttling and lost responses. */
 function namedInstances(body: JsonObject): string[] {
   const ids: string[] = [];
   if (typeof body.InstanceId === 'string') ids.push(body.InstanceId);
@@ -79,7 +79,7 @@ function parseFaultPatch(raw: unknown): FaultPatch {
   if (o.instances !== undefined) {
     if (typeof o.instances !== 'object' || o.instances === null) throw new Error('instances must be an object');
     patch.instances = Object.fromEntries(
-      Object.entries(o.instances as Record<string, unknown>).map(([id, f]) => [id, f === null ? null : parseFaults(f, `instances.${id}`)]),
+      Object.entries(o.instances as Record<string, unknown>).map(([id, f]) => [id, f === null ? null : parseFaults(f, `instances.${id}`, 'instance')]),
     );
   }
   if (typeof o.seed === 'number') patch.seed = o.seed;
@@ -128,8 +128,17 @@ export function createSsmServer(ctx: FleetContext): Server {
         } catch {
           throw new SsmError('SerializationException', 'The request body is not a JSON object.');
         }
-        if (ctx.faults.shouldThrottle(opName, namedInstances(body))) throw throttled(throttleType);
-        send(res, 200, await op(ctx, body));
+        const named = namedInstances(body);
+        if (ctx.faults.shouldThrottle(opName, named)) throw throttled(throttleType);
+        // Drawn before the operation runs, so the sequence does not depend on what the operation draws.
+        const dropResponse = ctx.faults.shouldDropResponse(opName, named);
+        const result = await op(ctx, body);
+        if (dropResponse) {
+          // The dropResponseAfterCommit fault: the work is done, the answer is lost (socket hang up).
+          res.destroy();
+          return;
+        }
+        send(res, 200, result);
       } catch (err) {
         if (err instanceof SsmError) sendError(res, err);
         else sendError(res, new SsmError('InternalServerError', (err as Error).message, 500));

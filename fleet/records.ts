@@ -40,7 +40,16 @@ export interface InvocationRecord {
   status: CommandStatus;
   statusDetails: InvocationDetail;
   requestedAt: number;
-  /** Before this instant the service does not show the invocation yet (InvocationDoesNotExist). */
+  /**
+   * When the service created the invocation (SendCommand + invocationVisibilityDelayMs): only
+   * then is it dispatched. Records written before this field existed use visibleAt.
+   */
+  createdAt?: number;
+  /**
+   * Before this instant the service does not show the invocation yet (InvocationDoesNotExist,
+   * absent from ListCommandInvocations): createdAt plus the invocationListingLagMs fault's lag,
+   * so it can lag behind a run that has already finished.
+   */
   visibleAt: number;
   dispatched: boolean;
   deliveredAt?: number;
@@ -58,6 +67,11 @@ export interface CommandRecord {
   instanceIds: string[];
   targets: { Key: string; Values: string[] }[];
   requestedAt: number;
+  /**
+   * Before this instant ListCommands queries without a CommandId do not list the command (the
+   * listingLagMs fault). Absent (older records): listed at once.
+   */
+  listedAt?: number;
   /** End of the delivery window (TimeoutSeconds): undelivered invocations become DeliveryTimedOut. */
   deliveryDeadline: number;
   /** ExpiresAfter: delivery window plus execution timeout; anything still open then is DeliveryTimedOut. */

@@ -13,6 +13,7 @@ import { ParameterStore } from './parameter-store.js';
 import { ProcessSlots } from './process-slots.js';
 import { createSsmServer } from './protocol.js';
 import { S3OutputUploader } from './s3-output.js';
+import { installSandboxBin } from './sandbox-bin.js';
 import { CommandStore } from './store.js';
 
 export interface StartFleetOptions {
@@ -68,12 +69,12 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
     parameters,
     s3,
     millisPerSecond: config.millisPerSecond,
+    binDir: installSandboxBin(stateDir),
     save: (inv) => store.saveInvocation(inv),
     finished: (cmd, inv) => dispatcher.finished(cmd, inv),
   });
   const dispatcher = new CommandDispatcher(store, instances, faults, agent, journal);
   const ctx: FleetContext = { config, stateDir, instances, faults, documents, parameters, store, dispatcher, agent, journal, slots, s3 };
-  dispatcher.resumeAfterRestart();
 
   const server = createSsmServer(ctx);
   server.keepAliveTimeout = 5_000;
@@ -82,9 +83,14 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
     server.listen(options.port ?? 0, '127.0.0.1', () => ready());
   });
   const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  // Steps learn the endpoint (AWS_ENDPOINT_URL_SSM) before any can start: work left over from a
+  // previous run resumes only now, still before the first request is served.
+  agent.setEndpoint(endpoint);
+  dispatcher.resumeAfterRestart();
   let stopped = false;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     port,
     stateDir,
     executions: () => journal.list(),

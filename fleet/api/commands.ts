@@ -83,6 +83,7 @@ export async function sendCommand(ctx: FleetContext, body: JsonObject): Promise<
     instanceIds: instanceIds ?? [],
     targets: (targets ?? []).map((t) => ({ Key: t.Key, Values: t.Values ?? [] })),
     requestedAt: now,
+    listedAt: now + ctx.faults.commandListingLag(),
     deliveryDeadline: now + deliverySeconds * mps,
     expiresAt: now + (deliverySeconds + executionSeconds) * mps,
     timeoutSeconds: deliverySeconds,
@@ -102,6 +103,7 @@ export async function sendCommand(ctx: FleetContext, body: JsonObject): Promise<
   };
   const alarms = field<JsonObject>(body, 'AlarmConfiguration', 'object');
   if (alarms) cmd.alarmConfiguration = alarms;
+  const createdAt = now + ctx.config.invocationVisibilityDelayMs;
   const invs: InvocationRecord[] = ids.map((instanceId, index) => ({
     commandId: cmd.commandId,
     instanceId,
@@ -109,7 +111,9 @@ export async function sendCommand(ctx: FleetContext, body: JsonObject): Promise<
     status: 'Pending',
     statusDetails: 'Pending',
     requestedAt: now,
-    visibleAt: now + ctx.config.invocationVisibilityDelayMs,
+    createdAt,
+    // The invocationListingLagMs fault: visible later than created (dispatch is not held back).
+    visibleAt: createdAt + ctx.faults.invocationListingLag(),
     dispatched: false,
     plugins: steps.map((s) => ({ name: s.name, outputDir: s.outputDir, status: 'Pending', statusDetails: 'Pending', responseCode: -1, stdout: '', stderr: '' })),
   }));
@@ -168,9 +172,13 @@ export function listCommands(ctx: FleetContext, body: JsonObject): JsonObject {
   }
   let cmds = ctx.store.allCommands();
   if (commandId) {
+    // A lookup by id is consistent: the listingLagMs fault only delays listings.
     const cmd = ctx.store.command(commandId);
     if (!cmd) throw new SsmError('InvalidCommandId', '');
     cmds = [cmd];
+  } else {
+    const now = Date.now();
+    cmds = cmds.filter((c) => c.listedAt === undefined || c.listedAt <= now);
   }
   if (instanceId) {
     if (!ctx.instances.has(instanceId)) throw new SsmError('InvalidInstanceId', '');
