@@ -136,6 +136,7 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
           describeMissing: async (seen) => (await describeInstances(ssm, input.targets)).map((i) => i.InstanceId ?? '').filter((id) => id && !seen.includes(id)),
         },
       );
+      log.debug('send path: results read', { phase: 'done', idempotencyKey: input.idempotencyKey, commandId });
       return {
         commandId,
         status: command.Status ?? 'Unknown',
