@@ -1,6 +1,8 @@
 // A SecureString secret used by a run reaches the instance and nowhere else: not the workflow
-// history, the worker's logs (at debug level), the CLI's output, nor the audit exports.
-import { readFileSync } from 'node:fs';
+// history, the worker's logs (at debug level), the CLI's output, the audit exports, nor what SSM
+// keeps of the command (SendCommand's parameters as ListCommands shows them).
+import { readdirSync, readFileSync } from 'node:fs';
+import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,7 +84,26 @@ steps:
     const audit = outputs.join('\n');
     expect(audit).toContain("'****'");
     expect(audit).toContain('/vault/db-password');
-    for (const [where, text] of Object.entries({ history, decodedPayloads, logs, cliOutput: audit })) {
+    // What SSM itself keeps: the commands as sent (ListCommands shows their Parameters to anyone
+    // allowed ssm:ListCommands), their invocations, and the fleet's stored command records.
+    const listed: unknown[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await testFleet.ssm.send(new ListCommandsCommand({ MaxResults: 50, NextToken }));
+      listed.push(...(page.Commands ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    const listCommands = JSON.stringify(listed);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listCommands).toContain('/vault/db-password');
+    const invocations = JSON.stringify((await testFleet.ssm.send(new ListCommandInvocationsCommand({ Details: true, MaxResults: 50 }))).CommandInvocations);
+    // The fleet's commands/<id>/command.json hold each command as sent (its Parameter Store, parameters.json, holds the value by design).
+    const fleetRecords = readdirSync(join(testFleet.stateDir, 'commands'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
+      .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8'))
+      .join('\n');
+    expect(fleetRecords).toContain('/vault/db-password');
+    for (const [where, text] of Object.entries({ history, decodedPayloads, logs, cliOutput: audit, listCommands, invocations, fleetRecords })) {
       expect(text.includes(SECRET), `secret found in ${where}`).toBe(false);
     }
   });
