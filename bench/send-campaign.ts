@@ -4,7 +4,8 @@
 // commands were sent, how the kills landed (by phase of the send path) and whether anything ran
 // twice. Figures, never a pass/fail test.
 //
-//   npx tsx bench/send-campaign.ts [--runs 60] [--steps 5] [--kills 30] [--drop 0.25] [--listing-lag-ms 10000] [--seed 1]
+//   npx tsx bench/send-campaign.ts [--runs 100] [--steps 6] [--kills 30] [--lifetime-ms 2000-6000]
+//                                  [--drop 0.25] [--listing-lag-ms 10000] [--seed 1]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +22,9 @@ import { workflowsPath } from '../worker/workflow-source.js';
 
 const { values: args } = parseArgs({
   options: {
-    runs: { type: 'string', default: '60' },
-    steps: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '100' },
+    steps: { type: 'string', default: '6' },
+    'lifetime-ms': { type: 'string', default: '2000-6000' },
     kills: { type: 'string', default: '30' },
     drop: { type: 'string', default: '0.25' },
     'listing-lag-ms': { type: 'string', default: '10000' },
@@ -74,7 +76,7 @@ try {
     clusters,
     steps: Number(args.steps),
     seed: Number(args.seed),
-    workerLifetimeMs: [1_500, 8_000],
+    workerLifetimeMs: (args['lifetime-ms'] ?? '').split('-').map(Number) as [number, number],
     kills: Number(args.kills),
     idPrefix: `campaign-${Date.now()}`,
   });
