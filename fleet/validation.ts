@@ -74,7 +74,6 @@ export class ConstraintCheck {
 
 export const INSTANCE_ID_PATTERN = /(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)/;
 export const INSTANCE_ID_PATTERN_TEXT = '(^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)';
-export const COMMAND_ID_LENGTH = 36;
 
 /** Reads an optional field of a JSON request body with a type check (malformed input is a SerializationException). */
 export function field<T>(body: Record<string, unknown>, name: string, kind: 'string' | 'number' | 'boolean' | 'array' | 'object'): T | undefined {

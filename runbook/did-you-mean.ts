@@ -18,8 +18,3 @@ export function closestMatch(word: string, candidates: readonly string[]): strin
   return distance(word, best) <= allowed ? best : undefined;
 }
 
-/** ` (did you mean `x`?)`-style hint text, or undefined when nothing is close. */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  const match = closestMatch(word, candidates);
-  return match === undefined ? undefined : `did you mean \`${match}\`?`;
-}

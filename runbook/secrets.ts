@@ -12,7 +12,7 @@ export function secretPlaceholder(name: string): string {
 }
 
 /** Names of the secret parameters whose placeholders appear in `commands`. */
-export function secretNamesIn(commands: readonly string[]): string[] {
+function secretNamesIn(commands: readonly string[]): string[] {
   const names = new Set<string>();
   for (const command of commands) {
     for (const match of command.matchAll(placeholderPattern)) names.add(match[1] ?? '');

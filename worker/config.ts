@@ -334,21 +334,3 @@ function checkRelations(settings: SsmflowSettings, sections: readonly ConfigSect
 export function readSecretFile(path: string): string {
   return readFileSync(path, 'utf8').trim();
 }
-
-export interface WorkerConfig {
-  temporalAddress: string;
-  namespace: string;
-  taskQueue: string;
-  outputBucket?: string;
-}
-
-/** The connection basics alone, from the environment (kept for callers that need no more). */
-export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const settings = loadSettings({ env, configFile: undefined, sections: ['temporal', 'output'] });
-  return {
-    temporalAddress: settings.temporal.address,
-    namespace: settings.temporal.namespace,
-    taskQueue: settings.temporal.taskQueue,
-    outputBucket: settings.output.bucket,
-  };
-}

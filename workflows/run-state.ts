@@ -73,7 +73,7 @@ export type AuditEntry =
   | {
       at: string;
       type: 'run';
-      event: 'started' | 'finished' | 'parameters-changed';
+      event: 'started' | 'finished';
       status: RunStatus;
       by: string;
       detail?: string;
