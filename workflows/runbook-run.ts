@@ -217,7 +217,11 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     setStatus('waiting-approval');
     state.waitingFor = { reason: 'approval', stepId: step.id, since: now(), message: step.message };
     decision = undefined;
-    const decided = await condition(() => decision !== undefined, step.approvalTimeoutMs ?? Number.MAX_SAFE_INTEGER);
+    // No timeout: wait on the decision alone (runs from before this patch started a 285,000-year timer).
+    const decided =
+      step.approvalTimeoutMs === undefined && patched('approval-without-timer')
+        ? await condition(() => decision !== undefined).then(() => true)
+        : await condition(() => decision !== undefined, step.approvalTimeoutMs ?? Number.MAX_SAFE_INTEGER);
     state.waitingFor = undefined;
     setStatus('running');
     const made = decision as OperatorDecision | undefined;
