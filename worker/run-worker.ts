@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
 import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
-import { countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
+import { copyCallCounters, countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
 import { runStatuses } from '../workflows/run-state.js';
 import { loadSettings } from './config.js';
 import { createSsmflowWorker } from './create-worker.js';
@@ -45,6 +45,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
     metrics.ssmCalls.inc({ operation });
     if (operation === 'SendCommand') metrics.commandsSent.inc();
   });
+  // A send client given by the caller was derived before these counters existed.
+  if (options.ssmSend) copyCallCounters(ssm, options.ssmSend);
   const pollerLog = logger.child({ component: 'command-status-poller' });
   const poller = new CommandStatusPoller(ssm, {
     log: (message) => {
