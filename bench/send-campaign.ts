@@ -78,6 +78,7 @@ try {
     seed: Number(args.seed),
     workerLifetimeMs: (args['lifetime-ms'] ?? '').split('-').map(Number) as [number, number],
     kills: Number(args.kills),
+    listingLagMs,
     idPrefix: `campaign-${Date.now()}`,
   });
   console.log(JSON.stringify(report, null, 2));

@@ -55,6 +55,7 @@ describe('send once under lost answers, listing lag and worker kills', () => {
       // Longer than the 3 s heartbeat timeout, so a new worker has picked up the orphaned activities.
       workerLifetimeMs: [3_000, 7_000],
       kills: 12,
+      listingLagMs: 4_000,
       idPrefix: uniqueId('campaign'),
     });
     console.log(`send campaign: ${JSON.stringify(report)}`);

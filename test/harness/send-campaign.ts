@@ -32,6 +32,8 @@ export interface CampaignOptions {
   workerLifetimeMs: [number, number];
   kills: number;
   idPrefix: string;
+  /** The fleet's listing-lag fault: the final listing waits it out, so no late command is missed. */
+  listingLagMs: number;
 }
 
 /** Where a SIGKILL found one in-flight activity of the send path, by its last log line and the fleet's records. */
@@ -171,6 +173,7 @@ export async function runSendCampaign(options: CampaignOptions): Promise<Campaig
     await worker.kill('SIGTERM');
   }
 
+  await new Promise((r) => setTimeout(r, options.listingLagMs + 500));
   const ours = (comment: string) => stepCommentOf(comment).startsWith(`ssmflow:${options.idPrefix}-`);
   const commands = (await allCommandsSince(options.ssm, startedAt - 60_000)).filter((c) => ours(c.Comment ?? ''));
   const executions: ExecutionRecord[] = options.fleet.executions().filter((e) => ours(e.comment));
