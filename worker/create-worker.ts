@@ -38,6 +38,9 @@ export async function createSsmflowWorker(options: SsmflowWorkerOptions): Promis
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
     activities: options.metrics ? withActivityMetrics(activities, options.metrics) : activities,
     sinks: discardWorkflowSpans,
+    // A cancel reaches a waiting activity only with a heartbeat's answer; the SDK's default
+    // throttle (up to 48 s with a 60 s heartbeat timeout) let a cancelled step's command run on.
+    maxHeartbeatThrottleInterval: '2 seconds',
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
     ...options.tuning,

@@ -2,6 +2,7 @@
 // fails by its policy (pause for the operator, roll back, abort, or continue), and completed steps
 // are undone newest first when the run is rolled back or cancelled.
 import {
+  ActivityCancellationType,
   CancellationScope,
   condition,
   isCancellation,
@@ -159,6 +160,9 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
       scheduleToCloseTimeout: step.timeoutMs + extraMs + 60_000,
       heartbeatTimeout: `${input.options?.heartbeatTimeoutSeconds ?? 60} seconds`,
       retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+      // A cancelled step's rollback must not start while its command still runs: wait until the
+      // activity has cancelled the command in SSM.
+      cancellationType: patched('wait-for-step-cancel') ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
     });
   }
 
