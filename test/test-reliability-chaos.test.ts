@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from '@aws-sdk/client-ssm';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,9 +18,12 @@ import { createSsmflowWorker } from '../worker/create-worker.js';
 import { runbookRollout } from '../workflows/index.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess, type WorkerProcess } from './harness/worker-process.js';
-import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import { idempotencyComment, stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import type { RunCommandInput } from '../activities/ssm/types.js';
+import type { ExecutionRecord } from '../fleet/journal.js';
+import { activitySpans, jsonLogLines, listCommandsSince, type ActivitySpan } from './harness/run-evidence.js';
 
-const clusters = ['k1', 'k2', 'k3', 'k4'];
+const clusters = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8'];
 const instancesOf = (cluster: string) => [1, 2].map((n) => `i-0${cluster}${String(n).padStart(14, '0')}`);
 
 function runbookFrom(text: string): NormalizedRunbook {
@@ -28,7 +32,8 @@ function runbookFrom(text: string): NormalizedRunbook {
   return parsed.normalized;
 }
 
-const patchRunbook = runbookFrom(`apiVersion: ssmflow/v1
+const patchRunbookTaking = (seconds: { drain: number; patch: number; undrain: number }) =>
+  runbookFrom(`apiVersion: ssmflow/v1
 name: chaos-patch
 parameters:
   cluster: { type: string }
@@ -36,12 +41,14 @@ targets: { tags: { Cluster: '{{ cluster }}' } }
 defaults: { rateControl: { maxConcurrency: '100%', maxErrors: '0' } }
 steps:
   - id: drain
-    run: sleep 0.4; echo drained
+    run: sleep ${seconds.drain}; echo drained
   - id: patch
-    run: sleep 0.6; echo patched
+    run: sleep ${seconds.patch}; echo patched
   - id: undrain
-    run: sleep 0.2; echo back
+    run: sleep ${seconds.undrain}; echo back
 `);
+
+const patchRunbook = patchRunbookTaking({ drain: 0.4, patch: 0.6, undrain: 0.2 });
 
 /** Deterministic pseudo-random numbers, so a failing chaos run can be replayed exactly. */
 function seeded(seed: number): () => number {
@@ -52,6 +59,66 @@ function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+interface Kill {
+  /** When the SIGKILL was sent (ms since epoch). */
+  at: number;
+  /** How long after the worker entered an activity's send path the kill came. */
+  delayMs: number;
+  enteredActivity: boolean;
+  /** The rollout's Temporal status just before the kill. */
+  rolloutStatus: string;
+  /** Everything the killed worker printed (its JSON logs). */
+  logs: string;
+}
+
+const killPhases = ['no activity in flight', 'before the send', 'in/right after the send', 'while waiting'] as const;
+type KillPhase = (typeof killPhases)[number];
+
+/**
+ * A command requested at most this long before a kill, whose wait the killed worker had not
+ * logged, was hit in or right after its send. (The SDK's log collector buffers lines 100-200 ms
+ * and its JSON `time` is the flush time, so a wait missing from the logs may be that recent.)
+ */
+const sendWindowMs = 500;
+
+/** Polls `condition` until it holds (true) or `timeoutMs` passes (false). */
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/**
+ * Where a kill landed. An activity was in flight when its history span (scheduled → closed,
+ * retries included) covers the kill; its phase follows from when SSM says its command was
+ * requested: not yet (before the send), within the send window with no wait logged by the killed
+ * worker (in or right after the send), or earlier (while waiting on the command). With several
+ * activities in flight the kill counts for the most delicate phase: send, then wait, then before.
+ * The journal cross-checks the histories: a step process running at the kill has its activity open.
+ */
+function killPhase(kill: Kill, spans: ActivitySpan[], commands: Command[], executions: ExecutionRecord[]): { phase: KillPhase; unexplained: string[] } {
+  const inFlight = spans.filter((s) => s.scheduledAtMs <= kill.at && (s.closedAtMs === undefined || s.closedAtMs > kill.at));
+  const waitsLogged = new Set(jsonLogLines(kill.logs).flatMap((line) => (line.phase === 'wait' ? [String(line.commandId)] : [])));
+  const openComments = new Set<string>();
+  const phases = inFlight.map((span): KillPhase => {
+    const key = (span.input as RunCommandInput | undefined)?.idempotencyKey;
+    if (!key) return 'before the send';
+    openComments.add(idempotencyComment(key));
+    const command = commands.find((c) => c.Comment === idempotencyComment(key));
+    const sentAt = command?.RequestedDateTime?.getTime();
+    if (sentAt === undefined || sentAt > kill.at) return 'before the send';
+    if (kill.at - sentAt <= sendWindowMs && !waitsLogged.has(command?.CommandId ?? '')) return 'in/right after the send';
+    return 'while waiting';
+  });
+  const running = executions.filter((e) => Date.parse(e.startedAt) <= kill.at && (e.endedAt === undefined || Date.parse(e.endedAt) > kill.at));
+  const unexplained = running.filter((e) => !openComments.has(e.comment)).map((e) => `${e.comment}@${e.instanceId}`);
+  const phase = (['in/right after the send', 'while waiting', 'before the send'] as const).find((p) => phases.includes(p)) ?? 'no activity in flight';
+  return { phase, unexplained };
 }
 
 describe('process failures', () => {
@@ -66,20 +133,36 @@ describe('process failures', () => {
     await stack?.close();
   });
 
-  it('a rollout survives its worker being SIGKILLed 20 times at seeded random moments: every step ran exactly once per instance', async () => {
+  it('a rollout survives its worker being SIGKILLed 20 times at seeded random moments, most of them mid-activity: every step was sent once and ran exactly once per instance', async () => {
     const random = seeded(20261122);
     const taskQueue = uniqueId('tq-chaos');
-    const env = { AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint };
+    const testStartedAt = Date.now();
+    // The production entry point with debug logs: the send path's phases are in the output.
+    // No workflow cache: with one, each kill strands the run's next workflow task on the dead
+    // worker's sticky queue for the SDK's 10 s sticky schedule-to-start timeout, and random kills
+    // mostly landed in those stalls (measured: 4 to 10 of 20 hit an activity). Without it the
+    // next worker takes the task at once and replays the run from its history every time.
+    const env = {
+      SSMFLOW_TEST_PRODUCTION_WORKER: '1',
+      SSMFLOW_LOG_LEVEL: 'debug',
+      SSMFLOW_HTTP_ADDRESS: 'off',
+      SSMFLOW_SDK_METRICS_ADDRESS: 'off',
+      SSMFLOW_MAX_CACHED_WORKFLOWS: '0',
+      AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint,
+      AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
+    };
     const handle = await stack.client.workflow.start(runbookRollout, {
       taskQueue,
       workflowId: uniqueId('chaos-rollout'),
       args: [
         {
-          runbook: patchRunbook,
+          // Eight clusters one at a time, steps of seconds: twenty kills (measured: three to four
+          // a cluster) all fall inside the rollout, with clusters to spare.
+          runbook: patchRunbookTaking({ drain: 2, patch: 4, undrain: 1.5 }),
           clusters,
           parameters: {},
           waves: ['1', '100%'],
-          maxInFlight: 3,
+          maxInFlight: 1,
           errorBudget: '0',
           approvalBetweenWaves: false,
           initiator: 'chaos@example.com',
@@ -88,13 +171,25 @@ describe('process failures', () => {
       ],
     });
     let worker: WorkerProcess | undefined;
-    const kills: number[] = [];
+    const kills: Kill[] = [];
     for (let kill = 0; kill < 20; kill += 1) {
       worker = await spawnWorkerProcess({ taskQueue, env });
-      const lifetimeMs = 200 + Math.floor(random() * 1_300);
-      await new Promise((r) => setTimeout(r, lifetimeMs));
+      const readyAt = Date.now();
+      // Killed at a seeded random moment once it has work: up to 1.3 s after it sent a command
+      // (SSM lists it) or its logs show an activity's send path (sending, looking its key up,
+      // resuming a wait; the SDK flushes logs 100-200 ms late). A worker given no activity for
+      // 15 s is killed anyway. Where each kill really landed is established afterwards.
+      const delayMs = Math.floor(random() * 1_300);
+      const busy = worker;
+      const enteredActivity = await until(
+        async () => busy.output().includes('"phase":"') || (await listCommandsSince(testFleet.ssm, readyAt)).some((c) => c.Comment?.startsWith(`ssmflow:${handle.workflowId}--`)),
+        15_000,
+      );
+      await new Promise((r) => setTimeout(r, delayMs));
+      const rolloutStatus = (await handle.describe()).status.name;
+      const at = Date.now();
       await worker.kill('SIGKILL');
-      kills.push(lifetimeMs);
+      kills.push({ at, delayMs, enteredActivity, rolloutStatus, logs: worker.output() });
     }
     worker = await spawnWorkerProcess({ taskQueue, env });
     try {
@@ -104,7 +199,8 @@ describe('process failures', () => {
     } finally {
       await worker.kill('SIGTERM');
     }
-    expect(kills).toHaveLength(20);
+    // Every kill hit a rollout still in progress.
+    expect(kills.map((k) => k.rolloutStatus)).toEqual(kills.map(() => 'RUNNING'));
 
     const executions = testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}--`));
     for (const cluster of clusters) {
@@ -115,8 +211,24 @@ describe('process failures', () => {
         }
       }
     }
-    // Nothing beyond the first attempt of each step was ever needed, or sent.
-    expect(executions.filter((e) => !stepCommentOf(e.comment).endsWith('/1'))).toEqual([]);
+    // Exactly one command was ever sent per (cluster, step): no retried attempt sent it again.
+    const commands = (await listCommandsSince(testFleet.ssm, testStartedAt)).filter((c) => c.Comment?.startsWith(`ssmflow:${handle.workflowId}--`));
+    expect(commands.map((c) => stepCommentOf(c.Comment ?? '')).sort()).toEqual(
+      clusters.flatMap((cluster) => ['drain', 'patch', 'undrain'].map((step) => `ssmflow:${handle.workflowId}--${cluster}/${step}/1`)).sort(),
+    );
+
+    // Where each kill landed, from the histories (activity open intervals), SSM (when each
+    // command was requested), the journal (what ran) and the killed worker's own logs.
+    const spans = (
+      await Promise.all(clusters.map(async (cluster) => activitySpans(await stack.client.workflow.getHandle(`${handle.workflowId}--${cluster}`).fetchHistory())))
+    ).flat();
+    const landed = kills.map((kill) => killPhase(kill, spans, commands, executions));
+    // A step process running at a kill always has its activity open in the history.
+    expect(landed.flatMap((l) => l.unexplained)).toEqual([]);
+    const phases = landed.map((l) => l.phase);
+    const counts = Object.fromEntries(killPhases.map((phase) => [phase, phases.filter((p) => p === phase).length])) as Record<KillPhase, number>;
+    console.log(`chaos: where the 20 kills landed: ${JSON.stringify(counts)}; in order: ${kills.map((k, i) => `${k.enteredActivity ? '' : 'no activity for 15 s, '}+${k.delayMs} ms → ${phases[i]}`).join('; ')}`);
+    expect(counts['in/right after the send'] + counts['while waiting']).toBeGreaterThanOrEqual(10);
   }, 300_000); // 21 worker processes started one after another: slow on a loaded 2-core machine, so a wider hang guard
 
   it('a run survives the Temporal server restarting mid-command (state in its SQLite file)', async () => {

@@ -16,6 +16,7 @@ import type { RunState, RunStatus } from '../workflows/run-state.js';
 import { historyText } from './harness/history-text.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import { recordSsmAttempts, type SsmAttempt } from './harness/ssm-attempts.js';
 
 const ids = ['i-0e00000000000000a', 'i-0e00000000000000b'];
 
@@ -60,6 +61,12 @@ async function waitForStatus(controls: ReturnType<typeof runControls>, status: R
   }
 }
 
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -101,19 +108,81 @@ describe('runs under faults', () => {
     return { worker, handle, controls: runControls(stack.client, handle.workflowId) };
   }
 
-  it('30% of SSM calls throttled for a minute: the run succeeds, nothing ran twice', async () => {
+  it('30% of SSM calls throttled for a minute: calls are retried after growing, jittered pauses, the runs succeed, nothing ran twice', async () => {
+    // The worker's own clients (as in production: SDK retries for reads, none for SendCommand),
+    // recording every HTTP attempt with its timing and SSM's answer.
+    const ssm = fleetClient(testFleet.fleet.endpoint, 3);
+    const ssmSend = fleetClient(testFleet.fleet.endpoint, 1);
+    const attempts: SsmAttempt[] = [];
+    recordSsmAttempts(ssm, attempts);
+    recordSsmAttempts(ssmSend, attempts);
+    // Seeded: the fleet draws the same throttling decisions, call by call, on every run.
     testFleet.fleet.setFaults({ global: { throttle: 0.3 }, seed: 7 });
     try {
-      // The middle step keeps the run waiting on SSM for most of a minute of storm (under this
-      // fleet's 10× time scale, 50 s stays inside the step's scaled 60 s execution limit).
-      const { worker, handle } = await start(threeSteps('sleep 50'), {});
-      const summary = await worker.runUntil(handle.result());
-      expect(summary.status).toBe('succeeded');
-      assertNoDuplicateExecutions(testFleet.fleet, handle.workflowId);
-      expect(testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}/`))).toHaveLength(6);
+      // Three runs on one worker, their middle step keeping them waiting on SSM for most of a
+      // minute of storm (under this fleet's 10× time scale, 50 s stays inside the step's scaled
+      // 60 s execution limit): enough calls to see how retries after throttles are spaced.
+      const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm, ssmSend } });
+      const handles = await Promise.all(
+        [1, 2, 3].map((n) =>
+          startRun(stack.client, {
+            runbook: threeSteps('sleep 50'),
+            parameters: { cluster: 'rel', note: `storm-${n}` },
+            initiator: 'chaos@example.com',
+            taskQueue,
+            workflowId: uniqueId('rel-storm'),
+            options: { deliveryTimeoutSeconds: 30 },
+          }),
+        ),
+      );
+      const summaries = await worker.runUntil(Promise.all(handles.map((h) => h.result())));
+      expect(summaries.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+      for (const handle of handles) {
+        assertNoDuplicateExecutions(testFleet.fleet, handle.workflowId);
+        expect(testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}/`))).toHaveLength(6);
+      }
     } finally {
       testFleet.fleet.setFaults({ global: null });
+      ssm.destroy();
+      ssmSend.destroy();
     }
+
+    // The storm happened: about the configured share of the worker's calls was refused.
+    const throttled = attempts.filter((a) => a.error === 'ThrottlingException');
+    expect(throttled.length).toBeGreaterThan(0);
+    expect(throttled.length / attempts.length).toBeGreaterThan(0.2);
+    expect(throttled.length / attempts.length).toBeLessThan(0.4);
+    expect(attempts.filter((a) => a.error !== undefined && a.error !== 'ThrottlingException')).toEqual([]);
+
+    // Retries of one call (same SDK invocation id): the pause before each, by how many throttles in a row preceded it.
+    expect(attempts.every((a) => a.invocationId !== '')).toBe(true);
+    const calls = new Map<string, SsmAttempt[]>();
+    for (const a of attempts) calls.set(a.invocationId, [...(calls.get(a.invocationId) ?? []), a]);
+    const pauses: number[][] = [[], []];
+    for (const tries of calls.values()) {
+      tries.sort((a, b) => a.attempt - b.attempt);
+      for (const [i, next] of tries.entries()) {
+        const previous = tries[i - 1];
+        if (previous?.error === 'ThrottlingException') pauses[previous.attempt - 1]?.push(next.startedAt - previous.endedAt);
+      }
+    }
+    const [afterOne = [], afterTwo = []] = pauses;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    // SendCommand is never retried by the SDK: the send path pauses itself between sends of one key.
+    const sendsByKey = [...new Set(attempts.filter((a) => a.operation === 'SendCommand').map((a) => a.comment))].map((comment) => attempts.filter((a) => a.comment === comment));
+    const sends = sendsByKey.map((tries) => tries.map((a) => a.error ?? 'sent'));
+    const sendPauses = sendsByKey.flatMap((tries) => tries.slice(1).map((next, i) => next.startedAt - (tries[i]?.endedAt ?? next.startedAt)));
+    console.log(
+      `throttling: ${throttled.length} of ${attempts.length} SSM attempts throttled (${JSON.stringify(countBy(throttled.map((a) => a.operation)))}); ` +
+        `pause after 1 throttle: n=${afterOne.length} mean ${Math.round(mean(afterOne))} ms, range ${Math.min(...afterOne)}–${Math.max(...afterOne)} ms, first ${afterOne.slice(0, 8).join(',')}; ` +
+        `after 2 in a row: n=${afterTwo.length} mean ${Math.round(mean(afterTwo))} ms, range ${Math.min(...afterTwo)}–${Math.max(...afterTwo)} ms, ${afterTwo.join(',')}; ` +
+        `sends per step: ${JSON.stringify(sends)}, pauses between sends of one step ${sendPauses.join(',')} ms`,
+    );
+    // Enough retries to judge, spread out (jitter, not one fixed delay), and longer after two throttles in a row than after one.
+    expect(afterOne.length).toBeGreaterThanOrEqual(30);
+    expect(afterTwo.length).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...afterOne) - Math.min(...afterOne)).toBeGreaterThan(100);
+    expect(mean(afterTwo)).toBeGreaterThan(mean(afterOne));
   }, 300_000);
 
   it('instances going offline mid-step: the step fails with DeliveryTimedOut, the run pauses, and a retry after they return succeeds', async () => {
