@@ -59,6 +59,7 @@ describe('send once under lost answers, listing lag and worker kills', () => {
       idPrefix: uniqueId('campaign'),
     });
     console.log(`send campaign: ${JSON.stringify(report)}`);
+    expect(report.failures).toEqual([]);
     expect(report.succeeded).toBe(clusters.length);
     expect(report.commandsCreated).toBe(clusters.length * 5);
     expect(report.duplicateKeys).toEqual([]);

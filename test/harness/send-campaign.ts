@@ -42,6 +42,8 @@ export type KillPhase = 'before the send' | 'in the send' | 'after the send' | '
 export interface CampaignReport {
   runs: number;
   succeeded: number;
+  /** Why the runs that did not succeed ended: run id, status, step and message. */
+  failures: string[];
   /** Commands the fleet created for the campaign's keys. */
   commandsCreated: number;
   /** (run, step) keys that got more than one command. */
@@ -205,6 +207,7 @@ export async function runSendCampaign(options: CampaignOptions): Promise<Campaig
   return {
     runs: summaries.length,
     succeeded: summaries.filter((s) => s.status === 'succeeded').length,
+    failures: summaries.filter((s) => s.status !== 'succeeded').map((s) => `${s.runId} ${s.status} at ${s.failure?.stepId ?? '?'}: ${s.failure?.message ?? s.steps.find((step) => step.message)?.message ?? ''}`),
     commandsCreated: commands.length,
     duplicateKeys: [...byKey].filter(([, ids]) => ids.length > 1).map(([key, ids]) => `${key}: ${ids.join(', ')}`),
     notExactlyOnce,
