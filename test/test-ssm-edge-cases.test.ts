@@ -194,6 +194,19 @@ describe('runCommand sends at most once per idempotency key', () => {
     expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0);
   });
 
+  it('one command shown on two pages of a shifting listing is one command, not a duplicate to cancel', async () => {
+    ssmMock.on(ListCommandsCommand).callsFake((request: { CommandId?: string; NextToken?: string }) => {
+      if (request.CommandId) return { Commands: [{ CommandId: request.CommandId, Status: 'Success' }] };
+      const sent = { CommandId: 'c-only', Comment: comment, RequestedDateTime: new Date() };
+      return request.NextToken ? { Commands: [sent] } : { Commands: [sent], NextToken: 'page-2' };
+    });
+    ssmMock.on(ListCommandInvocationsCommand).resolves(oneInvocation('c-only'));
+    const result = await runActivity(activityEnvironment({ attempt: 2 }), activities().runCommand, input);
+    expect(result).toMatchObject({ commandId: 'c-only', reusedEarlierSend: true });
+    expect(ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(0);
+    expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0);
+  });
+
   it('a refused send (validation) is neither looked up nor sent again', async () => {
     ssmMock.on(SendCommandCommand).rejects(Object.assign(new Error("Value 'x' at 'timeoutSeconds' failed to satisfy constraint"), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
     const failure = (await runActivity(activityEnvironment(), activities().runCommand, input).catch((err: unknown) => err)) as ApplicationFailure;

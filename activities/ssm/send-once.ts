@@ -99,7 +99,8 @@ export function withoutSdkRetries(ssm: SSMClient): SSMClient {
 /** Every command carrying this key's Comment, oldest first (one page of ListCommands per 50 commands of the document). */
 export async function findCommandsByKey(ssm: SSMClient, input: RunCommandInput, sentNoEarlierThanMs: number): Promise<Command[]> {
   const comment = idempotencyComment(input.idempotencyKey);
-  const found: Command[] = [];
+  // By id: a listing that changes while it is paged can show one command on two pages.
+  const found = new Map<string, Command>();
   let nextToken: string | undefined;
   do {
     const page = await ssm.send(
@@ -112,10 +113,10 @@ export async function findCommandsByKey(ssm: SSMClient, input: RunCommandInput, 
         NextToken: nextToken,
       }),
     );
-    found.push(...(page.Commands ?? []).filter((c) => c.Comment === comment));
+    for (const command of page.Commands ?? []) if (command.Comment === comment && command.CommandId) found.set(command.CommandId, command);
     nextToken = page.NextToken;
   } while (nextToken);
-  return found.sort((a, b) => (a.RequestedDateTime?.getTime() ?? 0) - (b.RequestedDateTime?.getTime() ?? 0));
+  return [...found.values()].sort((a, b) => (a.RequestedDateTime?.getTime() ?? 0) - (b.RequestedDateTime?.getTime() ?? 0));
 }
 
 /**
@@ -146,7 +147,8 @@ export interface DuplicateCommandDetails {
  */
 export async function failOnDuplicates(ssm: SSMClient, input: RunCommandInput, commands: Command[]): Promise<never> {
   const [kept, ...newer] = commands;
-  const cancelled = newer.map((c) => c.CommandId ?? '');
+  // Never the kept one, whatever the listing showed.
+  const cancelled = [...new Set(newer.map((c) => c.CommandId ?? ''))].filter((id) => id !== '' && id !== kept?.CommandId);
   for (const commandId of cancelled) {
     await ssm.send(new CancelCommandCommand({ CommandId: commandId })).catch(() => undefined);
   }
