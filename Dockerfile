@@ -17,7 +17,6 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY runbook ./runbook
 COPY worker ./worker
-COPY client/local/project-root.ts ./client/local/project-root.ts
 RUN node --import tsx worker/build-workflow-bundle.ts dist/workflow-bundle.js
 
 FROM node:20-bookworm-slim AS runtime
@@ -35,7 +34,6 @@ COPY worker ./worker
 COPY client ./client
 COPY runbook ./runbook
 COPY runbooks ./runbooks
-COPY fleet ./fleet
 # Files stay root-owned: the worker process cannot change its own code.
 USER node
 # /metrics, /healthz and /readyz (see docs/deploy.md); the codec server listens on 8888 when run.

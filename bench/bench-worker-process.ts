@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../client/local/project-root.js';
+import { projectRoot } from '../local/project-root.js';
 
 /** One runCommand activity as the worker saw it (worker clock, which is the fleet's too). */
 export interface StepTiming {

@@ -1,13 +1,14 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { registerFleetCommand } from '../fleet/command.js';
+import type * as LocalStackCommands from '../local/commands.js';
 import { registerCodecServerCommand } from '../worker/codec-server-command.js';
 import { ConfigErrors } from '../worker/config.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 import { registerAbortCommand } from './commands/abort.js';
 import { registerApproveCommand } from './commands/approve.js';
 import { registerAuditCommand } from './commands/audit.js';
-import { registerDevCommand } from './commands/dev.js';
 import { registerListCommand } from './commands/list.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerRetryCommand } from './commands/retry.js';
@@ -25,7 +26,7 @@ import { OperatorActionRejected, ParameterInputError } from './runs.js';
 /** Exit codes of every ssmflow command (DESIGN.md, "Interfaces that must stay stable"). */
 export const exitCodes = exitCode;
 
-export function buildProgram(): Command {
+export async function buildProgram(): Promise<Command> {
   const program = new Command('ssmflow')
     .description(
       'Durable, auditable fleet operations: runbooks of AWS SSM Run Command steps executed as Temporal workflows,\n' +
@@ -65,9 +66,8 @@ Reference: docs/cli.md`,
   registerScheduleCommand(program);
   program.commandsGroup('Infrastructure:');
   registerWorkerCommand(program);
-  registerDevCommand(program);
   registerCodecServerCommand(program);
-  registerFleetCommand(program);
+  await registerLocalStackCommandsIfPresent(program);
   // Every subcommand reports usage errors the same way as the program (exit 2, hint to --help).
   const configure = (command: Command) => {
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
@@ -75,6 +75,14 @@ Reference: docs/cli.md`,
   };
   program.commands.forEach(configure);
   return program;
+}
+
+/** Development commands (dev, fleet, local): in a checkout, not in the production image. */
+async function registerLocalStackCommandsIfPresent(program: Command): Promise<void> {
+  const localStack = new URL('../local/commands.ts', import.meta.url);
+  if (!existsSync(fileURLToPath(localStack))) return;
+  const { registerLocalStackCommands } = (await import(localStack.href)) as typeof LocalStackCommands;
+  registerLocalStackCommands(program);
 }
 
 /** The exit code of an error, and what to tell the person (no stack traces for expected errors). */
@@ -101,7 +109,7 @@ async function main(argv: string[]): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     let invoked = '';
-    const program = buildProgram().hook('preAction', (_program, action) => {
+    const program = (await buildProgram()).hook('preAction', (_program, action) => {
       invoked = action.parent === _program ? action.name() : (action.parent?.name() ?? '');
     });
     await program.parseAsync(argv);

@@ -8,7 +8,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type S3Emulator, startS3Emulator } from '../client/local/s3-emulator.js';
+import { type S3Emulator, startS3Emulator } from '../local/s3-emulator.js';
 import { startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
 
 const NODE = 'i-0e0000000000000a1';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createLocalPostgresCluster, setInjectedFailure, type LocalPostgresCluster, type LocalPostgresClusterOptions } from '../client/local/postgres-cluster.js';
+import { createLocalPostgresCluster, setInjectedFailure, type LocalPostgresCluster, type LocalPostgresClusterOptions } from '../local/postgres-cluster.js';
 import { runControls, startRun } from '../client/runs.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { loadRunbookFile } from '../runbook/load-file.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createLocalPostgresCluster, type LocalPostgresCluster, type LocalPostgresClusterOptions, setInjectedFailure } from '../client/local/postgres-cluster.js';
+import { createLocalPostgresCluster, type LocalPostgresCluster, type LocalPostgresClusterOptions, setInjectedFailure } from '../local/postgres-cluster.js';
 import { startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
 import { loadRunbookFile } from '../runbook/load-file.js';
 import { resolveParameterValues } from '../runbook/parameters.js';

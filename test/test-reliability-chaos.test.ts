@@ -10,7 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { runControls, startRun } from '../client/runs.js';
-import { startTemporalDevServer } from '../client/local/temporal-dev-server.js';
+import { startTemporalDevServer } from '../local/temporal-dev-server.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';

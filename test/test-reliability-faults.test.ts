@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runControls, startRun } from '../client/runs.js';
-import { startS3Emulator } from '../client/local/s3-emulator.js';
+import { startS3Emulator } from '../local/s3-emulator.js';
 import { createS3Client } from '../activities/aws-clients.js';
 import { startFleet, type RunningFleet } from '../fleet/server.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
-import { projectRoot } from '../client/local/project-root.js';
+import { projectRoot } from '../local/project-root.js';
 
 const historiesDir = join(projectRoot, 'test', 'histories');
 const fixtures = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();

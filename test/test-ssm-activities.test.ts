@@ -10,7 +10,7 @@ import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js'
 import { countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
 import { createSsmActivities } from '../activities/ssm/ssm-activities.js';
 import type { RunCommandInput } from '../activities/ssm/types.js';
-import { startS3Emulator } from '../client/local/s3-emulator.js';
+import { startS3Emulator } from '../local/s3-emulator.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { adHocCommand } from '../workflows/index.js';
 import { activityEnvironment, runActivity } from './harness/activity-env.js';

@@ -2,7 +2,7 @@
 // graceful shutdown) in a child process, driving real runs on the local fleet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../client/runs.js';
-import { freePort } from '../client/local/free-port.js';
+import { freePort } from '../local/free-port.js';
 import { eventually, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';

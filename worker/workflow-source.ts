@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { projectRoot } from '../client/local/project-root.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Entry point of the workflow bundle (bundled by the worker, or once per test run). */
-export const workflowsPath = join(projectRoot, 'workflows', 'index.ts');
+export const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');

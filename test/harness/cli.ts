@@ -1,7 +1,7 @@
 // Spawns the real `ssmflow` CLI (bin/ssmflow.mjs through tsx), as a person or a script would.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot } from '../../client/local/project-root.js';
+import { projectRoot } from '../../local/project-root.js';
 
 export interface CliResult {
   code: number | null;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startTemporalDevServer } from '../../client/local/temporal-dev-server.js';
-import { startS3Emulator } from '../../client/local/s3-emulator.js';
-import { readToolsManifest } from '../../client/local/tools.js';
+import { startTemporalDevServer } from '../../local/temporal-dev-server.js';
+import { startS3Emulator } from '../../local/s3-emulator.js';
+import { readToolsManifest } from '../../local/tools.js';
 import { workflowsPath } from '../../worker/workflow-source.js';
 
 declare module 'vitest' {

@@ -1,9 +1,9 @@
 // Independent views of a local PostgreSQL cluster's data for tests: what a client of the service
 // port sees, computed here rather than by the runbook's own verify script.
 import { expect } from 'vitest';
-import type { LocalPostgresCluster } from '../../client/local/postgres-cluster.js';
-import { runCommand } from '../../client/local/postgres-exec.js';
-import { readPostgresTools } from '../../client/local/postgres-tools.js';
+import type { LocalPostgresCluster } from '../../local/postgres-cluster.js';
+import { runCommand } from '../../local/postgres-exec.js';
+import { readPostgresTools } from '../../local/postgres-tools.js';
 
 export const seededDatabases = ['app', 'postgres', 'reporting'];
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { createS3Client } from '../../activities/aws-clients.js';
 import { createSsmflowWorker, type SsmflowWorkerOptions } from '../../worker/create-worker.js';
-import { projectRoot } from '../../client/local/project-root.js';
+import { projectRoot } from '../../local/project-root.js';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { projectRoot } from '../../client/local/project-root.js';
+import { projectRoot } from '../../local/project-root.js';
 
 export interface WorkerProcess {
   readonly child: ChildProcess;

@@ -225,7 +225,7 @@ function memberLayout(stateDir: string, instanceId: string, role: 'primary' | 'r
 function envFileText(member: LocalPostgresMember, tools: PostgresTools, cluster: string, s3Endpoint: string | undefined, targetConf: string): string {
   const lines = [
     `# Host configuration for ssmflow's postgres-major-upgrade scripts (runbooks/postgres/README.md).`,
-    `# Local cluster ${cluster}, instance ${member.instanceId}; written by client/local/postgres-cluster.ts.`,
+    `# Local cluster ${cluster}, instance ${member.instanceId}; written by local/postgres-cluster.ts.`,
     `PG_OS_USER=${shellQuote(tools.osUser)}`,
     `PG_SUPERUSER=${LOCAL_SUPERUSER}`,
     `PG_PORT=${member.port}`,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { createS3Client } from '../../activities/aws-clients.js';
-import { startLocalStack } from '../local/local-stack.js';
+import { createS3Client } from '../activities/aws-clients.js';
+import { startLocalStack } from './local-stack.js';
 
 export function registerDevCommand(program: Command): void {
   program
@@ -24,7 +24,7 @@ export function registerDevCommand(program: Command): void {
       });
       Object.assign(process.env, stack.env);
       // Loaded here: the worker's native bridge would add ~0.4 s to every other CLI command.
-      const [{ NativeConnection }, { createSsmflowWorker }] = await Promise.all([import('@temporalio/worker'), import('../../worker/create-worker.js')]);
+      const [{ NativeConnection }, { createSsmflowWorker }] = await Promise.all([import('@temporalio/worker'), import('../worker/create-worker.js')]);
       const connection = await NativeConnection.connect({ address: stack.temporal.address });
       const worker = await createSsmflowWorker({
         connection,

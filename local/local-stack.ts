@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../activities/aws-clients.js';
+import { createS3Client } from '../activities/aws-clients.js';
 import { projectRoot } from './project-root.js';
 import { preferredPort } from './port-available.js';
 import { startS3Emulator, type S3Emulator } from './s3-emulator.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ssmflowSearchAttributes } from '../../workflows/search-attributes.js';
+import { ssmflowSearchAttributes } from '../workflows/search-attributes.js';
 import { readToolsManifest } from './tools.js';
 import { freePort } from './free-port.js';
 import { spawnManaged, waitUntilReady } from './child-process.js';

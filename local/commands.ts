@@ -1,0 +1,11 @@
+// Commands for the local stack only (dev server, fleet, local PostgreSQL clusters). The CLI loads
+// this module when it exists; the production image leaves local/ and fleet/ out.
+import type { Command } from 'commander';
+import { registerFleetCommand } from '../fleet/command.js';
+import { registerDevCommand } from './dev-command.js';
+
+export function registerLocalStackCommands(program: Command): void {
+  program.commandsGroup('Local stack (development only; not in the production image):');
+  registerDevCommand(program);
+  registerFleetCommand(program);
+}
