@@ -5,6 +5,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { CommandTargets } from '../activities/ssm/types.js';
 import { windowState } from '../runbook/maintenance-window.js';
 import { renderStep } from '../runbook/render.js';
+import { selectSteps } from '../runbook/step-conditions.js';
 import { redactSecrets } from '../runbook/secrets.js';
 import type { NormalizedRunbook, ParameterValues, RollbackAction } from '../runbook/types.js';
 import { displayParameters } from '../workflows/run-audit.js';
@@ -33,6 +34,8 @@ export interface PlannedStep {
   disruptive: boolean;
   sleepMs?: number;
   wait?: { intervalMs: number; timeoutMs: number };
+  /** From this step on the run cannot roll back. */
+  pointOfNoReturn?: true;
 }
 
 export interface RunPlan {
@@ -60,6 +63,8 @@ export async function planRun(
   values: ParameterValues,
   options: { ssm?: SSMClient; maxTargets: number; nowMs?: number },
 ): Promise<RunPlan> {
+  // The steps a run with these values takes (`when:` conditions), as the workflow will choose them.
+  runbook = selectSteps(runbook, values);
   const steps: PlannedStep[] = runbook.steps.map((normalized, index) => {
     const step = renderStep(normalized, values);
     const base = { index: index + 1, id: step.id, kind: step.kind, ...(step.description ? { description: step.description } : {}) };
@@ -74,6 +79,7 @@ export async function planRun(
           targets: describeTargets(step.targets as CommandTargets),
           ...(step.kind === 'document' ? { document: step.document } : { commands: redactSecrets(step.commands) }),
           ...(step.rollback ? { rollback: rollbackLines(step.rollback) } : {}),
+          ...(step.pointOfNoReturn ? { pointOfNoReturn: true as const } : {}),
           onFailure: step.onFailure,
           timeoutMs: step.timeoutMs,
           retryAttempts: step.retry.maxAttempts,

@@ -4,7 +4,7 @@ import { closestMatch } from './did-you-mean.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { cronProblem, isValidTimeZone } from './maintenance-window.js';
 import { effectiveTimeouts } from './normalize.js';
-import type { DocumentCall, Retry, Runbook, Targets } from './schema.js';
+import type { DocumentCall, Parameter, Retry, Runbook, Targets } from './schema.js';
 import { findTemplateReferences } from './templates.js';
 
 export type IssuePath = (string | number)[];
@@ -180,7 +180,66 @@ function checkTimings(runbook: Runbook): RunbookIssue[] {
   return issues;
 }
 
+/** A value a `when` condition compares with must be one the parameter can take. */
+function conditionValueProblem(parameter: Parameter, value: string | number | boolean): string | undefined {
+  if (parameter.type === 'enum') return parameter.values.includes(String(value)) ? undefined : `is not one of its values (${parameter.values.join(', ')})`;
+  if (parameter.type === 'integer') return typeof value === 'number' && Number.isInteger(value) ? undefined : 'is not an integer';
+  if (parameter.type === 'boolean') return typeof value === 'boolean' ? undefined : 'is not true or false';
+  return typeof value === 'string' ? undefined : 'is not a string (quote it)';
+}
+
+function checkStepConditions(runbook: Runbook): RunbookIssue[] {
+  const issues: RunbookIssue[] = [];
+  const parameters = runbook.parameters ?? {};
+  runbook.steps.forEach((step, index) => {
+    for (const [name, expected] of Object.entries(step.when ?? {})) {
+      const path: IssuePath = ['steps', index, 'when', name];
+      const parameter = parameters[name];
+      if (parameter === undefined) {
+        const suggestion = closestMatch(name, Object.keys(parameters));
+        issues.push({ path, message: `"${name}" is not a declared parameter`, fix: suggestion ? `did you mean "${suggestion}"?` : `declare it under parameters:` });
+        continue;
+      }
+      if (parameter.type === 'secret') {
+        issues.push({ path, message: `"${name}" is a secret: ssmflow never reads its value, so it cannot choose steps`, fix: 'condition the step on a non-secret parameter' });
+        continue;
+      }
+      for (const value of Array.isArray(expected) ? expected : [expected]) {
+        const problem = conditionValueProblem(parameter, value);
+        if (problem) issues.push({ path, message: `${JSON.stringify(value)} ${problem} for parameter "${name}" (${parameter.type})`, fix: 'compare with a value the parameter can take' });
+      }
+    }
+  });
+  return issues;
+}
+
+/** Two `when` conditions can both hold unless they want disjoint values of one parameter. */
+function conditionsCompatible(a: Runbook['steps'][number]['when'], b: Runbook['steps'][number]['when']): boolean {
+  const list = (value: string | number | boolean | (string | number | boolean)[]) => (Array.isArray(value) ? value : [value]);
+  for (const [name, wanted] of Object.entries(a ?? {})) {
+    const other = b?.[name];
+    if (other !== undefined && !list(wanted).some((value) => list(other).includes(value))) return false;
+  }
+  return true;
+}
+
+/** After a point of no return the run cannot roll back, so a later step must not ask for it. */
+function checkPointOfNoReturn(runbook: Runbook): RunbookIssue[] {
+  const issues: RunbookIssue[] = [];
+  runbook.steps.forEach((step, index) => {
+    if (step.onFailure !== 'rollback') return;
+    const before = runbook.steps.slice(0, index + 1).find((earlier) => earlier.pointOfNoReturn === true && conditionsCompatible(earlier.when, step.when));
+    if (before === undefined) return;
+    issues.push({
+      path: ['steps', index, 'onFailure'],
+      message: `step "${step.id}" runs after the point of no return "${before.id}", where the run can no longer roll back`,
+      fix: 'use onFailure: pause (the operator retries, skips or aborts) or abort',
+    });
+  });
+  return issues;
+}
+
 /** Problems the schema cannot see; empty for a runbook that is ready to run. */
 export function crossCheckRunbook(runbook: Runbook): RunbookIssue[] {
-  return [...checkTemplates(runbook), ...checkMaintenanceWindow(runbook), ...checkTimings(runbook)];
+  return [...checkTemplates(runbook), ...checkMaintenanceWindow(runbook), ...checkTimings(runbook), ...checkStepConditions(runbook), ...checkPointOfNoReturn(runbook)];
 }

@@ -12,6 +12,7 @@ import type {
   OnFailure,
   ParameterDefinition,
   RollbackAction,
+  StepWhen,
 } from './types.js';
 
 /** What a step gets when neither it nor the runbook's `defaults` say otherwise. */
@@ -47,6 +48,10 @@ function normalizeRollback(rollback: Rollback): RollbackAction {
   throw new Error('rollback has neither run nor document (the runbook was not validated)');
 }
 
+function normalizeWhen(when: NonNullable<Step['when']>): StepWhen {
+  return Object.fromEntries(Object.entries(when).map(([name, value]) => [name, Array.isArray(value) ? [...value] : [value]]));
+}
+
 function effectiveRetry(defaults: Defaults, step: Step): NormalizedRetry {
   const merged = { ...BUILT_IN_DEFAULTS.retry, ...defaults.retry, ...step.retry };
   const initialIntervalMs = parseDuration(merged.initialInterval);
@@ -78,7 +83,11 @@ function normalizeParameter(parameter: Parameter): ParameterDefinition {
 
 function normalizeStep(step: Step, runbook: Runbook): NormalizedStep {
   const defaults = runbook.defaults ?? {};
-  const base = { id: step.id, ...(step.description === undefined ? {} : { description: step.description }) };
+  const base = {
+    id: step.id,
+    ...(step.description === undefined ? {} : { description: step.description }),
+    ...(step.when === undefined ? {} : { when: normalizeWhen(step.when) }),
+  };
   const onFailure = step.onFailure ?? defaults.onFailure ?? BUILT_IN_DEFAULTS.onFailure;
   if (step.sleep !== undefined) return { ...base, kind: 'sleep', durationMs: parseDuration(step.sleep) };
   if (step.approval !== undefined) {
@@ -101,6 +110,7 @@ function normalizeStep(step: Step, runbook: Runbook): NormalizedStep {
     ...(step.workingDirectory === undefined ? {} : { workingDirectory: step.workingDirectory }),
     targets: normalizeTargets(step.targets ?? runbook.targets),
     ...(step.rollback === undefined ? {} : { rollback: normalizeRollback(step.rollback) }),
+    ...(step.pointOfNoReturn === true ? { pointOfNoReturn: true as const } : {}),
   };
   if (step.run !== undefined) return { ...settings, kind: 'run', commands: commandLines(step.run) };
   if (step.document !== undefined) return { ...settings, kind: 'document', document: normalizeDocument(step.document) };

@@ -207,7 +207,26 @@ export const Rollback = exactlyOneInJsonSchema(
   ['run', 'document'],
 );
 
+const parameterNameMessage = formatted(
+  'must be a parameter name: letters, digits and underscores, starting with a letter',
+  'rename it in camelCase, for example `toVersion`',
+);
+
+export const StepCondition = z
+  .record(
+    z.string().regex(new RegExp(PARAMETER_NAME_PATTERN), { error: parameterNameMessage }),
+    z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)]),
+  )
+  .refine((condition) => Object.keys(condition).length >= 1, { error: 'must name at least one parameter' })
+  .meta({
+    id: 'StepCondition',
+    description:
+      'Runs the step only when these parameters have these values (parameters ANDed, a list of values ORed), e.g. `when: { strategy: link }`. ' +
+      'Decided once when the run starts; steps left out are not shown or run.',
+  });
+
 const COMMAND_STEP_FIELDS = [
+  'pointOfNoReturn',
   'timeout',
   'executionTimeout',
   'retry',
@@ -222,7 +241,7 @@ const COMMAND_STEP_FIELDS = [
 export const FIELDS_BY_KIND: Record<(typeof STEP_KINDS)[number], readonly string[]> = {
   run: ['onFailure', ...COMMAND_STEP_FIELDS],
   document: ['onFailure', ...COMMAND_STEP_FIELDS.filter((field) => field !== 'workingDirectory')],
-  waitUntil: ['onFailure', ...COMMAND_STEP_FIELDS],
+  waitUntil: ['onFailure', ...COMMAND_STEP_FIELDS.filter((field) => field !== 'pointOfNoReturn')],
   approval: ['onFailure'],
   sleep: [],
 };
@@ -245,6 +264,15 @@ const stepObject = z.strictObject({
   workingDirectory: templated('Directory the commands run in on the instance.').optional(),
   rollback: Rollback.optional(),
   targets: Targets.optional().describe('Targets of this step instead of the runbook targets.'),
+  when: StepCondition.optional(),
+  pointOfNoReturn: z
+    .literal(true)
+    .optional()
+    .describe(
+      'Once this step has started, what came before can no longer be undone (e.g. a new database cluster started on old data files): ' +
+        'the run refuses rollback from then on, a failure pauses for the operator instead of rolling back, and a cancelled run is not rolled back. ' +
+        'Put an approval just before it.',
+    ),
 });
 
 export const Step = exactlyOneInJsonSchema(
@@ -405,11 +433,6 @@ export const Parameter = z
     description:
       'A runbook input, given with `-p name=value`. Types: string, integer, boolean, enum, secret (read from Parameter Store at run time, never stored).',
   });
-
-const parameterNameMessage = formatted(
-  'must be a parameter name: letters, digits and underscores, starting with a letter',
-  'rename it in camelCase, for example `toVersion`',
-);
 
 export const MaintenanceWindow = z
   .strictObject({

@@ -52,9 +52,14 @@ export interface DocumentInvocation {
 
 export type RollbackAction = { kind: 'run'; commands: string[] } | { kind: 'document'; document: DocumentInvocation };
 
+/** Parameter values a step runs for (see StepCondition): every key must match one of its values. */
+export type StepWhen = Record<string, (string | number | boolean)[]>;
+
 interface StepBase {
   id: string;
   description?: string;
+  /** Absent: the step always runs. */
+  when?: StepWhen;
 }
 
 /** Settings of the steps that send SSM commands (run, document, waitUntil). */
@@ -72,6 +77,8 @@ export interface CommandStepSettings {
   /** The step's own targets, or the runbook's. */
   targets: NormalizedTargets;
   rollback?: RollbackAction;
+  /** Once started, the run can no longer be rolled back (absent: false). */
+  pointOfNoReturn?: true;
 }
 
 export interface NormalizedRunStep extends StepBase, CommandStepSettings {

@@ -246,6 +246,43 @@ steps: [{ id: a, run: x }]
 });
 
 describe('cross-field checks', () => {
+  it('checks when: conditions against the declared parameters, their types and values', () => {
+    const errors = errorsOf(`${header}parameters:
+  strategy: { type: enum, values: [dump, link], default: dump }
+  pw: { type: secret, parameterStore: /a }
+  big: { type: boolean, default: false }
+steps:
+  - { id: a, run: echo a, when: { strategy: copy } }
+  - { id: b, run: echo b, when: { stratgy: link } }
+  - { id: c, run: echo c, when: { pw: x } }
+  - { id: d, run: echo d, when: { big: 'yes' } }
+  - { id: e, run: echo e, when: { strategy: [dump, link], big: true } }
+`);
+    expect(errors.map((error) => [error.path, error.message])).toEqual([
+      ['steps[0].when.strategy', '"copy" is not one of its values (dump, link) for parameter "strategy" (enum)'],
+      ['steps[1].when.stratgy', '"stratgy" is not a declared parameter'],
+      ['steps[2].when.pw', '"pw" is a secret: ssmflow never reads its value, so it cannot choose steps'],
+      ['steps[3].when.big', '"yes" is not true or false for parameter "big" (boolean)'],
+    ]);
+    expect(errors[1]!.fix).toBe('did you mean "strategy"?');
+  });
+
+  it('refuses onFailure: rollback after a point of no return the same run can reach', () => {
+    const errors = errorsOf(`${header}parameters:
+  strategy: { type: enum, values: [dump, link], default: dump }
+steps:
+  - { id: start-new, run: echo start, pointOfNoReturn: true, when: { strategy: link } }
+  - { id: dump-step, run: echo dump, onFailure: rollback, when: { strategy: dump } }
+  - { id: after, run: echo after, onFailure: rollback }
+`);
+    expect(errors.map((error) => [error.path, error.message])).toEqual([
+      ['steps[2].onFailure', 'step "after" runs after the point of no return "start-new", where the run can no longer roll back'],
+    ]);
+    expect(errors[0]!.fix).toMatch(/onFailure: pause/);
+    const wait = only(`${header}steps:\n  - { id: wait, waitUntil: { run: 'true', interval: 1s, timeout: 5s }, pointOfNoReturn: true }\n`);
+    expect([wait.path, wait.message]).toEqual(['steps[0].pointOfNoReturn', '`pointOfNoReturn` does not apply to a `waitUntil` step']);
+  });
+
   it('requires every template to name a declared parameter', () => {
     const errors = errorsOf(`${header.replace('c1', "'{{ cluster }}'")}parameters:
   clusterName: { type: string }

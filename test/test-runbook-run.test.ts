@@ -367,6 +367,91 @@ steps:
     );
   });
 
+  /** Two strategies in one runbook; s3 of the link strategy is the point of no return. */
+  const strategies = runbookFromYaml(`apiVersion: ssmflow/v1
+name: five
+parameters:
+  cluster: { type: string, default: c1 }
+  strategy: { type: enum, values: [dump, link], default: dump }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+defaults: { onFailure: rollback }
+steps:
+  - { id: s1, run: echo prepare, rollback: { run: echo undo 1 } }
+  - { id: dump-copy, run: echo dump, when: { strategy: dump }, rollback: { run: echo undo dump } }
+  - { id: s2, run: echo link, when: { strategy: link }, rollback: { run: echo undo 2 } }
+  - { id: s3, run: echo start new, when: { strategy: link }, pointOfNoReturn: true, onFailure: pause }
+  - { id: s4, run: echo after, onFailure: pause, when: { strategy: [link] } }
+  - { id: s5, run: echo finish, onFailure: pause }
+`);
+
+  it('when: runs only the steps its parameters choose, and refuses to change them mid-run', async () => {
+    await withRun(
+      strategies,
+      (d, seen) => (d === 'five/s5' && seen === 1 ? 'fail' : 'success'),
+      async (handle, ssm, controls) => {
+        const paused = await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        expect(paused.steps.map((s) => s.id)).toEqual(['s1', 'dump-copy', 's5']);
+        await expect(controls.retry({ by: 'oncall', parameters: { strategy: 'link' } })).rejects.toThrow(/strategy chose this run's steps/);
+        await controls.retry({ by: 'oncall' });
+        expect((await handle.result()).status).toBe('succeeded');
+        expect(stepsRun(ssm)).toEqual(['s1', 'dump-copy', 's5', 's5']);
+      },
+      { strategy: 'dump' },
+    );
+  });
+
+  it('past the point of no return a failure pauses instead of rolling back, and rollback is refused with the reason', async () => {
+    await withRun(
+      strategies,
+      (d, seen) => (d === 'five/s4' && seen === 1 ? 'fail' : 'success'),
+      async (handle, ssm, controls) => {
+        const paused = await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        expect(paused.pastPointOfNoReturn?.stepId).toBe('s3');
+        expect(paused.audit.some((e) => e.type === 'run' && e.event === 'point-of-no-return')).toBe(true);
+        expect(paused.failure?.nextActions.join('\n')).not.toContain('ssmflow rollback');
+        const refused = await controls.rollback({ by: 'oncall' }).catch((err: unknown) => err);
+        expect(refused).toBeInstanceOf(OperatorActionRejected);
+        expect((refused as Error).message).toMatch(/past its point of no return: step s3 started .* Fix forward: retry or skip/);
+        await controls.retry({ by: 'oncall' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('succeeded');
+        expect(rollbacksOf(ssm)).toEqual([]);
+      },
+      { strategy: 'link' },
+    );
+  });
+
+  it('before the point of no return the same run still rolls back every completed step', async () => {
+    await withRun(
+      strategies,
+      (d) => (d === 'five/s2' ? 'fail' : 'success'),
+      async (handle, ssm) => {
+        const summary = await handle.result();
+        expect(summary.status).toBe('rolled-back');
+        expect(rollbacksOf(ssm)).toEqual(['s2', 's1']);
+        expect(stepsRun(ssm)).not.toContain('s3');
+      },
+      { strategy: 'link' },
+    );
+  });
+
+  it('a run cancelled past the point of no return is not rolled back, and says so', async () => {
+    await withRun(
+      strategies,
+      (d) => (d === 'five/s4' ? 'block' : 'success'),
+      async (handle, ssm) => {
+        await waitUntil(() => ssm.order().includes('five/s4'), 's4 to start');
+        await handle.cancel();
+        await expect(handle.result()).rejects.toThrow();
+        expect(rollbacksOf(ssm)).toEqual([]);
+        const state = await runControls(stack.client, handle.workflowId).state();
+        expect(state.status).toBe('cancelled');
+        expect(state.audit.at(-1)).toMatchObject({ type: 'run', event: 'finished', detail: 'run cancelled past the point of no return (step s3): nothing rolled back' });
+      },
+      { strategy: 'link' },
+    );
+  });
+
   it('keeps a 20-step run far below the history limits', async () => {
     const steps = Array.from({ length: 20 }, (_, i) => `  - id: step-${i + 1}\n    run: echo ${i + 1}\n    rollback: { run: echo undo }\n`).join('');
     const runbook = runbookFromYaml(`apiVersion: ssmflow/v1\nname: twenty\ntargets: { instanceIds: [i-0123456789abcdef0] }\nsteps:\n${steps}`);

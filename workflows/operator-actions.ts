@@ -12,7 +12,13 @@ const validWhile: Record<OperatorAction, readonly RunStatus[]> = {
 };
 
 /** Why `action` cannot be taken on the run now, or undefined when it can. */
-export function operatorActionProblem(state: Pick<RunState, 'runId' | 'status' | 'currentStepId' | 'failure'>, action: OperatorAction): string | undefined {
+export function operatorActionProblem(state: Pick<RunState, 'runId' | 'status' | 'currentStepId' | 'failure' | 'pastPointOfNoReturn'>, action: OperatorAction): string | undefined {
+  if (action === 'rollback' && state.pastPointOfNoReturn && !terminalRunStatuses.includes(state.status)) {
+    return (
+      `run ${state.runId} is past its point of no return: step ${state.pastPointOfNoReturn.stepId} started at ${state.pastPointOfNoReturn.at}, ` +
+      `so what came before can no longer be undone. Fix forward: retry or skip the failed step, or abort and repair by hand`
+    );
+  }
   if (validWhile[action].includes(state.status)) {
     if (action === 'rollback' && state.failure?.phase === 'rollback') return `run ${state.runId} is already rolling back; retry, skip or abort the failed rollback`;
     return undefined;
@@ -26,7 +32,12 @@ export function operatorActionProblem(state: Pick<RunState, 'runId' | 'status' |
 }
 
 /** The CLI commands that are valid for a run in this status, for error messages and `status`. */
-export function nextActions(runId: string, status: RunStatus, phase: 'step' | 'rollback' = 'step'): string[] {
+export function nextActions(runId: string, status: RunStatus, phase: 'step' | 'rollback' = 'step', canRollBack = true): string[] {
+  const actions = allNextActions(runId, status, phase);
+  return canRollBack ? actions : actions.filter((action) => !action.startsWith('ssmflow rollback'));
+}
+
+function allNextActions(runId: string, status: RunStatus, phase: 'step' | 'rollback'): string[] {
   if (status === 'paused-on-failure') {
     return phase === 'rollback'
       ? [`ssmflow retry ${runId}    # run the failed rollback again`, `ssmflow skip ${runId}     # leave it and roll back the rest`, `ssmflow abort ${runId}    # stop here`]

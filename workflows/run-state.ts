@@ -73,7 +73,8 @@ export type AuditEntry =
   | {
       at: string;
       type: 'run';
-      event: 'started' | 'finished';
+      /** point-of-no-return: a step marked pointOfNoReturn started; the run can no longer roll back. */
+      event: 'started' | 'point-of-no-return' | 'finished';
       status: RunStatus;
       by: string;
       detail?: string;
@@ -117,6 +118,8 @@ export interface RunState {
   waitingFor?: { reason: 'approval' | 'operator' | 'maintenance-window'; stepId: string; since: string; until?: string; message?: string };
   steps: StepState[];
   failure?: RunFailure;
+  /** Set when a step marked pointOfNoReturn started: from then on the run cannot roll back. */
+  pastPointOfNoReturn?: { stepId: string; at: string };
   audit: AuditEntry[];
 }
 

@@ -19,6 +19,7 @@ import type { CommandResult, RunCommandInput } from '../activities/ssm/types.js'
 import { windowState } from '../runbook/maintenance-window.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
 import { renderStep } from '../runbook/render.js';
+import { parametersChoosingSteps, selectSteps } from '../runbook/step-conditions.js';
 import type { ParameterValues, RenderedCommandStep, RenderedStep } from '../runbook/types.js';
 import { nextActions, operatorActionProblem } from './operator-actions.js';
 import { commandAuditEntry, displayParameters, duplicateSendAuditEntries, failedInstances, failureMessage, summarizeCommandFailure } from './run-audit.js';
@@ -53,7 +54,9 @@ class RunAborted extends Error {}
 
 export async function runbookRun(input: RunInput): Promise<RunSummary> {
   const runId = workflowInfo().workflowId;
-  const runbook = input.runbook;
+  // `when:` conditions choose the steps once, from the parameters the run started with.
+  const runbook = selectSteps(input.runbook, input.parameters);
+  const stepChoosers = parametersChoosingSteps(runbook);
   let values: ParameterValues = input.parameters;
   let rendered: RenderedStep[] = runbook.steps.map((s) => renderStep(s, values));
   const now = () => new Date().toISOString();
@@ -131,6 +134,8 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
 
   /** Current non-secret values with the operator's changes, validated like at start. */
   function changedParameterValues(changes: Record<string, string | number | boolean>): ParameterValues {
+    const chooser = Object.keys(changes).find((name) => stepChoosers.includes(name) && changes[name] !== values[name]);
+    if (chooser) throw new Error(`parameter ${chooser} chose this run's steps when it started, so it cannot change now (fix: keep ${chooser}=${String(values[chooser])}, or abort and start a new run)`);
     const given = Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string | number | boolean] => typeof entry[1] !== 'object'));
     const resolved = resolveParameterValues(runbook, { ...given, ...changes });
     if ('errors' in resolved) throw new Error(resolved.errors.map((e) => `parameter ${e.parameter}: ${e.message} (fix: ${e.fix})`).join('; '));
@@ -272,6 +277,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
           await waitForMaintenanceWindow(step);
           stepState.status = 'running';
           stepState.startedAt ??= now();
+          if ('pointOfNoReturn' in step && step.pointOfNoReturn) passPointOfNoReturn(step.id);
           if (step.kind === 'approval') return runApprovalStep(step, stepState);
           if (step.kind === 'sleep') {
             stepState.attempts += 1;
@@ -309,14 +315,22 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     }
   }
 
+  /** From here on the run fixes forward: no rollback by policy, by operator or on cancel. */
+  function passPointOfNoReturn(stepId: string): void {
+    if (state.pastPointOfNoReturn) return;
+    state.pastPointOfNoReturn = { stepId, at: now() };
+    state.audit.push({ at: now(), type: 'run', event: 'point-of-no-return', status: state.status, by: input.initiator, detail: `step ${stepId} started: the run can no longer roll back` });
+  }
+
   async function afterStepFailure(step: RenderedStep, stepState: StepState, outcome: Extract<StepOutcome, { ok: false }>): Promise<AfterFailure> {
     state.failure = { stepId: step.id, phase: 'step', message: outcome.message, instances: failedInstances(outcome.result), nextActions: [] };
-    const policy = step.kind === 'sleep' ? 'pause' : step.onFailure;
+    // Past the point of no return a rollback would break what was kept: the operator decides.
+    const policy = step.kind === 'sleep' || (state.pastPointOfNoReturn && step.onFailure === 'rollback') ? 'pause' : step.onFailure;
     if (policy === 'continue') return 'next';
     if (policy === 'abort') return 'abort';
     if (policy === 'rollback') return 'rollback';
     setStatus('paused-on-failure');
-    state.failure.nextActions = nextActions(runId, 'paused-on-failure');
+    state.failure.nextActions = nextActions(runId, 'paused-on-failure', 'step', !state.pastPointOfNoReturn);
     state.waitingFor = { reason: 'operator', stepId: step.id, since: now(), message: outcome.message };
     const made = await waitForDecision();
     state.waitingFor = undefined;
@@ -425,14 +439,18 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     if (!isCancellation(err)) throw err;
     // Cancelling a run undoes what it did; the rollback itself must not be cancelled.
     await CancellationScope.nonCancellable(async () => {
-      try {
-        await rollbackCompletedSteps();
-      } catch (rollbackErr) {
-        if (!(rollbackErr instanceof RunAborted)) throw rollbackErr;
+      const past = state.pastPointOfNoReturn;
+      if (!past) {
+        try {
+          await rollbackCompletedSteps();
+        } catch (rollbackErr) {
+          if (!(rollbackErr instanceof RunAborted)) throw rollbackErr;
+        }
       }
       setStatus('cancelled');
       state.endedAt = now();
-      state.audit.push({ at: now(), type: 'run', event: 'finished', status: 'cancelled', by: input.initiator, detail: 'run cancelled; completed steps rolled back' });
+      const detail = past ? `run cancelled past the point of no return (step ${past.stepId}): nothing rolled back` : 'run cancelled; completed steps rolled back';
+      state.audit.push({ at: now(), type: 'run', event: 'finished', status: 'cancelled', by: input.initiator, detail });
     });
     throw err;
   }

@@ -54,6 +54,7 @@ export function renderPlan(plan: RunPlan, rerun: string): string {
   for (const step of plan.steps) {
     const flags = [
       step.needsApproval ? c.yellow('needs approval') : '',
+      step.pointOfNoReturn ? c.red('point of no return: no rollback once it starts') : '',
       step.disruptive ? c.yellow(plan.maintenanceWindow?.openNow ? 'disruptive (window open)' : 'disruptive: waits for the maintenance window') : '',
       step.onFailure && step.onFailure !== 'pause' ? `on failure: ${step.onFailure}` : '',
       step.retryAttempts && step.retryAttempts > 1 ? `${step.retryAttempts} attempts` : '',

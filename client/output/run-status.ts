@@ -125,6 +125,9 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
   } else if (waiting?.reason === 'approval') {
     lines.push('', c.yellow(`? waiting for approval of step ${waiting.stepId} since ${ago(waiting.since, nowMs)}: ${waiting.message ?? ''}`));
   }
+  if (view.pastPointOfNoReturn) {
+    lines.push('', c.yellow(`⚠ past the point of no return since ${ago(view.pastPointOfNoReturn.at, nowMs)} (step ${view.pastPointOfNoReturn.stepId}): this run can no longer roll back; fix forward`));
+  }
 
   if (view.steps.length) {
     lines.push('');
@@ -156,7 +159,7 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
     else if (failure.instances.length) lines.push(...instanceLines(failure.instances.map((i) => ({ ...i, status: 'Failed' })), detail, c));
   }
 
-  const actions = failure?.nextActions.length ? failure.nextActions : nextActions(view.runId, view.status);
+  const actions = failure?.nextActions.length ? failure.nextActions : nextActions(view.runId, view.status, 'step', !view.pastPointOfNoReturn);
   if (actions.length && view.status !== 'running') {
     lines.push('', c.bold('Next:'));
     for (const action of actions) lines.push(`  ${action.replace(/(\s+#.*)$/, (comment) => c.dim(comment))}`);
