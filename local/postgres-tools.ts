@@ -47,11 +47,20 @@ export function postgresBinDir(tools: PostgresTools, major: number): string {
 
 /** `<binDir>/<name>` of one major's toolset (e.g. `postgresTool(tools, 17, 'pg_upgrade')`), failing clearly when absent. */
 export function postgresTool(tools: PostgresTools, major: number, name: string): string {
-  const path = join(postgresBinDir(tools, major), name);
+  const binDir = postgresBinDir(tools, major);
+  const path = join(binDir, name);
+  if (isExecutable(path)) return path;
+  if (isExecutable(join(binDir, 'postgres'))) {
+    throw new Error(`PostgreSQL ${tools.majors[String(major)]?.version ?? major} has no ${name} (${path} is not an executable file): pick a major that ships it.`);
+  }
+  throw new Error(`The PostgreSQL ${major} toolset in ${binDir} is damaged (${name} is missing): remove .tools/postgres/${major} and run \`npm run tools\` to reinstall it.`);
+}
+
+function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
+    return true;
   } catch {
-    throw new Error(`${name} is missing from the PostgreSQL ${major} toolset (${path} is not an executable file): remove .tools/postgres/${major} and run \`npm run tools\` to reinstall it.`);
+    return false;
   }
-  return path;
 }

