@@ -38,7 +38,9 @@ Example config (YAML):
     throttle: { GetCommandInvocation: 0.1 }
 
 Then: export AWS_ENDPOINT_URL_SSM=http://127.0.0.1:<port> AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=http://127.0.0.1:<port> AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x
-Fleet endpoints: GET /_fleet/health, GET /_fleet/executions, GET|POST /_fleet/faults.
+Fleet endpoints: GET /_fleet/health, GET /_fleet/executions, GET|POST /_fleet/faults,
+GET|POST /_fleet/instances (register instances while it runs: {"instances":[{"id":"i-…","tags":{…}}]}).
+\`ssmflow dev\` runs this fleet in its own process; use this command for a fleet alone.
 See fleet/README.md for the full reference.
 `;
 

@@ -83,7 +83,12 @@ export interface FleetConfig {
 }
 
 export class FleetConfigError extends Error {
-  constructor(field: string, problem: string) {
+  constructor(
+    /** The offending field, e.g. `instances[3].id`. */
+    readonly field: string,
+    /** What is wrong with it, without the field. */
+    readonly problem: string,
+  ) {
     super(`fleet config: ${field}: ${problem}`);
     this.name = 'FleetConfigError';
   }
@@ -203,9 +208,9 @@ function parseInstances(v: unknown): InstanceConfig[] {
   v.forEach((entry, i) => {
     const field = `instances[${i}]`;
     const o = expectObject(entry, field);
-    const faults = o.faults === undefined ? undefined : parseFaults(o.faults, `${field}.faults`, 'instance');
-    const pingStatus = parsePingStatus(o.pingStatus, `${field}.pingStatus`);
     if (o.count !== undefined) {
+      const faults = o.faults === undefined ? undefined : parseFaults(o.faults, `${field}.faults`, 'instance');
+      const pingStatus = parsePingStatus(o.pingStatus, `${field}.pingStatus`);
       checkKeys(o, ['count', 'idPrefix', 'tags', 'pingStatus', 'faults'], field);
       const count = optionalNumber(o, 'count', field, 1, 100_000) ?? 0;
       if (!Number.isInteger(count)) throw new FleetConfigError(`${field}.count`, 'must be a whole number');
@@ -218,18 +223,34 @@ function parseInstances(v: unknown): InstanceConfig[] {
       });
       return;
     }
-    checkKeys(o, ['id', 'tags', 'pingStatus', 'faults'], field);
-    if (typeof o.id !== 'string' || !INSTANCE_ID_PATTERN.test(o.id)) {
-      throw new FleetConfigError(`${field}.id`, `'${String(o.id)}' is not a valid instance id (i- with 8 or 17 word characters, or mi- with 17)`);
-    }
-    out.push({ id: o.id, tags: parseTags(o.tags, `${field}.tags`), pingStatus, ...(faults ? { faults } : {}) });
+    out.push(parseInstance(o, field));
   });
+  rejectDuplicateIds(out, 'instances');
+  return out;
+}
+
+/**
+ * One instance in the explicit form `{ id, tags?, pingStatus?, faults? }`, as a config file lists
+ * it and as `POST /_fleet/instances` registers it; errors name `field` (e.g. `instances[2]`).
+ */
+export function parseInstance(entry: unknown, field: string): InstanceConfig {
+  const o = expectObject(entry, field);
+  checkKeys(o, ['id', 'tags', 'pingStatus', 'faults'], field);
+  if (typeof o.id !== 'string' || !INSTANCE_ID_PATTERN.test(o.id)) {
+    throw new FleetConfigError(`${field}.id`, `'${String(o.id)}' is not a valid instance id (i- with 8 or 17 word characters, or mi- with 17)`);
+  }
+  const faults = o.faults === undefined ? undefined : parseFaults(o.faults, `${field}.faults`, 'instance');
+  const pingStatus = parsePingStatus(o.pingStatus, `${field}.pingStatus`);
+  return { id: o.id, tags: parseTags(o.tags, `${field}.tags`), pingStatus, ...(faults ? { faults } : {}) };
+}
+
+/** An instance id may appear once in a list of instances. */
+export function rejectDuplicateIds(instances: readonly InstanceConfig[], field: string): void {
   const seen = new Set<string>();
-  for (const inst of out) {
-    if (seen.has(inst.id)) throw new FleetConfigError('instances', `duplicate instance id ${inst.id}`);
+  for (const inst of instances) {
+    if (seen.has(inst.id)) throw new FleetConfigError(field, `duplicate instance id ${inst.id}`);
     seen.add(inst.id);
   }
-  return out;
 }
 
 function parseDocuments(v: unknown): DocumentConfig[] {

@@ -7,6 +7,7 @@ import { type FleetInstances } from './instances.js';
 import { type ExecutionJournal } from './journal.js';
 import { type ParameterStore } from './parameter-store.js';
 import { type ProcessSlots } from './process-slots.js';
+import { type RegisteredInstances } from './registration.js';
 import { type S3OutputUploader } from './s3-output.js';
 import { type CommandStore } from './store.js';
 
@@ -15,6 +16,8 @@ export interface FleetContext {
   config: FleetConfig;
   stateDir: string;
   instances: FleetInstances;
+  /** Instances registered while the fleet runs, persisted in the state dir. */
+  registered: RegisteredInstances;
   faults: FaultInjector;
   documents: DocumentRegistry;
   parameters: ParameterStore;

@@ -1,9 +1,12 @@
 import { type InstanceConfig, type PingStatus } from './config.js';
 import { type FaultInjector } from './faults.js';
 
-/** The fleet's managed instances: static config plus the faults currently in force. */
+/**
+ * The fleet's managed instances (from the config, plus those registered while it runs) and the
+ * faults currently in force.
+ */
 export class FleetInstances {
-  readonly list: readonly InstanceConfig[];
+  private current: readonly InstanceConfig[];
   private readonly byId: Map<string, { config: InstanceConfig; index: number }>;
   private readonly startedAt = Date.now();
 
@@ -11,8 +14,33 @@ export class FleetInstances {
     instances: readonly InstanceConfig[],
     private readonly faults: FaultInjector,
   ) {
-    this.list = instances;
+    this.current = [...instances];
     this.byId = new Map(instances.map((config, index) => [config.id, { config, index }]));
+  }
+
+  /**
+   * Every instance, in a stable order: a snapshot that never changes under its reader (a
+   * registration swaps in a new array). New instances come last and a replaced one keeps its
+   * place (and its IP address), so a listing paged while instances register stays in order.
+   */
+  get list(): readonly InstanceConfig[] {
+    return this.current;
+  }
+
+  /** Adds instances, or replaces those with a known id (tags, ping status, faults). */
+  upsert(instances: readonly InstanceConfig[]): void {
+    const next = [...this.current];
+    for (const config of instances) {
+      const known = this.byId.get(config.id);
+      if (known) {
+        next[known.index] = config;
+        this.byId.set(config.id, { config, index: known.index });
+      } else {
+        this.byId.set(config.id, { config, index: next.length });
+        next.push(config);
+      }
+    }
+    this.current = next;
   }
 
   get(id: string): InstanceConfig | undefined {

@@ -5,10 +5,11 @@ import { createDocument, describeDocument } from './api/documents.js';
 import { describeInstanceInformation } from './api/instances.js';
 import { getResources, TAGGING_TARGET_PREFIX } from './api/resource-tags.js';
 import { getParameter, getParameters, putParameter } from './api/parameters.js';
-import { parseFaults } from './config.js';
+import { FleetConfigError, parseFaults } from './config.js';
 import { type FleetContext, type JsonObject, type Operation } from './context.js';
 import { SsmError, throttled } from './errors.js';
 import { type FaultPatch } from './faults.js';
+import { parseRegistrationRequest } from './registration.js';
 
 const OPERATIONS: Record<string, Operation> = {
   SendCommand: sendCommand,
@@ -86,7 +87,17 @@ function parseFaultPatch(raw: unknown): FaultPatch {
   return patch;
 }
 
-/** The fleet's own endpoints under /_fleet/: health, the execution journal, and runtime faults. */
+/** Reads a JSON body; a body that is not JSON is the caller's mistake (400), named as such. */
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  try {
+    return JSON.parse(text || '{}');
+  } catch {
+    throw new FleetConfigError('(body)', 'is not JSON');
+  }
+}
+
+/** The fleet's own endpoints under /_fleet/: health, the execution journal, runtime faults and instances. */
 async function handleFleetRoute(ctx: FleetContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   if (req.method === 'GET' && path === '/_fleet/health') {
     send(res, 200, { status: 'ok', instances: ctx.instances.list.length, runningProcesses: ctx.slots.inUse, waitingProcesses: ctx.slots.queued });
@@ -100,6 +111,17 @@ async function handleFleetRoute(ctx: FleetContext, req: IncomingMessage, res: Se
       send(res, 200, ctx.faults.snapshot());
     } catch (err) {
       send(res, 400, { message: (err as Error).message });
+    }
+  } else if (req.method === 'GET' && path === '/_fleet/instances') {
+    send(res, 200, { instances: ctx.instances.list });
+  } else if (req.method === 'POST' && path === '/_fleet/instances') {
+    try {
+      const registrations = parseRegistrationRequest(await readJsonBody(req));
+      ctx.registered.register(registrations, ctx.instances, ctx.faults);
+      send(res, 200, { registered: registrations, instanceCount: ctx.instances.list.length });
+    } catch (err) {
+      if (err instanceof FleetConfigError) send(res, 400, { message: `${err.field}: ${err.problem}`, field: err.field });
+      else send(res, 500, { message: `could not register the instances: ${(err as Error).message}` });
     }
   } else {
     send(res, 404, { message: `no fleet route ${req.method ?? ''} ${path}` });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { FleetAgent } from './agent.js';
-import { type FleetConfig, loadFleetConfig, parseFleetConfig } from './config.js';
+import { type FleetConfig, type InstanceConfig, loadFleetConfig, parseFleetConfig } from './config.js';
 import { type FleetContext } from './context.js';
 import { CommandDispatcher } from './dispatcher.js';
 import { DocumentRegistry } from './documents.js';
@@ -12,6 +12,7 @@ import { type ExecutionRecord, ExecutionJournal } from './journal.js';
 import { ParameterStore } from './parameter-store.js';
 import { ProcessSlots } from './process-slots.js';
 import { createSsmServer } from './protocol.js';
+import { type InstanceRegistration, parseRegistrationRequest, RegisteredInstances } from './registration.js';
 import { S3OutputUploader } from './s3-output.js';
 import { installSandboxBin } from './sandbox-bin.js';
 import { CommandStore } from './store.js';
@@ -36,6 +37,14 @@ export interface RunningFleet {
   executions(): ExecutionRecord[];
   /** Changes faults while the fleet runs (same as POST /_fleet/faults). */
   setFaults(patch: FaultPatch): void;
+  /**
+   * Adds instances, or replaces those with a known id, while the fleet runs (same as
+   * POST /_fleet/instances): validated like config instances (a FleetConfigError names the
+   * field), kept in the state dir for a restart, targetable at once. Returns them as registered.
+   */
+  registerInstances(instances: readonly InstanceRegistration[]): InstanceConfig[];
+  /** Every instance the fleet manages right now: the config's and the registered ones. */
+  instances(): readonly InstanceConfig[];
   /** Stops serving and kills running processes; state on disk stays for a restart. */
   stop(): Promise<void>;
 }
@@ -47,12 +56,15 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
 
+  // Instances registered at run time on this state dir come back on top of the config's.
+  const registered = new RegisteredInstances(stateDir);
+  const startingInstances = registered.mergeInto(config.instances);
   const faults = new FaultInjector(
     config.faults,
-    config.instances.filter((i) => i.faults).map((i) => [i.id, i.faults ?? {}]),
+    startingInstances.filter((i) => i.faults).map((i) => [i.id, i.faults ?? {}]),
     config.seed,
   );
-  const instances = new FleetInstances(config.instances, faults);
+  const instances = new FleetInstances(startingInstances, faults);
   const journal = new ExecutionJournal(stateDir);
   const parameters = new ParameterStore(stateDir, config.parameters, config.region);
   const documents = new DocumentRegistry(stateDir, config.documents);
@@ -74,7 +86,7 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
     finished: (cmd, inv) => dispatcher.finished(cmd, inv),
   });
   const dispatcher = new CommandDispatcher(store, instances, faults, agent, journal);
-  const ctx: FleetContext = { config, stateDir, instances, faults, documents, parameters, store, dispatcher, agent, journal, slots, s3 };
+  const ctx: FleetContext = { config, stateDir, instances, registered, faults, documents, parameters, store, dispatcher, agent, journal, slots, s3 };
 
   const server = createSsmServer(ctx);
   server.keepAliveTimeout = 5_000;
@@ -95,6 +107,12 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
     stateDir,
     executions: () => journal.list(),
     setFaults: (patch) => faults.apply(patch),
+    registerInstances: (list) => {
+      const parsed = parseRegistrationRequest({ instances: list });
+      registered.register(parsed, instances, faults);
+      return parsed;
+    },
+    instances: () => instances.list,
     stop: async () => {
       if (stopped) return;
       stopped = true;
