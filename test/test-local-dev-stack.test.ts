@@ -1,0 +1,145 @@
+// `ssmflow dev` as a new user runs it: one command, then `ssmflow run runbooks/examples/hello.yaml`
+// in another shell with the exports it printed. Its own Temporal dev server, S3 emulator and
+// in-process fleet (any free ports, so nothing collides with the shared test server); one start.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../activities/aws-clients.js';
+import { eventually } from '../fleet/test-support.js';
+import type { ExecutionRecord } from '../fleet/journal.js';
+import { projectRoot } from '../local/project-root.js';
+import { readRunningLocalStack, RUNNING_STACK_FILE } from '../local/running-stack.js';
+import { runCli } from './harness/cli.js';
+
+const DEFAULT_INSTANCES = ['i-0de00000000000001', 'i-0de00000000000002', 'i-0de00000000000003'];
+
+interface RunStatus {
+  runId: string;
+  status: string;
+  steps: { id: string; status: string; instances: { instanceId: string; status: string; output?: string }[] }[];
+}
+
+describe('ssmflow dev: one command, then ssmflow run works at once', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ssmflow-dev-'));
+  let dev: ChildProcess | undefined;
+  let output = '';
+  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+
+  afterAll(async () => {
+    if (dev && dev.exitCode === null && dev.signalCode === null) {
+      dev.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('starts Temporal, S3, the fleet and a worker; prints exports that run hello.yaml on the default instances; cleans up on SIGINT', { timeout: 300_000 }, async () => {
+    dev = spawn(process.execPath, [join(projectRoot, 'bin', 'ssmflow.mjs'), 'dev', '--state-dir', stateDir, '--temporal-port', '0', '--ui-port', '0', '--s3-port', '0', '--fleet-port', '0'], {
+      cwd: projectRoot,
+      // A shell with nothing exported yet: no fleet endpoint, so dev starts its own.
+      env: { ...process.env, NO_COLOR: '1', AWS_ENDPOINT_URL_SSM: '', AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const child = dev;
+    exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+    await eventually(
+      () => {
+        if (child.exitCode !== null) throw new Error(`ssmflow dev exited with ${child.exitCode} before it was ready:\n${output}`);
+        return output.includes('Ctrl-C stops everything.') ? true : undefined;
+      },
+      240_000,
+      `ssmflow dev to print its exports; so far:\n${output}`,
+    );
+
+    // Start-up output: one line for the bundle, none of webpack's module listing.
+    expect(output).toMatch(/^workflow bundle built in \d+\.\d s$/m);
+    expect(output).not.toMatch(/webpack|modules by path|\[built\]|asset workflow-bundle|Workflow bundle created/);
+    expect(output).toMatch(/^Instances {2}3 instances, all Env=dev Role=app: i-0de00000000000001 \(Name=dev-1\), i-0de00000000000002 \(Name=dev-2\), i-0de00000000000003 \(Name=dev-3\)$/m);
+    const exports = Object.fromEntries([...output.matchAll(/^ {2}export (\w+)=(\S+)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    expect(Object.keys(exports).sort()).toEqual(
+      [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API',
+        'AWS_ENDPOINT_URL_S3',
+        'AWS_ENDPOINT_URL_SSM',
+        'AWS_REGION',
+        'AWS_SECRET_ACCESS_KEY',
+        'SSMFLOW_OUTPUT_BUCKET',
+        'SSMFLOW_TASK_QUEUE',
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_NAMESPACE',
+      ].sort(),
+    );
+    expect(exports.AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API).toBe(exports.AWS_ENDPOINT_URL_SSM);
+
+    // The record other local commands read, while it runs.
+    expect(existsSync(join(stateDir, RUNNING_STACK_FILE))).toBe(true);
+    const record = readRunningLocalStack(stateDir);
+    expect(record).toMatchObject({
+      pid: child.pid,
+      temporal: { address: exports.TEMPORAL_ADDRESS, namespace: exports.TEMPORAL_NAMESPACE, ui: null },
+      s3: { endpoint: exports.AWS_ENDPOINT_URL_S3, outputBucket: exports.SSMFLOW_OUTPUT_BUCKET },
+      fleet: { endpoint: exports.AWS_ENDPOINT_URL_SSM, stateDir: join(stateDir, 'fleet') },
+      taskQueue: exports.SSMFLOW_TASK_QUEUE,
+      env: exports,
+    });
+
+    // Another shell: only the exports, as a user pastes them.
+    const run = await runCli(['run', join('runbooks', 'examples', 'hello.yaml'), '--wait', '--json'], exports, 180_000);
+    expect(run.code, `${run.stdout}\n${run.stderr}\ndev:\n${output}`).toBe(0);
+    const status = run.json<RunStatus>();
+    expect(status.status).toBe('succeeded');
+    const uptime = status.steps.find((s) => s.id === 'uptime');
+    expect(uptime?.status).toBe('succeeded');
+    expect(uptime?.instances.map((i) => i.instanceId).sort()).toEqual(DEFAULT_INSTANCES);
+    for (const inst of uptime?.instances ?? []) {
+      expect(inst.status).toBe('Success');
+      expect(inst.output).toMatch(new RegExp(`^s3://${exports.SSMFLOW_OUTPUT_BUCKET}/ssmflow/runs/${status.runId}/`));
+    }
+    // The fleet ran each instance's step once and uploaded its output to dev's S3 emulator.
+    const journal = (await (await fetch(`${exports.AWS_ENDPOINT_URL_SSM}/_fleet/executions`)).json()) as ExecutionRecord[];
+    expect(journal.map((e) => e.instanceId).sort()).toEqual(DEFAULT_INSTANCES);
+    const s3 = createS3Client({ endpoint: exports.AWS_ENDPOINT_URL_S3 });
+    try {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: exports.SSMFLOW_OUTPUT_BUCKET, Prefix: `ssmflow/runs/${status.runId}/` }));
+      const keys = (listed.Contents ?? []).map((o) => o.Key ?? '');
+      for (const id of DEFAULT_INSTANCES) {
+        const key = keys.find((k) => k.includes(`/${id}/`) && k.endsWith('/stdout'));
+        expect(key, `stdout of ${id} among ${keys.join(', ')}`).toBeDefined();
+        const stdout = await (await s3.send(new GetObjectCommand({ Bucket: exports.SSMFLOW_OUTPUT_BUCKET, Key: key }))).Body?.transformToString();
+        expect(stdout).toMatch(/load average/);
+      }
+    } finally {
+      s3.destroy();
+    }
+
+    // Ctrl-C: everything stops and the record is gone.
+    child.kill('SIGINT');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(existsSync(join(stateDir, RUNNING_STACK_FILE))).toBe(false);
+    expect(() => readRunningLocalStack(stateDir)).toThrow(/No local stack is running .*start it with `ssmflow dev --state-dir/);
+    expect(output).toMatch(/SIGINT: stopping/);
+  });
+
+  it('readRunningLocalStack refuses a record whose process is gone, saying how to start the stack', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssmflow-dev-stale-'));
+    try {
+      const gone = spawn(process.execPath, ['-e', '']);
+      const pid = gone.pid;
+      await new Promise((resolve) => gone.once('exit', resolve));
+      const stale = { pid, startedAt: '2026-01-01T00:00:00Z', stateDir: dir, temporal: { address: '127.0.0.1:1', namespace: 'default', ui: null }, s3: { endpoint: 'http://127.0.0.1:2', outputBucket: 'b' }, fleet: { endpoint: 'http://127.0.0.1:3', stateDir: null }, taskQueue: 'q', env: {} };
+      writeFileSync(join(dir, RUNNING_STACK_FILE), JSON.stringify(stale));
+      expect(() => readRunningLocalStack(dir)).toThrow(new RegExp(`pid ${pid}.*is not running any more: start it with \`ssmflow dev`));
+      writeFileSync(join(dir, RUNNING_STACK_FILE), '{"pid": "x"}');
+      expect(() => readRunningLocalStack(dir)).toThrow(/is not a local stack record.*ssmflow dev/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
