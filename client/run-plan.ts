@@ -65,12 +65,16 @@ export async function planRun(
 ): Promise<RunPlan> {
   // The steps a run with these values takes (`when:` conditions), as the workflow will choose them.
   runbook = selectSteps(runbook, values);
+  let pastPointOfNoReturn = false;
   const steps: PlannedStep[] = runbook.steps.map((normalized, index) => {
     const step = renderStep(normalized, values);
+    // The workflow pauses instead of rolling back once the point of no return has started.
+    const onFailure = pastPointOfNoReturn && 'onFailure' in step && step.onFailure === 'rollback' ? 'pause' : 'onFailure' in step ? step.onFailure : undefined;
+    if ('pointOfNoReturn' in step && step.pointOfNoReturn) pastPointOfNoReturn = true;
     const base = { index: index + 1, id: step.id, kind: step.kind, ...(step.description ? { description: step.description } : {}) };
     switch (step.kind) {
       case 'approval':
-        return { ...base, onFailure: step.onFailure, needsApproval: true, approvalMessage: step.message, disruptive: false };
+        return { ...base, ...(onFailure ? { onFailure } : {}), needsApproval: true, approvalMessage: step.message, disruptive: false };
       case 'sleep':
         return { ...base, needsApproval: false, disruptive: false, sleepMs: step.durationMs };
       default:
@@ -80,7 +84,7 @@ export async function planRun(
           ...(step.kind === 'document' ? { document: step.document } : { commands: redactSecrets(step.commands) }),
           ...(step.rollback ? { rollback: rollbackLines(step.rollback) } : {}),
           ...(step.pointOfNoReturn ? { pointOfNoReturn: true as const } : {}),
-          onFailure: step.onFailure,
+          ...(onFailure ? { onFailure } : {}),
           timeoutMs: step.timeoutMs,
           retryAttempts: step.retry.maxAttempts,
           rateControl: step.rateControl,

@@ -5,9 +5,10 @@ import { createSsmClient } from '../activities/aws-clients.js';
 import { describeInstances } from '../activities/ssm/describe-instances.js';
 import type { CommandTargets } from '../activities/ssm/types.js';
 import { renderTargets } from '../runbook/render.js';
+import { selectSteps } from '../runbook/step-conditions.js';
 import type { NormalizedRunbook, ParameterValues, RenderedTargets } from '../runbook/types.js';
 import { describeTargets } from '../workflows/step-command-input.js';
-import { CliOperationFailed } from './cli-errors.js';
+import { CliInputError, CliOperationFailed } from './cli-errors.js';
 
 export interface TargetSet {
   /** How the selector reads: "tag:Cluster=pg-a" or "i-1, i-2". */
@@ -68,12 +69,28 @@ export async function resolveRunTargets(ssm: SSMClient, runbook: NormalizedRunbo
   return { sets, instanceIds: [...all].sort() };
 }
 
-/** How many instances a run of `runbook` would touch now, for the blast-radius guard. */
-export async function countTargetInstances(runbook: NormalizedRunbook, values: ParameterValues): Promise<number> {
+/** The instances a run of `runbook` would touch now (the steps its parameters choose), for the blast-radius guard. */
+export async function resolveTargetsForStart(runbook: NormalizedRunbook, values: ParameterValues): Promise<RunTargets> {
   const ssm = createSsmClient();
   try {
-    return (await resolveRunTargets(ssm, runbook, values)).instanceIds.length;
+    return await resolveRunTargets(ssm, selectSteps(runbook, values), values);
   } finally {
     ssm.destroy();
   }
+}
+
+/** How many instances a run of `runbook` would touch now, for the blast-radius guard. */
+export async function countTargetInstances(runbook: NormalizedRunbook, values: ParameterValues): Promise<number> {
+  return (await resolveTargetsForStart(runbook, values)).instanceIds.length;
+}
+
+/** Refuses a run with a step whose targets match no instance: it would "succeed" having done nothing. */
+export function refuseEmptyTargets(resolved: RunTargets, runbookName: string): void {
+  const empty = resolved.sets.filter((set) => set.online.length === 0 && set.offline.length === 0);
+  if (empty.length === 0) return;
+  const described = empty.map((set) => `${set.selector} (step${set.steps.length === 1 ? '' : 's'} ${set.steps.join(', ')})`).join('; ');
+  throw new CliInputError(
+    `runbook ${runbookName}: no instance matches ${described}, so nothing was started`,
+    'check the cluster name and its instances\' tags (a cluster this runbook upgrades needs every role it targets, such as a Role=standby instance); `ssmflow plan` shows what each step reaches',
+  );
 }

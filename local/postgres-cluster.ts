@@ -1,22 +1,29 @@
-// Local PostgreSQL clusters for the postgres-major-upgrade runbook: each member is a local fleet
-// instance (sandbox <stateDir>/instances/<id>/, as fleet/agent.ts lays it out) laid out like a
-// provisioned host, with the sandbox standing in for its root file system:
+// Local PostgreSQL clusters laid out as production runs them: a primary, physical streaming
+// standbys (pg_basebackup -R with a replication slot each) and a PgBouncer in front, the address
+// clients use. Each part is a local fleet instance tagged Cluster=<name> and Role=primary,
+// standby or pooler, laid out like a provisioned host with its sandbox as the root file system
+// (fleet/agent.ts makes <stateDir>/instances/<id>/ the sandbox):
 //   opt/ssmflow/postgres/      the runbook's scripts (runbooks/postgres/*.sh, copied)
-//   etc/ssmflow/postgres.env   the scripts' host configuration
-//   pgdata/<major>/main        data directories, owned by the clusters' OS user
+//   etc/ssmflow/postgres.env   the scripts' host configuration (runbooks/postgres/README.md)
+//   etc/ssmflow/pgpass         libpq password file for TCP connections (replication, PgBouncer)
+//   pgdata/<major>/main        data directories (primary, standby), owned by the clusters' OS user
+//   pgbouncer/                 PgBouncer's config, auth file, pid file and log (pooler)
 //   run/                       the Unix socket directory
 // Commands sent through the fleet start in the sandbox, so the runbook's `scriptsDir` and
 // `envFile` parameters are the relative paths in `runbookParameters`.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './free-port.js';
+import { startPgbouncer, stopPgbouncer } from './pgbouncer.js';
 import { preferredPort } from './port-available.js';
 import { projectRoot } from './project-root.js';
 import { runAsUser, runCommand, runningAsRoot } from './postgres-exec.js';
 import { seedAppSql, seedGlobalsSql, seedReportingSql } from './postgres-seed.js';
+import { dataDirs, ownedDir, ownedFile, runningServer, serverConfText, startServer, stopServersUnder, type OwnerIds } from './postgres-server.js';
 import { type PostgresTools, postgresBinDir, readPostgresTools } from './postgres-tools.js';
+import { shellQuote } from '../runbook/shell-quote.js';
 
 export const LOCAL_SCRIPTS_DIR = 'opt/ssmflow/postgres';
 export const LOCAL_ENV_FILE = 'etc/ssmflow/postgres.env';
@@ -27,14 +34,18 @@ const SCRIPTS_SOURCE = join(projectRoot, 'runbooks', 'postgres');
 // Unix socket paths are limited to 107 bytes; deep state dirs get a socket dir under /tmp.
 const MAX_SOCKET_DIR_LENGTH = 80;
 
+export type LocalRole = 'primary' | 'standby' | 'pooler';
+
 export interface LocalPostgresClusterOptions {
   /** Cluster name: the `Cluster` tag of its instances and the runbook's `cluster` parameter. */
   cluster: string;
   /** The local fleet's state dir; sandboxes are `<stateDir>/instances/<id>/`. */
   stateDir: string;
-  /** Fleet instances, each running its own server: the first is the primary, the others replicas. Default 1. */
-  instances?: number;
-  /** Major version the clusters start on. Default 15. */
+  /** Streaming standbys of the primary. Default 1; 0 makes a cluster without one. */
+  standbys?: number;
+  /** A PgBouncer in front of the primary. Default true. */
+  pooler?: boolean;
+  /** Major version the cluster starts on. Default 16. */
   fromVersion?: number;
   /** S3 emulator for the backup step (unsigned curl uploads). Without it the scripts use the aws CLI. */
   s3Endpoint?: string;
@@ -44,28 +55,33 @@ export interface LocalPostgresClusterOptions {
   seedScale?: number;
 }
 
-/** One fleet instance of a local cluster. */
-export interface LocalPostgresMember {
+/** A fleet instance of a local cluster. */
+export interface LocalMember {
   instanceId: string;
-  role: 'primary' | 'replica';
+  role: LocalRole;
   sandboxDir: string;
   envFile: string;
-  dataRoot: string;
-  /** Data directory of the source-major cluster. */
-  sourceDataDir: string;
   socketDir: string;
-  /** The service port (127.0.0.1). */
+  /** Where clients reach it on 127.0.0.1: the server's port, or PgBouncer's. */
   port: number;
-  /** Where migrate starts the target cluster before cutover. */
-  stagingPort: number;
   /** Where the test-only failure switch looks for `fail-<step>` files. */
   failDir: string;
+}
+
+/** A member running PostgreSQL (the primary or a standby). */
+export interface LocalServerMember extends LocalMember {
+  role: 'primary' | 'standby';
+  dataRoot: string;
+  /** Data directory of the source-major server. */
+  sourceDataDir: string;
+  /** Where the upgrade runs a server beside the live one (migrate, pg_upgrade). */
+  stagingPort: number;
 }
 
 /** A fleet config `instances:` entry. */
 export interface LocalFleetInstance {
   id: string;
-  tags: { Cluster: string; Role: 'primary' | 'replica' };
+  tags: { Cluster: string; Role: LocalRole };
 }
 
 export interface LocalPostgresCluster {
@@ -73,14 +89,19 @@ export interface LocalPostgresCluster {
   fromVersion: number;
   stateDir: string;
   osUser: string;
-  /** Password of the `postgres` superuser for TCP connections to 127.0.0.1:<port>. */
+  /** Password of the `postgres` superuser for TCP connections (the servers and PgBouncer). */
   superuserPassword: string;
-  /** Entries for the fleet config's `instances:`. */
+  /** Entries for the fleet config's `instances:` (or POST /_fleet/instances). */
   instances: LocalFleetInstance[];
-  members: LocalPostgresMember[];
+  members: LocalMember[];
+  primary: LocalServerMember;
+  standbys: LocalServerMember[];
+  pooler?: LocalMember;
+  /** The port clients use: PgBouncer's when there is one, else the primary's. */
+  clientPort: number;
   /** Runbook parameters that point the scripts at this layout. */
   runbookParameters: { cluster: string; fromVersion: number; scriptsDir: string; envFile: string };
-  /** Stops every PostgreSQL server of the cluster (source and any target the runbook started). */
+  /** Stops every server and PgBouncer of the cluster (data stays). */
   stop(): Promise<void>;
 }
 
@@ -88,7 +109,7 @@ interface ClusterRecord {
   cluster: string;
   fromVersion: number;
   superuserPassword: string;
-  members: Array<{ instanceId: string; port: number; stagingPort: number }>;
+  members: Array<{ instanceId: string; role: LocalRole; port: number; stagingPort?: number }>;
 }
 
 /** Deterministic instance id (`i-` + 17 hex digits) for member `index` of a cluster. */
@@ -96,6 +117,9 @@ export function localInstanceId(cluster: string, index: number): string {
   const hash = createHash('sha256').update(cluster).digest('hex').slice(0, 13);
   return `i-${hash}${index.toString(16).padStart(4, '0')}`;
 }
+
+/** The replication slot a standby streams through, on whichever server is primary. */
+export const standbySlotName = (instanceId: string): string => `ssmflow_${instanceId.replace(/-/g, '_')}`;
 
 function recordPath(stateDir: string, cluster: string): string {
   return join(stateDir, 'postgres-clusters', `${cluster}.json`);
@@ -109,85 +133,20 @@ function readRecord(stateDir: string, cluster: string): ClusterRecord | undefine
   }
 }
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+/** Names of the local clusters recorded in a fleet state dir. */
+export function localClusterNames(stateDir: string): string[] {
+  const dir = join(stateDir, 'postgres-clusters');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
 }
 
 async function userIds(osUser: string): Promise<{ uid: number; gid: number }> {
   const uid = Number((await runCommand('id', ['-u', osUser])).trim());
   const gid = Number((await runCommand('id', ['-g', osUser])).trim());
   return { uid, gid };
-}
-
-/** A directory owned by the OS user, mode 0700 (PostgreSQL insists on it for data dirs). */
-function ownedDir(path: string, ids: { uid: number; gid: number } | undefined): void {
-  mkdirSync(path, { recursive: true });
-  if (ids) chownSync(path, ids.uid, ids.gid);
-  chmodSync(path, 0o700);
-}
-
-function ownedFile(path: string, text: string, ids: { uid: number; gid: number } | undefined, mode = 0o600): void {
-  writeFileSync(path, text);
-  if (ids) chownSync(path, ids.uid, ids.gid);
-  chmodSync(path, mode);
-}
-
-/** The postmaster pid and port of a data dir, when its postmaster.pid names a live process. */
-function runningServer(dataDir: string): { pid: number; port: number } | undefined {
-  let lines: string[];
-  try {
-    lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return undefined;
-  }
-  return { pid, port };
-}
-
-/** Every data dir under a member's data root (`<major>/main`). */
-function dataDirs(dataRoot: string): string[] {
-  if (!existsSync(dataRoot)) return [];
-  return readdirSync(dataRoot)
-    .filter((entry) => /^\d+$/.test(entry))
-    .map((major) => join(dataRoot, major, 'main'))
-    .filter((dir) => existsSync(join(dir, 'PG_VERSION')));
-}
-
-/** Fast shutdown (SIGINT, as `pg_ctl stop -m fast`) of every server under a data root; waits until each is gone. */
-async function stopServersUnder(dataRoot: string): Promise<void> {
-  const pids = dataDirs(dataRoot)
-    .map(runningServer)
-    .filter((server): server is { pid: number; port: number } => server !== undefined)
-    .map((server) => server.pid);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGINT');
-    } catch {
-      // already gone
-    }
-  }
-  const deadline = Date.now() + 60_000;
-  for (const pid of pids) {
-    for (;;) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
-      if (Date.now() > deadline) {
-        process.kill(pid, 'SIGKILL');
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 async function distinctFreePort(taken: Set<number>, preferred?: number): Promise<number> {
@@ -201,63 +160,67 @@ async function distinctFreePort(taken: Set<number>, preferred?: number): Promise
   }
 }
 
-function memberLayout(stateDir: string, instanceId: string, role: 'primary' | 'replica', fromVersion: number, ports: { port: number; stagingPort: number }): LocalPostgresMember {
-  const sandboxDir = join(stateDir, 'instances', instanceId);
-  const dataRoot = join(sandboxDir, 'pgdata');
-  let socketDir = join(sandboxDir, 'run');
-  if (socketDir.length > MAX_SOCKET_DIR_LENGTH) {
-    socketDir = join('/tmp', `ssmflow-pg-${createHash('sha256').update(sandboxDir).digest('hex').slice(0, 12)}`);
-  }
-  return {
-    instanceId,
-    role,
-    sandboxDir,
-    envFile: join(sandboxDir, LOCAL_ENV_FILE),
-    dataRoot,
-    sourceDataDir: join(dataRoot, String(fromVersion), 'main'),
-    socketDir,
-    port: ports.port,
-    stagingPort: ports.stagingPort,
-    failDir: sandboxDir,
-  };
+function socketDirFor(sandboxDir: string): string {
+  const dir = join(sandboxDir, 'run');
+  return dir.length > MAX_SOCKET_DIR_LENGTH ? join('/tmp', `ssmflow-pg-${createHash('sha256').update(sandboxDir).digest('hex').slice(0, 12)}`) : dir;
 }
 
-function envFileText(member: LocalPostgresMember, tools: PostgresTools, cluster: string, s3Endpoint: string | undefined, targetConf: string): string {
+function memberBase(stateDir: string, instanceId: string, role: LocalRole, port: number): LocalMember {
+  const sandboxDir = join(stateDir, 'instances', instanceId);
+  return { instanceId, role, sandboxDir, envFile: join(sandboxDir, LOCAL_ENV_FILE), socketDir: socketDirFor(sandboxDir), port, failDir: sandboxDir };
+}
+
+function serverMember(stateDir: string, instanceId: string, role: 'primary' | 'standby', fromVersion: number, ports: { port: number; stagingPort: number }): LocalServerMember {
+  const base = memberBase(stateDir, instanceId, role, ports.port);
+  const dataRoot = join(base.sandboxDir, 'pgdata');
+  return { ...base, role, dataRoot, sourceDataDir: join(dataRoot, String(fromVersion), 'main'), stagingPort: ports.stagingPort };
+}
+
+const passFile = (member: LocalMember) => join(member.sandboxDir, 'etc', 'ssmflow', 'pgpass');
+
+function envFileText(member: LocalMember, tools: PostgresTools, cluster: string, extra: string[]): string {
   const lines = [
     `# Host configuration for ssmflow's postgres-major-upgrade scripts (runbooks/postgres/README.md).`,
-    `# Local cluster ${cluster}, instance ${member.instanceId}; written by local/postgres-cluster.ts.`,
+    `# Local cluster ${cluster}, instance ${member.instanceId} (${member.role}); written by local/postgres-cluster.ts.`,
+    `PG_ROLE=${member.role}`,
     `PG_OS_USER=${shellQuote(tools.osUser)}`,
     `PG_SUPERUSER=${LOCAL_SUPERUSER}`,
-    `PG_PORT=${member.port}`,
-    `PG_STAGING_PORT=${member.stagingPort}`,
-    `PG_LISTEN_ADDRESSES=127.0.0.1`,
     `PG_SOCKET_DIR=${shellQuote(member.socketDir)}`,
-    `PG_DATA_ROOT=${shellQuote(member.dataRoot)}`,
+    `PG_PASSFILE=${shellQuote(passFile(member))}`,
     ...Object.entries(tools.majors).map(([major, entry]) => `PG_BIN_${major}=${shellQuote(entry.binDir)}`),
     `PG_CLIENT_BIN=${shellQuote(join(tools.client.psql, '..'))}`,
-    `PG_TARGET_CONF=${shellQuote(targetConf)}`,
-    ...(s3Endpoint ? [`S3_UPLOAD=curl`, `S3_ENDPOINT=${shellQuote(s3Endpoint)}`] : []),
+    ...extra,
     `# Test-only: a file fail-<step> in this directory makes that step fail (local clusters only).`,
     `SSMFLOW_TEST_FAIL_DIR=${shellQuote(member.failDir)}`,
   ];
   return lines.join('\n') + '\n';
 }
 
+function serverEnvLines(member: LocalServerMember, primary: LocalServerMember, s3Endpoint: string | undefined, targetConf: string): string[] {
+  return [
+    `PG_PORT=${member.port}`,
+    `PG_STAGING_PORT=${member.stagingPort}`,
+    `PG_LISTEN_ADDRESSES=127.0.0.1`,
+    `PG_DATA_ROOT=${shellQuote(member.dataRoot)}`,
+    `PG_TARGET_CONF=${shellQuote(targetConf)}`,
+    `PG_PRIMARY_HOST=127.0.0.1`,
+    `PG_PRIMARY_PORT=${primary.port}`,
+    ...(member.role === 'standby' ? [`PG_REPLICATION_SLOT=${standbySlotName(member.instanceId)}`] : []),
+    ...(s3Endpoint ? [`S3_UPLOAD=curl`, `S3_ENDPOINT=${shellQuote(s3Endpoint)}`] : []),
+  ];
+}
+
 // Settings for small, disposable local clusters: also given to the target through PG_TARGET_CONF.
 const LOCAL_SERVER_SETTINGS = `# Local development clusters only: small and fast, not durable.
-shared_buffers = 32MB
-max_connections = 30
+shared_buffers = 64MB
+max_connections = 60
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+max_wal_size = 2GB
 `;
 
-// Same file and include line as write_server_conf in runbooks/postgres/lib.sh.
-function serverConfText(member: LocalPostgresMember, port: number): string {
-  return `# Written by ssmflow's postgres-major-upgrade scripts.\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${member.socketDir}'\n`;
-}
-
-function installScripts(member: LocalPostgresMember): void {
+function installScripts(member: LocalMember): void {
   const target = join(member.sandboxDir, LOCAL_SCRIPTS_DIR);
   mkdirSync(target, { recursive: true });
   for (const file of readdirSync(SCRIPTS_SOURCE).filter((name) => name.endsWith('.sh'))) {
@@ -266,25 +229,28 @@ function installScripts(member: LocalPostgresMember): void {
   }
 }
 
-async function psqlAsUser(tools: PostgresTools, member: LocalPostgresMember, database: string, sql: string): Promise<string> {
+/** Sandbox, scripts, password file and env file of one member (everything but its server). */
+function prepareHost(member: LocalMember, ids: OwnerIds, password: string, envText: (targetConf: string) => string): void {
+  mkdirSync(member.sandboxDir, { recursive: true });
+  if (ids) chmodSync(member.sandboxDir, 0o711);
+  installScripts(member);
+  const etcDir = join(member.sandboxDir, 'etc', 'ssmflow');
+  mkdirSync(etcDir, { recursive: true });
+  chmodSync(etcDir, 0o755);
+  const targetConf = join(etcDir, 'postgresql-local.conf');
+  writeFileSync(targetConf, LOCAL_SERVER_SETTINGS, { mode: 0o644 });
+  ownedFile(passFile(member), `127.0.0.1:*:*:${LOCAL_SUPERUSER}:${password}\n`, ids);
+  ownedDir(member.socketDir, ids);
+  writeFileSync(member.envFile, envText(targetConf), { mode: 0o644 });
+}
+
+/** psql as the OS user over the member's socket; stops on the first error. */
+export async function psqlOnServer(tools: PostgresTools, member: LocalMember, database: string, sql: string): Promise<string> {
   return runAsUser(tools.osUser, tools.client.psql, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', member.socketDir, '-p', String(member.port), '-U', LOCAL_SUPERUSER, '-d', database, '-f', '-'], { input: sql });
 }
 
-async function startSource(tools: PostgresTools, member: LocalPostgresMember, fromVersion: number): Promise<void> {
-  const binDir = postgresBinDir(tools, fromVersion);
-  await runAsUser(tools.osUser, join(binDir, 'pg_ctl'), ['start', '-D', member.sourceDataDir, '-w', '-t', '120', '-s', '-l', join(member.sourceDataDir, 'ssmflow-server.log')]).catch((err: Error) => {
-    let log = '';
-    try {
-      log = readFileSync(join(member.sourceDataDir, 'ssmflow-server.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
-    } catch {
-      // no log yet
-    }
-    throw new Error(`PostgreSQL ${fromVersion} of ${member.instanceId} did not start: ${err.message}\n${log}`);
-  });
-}
-
-/** On disk, a member holds only its seeded source cluster (no target built, not cleaned up). */
-function looksReusable(member: LocalPostgresMember, fromVersion: number): boolean {
+/** On disk, the primary holds only its seeded source cluster (no upgrade left anything behind). */
+function primaryLooksReusable(member: LocalServerMember, fromVersion: number): boolean {
   if (!existsSync(join(member.dataRoot, SEEDED_MARKER))) return false;
   let version: string;
   try {
@@ -292,38 +258,78 @@ function looksReusable(member: LocalPostgresMember, fromVersion: number): boolea
   } catch {
     return false;
   }
-  return version === String(fromVersion) && dataDirs(member.dataRoot).length === 1;
+  return version === String(fromVersion) && dataDirs(member.dataRoot).length === 1 && !existsSync(join(member.sourceDataDir, 'standby.signal'));
 }
 
-/** A member can be reused when it holds only a seeded source cluster that still accepts writes. */
-async function reusable(tools: PostgresTools, member: LocalPostgresMember, fromVersion: number): Promise<boolean> {
-  if (!looksReusable(member, fromVersion)) return false;
-  if (!runningServer(member.sourceDataDir)) await startSource(tools, member, fromVersion);
-  return (await psqlAsUser(tools, member, 'postgres', 'SHOW default_transaction_read_only')).trim() === 'off';
+function standbyLooksReusable(member: LocalServerMember, fromVersion: number): boolean {
+  try {
+    return readFileSync(join(member.sourceDataDir, 'PG_VERSION'), 'utf8').trim() === String(fromVersion) && existsSync(join(member.sourceDataDir, 'standby.signal')) && dataDirs(member.dataRoot).length === 1;
+  } catch {
+    return false;
+  }
 }
 
-async function buildSource(tools: PostgresTools, member: LocalPostgresMember, fromVersion: number, ids: { uid: number; gid: number } | undefined, password: string, seedScale: number, targetConf: string): Promise<void> {
+async function startIfStopped(tools: PostgresTools, member: LocalServerMember, fromVersion: number, ids: OwnerIds): Promise<void> {
+  if (runningServer(member.sourceDataDir)) return;
+  // The recorded ports may have been taken meanwhile: write the current ones first.
+  ownedFile(join(member.sourceDataDir, 'ssmflow.conf'), serverConfText(member.port, member.socketDir), ids);
+  await startServer(tools.osUser, postgresBinDir(tools, fromVersion), member.sourceDataDir, `PostgreSQL ${fromVersion} (${member.role}) of ${member.instanceId}`);
+}
+
+async function buildPrimary(tools: PostgresTools, member: LocalServerMember, fromVersion: number, ids: OwnerIds, password: string, seedScale: number): Promise<void> {
   ownedDir(member.dataRoot, ids);
   ownedDir(join(member.dataRoot, String(fromVersion)), ids);
-  ownedDir(member.socketDir, ids);
   await runAsUser(tools.osUser, 'test', ['-w', member.dataRoot]).catch(() => {
     throw new Error(`${tools.osUser} cannot write ${member.dataRoot}: every directory above it must be traversable by other users (chmod o+x).`);
   });
   const binDir = postgresBinDir(tools, fromVersion);
   await runAsUser(tools.osUser, join(binDir, 'initdb'), ['-D', member.sourceDataDir, '-U', LOCAL_SUPERUSER, '-E', 'UTF8', '--locale=C', '--auth-local=peer', '--auth-host=scram-sha-256']);
   // The OS user connects over the socket as the postgres role (peer with a map), as `sudo -u
-  // postgres psql` does on a packaged host; TCP on loopback needs the superuser's password.
-  ownedFile(join(member.sourceDataDir, 'pg_hba.conf'), ['local all all peer map=ssmflow', 'host all all 127.0.0.1/32 scram-sha-256', 'host all all ::1/128 scram-sha-256', ''].join('\n'), ids);
+  // postgres psql` does on a packaged host; TCP on loopback (standbys, PgBouncer) needs the password.
+  ownedFile(
+    join(member.sourceDataDir, 'pg_hba.conf'),
+    ['local all all peer map=ssmflow', 'host all all 127.0.0.1/32 scram-sha-256', 'host replication all 127.0.0.1/32 scram-sha-256', 'host all all ::1/128 scram-sha-256', ''].join('\n'),
+    ids,
+  );
   ownedFile(join(member.sourceDataDir, 'pg_ident.conf'), `ssmflow ${tools.osUser} ${LOCAL_SUPERUSER}\nssmflow ${tools.osUser} ${tools.osUser}\n`, ids);
   const conf = join(member.sourceDataDir, 'postgresql.conf');
+  const targetConf = join(member.sandboxDir, 'etc', 'ssmflow', 'postgresql-local.conf');
   writeFileSync(conf, readFileSync(conf, 'utf8') + `\ninclude '${targetConf}'\n\ninclude_if_exists = 'ssmflow.conf'\n`);
-  ownedFile(join(member.sourceDataDir, 'ssmflow.conf'), serverConfText(member, member.port), ids);
-  await startSource(tools, member, fromVersion);
-  await psqlAsUser(tools, member, 'postgres', seedGlobalsSql);
-  await psqlAsUser(tools, member, 'app', seedAppSql(seedScale));
-  await psqlAsUser(tools, member, 'reporting', seedReportingSql);
-  await psqlAsUser(tools, member, 'postgres', `ALTER ROLE ${LOCAL_SUPERUSER} PASSWORD '${password}';\nCHECKPOINT;`);
+  ownedFile(join(member.sourceDataDir, 'ssmflow.conf'), serverConfText(member.port, member.socketDir), ids);
+  await startServer(tools.osUser, binDir, member.sourceDataDir, `PostgreSQL ${fromVersion} (primary) of ${member.instanceId}`);
+  await psqlOnServer(tools, member, 'postgres', seedGlobalsSql);
+  await psqlOnServer(tools, member, 'app', seedAppSql(seedScale));
+  await psqlOnServer(tools, member, 'reporting', seedReportingSql);
+  await psqlOnServer(tools, member, 'postgres', `ALTER ROLE ${LOCAL_SUPERUSER} PASSWORD '${password}';\nCHECKPOINT;`);
   ownedFile(join(member.dataRoot, SEEDED_MARKER), `seeded ${new Date().toISOString()}\n`, ids);
+}
+
+/** A fresh standby of the primary: pg_basebackup -R through its own slot, then its own port. */
+async function buildStandby(tools: PostgresTools, member: LocalServerMember, primary: LocalServerMember, fromVersion: number, ids: OwnerIds): Promise<void> {
+  const slot = standbySlotName(member.instanceId);
+  await psqlOnServer(tools, primary, 'postgres', `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}' AND NOT active;`);
+  ownedDir(member.dataRoot, ids);
+  ownedDir(join(member.dataRoot, String(fromVersion)), ids);
+  const binDir = postgresBinDir(tools, fromVersion);
+  await runAsUser(tools.osUser, join(binDir, 'pg_basebackup'), [
+    '-D', member.sourceDataDir, '-R', '-C', '-S', slot, '-X', 'stream', '-c', 'fast',
+    '-d', `host=127.0.0.1 port=${primary.port} user=${LOCAL_SUPERUSER} passfile=${passFile(member)} application_name=${member.instanceId}`,
+  ]);
+  // The copy carries the primary's port and socket dir.
+  ownedFile(join(member.sourceDataDir, 'ssmflow.conf'), serverConfText(member.port, member.socketDir), ids);
+  await startServer(tools.osUser, binDir, member.sourceDataDir, `PostgreSQL ${fromVersion} (standby) of ${member.instanceId}`);
+}
+
+/** Waits until a standby's WAL receiver streams from the primary. */
+export async function waitForStreaming(tools: PostgresTools, member: LocalMember, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let status = '';
+  while (Date.now() < deadline) {
+    status = (await psqlOnServer(tools, member, 'postgres', 'SELECT status FROM pg_stat_wal_receiver').catch(() => '')).trim();
+    if (status === 'streaming') return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`standby ${member.instanceId} on port ${member.port} is not streaming after ${timeoutMs / 1000} s (WAL receiver: ${status || 'none'})`);
 }
 
 async function ensureBucket(endpoint: string, bucket: string): Promise<void> {
@@ -343,19 +349,21 @@ async function ensureBucket(endpoint: string, bucket: string): Promise<void> {
 }
 
 /**
- * Prepares the fleet sandboxes of a local PostgreSQL cluster: scripts and env file installed, a
- * seeded source-major server running on a free loopback port in each. Idempotent: a member that
- * still holds its seeded, writable source cluster is reused (started if stopped); one left in any
- * other state by an earlier upgrade (target built, cut over, read-only, cleaned up) is rebuilt.
+ * Creates (or brings back) a local cluster: a seeded primary of `fromVersion`, its streaming
+ * standbys and a PgBouncer in front, each in its fleet sandbox. Idempotent: a primary that still
+ * holds its seeded, writable source cluster is reused (started if stopped), and so are standbys
+ * still streaming from it; anything an earlier upgrade changed is rebuilt.
  */
 export async function createLocalPostgresCluster(options: LocalPostgresClusterOptions): Promise<LocalPostgresCluster> {
   const { cluster, stateDir } = options;
-  if (!/^[a-z0-9-]+$/.test(cluster)) throw new Error(`cluster name ${JSON.stringify(cluster)} must match ^[a-z0-9-]+$`);
-  const count = options.instances ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > 50) throw new Error('instances must be an integer from 1 to 50');
-  const fromVersion = options.fromVersion ?? 15;
+  if (!/^[a-z0-9-]+$/.test(cluster)) throw new Error(`cluster name ${JSON.stringify(cluster)} must match ^[a-z0-9-]+$ (lowercase letters, digits, -)`);
+  const standbyCount = options.standbys ?? 1;
+  if (!Number.isInteger(standbyCount) || standbyCount < 0 || standbyCount > 8) throw new Error(`standbys must be an integer from 0 to 8 (got ${standbyCount})`);
+  const fromVersion = options.fromVersion ?? 16;
   const tools = readPostgresTools();
   postgresBinDir(tools, fromVersion);
+  const withPooler = options.pooler ?? true;
+  if (withPooler && !tools.pgbouncer) throw new Error('PgBouncer is not installed: run `npm run tools` (it installs Debian pgbouncer), or create the cluster with pooler: false.');
   const ids = runningAsRoot() ? await userIds(tools.osUser) : undefined;
   const previous = readRecord(stateDir, cluster);
   const superuserPassword = previous?.superuserPassword ?? randomBytes(12).toString('hex');
@@ -365,49 +373,90 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
   mkdirSync(join(stateDir, 'instances'), { recursive: true });
   if (ids) for (const dir of [stateDir, join(stateDir, 'instances')]) chmodSync(dir, 0o711);
 
-  const members: LocalPostgresMember[] = [];
   const taken = new Set<number>();
-  for (let index = 0; index < count; index++) {
-    const instanceId = localInstanceId(cluster, index + 1);
-    const role = index === 0 ? 'primary' : 'replica';
-    const recorded = previous?.members.find((m) => m.instanceId === instanceId);
-    const probe = memberLayout(stateDir, instanceId, role, fromVersion, { port: 0, stagingPort: 0 });
-    if (!looksReusable(probe, fromVersion)) {
-      // Left by an upgrade (or never built): start over, freeing its ports first.
-      await stopServersUnder(probe.dataRoot);
-      rmSync(probe.dataRoot, { recursive: true, force: true });
-    }
-    const live = runningServer(probe.sourceDataDir);
-    const port = live?.port ?? (await distinctFreePort(taken, recorded?.port));
+  const recordedPorts = (instanceId: string) => previous?.members.find((m) => m.instanceId === instanceId);
+  async function ports(instanceId: string, live?: number): Promise<{ port: number; stagingPort: number }> {
+    const recorded = recordedPorts(instanceId);
+    const port = live ?? (await distinctFreePort(taken, recorded?.port));
     taken.add(port);
     const stagingPort = await distinctFreePort(taken, recorded?.stagingPort);
     taken.add(stagingPort);
-    const member = memberLayout(stateDir, instanceId, role, fromVersion, { port, stagingPort });
-
-    mkdirSync(member.sandboxDir, { recursive: true });
-    if (ids) chmodSync(member.sandboxDir, 0o711);
-    installScripts(member);
-    const etcDir = join(member.sandboxDir, 'etc', 'ssmflow');
-    mkdirSync(etcDir, { recursive: true });
-    chmodSync(etcDir, 0o755);
-    const targetConf = join(etcDir, 'postgresql-local.conf');
-    writeFileSync(targetConf, LOCAL_SERVER_SETTINGS, { mode: 0o644 });
-    writeFileSync(member.envFile, envFileText(member, tools, cluster, options.s3Endpoint, targetConf), { mode: 0o644 });
-
-    if (!live && existsSync(join(member.sourceDataDir, 'PG_VERSION'))) {
-      // Stopped: the recorded ports may have been taken meanwhile, so write the current ones first.
-      ownedDir(member.socketDir, ids);
-      ownedFile(join(member.sourceDataDir, 'ssmflow.conf'), serverConfText(member, member.port), ids);
-    }
-    if (!(await reusable(tools, member, fromVersion))) {
-      await stopServersUnder(member.dataRoot);
-      rmSync(member.dataRoot, { recursive: true, force: true });
-      await buildSource(tools, member, fromVersion, ids, superuserPassword, options.seedScale ?? 1, targetConf);
-    }
-    members.push(member);
+    return { port, stagingPort };
   }
 
-  const record: ClusterRecord = { cluster, fromVersion, superuserPassword, members: members.map(({ instanceId, port, stagingPort }) => ({ instanceId, port, stagingPort })) };
+  // The primary: reused when it still holds the seeded source cluster, else rebuilt from scratch.
+  const primaryId = localInstanceId(cluster, 1);
+  const probe = serverMember(stateDir, primaryId, 'primary', fromVersion, { port: 0, stagingPort: 0 });
+  const reusePrimary = primaryLooksReusable(probe, fromVersion);
+  if (!reusePrimary) {
+    await stopServersUnder(probe.dataRoot);
+    rmSync(probe.dataRoot, { recursive: true, force: true });
+  }
+  const primary = serverMember(stateDir, primaryId, 'primary', fromVersion, await ports(primaryId, runningServer(probe.sourceDataDir)?.port));
+  prepareHost(primary, ids, superuserPassword, (targetConf) => envFileText(primary, tools, cluster, serverEnvLines(primary, primary, options.s3Endpoint, targetConf)));
+  let primaryFresh = !reusePrimary;
+  if (reusePrimary) {
+    await startIfStopped(tools, primary, fromVersion, ids);
+    // Left read-only by an interrupted upgrade: start over.
+    primaryFresh = (await psqlOnServer(tools, primary, 'postgres', 'SHOW default_transaction_read_only')).trim() !== 'off';
+    if (primaryFresh) {
+      await stopServersUnder(primary.dataRoot);
+      rmSync(primary.dataRoot, { recursive: true, force: true });
+    }
+  }
+  if (primaryFresh) await buildPrimary(tools, primary, fromVersion, ids, superuserPassword, options.seedScale ?? 1);
+
+  const standbys: LocalServerMember[] = [];
+  for (let n = 0; n < standbyCount; n++) {
+    const instanceId = localInstanceId(cluster, 2 + n);
+    const standbyProbe = serverMember(stateDir, instanceId, 'standby', fromVersion, { port: 0, stagingPort: 0 });
+    const reuse = !primaryFresh && standbyLooksReusable(standbyProbe, fromVersion);
+    if (!reuse) {
+      await stopServersUnder(standbyProbe.dataRoot);
+      rmSync(standbyProbe.dataRoot, { recursive: true, force: true });
+    }
+    const standby = serverMember(stateDir, instanceId, 'standby', fromVersion, await ports(instanceId, runningServer(standbyProbe.sourceDataDir)?.port));
+    prepareHost(standby, ids, superuserPassword, (targetConf) => envFileText(standby, tools, cluster, serverEnvLines(standby, primary, options.s3Endpoint, targetConf)));
+    if (reuse) await startIfStopped(tools, standby, fromVersion, ids);
+    else await buildStandby(tools, standby, primary, fromVersion, ids);
+    standbys.push(standby);
+  }
+  // A standby that is not streaming (its slot was lost, say) is rebuilt once.
+  for (const standby of standbys) {
+    try {
+      await waitForStreaming(tools, standby, 15_000);
+    } catch {
+      await stopServersUnder(standby.dataRoot);
+      rmSync(standby.dataRoot, { recursive: true, force: true });
+      await buildStandby(tools, standby, primary, fromVersion, ids);
+      await waitForStreaming(tools, standby);
+    }
+  }
+
+  let pooler: LocalMember | undefined;
+  if (withPooler && tools.pgbouncer) {
+    const instanceId = localInstanceId(cluster, 2 + standbyCount);
+    const port = await distinctFreePort(taken, recordedPorts(instanceId)?.port);
+    taken.add(port);
+    pooler = memberBase(stateDir, instanceId, 'pooler', port);
+    const poolerDir = join(pooler.sandboxDir, 'pgbouncer');
+    const member = pooler;
+    prepareHost(member, ids, superuserPassword, () =>
+      envFileText(member, tools, cluster, [`PGBOUNCER_PORT=${port}`, `PGBOUNCER_DIR=${shellQuote(poolerDir)}`, `PG_PRIMARY_HOST=127.0.0.1`, `PG_PRIMARY_PORT=${primary.port}`]),
+    );
+    ownedDir(poolerDir, ids);
+    // A PgBouncer left from an earlier cluster of this name may listen elsewhere: start afresh.
+    await stopPgbouncer({ dir: poolerDir });
+    await startPgbouncer({ binary: tools.pgbouncer.path, osUser: tools.osUser, ids, superuser: LOCAL_SUPERUSER, password: superuserPassword, layout: { dir: poolerDir, socketDir: member.socketDir, port, primaryPort: primary.port } });
+  }
+
+  const members: LocalMember[] = [primary, ...standbys, ...(pooler ? [pooler] : [])];
+  const record: ClusterRecord = {
+    cluster,
+    fromVersion,
+    superuserPassword,
+    members: members.map((m) => ({ instanceId: m.instanceId, role: m.role, port: m.port, ...('stagingPort' in m ? { stagingPort: (m as LocalServerMember).stagingPort } : {}) })),
+  };
   mkdirSync(join(stateDir, 'postgres-clusters'), { recursive: true });
   writeFileSync(recordPath(stateDir, cluster), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
 
@@ -419,23 +468,38 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
     superuserPassword,
     instances: members.map((m) => ({ id: m.instanceId, tags: { Cluster: cluster, Role: m.role } })),
     members,
+    primary,
+    standbys,
+    ...(pooler ? { pooler } : {}),
+    clientPort: pooler?.port ?? primary.port,
     runbookParameters: { cluster, fromVersion, scriptsDir: LOCAL_SCRIPTS_DIR, envFile: LOCAL_ENV_FILE },
     stop: () => stopLocalPostgresCluster({ stateDir, cluster }),
   };
 }
 
-/**
- * Stops every PostgreSQL server of a local cluster (the source and any target an upgrade
- * started), found from what createLocalPostgresCluster recorded in the state dir.
- */
+/** Stops every server (source and any target an upgrade started) and the PgBouncer of a local cluster. */
 export async function stopLocalPostgresCluster(options: { stateDir: string; cluster: string }): Promise<void> {
   const record = readRecord(options.stateDir, options.cluster);
   if (!record) return;
-  await Promise.all(record.members.map((m) => stopServersUnder(join(options.stateDir, 'instances', m.instanceId, 'pgdata'))));
+  await Promise.all(
+    record.members.map((m) => {
+      const sandbox = join(options.stateDir, 'instances', m.instanceId);
+      return m.role === 'pooler' ? stopPgbouncer({ dir: join(sandbox, 'pgbouncer') }) : stopServersUnder(join(sandbox, 'pgdata'));
+    }),
+  );
+}
+
+/** Stops a local cluster and deletes its sandboxes and record. */
+export async function removeLocalPostgresCluster(options: { stateDir: string; cluster: string }): Promise<void> {
+  const record = readRecord(options.stateDir, options.cluster);
+  if (!record) return;
+  await stopLocalPostgresCluster(options);
+  for (const m of record.members) rmSync(join(options.stateDir, 'instances', m.instanceId), { recursive: true, force: true });
+  rmSync(recordPath(options.stateDir, options.cluster), { force: true });
 }
 
 /** Turns the test-only failure switch of one step on or off for every member of a cluster. */
-export function setInjectedFailure(cluster: LocalPostgresCluster, step: string, fail: boolean): void {
+export function setInjectedFailure(cluster: Pick<LocalPostgresCluster, 'members'>, step: string, fail: boolean): void {
   if (!/^[a-z-]+$/.test(step)) throw new Error(`not a step script name: ${step}`);
   for (const member of cluster.members) {
     const file = join(member.failDir, `fail-${step}`);

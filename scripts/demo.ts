@@ -1,6 +1,8 @@
-// `npm run demo`: the main job on the local default stack. A PostgreSQL cluster of two instances
-// (real PostgreSQL 15 servers behind the local SSM fleet) is upgraded to PostgreSQL 17 by the
-// shipped postgres-major-upgrade runbook, through a worker, with live progress and a summary.
+// `npm run demo`: the main job on the local default stack. A PostgreSQL 16 cluster laid out as
+// production runs it (a primary, a streaming standby, a PgBouncer in front; each a local SSM fleet
+// instance) is upgraded to PostgreSQL 17 with pg_upgrade --link by the shipped
+// postgres-major-upgrade runbook, through a worker, while a client writes through the pooler
+// every 50 ms; live progress, then what the client saw and a per-table comparison.
 //
 //   npm run demo              # set up (idempotently), migrate, summarize, stop everything
 //   npm run demo -- --keep    # leave the stack up afterwards (Temporal UI, fleet, PostgreSQL)
@@ -12,6 +14,8 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
 import { localAwsEnvironment } from '../local/local-aws-env.js';
 import { createLocalPostgresCluster } from '../local/postgres-cluster.js';
+import { tableChecksums } from '../local/table-checksums.js';
+import { startWriteProbe, type WriteProbeReport } from '../local/write-probe.js';
 import { projectRoot } from '../local/project-root.js';
 import { preferredPort } from '../local/port-available.js';
 import { startLocalStack } from '../local/local-stack.js';
@@ -30,7 +34,7 @@ const clock = () => c.dim(`${((Date.now() - started) / 1000).toFixed(1).padStart
 const say = (text: string) => console.log(`${clock()}  ${text}`);
 
 const CLUSTER = 'pg-demo';
-const FROM = 15;
+const FROM = 16;
 const TO = 17;
 const BACKUP_BUCKET = 'ssmflow-pg-backups';
 const stateDir = join(projectRoot, '.ssmflow');
@@ -45,8 +49,8 @@ async function demo(): Promise<void> {
   Object.assign(process.env, stack.env);
   const cleanups: (() => Promise<void>)[] = [() => stack.stop()];
   try {
-    say(`preparing cluster ${CLUSTER}: 2 instances, each a real PostgreSQL ${FROM} server run by a non-root user, seeded with data`);
-    const cluster = await createLocalPostgresCluster({ cluster: CLUSTER, stateDir: fleetDir, instances: 2, fromVersion: FROM, s3Endpoint: stack.s3.endpoint, backupBucket: BACKUP_BUCKET });
+    say(`preparing cluster ${CLUSTER}: a PostgreSQL ${FROM} primary (seeded), a streaming standby, a PgBouncer in front`);
+    const cluster = await createLocalPostgresCluster({ cluster: CLUSTER, stateDir: fleetDir, standbys: 1, fromVersion: FROM, s3Endpoint: stack.s3.endpoint, backupBucket: BACKUP_BUCKET });
     cleanups.unshift(() => cluster.stop());
     const fleet = await startFleet({ stateDir: fleetDir, port: await preferredPort(4580), config: { instances: cluster.instances, s3Endpoint: stack.s3.endpoint } });
     cleanups.unshift(() => fleet.stop());
@@ -71,14 +75,17 @@ async function demo(): Promise<void> {
     const initiator = `${userInfo().username}@${hostname()} (npm run demo)`;
     const handle = await startRun(client, {
       runbook: loaded.normalized,
-      parameters: { ...cluster.runbookParameters, toVersion: TO, backupBucket: BACKUP_BUCKET },
+      parameters: { ...cluster.runbookParameters, strategy: 'link', toVersion: TO, backupBucket: BACKUP_BUCKET },
       initiator,
       reason: 'demo: upgrade the local cluster',
       taskQueue,
       output: { bucket: stack.outputBucket, keyPrefix: 'ssmflow/runs' },
     });
     const runId = handle.workflowId;
-    say(`run ${c.bold(runId)} started: runbook postgres-major-upgrade, PostgreSQL ${FROM} → ${TO}`);
+    say(`run ${c.bold(runId)} started: runbook postgres-major-upgrade, PostgreSQL ${FROM} → ${TO}, strategy link`);
+    const before = await tableChecksums({ port: cluster.clientPort, password: cluster.superuserPassword });
+    const probe = await startWriteProbe({ port: cluster.clientPort, password: cluster.superuserPassword });
+    say(`a client writes through PgBouncer (127.0.0.1:${cluster.clientPort}) every 50 ms for the whole run`);
 
     const controls = runControls(client, runId);
     const state = await worker.runUntil(async () => {
@@ -92,14 +99,18 @@ async function demo(): Promise<void> {
         }
         if (current.status === 'waiting-approval' && current.waitingFor) {
           say(`${c.yellow('?')} ${current.waitingFor.message} — approving as the demo operator`);
-          await controls.approve({ by: initiator, reason: 'approved automatically by npm run demo after verify passed' });
+          await controls.approve({ by: initiator, reason: 'approved automatically by npm run demo after pg_upgrade passed' });
         }
         if (['succeeded', 'failed', 'rolled-back', 'cancelled'].includes(current.status)) return current;
         if (current.status === 'paused-on-failure') return current;
         await new Promise((r) => setTimeout(r, 250));
       }
     });
-    printSummary(state, stack.temporal.uiUrl ?? '', stack.outputBucket);
+    const writes = await probe.stop();
+    const after = state.status === 'succeeded' ? await tableChecksums({ port: cluster.clientPort, password: cluster.superuserPassword }) : undefined;
+    const standbyCopy = state.status === 'succeeded' && cluster.standbys[0] ? await tableChecksums({ port: cluster.standbys[0].port, password: cluster.superuserPassword }) : undefined;
+    printSummary(state, stack.temporal.uiUrl ?? '', stack.outputBucket, writes, { before, after, standbyCopy });
+    if (writes.lost > 0) process.exitCode = 1;
     if (state.status !== 'succeeded') process.exitCode = 1;
     if (keepRunning) {
       console.log(`\n--keep: Temporal UI ${stack.temporal.uiUrl}, fleet ${fleet.endpoint}; Ctrl-C stops everything.`);
@@ -135,18 +146,18 @@ function reportStep(step: StepState): void {
   }
 }
 
-/** The verify step prints one `VERIFY {json}` line per instance. */
-function verification(state: RunState): { instanceId: string; ok: boolean; tables: number; rows: number; mismatches: number }[] {
-  const verify = state.steps.find((s) => s.id === 'verify');
-  return (verify?.instances ?? []).flatMap((i) => {
-    const line = i.outputTail.split('\n').find((l) => l.startsWith('VERIFY '));
-    if (!line) return [];
-    const parsed = JSON.parse(line.slice('VERIFY '.length)) as { ok: boolean; tables: number; rows: number; mismatchCount: number };
-    return [{ instanceId: i.instanceId, ok: parsed.ok, tables: parsed.tables, rows: parsed.rows, mismatches: parsed.mismatchCount }];
-  });
+/** Tables whose row count or checksum differ between two snapshots. */
+function differingTables(a: Map<string, string>, b: Map<string, string>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((table) => a.get(table) !== b.get(table));
 }
 
-function printSummary(state: RunState, uiUrl: string, outputBucket: string): void {
+function printSummary(
+  state: RunState,
+  uiUrl: string,
+  outputBucket: string,
+  writes: WriteProbeReport,
+  tables: { before: Map<string, string>; after?: Map<string, string> | undefined; standbyCopy?: Map<string, string> | undefined },
+): void {
   const ok = state.status === 'succeeded';
   console.log('');
   console.log(c.bold(`Run ${state.runId}: ${ok ? c.green(state.status) : c.red(state.status)}`));
@@ -159,10 +170,16 @@ function printSummary(state: RunState, uiUrl: string, outputBucket: string): voi
   ]);
   for (const line of formatColumns([['step', 'status', 'time', 'attempts', 'last SSM command'], ...rows], '  ')) console.log(line);
   console.log('');
-  const verified = verification(state);
-  if (verified.length) {
-    console.log(c.bold('Verification (source vs target, per table: row count and checksum)'));
-    for (const v of verified) console.log(`  ${v.instanceId}  ${v.ok ? c.green('ok') : c.red('MISMATCH')}  ${v.tables} tables, ${v.rows} rows, ${v.mismatches} mismatches`);
+  console.log(c.bold('What the client writing through PgBouncer saw'));
+  console.log(`  ${writes.acknowledged} writes acknowledged, ${writes.failed} refused, ${writes.lost === 0 ? c.green('0 lost') : c.red(`${writes.lost} LOST`)}`);
+  console.log(`  longest wait for a write ${formatDuration(writes.longestGapMs)} (writes unavailable ${formatDuration(writes.unavailableMs)} in all)`);
+  console.log('');
+  if (tables.after) {
+    const changed = differingTables(tables.before, tables.after);
+    const onStandby = tables.standbyCopy ? differingTables(tables.after, tables.standbyCopy) : [];
+    console.log(c.bold('Data (per table: row count and checksum, as a client sees it)'));
+    console.log(`  before vs after the upgrade: ${changed.length === 0 ? c.green(`${tables.before.size} tables equal`) : c.red(`differ: ${changed.join(', ')}`)}`);
+    if (tables.standbyCopy) console.log(`  new primary vs rebuilt standby: ${onStandby.length === 0 ? c.green(`${tables.after.size} tables equal`) : c.red(`differ: ${onStandby.join(', ')}`)}`);
     console.log('');
   }
   if (state.failure) {

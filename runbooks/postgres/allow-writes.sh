@@ -7,6 +7,7 @@ set -eu
 SSMFLOW_STEP=allow-writes
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 if ! is_running "$SRC_BIN" "$SRC_DATA"; then
   [ "$(running_port "$TGT_BIN" "$TGT_DATA")" != "$PG_PORT" ] ||

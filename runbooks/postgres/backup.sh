@@ -7,6 +7,7 @@ set -eu
 SSMFLOW_STEP=backup
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 [ -n "$ARG_BUCKET" ] || die "--bucket is required"
 [ -n "$ARG_CLUSTER" ] || die "--cluster is required"

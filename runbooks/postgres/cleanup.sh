@@ -7,6 +7,7 @@ set -eu
 SSMFLOW_STEP=cleanup
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 [ "$(running_port "$TGT_BIN" "$TGT_DATA")" = "$PG_PORT" ] ||
   die "the PostgreSQL $ARG_TO cluster does not serve port $PG_PORT: refusing to delete the $ARG_FROM data"
@@ -21,7 +22,8 @@ if [ -e "$SRC_DATA" ]; then
 else
   say "the PostgreSQL $ARG_FROM data directory $SRC_DATA is already gone"
 fi
-rm -rf "$WORK_DIR/dump" "$WORK_DIR/backup" "$WORK_DIR/migrated" "$WORK_DIR/verified" "$WORK_DIR/initdb.log"
+rm -rf "$WORK_DIR/dump" "$WORK_DIR/backup" "$WORK_DIR/migrated" "$WORK_DIR/verified" "$WORK_DIR/initdb.log" \
+  "$WORK_DIR/link-prepared" "$WORK_DIR/link-upgraded" "$WORK_DIR/link-started" "$WORK_DIR/pg_upgrade" "$WORK_DIR/pg_upgrade-check"
 if [ -f "$WORK_DIR/last-backup" ]; then
   say "backup kept: $(cat "$WORK_DIR/last-backup")"
 fi

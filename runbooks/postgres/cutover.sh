@@ -8,6 +8,7 @@ set -eu
 SSMFLOW_STEP=cutover
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 if [ "$(running_port "$TGT_BIN" "$TGT_DATA")" = "$PG_PORT" ] && ! is_running "$SRC_BIN" "$SRC_DATA"; then
   say "already cut over: PostgreSQL $(psql_at "$PG_PORT" postgres 'SHOW server_version') serves port $PG_PORT"

@@ -5,6 +5,7 @@
 #   --from N  --to N          source and target major versions (always required)
 #   --cluster NAME            cluster name (backup key)
 #   --bucket NAME  --prefix P S3 bucket and key prefix for the backup
+#   --strategy dump|link      how the runbook upgrades (precheck checks what the strategy needs)
 # Host configuration comes from the env file ${SSMFLOW_PG_ENV:-/etc/ssmflow/postgres.env};
 # README.md in this folder lists its entries.
 
@@ -24,7 +25,7 @@ is_uint() {
 }
 
 load_config() {
-  ARG_FROM='' ARG_TO='' ARG_CLUSTER='' ARG_BUCKET='' ARG_PREFIX=''
+  ARG_FROM='' ARG_TO='' ARG_CLUSTER='' ARG_BUCKET='' ARG_PREFIX='' ARG_STRATEGY=dump
   while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || die "option $1 needs a value"
     case $1 in
@@ -33,6 +34,7 @@ load_config() {
       --cluster) ARG_CLUSTER=$2 ;;
       --bucket) ARG_BUCKET=$2 ;;
       --prefix) ARG_PREFIX=$2 ;;
+      --strategy) ARG_STRATEGY=$2 ;;
       *) die "unknown option $1" ;;
     esac
     shift 2
@@ -61,6 +63,7 @@ load_config() {
   WORK_DIR=${SSMFLOW_PG_WORK_DIR:-$PG_DATA_ROOT/ssmflow-upgrade}
   INSTANCE=${AWS_SSM_INSTANCE_ID:-$(hostname)}
 
+  case $ARG_STRATEGY in dump | link) ;; *) die "--strategy must be dump or link (got '$ARG_STRATEGY')" ;; esac
   is_uint "$ARG_FROM" || die "--from must be a major version number (got '$ARG_FROM')"
   is_uint "$ARG_TO" || die "--to must be a major version number (got '$ARG_TO')"
   [ "$ARG_TO" -gt "$ARG_FROM" ] || die "--to ($ARG_TO) must be a newer major than --from ($ARG_FROM)"
@@ -117,6 +120,69 @@ as_pg() {
     (cd / && runuser -u "$PG_OS_USER" -- "$@")
   else
     (cd / && "$@")
+  fi
+}
+
+# as_pg_in DIR CMD...: as as_pg, from DIR (pg_upgrade writes its logs where it runs).
+as_pg_in() {
+  dir=$1
+  shift
+  if [ "$(id -u)" = 0 ]; then
+    (cd "$dir" && runuser -u "$PG_OS_USER" -- "$@")
+  else
+    (cd "$dir" && "$@")
+  fi
+}
+
+# This host's part of the cluster (PG_ROLE in the env file: primary, standby or pooler).
+require_role() {
+  [ "${PG_ROLE:-primary}" = "$1" ] || die "this step runs on the $1; $INSTANCE is the ${PG_ROLE:-primary} (check the step's Role tag)"
+}
+
+# psql_primary DB SQL: one query to the cluster's primary over TCP (standbys reach it this way).
+psql_primary() {
+  : "${PG_PRIMARY_PORT:?PG_PRIMARY_PORT is not set in $env_file}"
+  as_pg "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -c "$2" \
+    "host=${PG_PRIMARY_HOST:-127.0.0.1} port=$PG_PRIMARY_PORT user=$PG_SUPERUSER dbname=$1 ${PG_PASSFILE:+passfile=$PG_PASSFILE} connect_timeout=5"
+}
+
+# init_target PORT: initdb the target major at TGT_DATA like the running source (encoding, locale,
+# data checksums, pg_hba.conf, pg_ident.conf), listening on PORT once started. pg_upgrade needs the
+# checksum setting to match; PostgreSQL 18's initdb turns checksums on unless told otherwise.
+init_target() {
+  settings=$(psql_at "$PG_PORT" postgres "SELECT pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype FROM pg_database WHERE datname = 'template1'")
+  encoding=${settings%%|*}
+  rest=${settings#*|}
+  collate=${rest%%|*}
+  ctype=${rest#*|}
+  if [ "$ARG_FROM" -ge 15 ]; then
+    provider=$(psql_at "$PG_PORT" postgres "SELECT datlocprovider FROM pg_database WHERE datname = 'template1'")
+    [ "$provider" = c ] || die "the source's default collation provider is '$provider'; only libc is handled"
+  fi
+  checksums=$(psql_at "$PG_PORT" postgres 'SHOW data_checksums')
+  if [ "$checksums" = on ]; then
+    checksum_flag=--data-checksums
+  elif [ "$ARG_TO" -ge 18 ]; then
+    checksum_flag=--no-data-checksums
+  else
+    checksum_flag=''
+  fi
+  hba_file=$(psql_at "$PG_PORT" postgres 'SHOW hba_file')
+  ident_file=$(psql_at "$PG_PORT" postgres 'SHOW ident_file')
+
+  say "initdb PostgreSQL $ARG_TO at $TGT_DATA (encoding $encoding, collate $collate, ctype $ctype, data checksums $checksums)"
+  pg_mkdir "$(dirname "$TGT_DATA")"
+  pg_mkdir "$WORK_DIR"
+  # shellcheck disable=SC2086
+  as_pg "$TGT_BIN/initdb" -D "$TGT_DATA" -U "$PG_SUPERUSER" -E "$encoding" --lc-collate="$collate" --lc-ctype="$ctype" \
+    --auth-local=peer --auth-host=scram-sha-256 $checksum_flag > "$WORK_DIR/initdb.log" 2>&1 ||
+    die "initdb failed: $(tail -n 5 "$WORK_DIR/initdb.log")"
+  pg_write_file "$TGT_DATA/pg_hba.conf" < "$hba_file"
+  pg_write_file "$TGT_DATA/pg_ident.conf" < "$ident_file"
+  write_server_conf "$TGT_DATA" "$1"
+  if [ -n "${PG_TARGET_CONF:-}" ]; then
+    say "adding settings for PostgreSQL $ARG_TO from $PG_TARGET_CONF"
+    printf "\ninclude '%s'\n" "$PG_TARGET_CONF" >> "$TGT_DATA/postgresql.conf"
   fi
 }
 

@@ -10,6 +10,7 @@ set -eu
 SSMFLOW_STEP=migrate
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 require_source_serving
 [ "$(read_only_setting)" = on ] || die "writes are not stopped on port $PG_PORT: run stop-writes.sh first"
@@ -31,31 +32,8 @@ if [ -e "$TGT_DATA" ]; then
 fi
 if answers_on "$PG_STAGING_PORT"; then die "another server already answers on the staging port $PG_STAGING_PORT"; fi
 
-settings=$(psql_at "$PG_PORT" postgres "SELECT pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype FROM pg_database WHERE datname = 'template1'")
-encoding=${settings%%|*}
-rest=${settings#*|}
-collate=${rest%%|*}
-ctype=${rest#*|}
-if [ "$ARG_FROM" -ge 15 ]; then
-  provider=$(psql_at "$PG_PORT" postgres "SELECT datlocprovider FROM pg_database WHERE datname = 'template1'")
-  [ "$provider" = c ] || die "the source's default collation provider is '$provider'; only libc is handled"
-fi
-hba_file=$(psql_at "$PG_PORT" postgres 'SHOW hba_file')
-ident_file=$(psql_at "$PG_PORT" postgres 'SHOW ident_file')
-
-say "migrate: initdb PostgreSQL $ARG_TO at $TGT_DATA (encoding $encoding, collate $collate, ctype $ctype)"
-pg_mkdir "$(dirname "$TGT_DATA")"
-pg_mkdir "$WORK_DIR"
-as_pg "$TGT_BIN/initdb" -D "$TGT_DATA" -U "$PG_SUPERUSER" -E "$encoding" --lc-collate="$collate" --lc-ctype="$ctype" \
-  --auth-local=peer --auth-host=scram-sha-256 > "$WORK_DIR/initdb.log" 2>&1 ||
-  die "initdb failed: $(tail -n 5 "$WORK_DIR/initdb.log")"
-pg_write_file "$TGT_DATA/pg_hba.conf" < "$hba_file"
-pg_write_file "$TGT_DATA/pg_ident.conf" < "$ident_file"
-write_server_conf "$TGT_DATA" "$PG_STAGING_PORT"
-if [ -n "${PG_TARGET_CONF:-}" ]; then
-  say "adding settings for PostgreSQL $ARG_TO from $PG_TARGET_CONF"
-  printf "\ninclude '%s'\n" "$PG_TARGET_CONF" >> "$TGT_DATA/postgresql.conf"
-fi
+say "migrate: building PostgreSQL $ARG_TO beside the source"
+init_target "$PG_STAGING_PORT"
 start_server "$TGT_BIN" "$TGT_DATA"
 
 dump_dir="$WORK_DIR/dump"

@@ -7,6 +7,7 @@ set -eu
 SSMFLOW_STEP=postcheck
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 running=$(server_major_on "$PG_PORT") || die "nothing answers on port $PG_PORT"
 [ "$running" = "$ARG_TO" ] || die "port $PG_PORT serves PostgreSQL $running, expected $ARG_TO"

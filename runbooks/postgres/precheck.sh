@@ -1,13 +1,14 @@
 #!/bin/sh
 # precheck: nothing changes. Versions of the running source and of the installed target binaries,
 # client tools, free disk for the target copy and the dumps, connectivity, the backup bucket.
-# usage: precheck.sh --from 15 --to 17 [--bucket NAME]
+# usage: precheck.sh --from 16 --to 17 [--strategy dump|link] [--bucket NAME]
 set -eu
 SSMFLOW_STEP=precheck
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
 
-say "precheck: PostgreSQL $ARG_FROM -> $ARG_TO on $INSTANCE"
+say "precheck: PostgreSQL $ARG_FROM -> $ARG_TO by $ARG_STRATEGY on $INSTANCE"
+require_role primary
 require_source_serving
 running=$(server_major_on "$PG_PORT") || die "cannot connect to PostgreSQL on port $PG_PORT as $PG_SUPERUSER"
 [ "$running" = "$ARG_FROM" ] || die "the server on port $PG_PORT runs PostgreSQL $running, expected $ARG_FROM (already upgraded?)"
@@ -23,6 +24,12 @@ done
 target_version=$("$TGT_BIN/postgres" --version | sed 's/.* //')
 [ "${target_version%%.*}" = "$ARG_TO" ] || die "$TGT_BIN/postgres is version $target_version, not $ARG_TO"
 say "target binaries: PostgreSQL $target_version in $TGT_BIN"
+if [ "$ARG_STRATEGY" = link ]; then
+  for tool in pg_upgrade vacuumdb; do
+    [ -x "$TGT_BIN/$tool" ] || die "$TGT_BIN/$tool is missing: the link strategy needs the full PostgreSQL $ARG_TO toolset"
+  done
+  [ "$(stat -c %d "$PG_DATA_ROOT")" = "$(stat -c %d "$SRC_DATA")" ] || die "$SRC_DATA and $PG_DATA_ROOT are on different file systems: pg_upgrade --link needs one (use strategy dump)"
+fi
 
 dump_version=$("$PG_DUMP" --version | sed 's/^pg_dump (PostgreSQL) //; s/ .*//')
 dump_major=${dump_version%%.*}
@@ -39,10 +46,11 @@ if answers_on "$PG_STAGING_PORT" && [ "$(running_port "$TGT_BIN" "$TGT_DATA")" !
   die "another server already answers on the staging port $PG_STAGING_PORT"
 fi
 
-# The target copy and the dumps each need about the size of the databases; ask for 2.5x.
+# Dump: the target copy and the dumps each need about the size of the databases; ask for 2.5x.
+# Link: the data files are shared; the catalog, WAL and the standby's rebuild need far less.
 used=$(psql_at "$PG_PORT" postgres 'SELECT sum(pg_database_size(oid)) FROM pg_database')
 free_kb=$(df -Pk "$PG_DATA_ROOT" | awk 'NR == 2 { print $4 }')
-need_kb=$((used / 1024 * 5 / 2 + 65536))
+if [ "$ARG_STRATEGY" = link ]; then need_kb=$((used / 1024 / 10 + 262144)); else need_kb=$((used / 1024 * 5 / 2 + 65536)); fi
 say "disk: databases $((used / 1048576)) MiB, free $((free_kb / 1024)) MiB in $PG_DATA_ROOT, need $((need_kb / 1024)) MiB"
 [ "$free_kb" -ge "$need_kb" ] || die "not enough free disk in $PG_DATA_ROOT: $((free_kb / 1024)) MiB free, $((need_kb / 1024)) MiB needed"
 

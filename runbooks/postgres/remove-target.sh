@@ -1,5 +1,5 @@
 #!/bin/sh
-# remove-target (rollback of migrate): stops the target-major cluster and deletes its data
+# remove-target (rollback of migrate and prepare-target): stops the target-major cluster and deletes its data
 # directory. Should the target still hold the service port (a cutover that succeeded here while
 # failing on another instance), the source is started on it again first.
 # usage: remove-target.sh --from 15 --to 17
@@ -7,8 +7,16 @@ set -eu
 SSMFLOW_STEP=remove-target
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 invalidate_target
+[ ! -e "$WORK_DIR/link-started" ] || die "the upgraded PostgreSQL $ARG_TO cluster has been started (point of no return): refusing to remove it"
+if [ -f "$SRC_DATA/global/pg_control.old" ]; then
+  # pg_upgrade --link ran but the target never started: the source's files are still its own.
+  mv "$SRC_DATA/global/pg_control.old" "$SRC_DATA/global/pg_control"
+  say "restored $SRC_DATA/global/pg_control (left disabled by pg_upgrade --link)"
+fi
+rm -f "$WORK_DIR/link-prepared" "$WORK_DIR/link-upgraded"
 if [ ! -e "$TGT_DATA" ]; then
   say "no target cluster at $TGT_DATA: nothing to remove"
   exit 0

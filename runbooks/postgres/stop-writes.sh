@@ -7,6 +7,7 @@ set -eu
 SSMFLOW_STEP=stop-writes
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 require_source_serving
 if [ "$(read_only_setting)" = on ]; then

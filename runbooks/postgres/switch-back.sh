@@ -7,6 +7,7 @@ set -eu
 SSMFLOW_STEP=switch-back
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 [ -f "$SRC_DATA/PG_VERSION" ] || die "the PostgreSQL $ARG_FROM data at $SRC_DATA is gone (cleanup ran): restore from the backup instead"
 invalidate_target

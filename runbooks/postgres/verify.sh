@@ -9,6 +9,7 @@ set -eu
 SSMFLOW_STEP=verify
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
+require_role primary
 
 require_source_serving
 [ -f "$WORK_DIR/migrated" ] || die "no finished migration: run migrate.sh first"
