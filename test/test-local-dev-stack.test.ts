@@ -119,6 +119,37 @@ describe('ssmflow dev: one command, then ssmflow run works at once', () => {
       s3.destroy();
     }
 
+    // A PostgreSQL cluster on dev's fleet, upgraded from the CLI as a user would (link strategy).
+    const upgradeArgs = (cluster: string) => [
+      'run', join('runbooks', 'postgres-major-upgrade.yaml'), '-p', `cluster=${cluster}`, '-p', 'backupBucket=ssmflow-pg-backups',
+      '-p', 'scriptsDir=opt/ssmflow/postgres', '-p', 'envFile=etc/ssmflow/postgres.env', '--reason', 'CHG-1 try the upgrade',
+    ];
+    const lonely = await runCli(['local', 'pg-cluster', 'create', 'pg-lonely', '--standbys', '0', '--state-dir', stateDir], exports, 180_000);
+    expect(lonely.code, `${lonely.stdout}\n${lonely.stderr}`).toBe(0);
+    // Bad input before any command: the runbook rebuilds standbys, and this cluster has none.
+    const refused = await runCli(upgradeArgs('pg-lonely'), exports, 60_000);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/no instance matches tag:Cluster=pg-lonely AND tag:Role=standby \(step rebuild-standby\), so nothing was started/);
+    expect(refused.stderr).toMatch(/fix: .*Role=standby/);
+
+    const created = await runCli(['local', 'pg-cluster', 'create', 'pg-cli', '--state-dir', stateDir], exports, 180_000);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/primary +i-\w+ +127\.0\.0\.1:\d+/);
+    expect(created.stdout).toMatch(/standby +i-\w+/);
+    expect(created.stdout).toMatch(/pooler +i-\w+/);
+    const started = await runCli([...upgradeArgs('pg-cli'), '--wait', '--json'], exports, 240_000);
+    expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
+    const waiting = started.json<RunStatus & { waitingFor?: { stepId: string; message: string } }>();
+    expect(waiting.status).toBe('waiting-approval');
+    expect(waiting.waitingFor?.stepId).toBe('approve-start');
+    expect(waiting.waitingFor?.message).toMatch(/^POINT OF NO RETURN for pg-cli/);
+    const approved = await runCli(['approve', waiting.runId, '--reason', 'pg_upgrade passed', '--wait', '--json'], exports, 240_000);
+    expect(approved.code, `${approved.stdout}\n${approved.stderr}`).toBe(0);
+    expect(approved.json<{ run: RunStatus }>().run.status).toBe('succeeded');
+    const listed = await runCli(['local', 'pg-cluster', 'list', '--state-dir', stateDir], exports);
+    expect(listed.stdout.trim().split('\n')).toEqual(['pg-cli', 'pg-lonely']);
+    for (const name of ['pg-cli', 'pg-lonely']) expect((await runCli(['local', 'pg-cluster', 'remove', name, '--state-dir', stateDir], exports, 60_000)).code).toBe(0);
+
     // Ctrl-C: everything stops and the record is gone.
     child.kill('SIGINT');
     expect(await exited).toEqual({ code: 0, signal: null });
