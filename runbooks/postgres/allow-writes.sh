@@ -2,7 +2,7 @@
 # allow-writes (rollback of stop-writes): the source cluster serves the service port and accepts
 # writes again. Starts the source if it is stopped and the port is free; refuses while the
 # target still holds the service port (switch-back.sh first).
-# usage: allow-writes.sh --from 15 --to 17
+# usage: allow-writes.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=allow-writes
 . "$(dirname "$0")/lib.sh"

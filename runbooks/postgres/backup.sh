@@ -2,7 +2,7 @@
 # backup: a full logical backup of the source cluster (pg_dumpall: roles, tablespaces, every
 # database), gzip-compressed, uploaded to S3. Changes nothing on the cluster; the object is kept
 # whatever happens later, so it has no rollback. A repeated run uploads a second, newer backup.
-# usage: backup.sh --from 15 --to 17 --cluster NAME --bucket NAME [--prefix PREFIX]
+# usage: backup.sh --from 16 --to 17 --cluster NAME --bucket NAME [--prefix PREFIX]
 set -eu
 SSMFLOW_STEP=backup
 . "$(dirname "$0")/lib.sh"

@@ -2,7 +2,7 @@
 # cleanup: after a successful upgrade, deletes the old major's data directory and the upgrade's
 # scratch files. The S3 backup is kept. Irreversible, so it refuses unless the target serves the
 # service port and the source is stopped.
-# usage: cleanup.sh --from 15 --to 17
+# usage: cleanup.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=cleanup
 . "$(dirname "$0")/lib.sh"

@@ -3,7 +3,7 @@
 # keeps its data, moves the target from the staging port to the service port and starts it.
 # If the target does not come up there, the source is started again before failing.
 # Needs a passed verify. Rollback: switch-back.sh.
-# usage: cutover.sh --from 15 --to 17
+# usage: cutover.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=cutover
 . "$(dirname "$0")/lib.sh"

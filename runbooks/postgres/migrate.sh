@@ -5,7 +5,7 @@
 # every database (pg_dump -Fc | pg_restore), then ANALYZE. The source is only read.
 # Needs stop-writes first. A repeated run after success keeps the finished target; after a
 # partial run it rebuilds the target from scratch. Rollback: remove-target.sh.
-# usage: migrate.sh --from 15 --to 17
+# usage: migrate.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=migrate
 . "$(dirname "$0")/lib.sh"

@@ -2,7 +2,7 @@
 # postcheck: nothing changes. The service port answers with the target major, is a writable
 # primary, every database accepts connections, and the source is stopped.
 # Prints `POSTCHECK {json}`.
-# usage: postcheck.sh --from 15 --to 17
+# usage: postcheck.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=postcheck
 . "$(dirname "$0")/lib.sh"

@@ -2,7 +2,7 @@
 # remove-target (rollback of migrate and prepare-target): stops the target-major cluster and deletes its data
 # directory. Should the target still hold the service port (a cutover that succeeded here while
 # failing on another instance), the source is started on it again first.
-# usage: remove-target.sh --from 15 --to 17
+# usage: remove-target.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=remove-target
 . "$(dirname "$0")/lib.sh"

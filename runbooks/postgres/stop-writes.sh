@@ -2,7 +2,7 @@
 # stop-writes: the source cluster becomes read-only (default_transaction_read_only = on through
 # ALTER SYSTEM + reload) and open sessions are ended so they reconnect under the new default.
 # Rollback: allow-writes.sh.
-# usage: stop-writes.sh --from 15 --to 17
+# usage: stop-writes.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=stop-writes
 . "$(dirname "$0")/lib.sh"

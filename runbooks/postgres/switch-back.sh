@@ -2,7 +2,7 @@
 # switch-back (rollback of cutover): the source serves the service port again and accepts
 # writes. Stops the target and moves it back to the staging port (it is stale from now on:
 # running cutover again needs migrate and verify again).
-# usage: switch-back.sh --from 15 --to 17
+# usage: switch-back.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=switch-back
 . "$(dirname "$0")/lib.sh"

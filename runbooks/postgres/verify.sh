@@ -4,7 +4,7 @@
 # and checksums, and the same sequence positions. The checksum of a table is the sum of the first
 # 64 bits of md5(row::text) over its rows: independent of row order, streamed, no sort.
 # Prints one line per relation and a summary `VERIFY {json}`; exits 1 on any difference.
-# usage: verify.sh --from 15 --to 17
+# usage: verify.sh --from 16 --to 17
 set -eu
 SSMFLOW_STEP=verify
 . "$(dirname "$0")/lib.sh"
