@@ -188,6 +188,22 @@ function conditionValueProblem(parameter: Parameter, value: string | number | bo
   return typeof value === 'string' ? undefined : 'is not a string (quote it)';
 }
 
+function checkParameterOrdering(runbook: Runbook): RunbookIssue[] {
+  const parameters = runbook.parameters ?? {};
+  const issues: RunbookIssue[] = [];
+  for (const [name, parameter] of Object.entries(parameters)) {
+    if (parameter.type !== 'integer' || parameter.above === undefined) continue;
+    const other = parameters[parameter.above];
+    if (other?.type === 'integer' && parameter.above !== name) continue;
+    issues.push({
+      path: ['parameters', name, 'above'],
+      message: parameter.above === name ? 'a parameter cannot be above itself' : `"${parameter.above}" is not an integer parameter of this runbook`,
+      fix: 'name another integer parameter',
+    });
+  }
+  return issues;
+}
+
 function checkStepConditions(runbook: Runbook): RunbookIssue[] {
   const issues: RunbookIssue[] = [];
   const parameters = runbook.parameters ?? {};
@@ -241,5 +257,5 @@ function checkPointOfNoReturn(runbook: Runbook): RunbookIssue[] {
 
 /** Problems the schema cannot see; empty for a runbook that is ready to run. */
 export function crossCheckRunbook(runbook: Runbook): RunbookIssue[] {
-  return [...checkTemplates(runbook), ...checkMaintenanceWindow(runbook), ...checkTimings(runbook), ...checkStepConditions(runbook), ...checkPointOfNoReturn(runbook)];
+  return [...checkTemplates(runbook), ...checkMaintenanceWindow(runbook), ...checkTimings(runbook), ...checkStepConditions(runbook), ...checkPointOfNoReturn(runbook), ...checkParameterOrdering(runbook)];
 }

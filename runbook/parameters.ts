@@ -136,6 +136,8 @@ export function resolveParameterValues(
     values[name] = value;
   }
   if (errors.length > 0) return { errors };
+  errors.push(...orderingErrors(definitions, values));
+  if (errors.length > 0) return { errors };
 
   // Parameter Store names may use the other (non-secret) values, so they come last.
   for (const name of secrets) {
@@ -151,4 +153,21 @@ export function resolveParameterValues(
     values[name] = value;
   }
   return errors.length > 0 ? { errors } : { values };
+}
+
+/** `above: other`: an integer that must be greater than another one (no downgrade). */
+function orderingErrors(definitions: Record<string, ParameterDefinition>, values: ParameterValues): ParameterError[] {
+  const errors: ParameterError[] = [];
+  for (const [name, definition] of Object.entries(definitions)) {
+    if (definition.type !== 'integer' || definition.above === undefined) continue;
+    const value = values[name];
+    const floor = values[definition.above];
+    if (typeof value !== 'number' || typeof floor !== 'number' || value > floor) continue;
+    errors.push({
+      parameter: name,
+      message: `${value} must be above ${definition.above} (${floor})`,
+      fix: `give ${name} greater than ${floor}, or set ${definition.above} to what the target runs now`,
+    });
+  }
+  return errors;
 }

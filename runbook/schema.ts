@@ -367,6 +367,11 @@ const IntegerParameter = z
     default: z.int().optional(),
     minimum: z.int().optional().describe('Smallest allowed value.'),
     maximum: z.int().optional().describe('Largest allowed value.'),
+    above: z
+      .string()
+      .regex(new RegExp(PARAMETER_NAME_PATTERN), { error: parameterNameMessage })
+      .optional()
+      .describe('Must be greater than this other integer parameter, checked before the run starts (e.g. toVersion above fromVersion: no downgrade).'),
   })
   .superRefine((parameter, ctx) => {
     checkRequiredAgainstDefault(parameter, ctx);

@@ -119,7 +119,7 @@ export type NormalizedStep = NormalizedCommandStep | NormalizedApprovalStep | No
 
 export type ParameterDefinition =
   | { type: 'string'; description?: string; required: boolean; default?: string; pattern?: string }
-  | { type: 'integer'; description?: string; required: boolean; default?: number; minimum?: number; maximum?: number }
+  | { type: 'integer'; description?: string; required: boolean; default?: number; minimum?: number; maximum?: number; above?: string }
   | { type: 'boolean'; description?: string; required: boolean; default?: boolean }
   | { type: 'enum'; description?: string; required: boolean; default?: string; values: string[] }
   | { type: 'secret'; description?: string; parameterStore: string };

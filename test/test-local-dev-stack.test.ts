@@ -131,12 +131,23 @@ describe('ssmflow dev: one command, then ssmflow run works at once', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/no instance matches tag:Cluster=pg-lonely AND tag:Role=standby \(step rebuild-standby\), so nothing was started/);
     expect(refused.stderr).toMatch(/fix: .*Role=standby/);
+    const downgrade = await runCli([...upgradeArgs('pg-lonely'), '-p', 'toVersion=15'], exports, 60_000);
+    expect(downgrade.code).toBe(2);
+    expect(downgrade.stderr).toMatch(/parameter toVersion: 15 must be above fromVersion \(16\)/);
 
     const created = await runCli(['local', 'pg-cluster', 'create', 'pg-cli', '--state-dir', stateDir], exports, 180_000);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/primary +i-\w+ +127\.0\.0\.1:\d+/);
     expect(created.stdout).toMatch(/standby +i-\w+/);
     expect(created.stdout).toMatch(/pooler +i-\w+/);
+    // A major the hosts do not have: the read-only precheck stops the run before anything changes.
+    const missing = await runCli([...upgradeArgs('pg-cli'), '-p', 'toVersion=19', '--wait', '--json'], exports, 120_000);
+    expect(missing.code).toBe(1);
+    const stopped = missing.json<RunStatus & { failure?: { stepId: string; message: string } }>();
+    expect(stopped.status).toBe('failed');
+    expect(stopped.failure?.stepId).toBe('precheck');
+    expect(stopped.failure?.message).toMatch(/PostgreSQL 19 is not installed on this host/);
+    expect(stopped.steps.filter((s) => s.status !== 'pending').map((s) => s.id)).toEqual(['precheck']);
     const started = await runCli([...upgradeArgs('pg-cli'), '--wait', '--json'], exports, 240_000);
     expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
     const waiting = started.json<RunStatus & { waitingFor?: { stepId: string; message: string } }>();

@@ -82,6 +82,38 @@ describe('resolveParameterValues', () => {
     expect(errors({ cluster: 'c1', note: 'x {{ ssm:/db/prod/password }}' })[0]!.message).toMatch(/SSM Parameter Store reference/);
   });
 
+  it('refuses an integer that must be above another one (no downgrade), and checks the reference at validate time', () => {
+    const upgrade = parseRunbook(
+      `apiVersion: ssmflow/v1
+name: up
+parameters:
+  fromVersion: { type: integer, default: 16 }
+  toVersion: { type: integer, default: 17, above: fromVersion }
+targets: { tags: { Cluster: c } }
+steps: [{ id: a, run: 'echo {{ fromVersion }} {{ toVersion }}' }]
+`,
+      'up.yaml',
+    );
+    if ('errors' in upgrade) throw new Error(JSON.stringify(upgrade.errors));
+    expect(resolveParameterValues(upgrade.normalized, { toVersion: 18 })).toEqual({ values: { fromVersion: 16, toVersion: 18 } });
+    expect(resolveParameterValues(upgrade.normalized, { fromVersion: 17, toVersion: 16 })).toEqual({
+      errors: [{ parameter: 'toVersion', message: '16 must be above fromVersion (17)', fix: 'give toVersion greater than 17, or set fromVersion to what the target runs now' }],
+    });
+    expect(resolveParameterValues(upgrade.normalized, { toVersion: 16 })).toMatchObject({ errors: [{ parameter: 'toVersion' }] });
+    const broken = parseRunbook(
+      `apiVersion: ssmflow/v1
+name: up
+parameters:
+  fromVersion: { type: string, default: '16' }
+  toVersion: { type: integer, default: 17, above: fromVersion }
+targets: { tags: { Cluster: c } }
+steps: [{ id: a, run: 'echo {{ fromVersion }} {{ toVersion }}' }]
+`,
+      'up.yaml',
+    );
+    expect('errors' in broken && broken.errors.map((e) => [e.path, e.message])).toEqual([['parameters.toVersion.above', '"fromVersion" is not an integer parameter of this runbook']]);
+  });
+
   it('says when a runbook takes no parameters', () => {
     const bare = { parameters: {} };
     expect(resolveParameterValues(bare, { x: 1 })).toEqual({

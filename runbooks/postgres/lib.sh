@@ -80,10 +80,10 @@ load_config() {
   fi
 }
 
-# PG_BIN_<major> from the env file: the server binaries (postgres, initdb, pg_ctl) of that major.
+# PG_BIN_<major> from the env file: the bin dir of that major's toolset.
 bin_dir() {
   eval "dir=\${PG_BIN_$1:-}"
-  [ -n "$dir" ] || die "PG_BIN_$1 (server binaries of PostgreSQL $1) is not set in $env_file"
+  [ -n "$dir" ] || die "PostgreSQL $1 is not installed on this host: PG_BIN_$1 (its bin dir) is not set in $env_file"
   printf '%s\n' "$dir"
 }
 
