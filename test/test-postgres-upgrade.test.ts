@@ -34,9 +34,9 @@ let runbook: NormalizedRunbook;
 let original: Map<string, string>;
 
 /** The runbook's command steps for a strategy, rendered for this cluster, in order. */
-function stepsOf(strategy: 'link' | 'dump'): RenderedRunStep[] {
-  const { scriptsDir, envFile } = cluster.runbookParameters;
-  const resolved = resolveParameterValues(runbook, { cluster: CLUSTER, strategy, fromVersion: FROM, toVersion: TO, backupBucket: BUCKET, scriptsDir, envFile });
+function stepsOf(strategy: 'link' | 'dump', on: LocalPostgresCluster = cluster, versions = { from: FROM, to: TO }): RenderedRunStep[] {
+  const { scriptsDir, envFile } = on.runbookParameters;
+  const resolved = resolveParameterValues(runbook, { cluster: on.cluster, strategy, fromVersion: versions.from, toVersion: versions.to, backupBucket: BUCKET, scriptsDir, envFile });
   if ('errors' in resolved) throw new Error(resolved.errors.map((e) => e.message).join('\n'));
   return selectSteps(runbook, resolved.values)
     .steps.map((step) => renderStep(step, resolved.values))
@@ -171,5 +171,21 @@ describe('postgres-major-upgrade scripts on a local primary + standby + PgBounce
     expect(await sql(cluster, cluster.clientPort, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${TO}\\.`));
     expect(await snapshot(cluster, cluster.clientPort)).toEqual(original);
     await expectStandbysStreaming(cluster, TO);
+  });
+
+  it('link: upgrades 17 to 18, giving the new cluster the old one\'s data checksum setting (18 turns them on by default)', async () => {
+    const older = await createLocalPostgresCluster({ ...clusterOptions, cluster: 'pg-scripts-17', fromVersion: 17 });
+    try {
+      await testFleet.fleet.registerInstances(older.instances);
+      const before = await snapshot(older, older.clientPort);
+      expect(await sql(older, older.primary.port, 'postgres', 'SHOW data_checksums')).toBe('off');
+      for (const step of stepsOf('link', older, { from: 17, to: 18 })) await expectStepSucceeds(step);
+      expect(await sql(older, older.clientPort, 'postgres', 'SHOW server_version')).toMatch(/^18\./);
+      expect(await sql(older, older.clientPort, 'postgres', 'SHOW data_checksums')).toBe('off');
+      expect(await snapshot(older, older.clientPort)).toEqual(before);
+      await expectStandbysStreaming(older, 18);
+    } finally {
+      await older.stop();
+    }
   });
 });
