@@ -205,7 +205,7 @@ function serverEnvLines(member: LocalServerMember, primary: LocalServerMember, s
     `PG_TARGET_CONF=${shellQuote(targetConf)}`,
     `PG_PRIMARY_HOST=127.0.0.1`,
     `PG_PRIMARY_PORT=${primary.port}`,
-    ...(member.role === 'standby' ? [`PG_REPLICATION_SLOT=${standbySlotName(member.instanceId)}`] : []),
+    ...(member.role === 'standby' ? [`PG_REPLICATION_SLOT=${standbySlotName(member.instanceId)}`, `PG_PRIMARY_NEW_PORT=${primary.stagingPort}`] : []),
     ...(s3Endpoint ? [`S3_UPLOAD=curl`, `S3_ENDPOINT=${shellQuote(s3Endpoint)}`] : []),
   ];
 }
@@ -218,6 +218,13 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_wal_size = 2GB
+# Logical replication, for the upgrade's online strategy (both directions).
+wal_level = logical
+max_replication_slots = 20
+max_wal_senders = 20
+max_worker_processes = 16
+max_logical_replication_workers = 10
+wal_receiver_status_interval = 1s
 `;
 
 function installScripts(member: LocalMember): void {
@@ -397,8 +404,9 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
   let primaryFresh = !reusePrimary;
   if (reusePrimary) {
     await startIfStopped(tools, primary, fromVersion, ids);
-    // Left read-only by an interrupted upgrade: start over.
-    primaryFresh = (await psqlOnServer(tools, primary, 'postgres', 'SHOW default_transaction_read_only')).trim() !== 'off';
+    // Left read-only by an interrupted upgrade, or from before logical replication was on: start over.
+    const settings = (await psqlOnServer(tools, primary, 'postgres', "SELECT current_setting('default_transaction_read_only') || ' ' || current_setting('wal_level')")).trim();
+    primaryFresh = settings !== 'off logical';
     if (primaryFresh) {
       await stopServersUnder(primary.dataRoot);
       rmSync(primary.dataRoot, { recursive: true, force: true });
@@ -442,7 +450,13 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
     const poolerDir = join(pooler.sandboxDir, 'pgbouncer');
     const member = pooler;
     prepareHost(member, ids, superuserPassword, () =>
-      envFileText(member, tools, cluster, [`PGBOUNCER_PORT=${port}`, `PGBOUNCER_DIR=${shellQuote(poolerDir)}`, `PG_PRIMARY_HOST=127.0.0.1`, `PG_PRIMARY_PORT=${primary.port}`]),
+      envFileText(member, tools, cluster, [
+        `PGBOUNCER_PORT=${port}`,
+        `PGBOUNCER_DIR=${shellQuote(poolerDir)}`,
+        `PG_PRIMARY_HOST=127.0.0.1`,
+        `PG_PRIMARY_PORT=${primary.port}`,
+        `PG_PRIMARY_STAGING_PORT=${primary.stagingPort}`,
+      ]),
     );
     ownedDir(poolerDir, ids);
     // A PgBouncer left from an earlier cluster of this name may listen elsewhere: start afresh.

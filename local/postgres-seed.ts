@@ -82,6 +82,8 @@ SELECT (ARRAY['login', 'logout', 'purchase', 'refund'])[1 + g % 4],
        g / 7.0::double precision
   FROM generate_series(1, ${events}) AS g;
 CREATE INDEX events_kind_idx ON audit.events (kind);
+-- No primary key: logical replication identifies its rows by the whole row.
+ALTER TABLE audit.events REPLICA IDENTITY FULL;
 
 CREATE VIEW customer_totals AS
   SELECT c.id, c.name, count(o.id) AS orders, coalesce(sum(o.quantity), 0) AS units

@@ -3,12 +3,14 @@
 # and heap of every database; the amcheck extension is created where missing) when the target
 # toolset has it, then `vacuumdb --all --analyze-in-stages` so the planner has statistics again
 # quickly (minimal first, then full). Prints `ANALYZE {json}`.
-# usage: analyze.sh --from 16 --to 17
+# usage: analyze.sh --from 16 --to 17 [--strategy online]
 set -eu
 SSMFLOW_STEP=analyze
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
 require_role primary
+# The online strategy's new cluster serves on the staging port (clients reach it through PgBouncer).
+if [ "$ARG_STRATEGY" = online ]; then PG_PORT=$PG_STAGING_PORT; fi
 
 running=$(server_major_on "$PG_PORT") || die "nothing answers on port $PG_PORT"
 [ "$running" = "$ARG_TO" ] || die "port $PG_PORT serves PostgreSQL $running, expected $ARG_TO"

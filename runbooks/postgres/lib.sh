@@ -5,7 +5,7 @@
 #   --from N  --to N          source and target major versions (always required)
 #   --cluster NAME            cluster name (backup key)
 #   --bucket NAME  --prefix P S3 bucket and key prefix for the backup
-#   --strategy dump|link      how the runbook upgrades (precheck checks what the strategy needs)
+#   --strategy dump|link|online  how the runbook upgrades (precheck checks what the strategy needs)
 # Host configuration comes from the env file ${SSMFLOW_PG_ENV:-/etc/ssmflow/postgres.env};
 # README.md in this folder lists its entries.
 
@@ -63,7 +63,7 @@ load_config() {
   WORK_DIR=${SSMFLOW_PG_WORK_DIR:-$PG_DATA_ROOT/ssmflow-upgrade}
   INSTANCE=${AWS_SSM_INSTANCE_ID:-$(hostname)}
 
-  case $ARG_STRATEGY in dump | link) ;; *) die "--strategy must be dump or link (got '$ARG_STRATEGY')" ;; esac
+  case $ARG_STRATEGY in dump | link | online) ;; *) die "--strategy must be dump, link or online (got '$ARG_STRATEGY')" ;; esac
   is_uint "$ARG_FROM" || die "--from must be a major version number (got '$ARG_FROM')"
   is_uint "$ARG_TO" || die "--to must be a major version number (got '$ARG_TO')"
   [ "$ARG_TO" -gt "$ARG_FROM" ] || die "--to ($ARG_TO) must be a newer major than --from ($ARG_FROM)"

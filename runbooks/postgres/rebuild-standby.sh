@@ -5,13 +5,18 @@
 # on the new primary), start it on this host's port, wait until it streams, then delete the old
 # standby's data. Runs while clients write to the new primary. A repeated run on a standby already
 # streaming from the upgraded primary does nothing.
-# usage: rebuild-standby.sh --from 16 --to 17
+# usage: rebuild-standby.sh --from 16 --to 17 [--strategy online]
 set -eu
 SSMFLOW_STEP=rebuild-standby
 . "$(dirname "$0")/lib.sh"
 load_config "$@"
 require_role standby
 : "${PG_REPLICATION_SLOT:?PG_REPLICATION_SLOT is not set in $env_file}"
+# The online strategy's new primary runs beside the old one, on the primary host's staging port.
+if [ "$ARG_STRATEGY" = online ]; then
+  : "${PG_PRIMARY_NEW_PORT:?PG_PRIMARY_NEW_PORT (the new primary's port in an online upgrade) is not set in $env_file}"
+  PG_PRIMARY_PORT=$PG_PRIMARY_NEW_PORT
+fi
 [ -x "$TGT_BIN/pg_basebackup" ] || die "$TGT_BIN/pg_basebackup is missing: install the full PostgreSQL $ARG_TO toolset"
 
 primary_num=$(psql_primary postgres 'SHOW server_version_num') || die "cannot reach the primary at ${PG_PRIMARY_HOST:-127.0.0.1}:$PG_PRIMARY_PORT"

@@ -16,7 +16,7 @@ if [ -f "$SRC_DATA/global/pg_control.old" ]; then
   mv "$SRC_DATA/global/pg_control.old" "$SRC_DATA/global/pg_control"
   say "restored $SRC_DATA/global/pg_control (left disabled by pg_upgrade --link)"
 fi
-rm -f "$WORK_DIR/link-prepared" "$WORK_DIR/link-upgraded"
+rm -f "$WORK_DIR/link-prepared" "$WORK_DIR/link-upgraded" "$WORK_DIR/online-target"
 if [ ! -e "$TGT_DATA" ]; then
   say "no target cluster at $TGT_DATA: nothing to remove"
   exit 0

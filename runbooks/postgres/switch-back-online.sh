@@ -1,0 +1,40 @@
+#!/bin/sh
+# switch-back-online (rollback of cutover-online, on the pooler): back to the old cluster with
+# every write made on the new one since the cut-over. PAUSE; wait until the old cluster has
+# confirmed every change of the new one (reverse replication); set the old cluster's sequences to
+# the new one's values; drop the reverse replication; point PgBouncer at the old cluster; RESUME.
+# Harmless when already on the old cluster.
+# usage: switch-back-online.sh --from 16 --to 17 [--switchover-timeout 60]
+set -eu
+SSMFLOW_STEP=switch-back-online
+. "$(dirname "$0")/lib-pooler.sh"
+load_pooler_config "$@"
+. "$(dirname "$0")/lib-online.sh"
+
+if [ "$(pooler_backend_port)" = "$PG_PORT" ]; then
+  resume_pooler
+  say "PgBouncer already forwards to the old cluster on port $PG_PORT"
+  exit 0
+fi
+pause_pooler
+deadline=$(($(date +%s) + ARG_TIMEOUT))
+if ! wait_lag_zero "$PG_STAGING_PORT" reverse "$deadline"; then
+  resume_pooler
+  die "the old cluster did not catch up with the new one within ${ARG_TIMEOUT}s: still on the new cluster, writes resumed; retry"
+fi
+back_sequences() {
+  psql_at "$PG_STAGING_PORT" "$1" "SELECT format('SELECT setval(%L, %s, %L)', quote_ident(schemaname) || '.' || quote_ident(sequencename), coalesce(last_value, start_value), last_value IS NOT NULL) FROM pg_sequences" > "$WORK_DIR/setval.sql"
+  while IFS= read -r statement; do
+    [ -n "$statement" ] && psql_at "$PG_PORT" "$1" "$statement" > /dev/null
+  done < "$WORK_DIR/setval.sql"
+  n=$(db_suffix "$1")
+  if [ "$(psql_at "$PG_PORT" "$1" "SELECT count(*) FROM pg_subscription WHERE subname = 'ssmflow_reverse_$n'")" != 0 ]; then
+    psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n DISABLE" > /dev/null
+    psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n SET (slot_name = NONE)" > /dev/null
+    psql_at "$PG_PORT" "$1" "DROP SUBSCRIPTION ssmflow_reverse_$n" > /dev/null
+  fi
+}
+for_each_db back_sequences
+repoint "$PG_PORT"
+resume_pooler
+say "switched back: clients reach the old cluster (PostgreSQL $ARG_FROM) with every write made on the new one"
