@@ -81,9 +81,12 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
   let decision: OperatorDecision | undefined;
   let abortRequest: OperatorRequest | undefined;
   let stepScope: CancellationScope | undefined;
+  /** An operator wait entered but not open yet: every operator action is refused meanwhile (see beginOperatorWait). */
+  let opening: { stepId: string } | undefined;
 
   const validate = (action: OperatorAction, request: OperatorRequest) => {
     if (!request?.by?.trim()) throw new Error(`${action} needs "by": who is acting (recorded in the audit trail)`);
+    if (opening) throw new Error(`run ${runId} is about to wait for the operator at step ${opening.stepId}: try ${action} again in a moment`);
     const problem = operatorActionProblem(state, action);
     if (problem) throw new Error(problem);
   };
@@ -149,9 +152,53 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     upsertSearchAttributes([{ key: statusKey, value: status }]);
   }
 
-  async function waitForDecision(): Promise<OperatorDecision> {
+  /**
+   * Enters an operator wait (approval, or a pause on failure). The status search attribute says so
+   * at once; the run takes operator actions only once a 1 ms timer has fired. That is a later
+   * workflow task, so the commands entering the wait are already in history, and the activation
+   * that opens the wait issues no command: an Update accepted after it replays to the same
+   * commands whether the SDK hands it over before or after the timer. Before, a worker whose
+   * cached state ran ahead of history (a query answered from an unfinished task after a worker
+   * restart) accepted an approve right after the wait's own commands, and replay, which puts the
+   * Update first, failed (docs/reliability.md, "Broke, and was fixed").
+   */
+  function beginOperatorWait(status: RunStatus, waitingFor: NonNullable<RunState['waitingFor']>): void {
     decision = undefined;
-    await condition(() => decision !== undefined);
+    upsertSearchAttributes([{ key: statusKey, value: status }]);
+    const wait = { stepId: waitingFor.stepId };
+    opening = wait;
+    // Not cancellable: a cancelled timer would issue a command in whichever task the cancel lands.
+    void CancellationScope.nonCancellable(() => sleep(1)).then(() => {
+      if (opening !== wait) return; // the wait ended before it opened (e.g. the run was cancelled)
+      opening = undefined;
+      state.status = status;
+      state.waitingFor = waitingFor;
+    });
+  }
+
+  /** Waits entered by older code (old histories replaying) keep the old way. */
+  const operatorWaitOpensNextTask = () => patched('operator-wait-opens-next-task');
+  /**
+   * The open wait has a decision, and the Update that made it has completed: its completion goes
+   * out before anything the decision makes the run do, in live execution and replay alike.
+   */
+  const decided = () => opening === undefined && decision !== undefined && allHandlersFinished();
+
+  /** Pauses the run on a failure until the operator decides (retry, skip, rollback, abort). */
+  async function waitForDecision(waitingFor: NonNullable<RunState['waitingFor']>): Promise<OperatorDecision> {
+    if (operatorWaitOpensNextTask()) {
+      beginOperatorWait('paused-on-failure', waitingFor);
+      try {
+        await condition(decided);
+      } finally {
+        opening = undefined;
+      }
+    } else {
+      setStatus('paused-on-failure');
+      state.waitingFor = waitingFor;
+      decision = undefined;
+      await condition(() => decision !== undefined);
+    }
     const made = decision as OperatorDecision | undefined;
     decision = undefined;
     if (!made) throw new Error('operator decision missing');
@@ -223,19 +270,31 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
 
   async function runApprovalStep(step: Extract<RenderedStep, { kind: 'approval' }>, stepState: StepState): Promise<StepOutcome> {
     stepState.attempts += 1;
-    setStatus('waiting-approval');
-    state.waitingFor = { reason: 'approval', stepId: step.id, since: now(), message: step.message };
-    decision = undefined;
-    // No timeout: wait on the decision alone (runs from before this patch started a 285,000-year timer).
-    const decided =
-      step.approvalTimeoutMs === undefined && patched('approval-without-timer')
-        ? await condition(() => decision !== undefined).then(() => true)
-        : await condition(() => decision !== undefined, step.approvalTimeoutMs ?? Number.MAX_SAFE_INTEGER);
+    const waitingFor = { reason: 'approval' as const, stepId: step.id, since: now(), message: step.message };
+    let answered: boolean;
+    if (operatorWaitOpensNextTask()) {
+      beginOperatorWait('waiting-approval', waitingFor);
+      // The timeout's timer starts here too, so the task that opens the wait issues no command.
+      try {
+        answered = step.approvalTimeoutMs === undefined ? await condition(decided).then(() => true) : await condition(decided, step.approvalTimeoutMs);
+      } finally {
+        opening = undefined;
+      }
+    } else {
+      setStatus('waiting-approval');
+      state.waitingFor = waitingFor;
+      decision = undefined;
+      // No timeout: wait on the decision alone (runs from before this patch started a 285,000-year timer).
+      answered =
+        step.approvalTimeoutMs === undefined && patched('approval-without-timer')
+          ? await condition(() => decision !== undefined).then(() => true)
+          : await condition(() => decision !== undefined, step.approvalTimeoutMs ?? Number.MAX_SAFE_INTEGER);
+    }
     state.waitingFor = undefined;
     setStatus('running');
     const made = decision as OperatorDecision | undefined;
     decision = undefined;
-    if (!decided || !made) return { ok: false, message: `approval timed out after ${Math.round((step.approvalTimeoutMs ?? 0) / 60_000)} min with no decision` };
+    if (!answered || !made) return { ok: false, message: `approval timed out after ${Math.round((step.approvalTimeoutMs ?? 0) / 60_000)} min with no decision` };
     if (made.action === 'approve') return { ok: true };
     if (made.action === 'rollback') throw new RollbackRequested();
     if (made.action === 'abort') throw new RunAborted();
@@ -329,10 +388,8 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     if (policy === 'continue') return 'next';
     if (policy === 'abort') return 'abort';
     if (policy === 'rollback') return 'rollback';
-    setStatus('paused-on-failure');
     state.failure.nextActions = nextActions(runId, 'paused-on-failure', 'step', !state.pastPointOfNoReturn);
-    state.waitingFor = { reason: 'operator', stepId: step.id, since: now(), message: outcome.message };
-    const made = await waitForDecision();
+    const made = await waitForDecision({ reason: 'operator', stepId: step.id, since: now(), message: outcome.message });
     state.waitingFor = undefined;
     if (made.action === 'abort') return 'abort';
     setStatus('running');
@@ -380,9 +437,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
         stepState.rollback = { ...stepState.rollback, status: 'failed', message };
         stepState.status = 'rollback-failed';
         state.failure = { stepId: step.id, phase: 'rollback', message: `rollback of ${step.id} failed: ${message}`, instances: failedInstances(result), nextActions: nextActions(runId, 'paused-on-failure', 'rollback') };
-        setStatus('paused-on-failure');
-        state.waitingFor = { reason: 'operator', stepId: step.id, since: now(), message: state.failure.message };
-        const made = await waitForDecision();
+        const made = await waitForDecision({ reason: 'operator', stepId: step.id, since: now(), message: state.failure.message });
         state.waitingFor = undefined;
         if (made.action === 'abort') throw new RunAborted();
         setStatus('rolling-back');

@@ -1,0 +1,214 @@
+// An approval answered the moment the run reaches it, right after a worker restart. A worker is
+// SIGKILLed while a step's command runs; the command then completes while the dead worker's sticky
+// queue still holds the run's next workflow task. The operator's status query meanwhile falls back
+// to the live worker as a legacy query, which runs the workflow ahead of history (the step's
+// result applied, the approval reached) from a task no worker has completed. An approve sent on
+// that answer reaches the live worker with the delayed task. Before the fix it was accepted there,
+// after the commands reaching the approval; replay delivers the Update first, so the history no
+// longer replayed ([TMPRL1100] at the 'waiting-approval' upsert). Now the wait opens one task later.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { OperatorActionRejected, runControls, startRun } from '../client/runs.js';
+import type { RunCommandInput } from '../activities/ssm/types.js';
+import { projectRoot } from '../local/project-root.js';
+import { parseRunbook } from '../runbook/load.js';
+import type { RunState } from '../workflows/run-state.js';
+import { commandResult, scriptedSsm } from './harness/scripted-ssm.js';
+import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
+
+// How long the server keeps a task (and a query) for a worker's sticky queue before it gives them to
+// any worker on the task queue. The killed worker asks for 5 s: the query falls back at ~5 s, the
+// delayed workflow task (the command completes 2 s after the kill) at ~7 s.
+const stickyTimeout = '5s';
+const completeAfterKillMs = 2_000;
+
+// A worker in its own process whose runCommand parks: it prints the task token and the input, and
+// leaves the completion to the test (asynchronous completion), so the process can die meanwhile.
+const parkingWorker = `
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { activityInfo, CompleteAsyncError } from '@temporalio/activity';
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS });
+const park = async (input) => {
+  process.stdout.write('parked ' + JSON.stringify({ taskToken: Buffer.from(activityInfo().taskToken).toString('base64'), input }) + '\\n');
+  throw new CompleteAsyncError();
+};
+const worker = await Worker.create({
+  connection,
+  namespace: 'default',
+  taskQueue: process.env.TEST_TASK_QUEUE,
+  workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE },
+  activities: { runCommand: park, runCheckUntilSuccess: park },
+  sinks: { exporter: { export: { fn: () => undefined } } },
+  stickyQueueScheduleToStartTimeout: '${stickyTimeout}',
+});
+process.stdout.write('worker-ready\\n');
+await worker.run();
+`;
+
+function gatedRunbook() {
+  const parsed = parseRunbook(
+    `apiVersion: ssmflow/v1
+name: gated
+targets: { instanceIds: [i-0123456789abcdef0] }
+steps:
+  - id: prepare
+    run: echo prepare
+  - id: approve-cutover
+    approval: { message: 'Cut over now?' }
+  - id: cutover
+    run: echo cutover
+`,
+    'gated.yaml',
+  );
+  if ('errors' in parsed) throw new Error(parsed.errors.map((e) => e.message).join('\n'));
+  return parsed.normalized;
+}
+
+/** Starts the parking worker; resolves once it polls, with a promise of its first parked command. */
+async function startParkingWorker(taskQueue: string) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', parkingWorker], {
+    cwd: projectRoot,
+    env: { ...process.env, TEST_TEMPORAL_ADDRESS: inject('temporalAddress'), TEST_TASK_QUEUE: taskQueue, TEST_WORKFLOW_BUNDLE: inject('workflowBundlePath') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  let onOutput = () => {};
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    onOutput();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const printed = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match) resolve(match);
+      };
+      onOutput = check;
+      check();
+      void exited.then(() => reject(new Error(`parking worker exited:\n${output}`)));
+    });
+  await printed(/worker-ready/);
+  return {
+    parked: async () => JSON.parse((await printed(/parked (.*)\n/))[1] as string) as { taskToken: string; input: RunCommandInput },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+const pause = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const upsertedStatuses = (history: temporal.api.history.v1.IHistory) =>
+  (history.events ?? []).flatMap((e) => {
+    const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SsmflowStatus;
+    return field?.data ? [JSON.parse(Buffer.from(field.data).toString()) as string] : [];
+  });
+
+describe('approval answered in the task that reaches it, after a worker restart', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await connectTestStack();
+  });
+  afterAll(async () => stack?.close());
+
+  it('refuses the approve sent on a query answered ahead of history, takes the next one, and the history replays', async () => {
+    const taskQueue = uniqueId('tq-approval-restart');
+    const first = await startParkingWorker(taskQueue);
+    const handle = await startRun(stack.client, { runbook: gatedRunbook(), parameters: {}, initiator: 'test@example.com', taskQueue, workflowId: uniqueId('gated') });
+    const { taskToken, input } = await first.parked();
+    await first.kill();
+
+    const ssm = scriptedSsm(() => 'success');
+    const { worker } = await stack.createWorker({ taskQueue, activityOverrides: ssm.activities });
+    const controls = runControls(stack.client, handle.workflowId);
+    let early: unknown;
+    await worker.runUntil(async () => {
+      // The operator's status poll is in flight (held for the dead sticky queue) when the command completes.
+      const ahead = controls.state();
+      await pause(completeAfterKillMs);
+      await stack.client.activity.complete(Buffer.from(taskToken, 'base64'), commandResult(input, true));
+      let state: RunState = await ahead;
+      while (state.currentStepId !== 'approve-cutover') state = await pause().then(controls.state);
+
+      // The answer came from a task no worker has completed: history does not show the approval yet.
+      expect(upsertedStatuses(await handle.fetchHistory())).not.toContain('waiting-approval');
+      // The operator approves at once. It reaches the live worker with that task and is refused
+      // there (before the fix it was accepted, and the history below failed to replay).
+      early = await controls.approve({ by: 'oncall', reason: 'approved the moment it asked' }).catch((err: unknown) => err);
+      if (early instanceof OperatorActionRejected) {
+        expect(early.message).toBe(`run ${handle.workflowId} is about to wait for the operator at step approve-cutover: try approve again in a moment`);
+        // One task later the wait is open: status says so, and the same approve goes through.
+        while (state.status !== 'waiting-approval') state = await pause().then(controls.state);
+        expect(state.waitingFor).toMatchObject({ reason: 'approval', stepId: 'approve-cutover' });
+        await controls.approve({ by: 'oncall', reason: 'approved the moment it asked' });
+      }
+      const summary = await handle.result();
+      expect(summary.status).toBe('succeeded');
+      expect(summary.audit.filter((e) => e.type === 'operator')).toMatchObject([{ action: 'approve', by: 'oncall', stepId: 'approve-cutover' }]);
+      expect(ssm.order()).toEqual(['gated/cutover']);
+    });
+
+    const history = await handle.fetchHistory();
+    expect(upsertedStatuses(history)).toEqual(['waiting-approval', 'running', 'succeeded']);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, JSON.parse(historyToJSON(history)), handle.workflowId);
+    await recordHistoryIfAsked(handle, 'runbook-run-approval-answered-after-worker-kill');
+    expect(early).toBeInstanceOf(OperatorActionRejected);
+  });
+});
+
+/**
+ * The recorded run with the workflow task that only opened the wait taken out, renumbered: the
+ * timer that opens the wait fires in the same task that accepts the approve. That is the history a
+ * worker produces when a query ran it ahead of history across the opening (the open issues no
+ * command, the approve is accepted in the next activation); replay hands the Update over first.
+ */
+function approvedInTheTaskThatOpens(history: { events: Record<string, unknown>[] }): { events: Record<string, unknown>[] } {
+  const events = structuredClone(history.events);
+  const fired = events.findIndex((e) => e.eventType === 'EVENT_TYPE_TIMER_FIRED');
+  const openingTask = events.slice(fired + 1, fired + 4);
+  expect(openingTask.map((e) => e.eventType)).toEqual(['EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 'EVENT_TYPE_WORKFLOW_TASK_STARTED', 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED']);
+  const kept = events.filter((e) => !openingTask.includes(e));
+  const ids = new Map(kept.map((e, i) => [e.eventId as string, String(i + 1)]));
+  const renumber = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(renumber);
+    if (!node || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key.endsWith('EventId') && typeof value === 'string') {
+        const id = ids.get(value);
+        if (!id) throw new Error(`${key} ${value} refers to a removed event`);
+        (node as Record<string, unknown>)[key] = id;
+      } else renumber(value);
+    }
+  };
+  for (const event of kept) {
+    event.eventId = ids.get(event.eventId as string);
+    renumber(event);
+  }
+  return { ...history, events: kept };
+}
+
+describe('approval accepted in the task that opens the wait', () => {
+  it('replays: the task that opens a wait issues no command, so the Update may come first', async () => {
+    const recorded = JSON.parse(readFileSync(join(projectRoot, 'test', 'histories', 'runbook-run-approval-answered-after-worker-kill.json'), 'utf8')) as { events: Record<string, unknown>[] };
+    const history = approvedInTheTaskThatOpens(recorded);
+    const types = history.events.map((e) => e.eventType);
+    const fired = types.indexOf('EVENT_TYPE_TIMER_FIRED');
+    expect(types.slice(fired, fired + 5)).toEqual([
+      'EVENT_TYPE_TIMER_FIRED',
+      'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+      'EVENT_TYPE_WORKFLOW_TASK_STARTED',
+      'EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
+      'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+    ]);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, 'approved-in-the-task-that-opens');
+  });
+});
