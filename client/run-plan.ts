@@ -33,7 +33,7 @@ export interface PlannedStep {
   /** Starts only inside the maintenance window. */
   disruptive: boolean;
   sleepMs?: number;
-  wait?: { intervalMs: number; timeoutMs: number };
+  wait?: { intervalMs: number; timeoutMs: number; giveUpExitCode?: number };
   /** From this step on the run cannot roll back. */
   pointOfNoReturn?: true;
 }
@@ -90,7 +90,9 @@ export async function planRun(
           rateControl: step.rateControl,
           needsApproval: false,
           disruptive: step.disruptive,
-          ...(step.kind === 'waitUntil' ? { wait: { intervalMs: step.intervalMs, timeoutMs: step.waitTimeoutMs } } : {}),
+          ...(step.kind === 'waitUntil'
+            ? { wait: { intervalMs: step.intervalMs, timeoutMs: step.waitTimeoutMs, ...(step.giveUpExitCode === undefined ? {} : { giveUpExitCode: step.giveUpExitCode }) } }
+            : {}),
         };
     }
   });

@@ -1,6 +1,7 @@
 // One shape for "what is this run doing", whether it comes from the live Query of an open run or
 // from the result of a finished one (which needs no worker). `status` and `audit` read it.
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import type { WaitProgress } from '../activities/ssm/types.js';
 import type { AuditEntry, RunState, RunStatus } from '../workflows/run-state.js';
 import { terminalRunStatuses } from '../workflows/run-state.js';
 import { runStateQuery } from '../workflows/run-messages.js';
@@ -8,6 +9,7 @@ import type { RunSummary, runbookRun } from '../workflows/runbook-run.js';
 import { clusterKey, initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 import type { Connected } from './connection.js';
+import { waitProgressOf } from './wait-progress.js';
 
 export interface InstanceView {
   instanceId: string;
@@ -32,6 +34,8 @@ export interface StepView {
   message?: string;
   instances: InstanceView[];
   rollback?: RunState['steps'][number]['rollback'];
+  /** A running waitUntil step: what its last check printed (open runs only; see wait-progress.ts). */
+  progress?: WaitProgress;
 }
 
 /** A run as the CLI shows it: its state, with steps seen through StepView. */
@@ -157,8 +161,9 @@ export async function readRun(connected: Connected, runId: string): Promise<RunV
   const description = await describeRun(connected, runId);
   const handle = connected.client.workflow.getHandle<typeof runbookRun>(runId);
   if (description.status.name === 'COMPLETED') return viewFromSummary(await handle.result(), description);
+  let view: RunView;
   try {
-    return viewFromState(await queryState(connected, runId), description.taskQueue);
+    view = viewFromState(await queryState(connected, runId), description.taskQueue);
   } catch (err) {
     if (description.status.name !== 'RUNNING') return viewFromDescription(runId, description);
     throw new CliOperationFailed(
@@ -166,6 +171,19 @@ export async function readRun(connected: Connected, runId: string): Promise<RunV
       `is a worker polling task queue "${description.taskQueue}"? Start one with \`SSMFLOW_TASK_QUEUE=${description.taskQueue} ssmflow worker\``,
     );
   }
+  return withWaitProgress(connected, runId, view);
+}
+
+/**
+ * Adds the last check's output to a running waitUntil step. Describes the run again, after the
+ * state was read, so the pending check activity found is never one of an earlier step's.
+ */
+async function withWaitProgress(connected: Connected, runId: string, view: RunView): Promise<RunView> {
+  const waiting = view.steps.find((s) => s.id === view.currentStepId && s.status === 'running' && s.kind === 'waitUntil');
+  if (!waiting) return view;
+  const progress = await waitProgressOf(connected, await connected.client.workflow.getHandle(runId).describe());
+  if (progress) waiting.progress = progress;
+  return view;
 }
 
 /** Statuses where nothing happens until a person acts. */

@@ -121,6 +121,7 @@ function normalizeStep(step: Step, runbook: Runbook): NormalizedStep {
       commands: commandLines(step.waitUntil.run),
       intervalMs: parseDuration(step.waitUntil.interval),
       waitTimeoutMs: parseDuration(step.waitUntil.timeout),
+      ...(step.waitUntil.giveUpExitCode === undefined ? {} : { giveUpExitCode: step.waitUntil.giveUpExitCode }),
     };
   }
   throw new Error(`step "${step.id}" has no kind (the runbook was not validated)`);

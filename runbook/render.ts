@@ -91,7 +91,14 @@ export function renderStep(step: NormalizedStep, values: ParameterValues): Rende
       if (step.kind === 'document') return { ...rendered, kind: 'document', document: renderDocument(step.document, values) };
       const commands = step.commands.map((line) => renderCommand(line, values, secrets));
       if (step.kind === 'run') return { ...rendered, kind: 'run', commands };
-      return { ...rendered, kind: 'waitUntil', commands, intervalMs: step.intervalMs, waitTimeoutMs: step.waitTimeoutMs };
+      return {
+        ...rendered,
+        kind: 'waitUntil',
+        commands,
+        intervalMs: step.intervalMs,
+        waitTimeoutMs: step.waitTimeoutMs,
+        ...(step.giveUpExitCode === undefined ? {} : { giveUpExitCode: step.giveUpExitCode }),
+      };
     }
   }
 }

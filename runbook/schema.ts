@@ -179,8 +179,16 @@ export const WaitUntil = z
     run: CommandLines.describe('Check command; the wait ends when it exits 0 on every target.'),
     interval: Duration.describe('Pause between checks.'),
     timeout: Duration.describe('Give up (the step fails) when the check has not passed by then.'),
+    giveUpExitCode: z
+      .int()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe(
+        'Exit code (1-255) by which the check says waiting is pointless: when it exits with it on any target, the step fails at once (no further checks, no retry), quoting that output. Other non-zero exits keep waiting.',
+      ),
   })
-  .meta({ id: 'WaitUntil', description: 'Repeats a check command until it exits 0 or the timeout passes.' });
+  .meta({ id: 'WaitUntil', description: 'Repeats a check command until it exits 0, the timeout passes, or it exits `giveUpExitCode`.' });
 
 export const Approval = z
   .strictObject({

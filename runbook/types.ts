@@ -99,6 +99,8 @@ export interface NormalizedWaitUntilStep extends StepBase, CommandStepSettings {
   intervalMs: number;
   /** Give up after this long (the step fails; retry may start the wait over). */
   waitTimeoutMs: number;
+  /** A check exiting with this code on any target fails the step at once (no further checks, no retry). */
+  giveUpExitCode?: number;
 }
 
 export interface NormalizedApprovalStep extends StepBase {
@@ -167,6 +169,7 @@ export interface RenderedWaitUntilStep extends StepBase, RenderedCommandSettings
   commands: string[];
   intervalMs: number;
   waitTimeoutMs: number;
+  giveUpExitCode?: number;
 }
 
 export type RenderedApprovalStep = NormalizedApprovalStep;

@@ -43,7 +43,7 @@ export function withActivityMetrics<A extends Record<string, ActivityFunction>>(
           observeCommand(name, input, command, commandDurationSeconds(command));
         } else if (name === 'runCheckUntilSuccess') {
           const waited = result as WaitUntilResult;
-          observeCommand(name, input, waited.lastResult, waited.elapsedMs / 1_000, waited.satisfied ? 'Success' : 'NotSatisfied');
+          observeCommand(name, input, waited.lastResult, waited.elapsedMs / 1_000, waited.satisfied ? 'Success' : waited.gaveUp ? 'GaveUp' : 'NotSatisfied');
         }
         return result;
       } catch (err) {

@@ -1,5 +1,5 @@
 // Turning command results into audit entries and messages an operator can act on. Pure functions.
-import type { CommandResult, CommandTargets, RunCommandInput } from '../activities/ssm/types.js';
+import type { CommandResult, CommandTargets, RunCommandInput, WaitUntilResult } from '../activities/ssm/types.js';
 import { redactSecrets } from '../runbook/secrets.js';
 import type { ParameterValues } from '../runbook/types.js';
 import type { AuditEntry, RunFailure } from './run-state.js';
@@ -78,6 +78,19 @@ export function summarizeCommandFailure(result: CommandResult): string {
   });
   const more = failed.length > 3 ? `, and ${failed.length - 3} more` : '';
   return `${failed.length} of ${result.invocations.length} instances failed (command ${result.commandId}): ${parts.join('; ')}${more}`;
+}
+
+/** Why a waitUntil step stopped early: "gave up after 3 checks: i-… exited 3: <the end of its output>". */
+export function gaveUpMessage(waited: WaitUntilResult & { gaveUp: NonNullable<WaitUntilResult['gaveUp']> }): string {
+  const { instanceId, exitCode } = waited.gaveUp;
+  const tail = waited.lastResult.invocations.find((i) => i.instanceId === instanceId)?.outputTail ?? '';
+  const lines = tail
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^-{5,}ERROR-{5,}$/.test(line))
+    .slice(-3);
+  const checks = `${waited.checks} check${waited.checks === 1 ? '' : 's'}`;
+  return `gave up after ${checks}: ${instanceId} exited ${exitCode}${lines.length ? `: ${truncate(lines.join(' / '), 400)}` : ''} (command ${waited.lastResult.commandId})`;
 }
 
 export function failedInstances(result: CommandResult | undefined): RunFailure['instances'] {

@@ -22,7 +22,7 @@ import { renderStep } from '../runbook/render.js';
 import { parametersChoosingSteps, selectSteps } from '../runbook/step-conditions.js';
 import type { ParameterValues, RenderedCommandStep, RenderedStep } from '../runbook/types.js';
 import { nextActions, operatorActionProblem } from './operator-actions.js';
-import { commandAuditEntry, displayParameters, duplicateSendAuditEntries, failedInstances, failureMessage, summarizeCommandFailure } from './run-audit.js';
+import { commandAuditEntry, displayParameters, duplicateSendAuditEntries, failedInstances, failureMessage, gaveUpMessage, summarizeCommandFailure } from './run-audit.js';
 import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from './run-messages.js';
 import type { OperatorAction, OperatorRequest, RetryRequest, RunInput, RunState, RunStatus, StepState } from './run-state.js';
 import { statusKey } from './search-attributes.js';
@@ -43,7 +43,7 @@ export interface RunSummary {
   audit: RunState['audit'];
 }
 
-type StepOutcome = { ok: true } | { ok: false; message: string; result?: CommandResult };
+type StepOutcome = { ok: true } | { ok: false; message: string; result?: CommandResult; noRetry?: true };
 type AfterFailure = 'retry' | 'next' | 'rollback' | 'abort';
 interface OperatorDecision {
   action: OperatorAction;
@@ -243,12 +243,17 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
       const commandInput = stepCommandInput(step, attempt, ctx);
       try {
         if (step.kind === 'waitUntil') {
-          const waited = await activitiesFor(step, step.waitTimeoutMs).runCheckUntilSuccess({ ...commandInput, intervalMs: step.intervalMs, timeoutMs: step.waitTimeoutMs });
+          // giveUpExitCode only when set: the activity input of existing runbooks stays as it was.
+          const giveUp = step.giveUpExitCode === undefined ? {} : { giveUpExitCode: step.giveUpExitCode };
+          const waited = await activitiesFor(step, step.waitTimeoutMs).runCheckUntilSuccess({ ...commandInput, intervalMs: step.intervalMs, timeoutMs: step.waitTimeoutMs, ...giveUp });
           recordCommand(stepState, 'check', attempt, commandInput, waited.lastResult);
           stepState.instances = waited.lastResult.invocations;
+          const gaveUp = waited.gaveUp;
           outcome = waited.satisfied
             ? { ok: true }
-            : { ok: false, message: `condition not met after ${waited.checks} checks in ${Math.round(waited.elapsedMs / 1000)}s: ${summarizeCommandFailure(waited.lastResult)}`, result: waited.lastResult };
+            : gaveUp
+              ? { ok: false, message: gaveUpMessage({ ...waited, gaveUp }), result: waited.lastResult, noRetry: true }
+              : { ok: false, message: `condition not met after ${waited.checks} checks in ${Math.round(waited.elapsedMs / 1000)}s: ${summarizeCommandFailure(waited.lastResult)}`, result: waited.lastResult };
         } else {
           const result = await activitiesFor(step).runCommand(commandInput);
           recordCommand(stepState, 'step', attempt, commandInput, result);
@@ -262,7 +267,8 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
       }
       record.commandIds = stepState.commandIds.slice(-1);
       Object.assign(record, { endedAt: now(), outcome: outcome.ok ? 'succeeded' : 'failed', ...(outcome.ok ? {} : { message: outcome.message }) });
-      if (outcome.ok || retry === step.retry.maxAttempts) return outcome;
+      // A check that gave up said waiting is pointless: starting the wait over would not help.
+      if (outcome.ok || retry === step.retry.maxAttempts || outcome.noRetry) return outcome;
       await sleep(Math.min(step.retry.maximumIntervalMs, step.retry.initialIntervalMs * step.retry.backoffCoefficient ** (retry - 1)));
     }
     return outcome;

@@ -6,7 +6,8 @@ import { toActivityFailure } from './classify-error.js';
 import { describeInstances } from './describe-instances.js';
 import { collectInvocationResults, expectedInstanceIds } from './invocation-results.js';
 import { defaultSendOnceOptions, failOnDuplicates, findCommandsByKey, sendOnce, withoutSdkRetries, type SendOnceOptions } from './send-once.js';
-import type { CommandResult, CommandTargets, ResolvedTargets, RunCommandInput, WaitUntilResult } from './types.js';
+import type { CommandResult, CommandTargets, ResolvedTargets, RunCommandInput, WaitProgress, WaitUntilInput, WaitUntilResult } from './types.js';
+import { gaveUpOn, waitProgressOf } from './wait-progress.js';
 
 export interface SsmActivityDependencies {
   ssm: SSMClient;
@@ -26,9 +27,16 @@ interface RunCommandCheckpoint {
   checkKeyUniqueAtMs?: number;
 }
 
+/**
+ * A waitUntil step's heartbeat: where a retried attempt resumes (check, startedAtMs, and the
+ * command of that check once sent), plus what the last finished check printed, which
+ * `ssmflow status` reads from the pending activity. New fields must stay optional: an attempt
+ * may resume from details written by an older worker.
+ */
 interface CheckCheckpoint extends Partial<RunCommandCheckpoint> {
   check: number;
   startedAtMs: number;
+  lastCheck?: WaitProgress;
 }
 
 const heartbeatEveryMs = 1_000;
@@ -42,8 +50,14 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
    * Sends the command for this key unless an earlier attempt already did: the heartbeat checkpoint
    * says so, or the key lookup finds it (docs/reliability.md, "Send once").
    * @param firstKeyOfAttempt false for the later checks of a waitUntil step, which no earlier attempt can have sent
+   * @param heartbeatWhileSending kept in the heartbeat while the send waits (a waitUntil step's check number and progress)
    */
-  async function sendOrResume(input: RunCommandInput, resumeFrom: RunCommandCheckpoint | undefined, firstKeyOfAttempt = true): Promise<{ checkpoint: RunCommandCheckpoint; reused: boolean }> {
+  async function sendOrResume(
+    input: RunCommandInput,
+    resumeFrom: RunCommandCheckpoint | undefined,
+    firstKeyOfAttempt = true,
+    heartbeatWhileSending: object = {},
+  ): Promise<{ checkpoint: RunCommandCheckpoint; reused: boolean }> {
     const info = activityInfo();
     if (resumeFrom?.commandId) {
       log.debug('send path: resuming the wait from the checkpoint', { phase: 'resume', idempotencyKey: input.idempotencyKey, commandId: resumeFrom.commandId });
@@ -58,7 +72,7 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
         sendClient,
         input,
         { firstScheduledMs: info.scheduledTimestampMs, attemptScheduledMs: info.currentAttemptScheduledTimestampMs, mayHaveBeenSent },
-        { ...options, onWait: () => heartbeat({ phase: 'sending' }) },
+        { ...options, onWait: () => heartbeat({ ...heartbeatWhileSending, phase: 'sending' }) },
       );
       const commandId = sent.command.CommandId ?? '';
       const requestedAtMs = sent.command.RequestedDateTime?.getTime() ?? Date.now();
@@ -169,26 +183,34 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
    * A `waitUntil` step: runs the check command every `intervalMs` until it succeeds on every target
    * or `timeoutMs` has passed. All checks happen inside this one activity, so a long wait adds no
    * workflow history; each check is its own command, sent once (key suffix `/check-N`).
+   * A check exiting `giveUpExitCode` on any target ends the wait at once (`gaveUp`). Heartbeats
+   * carry the last check's output lines (`lastCheck`) for `ssmflow status`.
    */
-  async function runCheckUntilSuccess(input: RunCommandInput & { intervalMs: number; timeoutMs: number }): Promise<WaitUntilResult> {
+  async function runCheckUntilSuccess(input: WaitUntilInput): Promise<WaitUntilResult> {
+    const { intervalMs, timeoutMs, giveUpExitCode, ...commandInput } = input;
     const resumed = activityInfo().heartbeatDetails as CheckCheckpoint | undefined;
     const startedAtMs = resumed?.startedAtMs ?? Date.now();
     let check = resumed?.check ?? 1;
+    let lastCheck = resumed?.lastCheck;
     const firstCheckOfAttempt = check;
     for (;;) {
-      const checkInput = { ...input, idempotencyKey: `${input.idempotencyKey}/check-${check}` };
+      const checkInput = { ...commandInput, idempotencyKey: `${input.idempotencyKey}/check-${check}` };
       const resumeFrom =
         resumed?.check === check && resumed.commandId
           ? { commandId: resumed.commandId, requestedAtMs: resumed.requestedAtMs ?? Date.now(), ...(resumed.checkKeyUniqueAtMs ? { checkKeyUniqueAtMs: resumed.checkKeyUniqueAtMs } : {}) }
           : undefined;
-      const { checkpoint, reused } = await sendOrResume(checkInput, resumeFrom, check === firstCheckOfAttempt);
-      const result = await waitAndCollect(checkInput, checkpoint, reused, { ...checkpoint, check, startedAtMs });
+      const progress = { check, startedAtMs, ...(lastCheck ? { lastCheck } : {}) };
+      const { checkpoint, reused } = await sendOrResume(checkInput, resumeFrom, check === firstCheckOfAttempt, progress);
+      const result = await waitAndCollect(checkInput, checkpoint, reused, { ...checkpoint, ...progress } satisfies CheckCheckpoint);
       const elapsedMs = Date.now() - startedAtMs;
       if (result.status === 'Success') return { satisfied: true, checks: check, elapsedMs, lastResult: result };
-      if (elapsedMs + input.intervalMs > input.timeoutMs) return { satisfied: false, checks: check, elapsedMs, lastResult: result };
+      const gaveUp = gaveUpOn(result, giveUpExitCode);
+      if (gaveUp) return { satisfied: false, checks: check, elapsedMs, lastResult: result, gaveUp };
+      if (elapsedMs + intervalMs > timeoutMs) return { satisfied: false, checks: check, elapsedMs, lastResult: result };
+      lastCheck = waitProgressOf(result, check, elapsedMs);
       check += 1;
-      heartbeat({ check, startedAtMs });
-      await sleep(input.intervalMs);
+      heartbeat({ check, startedAtMs, lastCheck } satisfies CheckCheckpoint);
+      await sleep(intervalMs);
     }
   }
 

@@ -82,6 +82,13 @@ export interface ResolvedTargets {
   missing: string[];
 }
 
+export interface WaitUntilInput extends RunCommandInput {
+  intervalMs: number;
+  timeoutMs: number;
+  /** A check exiting with this code on any target ends the wait at once (absent: only the timeout ends it). */
+  giveUpExitCode?: number;
+}
+
 export interface WaitUntilResult {
   /** True when a check succeeded on every target before the timeout. */
   satisfied: boolean;
@@ -89,4 +96,32 @@ export interface WaitUntilResult {
   elapsedMs: number;
   /** The last check's command, for the operator's look at why it is not satisfied. */
   lastResult: CommandResult;
+  /** Set when the wait stopped because a check exited with `giveUpExitCode`: the first such instance. */
+  gaveUp?: { instanceId: string; exitCode: number };
+}
+
+/** One instance's answer to a check, as the live progress shows it. */
+export interface CheckLine {
+  instanceId: string;
+  exitCode: number;
+  /** The last non-empty line the check printed on stdout (else stderr), at most `checkLineMaxChars`. */
+  line: string;
+}
+
+/**
+ * The last finished check of a waitUntil step that is still waiting: heartbeated by the activity
+ * (beside its resume checkpoint) so `ssmflow status` can show what the check says while it waits.
+ */
+export interface WaitProgress {
+  /** Number of the check that printed `instances`, from 1. */
+  check: number;
+  /** From the start of the wait to the end of that check. */
+  elapsedMs: number;
+  /** When that check finished (ISO time). */
+  at: string;
+  /** Instances the check ran on, and how many of them passed (exit 0). */
+  instanceCount: number;
+  passed: number;
+  /** Not passing first, at most `checkLinesMaxInstances`. */
+  instances: CheckLine[];
 }

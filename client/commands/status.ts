@@ -19,14 +19,15 @@ export function registerStatusCommand(program: Command): void {
     .description(
       'Shows a run step by step: status, attempts, time, and per-instance results. When a step failed it lists ' +
         'the failed instances with their exit code and last lines of output, and the exact commands to retry, ' +
-        'skip, roll back or abort. A run waiting for its maintenance window says until when.\n\n' +
+        'skip, roll back or abort. A run waiting for its maintenance window says until when; a waitUntil step ' +
+        'that is still waiting shows what its last check printed (`progress` in --json).\n\n' +
         'An open run is asked directly (a worker must be running); a finished one is read from its result. ' +
         'Exit code: 0 while the run is in progress or succeeded, 1 when it ended unsuccessfully ' +
         '(with --watch: when the watch ends).',
     )
     .argument('<run-id>', 'the run id (from `ssmflow run` or `ssmflow list`)')
     .option('-w, --watch', 'keep the view live until the run ends (Ctrl-C stops watching, not the run)')
-    .option('--json', 'print JSON: { runId, runbook, status, steps: [{ id, status, attempts, commandIds, instances }], failure, nextActions, … }; with --watch one line per change');
+    .option('--json', 'print JSON: { runId, runbook, status, steps: [{ id, status, attempts, commandIds, instances, progress }], failure, nextActions, … }; with --watch one line per change');
   addConnectionOptions(command).addHelpText(
     'after',
     `

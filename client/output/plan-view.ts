@@ -62,7 +62,10 @@ export function renderPlan(plan: RunPlan, rerun: string): string {
     lines.push(`  ${c.dim(`${step.index}.`)} ${c.bold(step.id)} ${c.dim(step.kind)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
     if (step.description) lines.push(c.dim(`     ${step.description}`));
     if (step.targets) lines.push(`     on ${step.targets}${step.rateControl ? c.dim(` · concurrency ${step.rateControl.maxConcurrency}, errors ${step.rateControl.maxErrors}`) : ''}${step.timeoutMs ? c.dim(` · timeout ${formatRunbookDuration(step.timeoutMs)}`) : ''}`);
-    if (step.wait) lines.push(c.dim(`     until it passes: every ${formatRunbookDuration(step.wait.intervalMs)}, for at most ${formatRunbookDuration(step.wait.timeoutMs)}`));
+    if (step.wait) {
+      const giveUp = step.wait.giveUpExitCode === undefined ? '' : `; gives up at once when it exits ${step.wait.giveUpExitCode}`;
+      lines.push(c.dim(`     until it passes: every ${formatRunbookDuration(step.wait.intervalMs)}, for at most ${formatRunbookDuration(step.wait.timeoutMs)}${giveUp}`));
+    }
     for (const command of step.commands ?? []) lines.push(...command.trimEnd().split('\n').map((line, i) => `     ${i === 0 ? c.cyan('$') : ' '} ${line}`));
     if (step.document) lines.push(`     document ${step.document.name} ${JSON.stringify(step.document.parameters)}`);
     if (step.approvalMessage) lines.push(`     asks: ${step.approvalMessage}`);

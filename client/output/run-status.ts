@@ -2,6 +2,7 @@
 // failed on which instances with their last output lines, and the exact commands to go on.
 import { nextActions } from '../../workflows/operator-actions.js';
 import type { RunStatus, StepStatus } from '../../workflows/run-state.js';
+import type { CheckLine, WaitProgress } from '../../activities/ssm/types.js';
 import type { InstanceView, RunView, StepView } from '../run-view.js';
 import { formatColumns } from './table.js';
 import { colours as defaultColours, type Colours } from './style.js';
@@ -103,6 +104,20 @@ function instanceLines(instances: readonly InstanceView[], options: Required<Pic
   return lines;
 }
 
+/** "waiting: check 7 after 41s — i-…: LAG 1048576 bytes (threshold 65536)"; one line per instance when there are several. */
+export function waitProgressLines(progress: WaitProgress, c: Colours, maxInstances = 5): string[] {
+  const said = (i: CheckLine) => `${i.instanceId}: ${i.line || c.dim(`(no output) exit ${i.exitCode}`)}`;
+  const head = `waiting: check ${progress.check} after ${formatDuration(progress.elapsedMs)}`;
+  const only = progress.instanceCount === 1 ? progress.instances[0] : undefined;
+  if (only) return [`  ${head} — ${said(only)}`];
+  const lines = [`  ${head} — ${progress.passed} of ${progress.instanceCount} instances pass`];
+  const shown = progress.instances.filter((i) => i.exitCode !== 0).slice(0, maxInstances);
+  for (const instance of shown) lines.push(`    ${said(instance)}`);
+  const more = progress.instanceCount - progress.passed - shown.length;
+  if (more > 0) lines.push(c.dim(`    … and ${more} more not passing`));
+  return lines;
+}
+
 /** The whole status screen as text (colour codes only when `colours` produces them). */
 export function renderRunStatus(view: RunView, options: StatusViewOptions = {}): string {
   const c = options.colours ?? defaultColours;
@@ -149,6 +164,7 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
   const running = view.steps.find((s) => s.status === 'running' && s.id === view.currentStepId);
   if (running && view.status === 'running' && !waiting) {
     lines.push('', `${c.cyan(spinnerFrames[frame % spinnerFrames.length] ?? '*')} step ${c.bold(running.id)} running for ${stepTime(running, nowMs)}${running.attempts > 1 ? ` (attempt ${running.attempts})` : ''}`);
+    if (running.progress) lines.push(...waitProgressLines(running.progress, c));
   }
 
   const failure = view.failure;
