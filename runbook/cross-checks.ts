@@ -229,6 +229,23 @@ function checkStepConditions(runbook: Runbook): RunbookIssue[] {
   return issues;
 }
 
+/** An approval shows the output of steps that ran before it in the same run. */
+function checkApprovalOutputs(runbook: Runbook): RunbookIssue[] {
+  const issues: RunbookIssue[] = [];
+  runbook.steps.forEach((step, index) => {
+    (step.approval?.showOutputOf ?? []).forEach((id, position) => {
+      const earlier = runbook.steps.slice(0, index).find((s) => s.id === id);
+      if (earlier !== undefined && earlier.approval === undefined && earlier.sleep === undefined && conditionsCompatible(earlier.when, step.when)) return;
+      issues.push({
+        path: ['steps', index, 'approval', 'showOutputOf', position],
+        message: earlier === undefined ? `"${id}" is not a step before this approval` : `step "${id}" has no output to show in this run (an approval, a sleep, or a step of another strategy)`,
+        fix: 'name an earlier run, document or waitUntil step',
+      });
+    });
+  });
+  return issues;
+}
+
 /** Two `when` conditions can both hold unless they want disjoint values of one parameter. */
 function conditionsCompatible(a: Runbook['steps'][number]['when'], b: Runbook['steps'][number]['when']): boolean {
   const list = (value: string | number | boolean | (string | number | boolean)[]) => (Array.isArray(value) ? value : [value]);
@@ -257,5 +274,5 @@ function checkPointOfNoReturn(runbook: Runbook): RunbookIssue[] {
 
 /** Problems the schema cannot see; empty for a runbook that is ready to run. */
 export function crossCheckRunbook(runbook: Runbook): RunbookIssue[] {
-  return [...checkTemplates(runbook), ...checkMaintenanceWindow(runbook), ...checkTimings(runbook), ...checkStepConditions(runbook), ...checkPointOfNoReturn(runbook), ...checkParameterOrdering(runbook)];
+  return [...checkTemplates(runbook), ...checkMaintenanceWindow(runbook), ...checkTimings(runbook), ...checkStepConditions(runbook), ...checkPointOfNoReturn(runbook), ...checkParameterOrdering(runbook), ...checkApprovalOutputs(runbook)];
 }

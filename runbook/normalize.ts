@@ -91,13 +91,14 @@ function normalizeStep(step: Step, runbook: Runbook): NormalizedStep {
   const onFailure = step.onFailure ?? defaults.onFailure ?? BUILT_IN_DEFAULTS.onFailure;
   if (step.sleep !== undefined) return { ...base, kind: 'sleep', durationMs: parseDuration(step.sleep) };
   if (step.approval !== undefined) {
-    const { message, timeout } = step.approval;
+    const { message, timeout, showOutputOf } = step.approval;
     return {
       ...base,
       kind: 'approval',
       onFailure,
       message,
       ...(timeout === undefined ? {} : { approvalTimeoutMs: parseDuration(timeout) }),
+      ...(showOutputOf === undefined ? {} : { showOutputOf: [...showOutputOf] }),
     };
   }
   const settings = {

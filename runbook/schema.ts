@@ -194,6 +194,12 @@ export const Approval = z
   .strictObject({
     message: templated('What the operator is asked.'),
     timeout: Duration.optional().describe('Fail the step when nobody answers by then (default: wait forever).'),
+    showOutputOf: z
+      .array(z.string().max(63).regex(IDENTIFIER_PATTERN, { error: identifierMessage }))
+      .min(1)
+      .max(10)
+      .optional()
+      .describe("Earlier steps whose last output line (per instance) the approval shows under its message, e.g. a replication lag and a verification result."),
   })
   .meta({ id: 'Approval', description: 'Waits for an operator to approve (`ssmflow approve`).' });
 

@@ -109,6 +109,8 @@ export interface NormalizedApprovalStep extends StepBase {
   message: string;
   /** Absent: wait for an answer forever. */
   approvalTimeoutMs?: number;
+  /** Earlier steps whose last output line per instance is shown under the message. */
+  showOutputOf?: string[];
 }
 
 export interface NormalizedSleepStep extends StepBase {

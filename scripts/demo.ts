@@ -73,6 +73,10 @@ async function demo(): Promise<void> {
     const loaded = await loadRunbookFile(join(projectRoot, 'runbooks', 'postgres-major-upgrade.yaml'));
     if ('errors' in loaded) throw new Error(`the shipped runbook does not validate: ${loaded.errors.map((e) => e.message).join('; ')}`);
     const initiator = `${userInfo().username}@${hostname()} (npm run demo)`;
+    // The client starts writing before the run: the online strategy copies the databases that exist when it starts.
+    const before = await tableChecksums({ port: cluster.clientPort, password: cluster.superuserPassword });
+    const probe = await startWriteProbe({ port: cluster.clientPort, password: cluster.superuserPassword });
+    say(`a client writes through PgBouncer (127.0.0.1:${cluster.clientPort}) every 50 ms for the whole run`);
     const handle = await startRun(client, {
       runbook: loaded.normalized,
       parameters: { ...cluster.runbookParameters, strategy: 'link', toVersion: TO, backupBucket: BACKUP_BUCKET },
@@ -83,9 +87,7 @@ async function demo(): Promise<void> {
     });
     const runId = handle.workflowId;
     say(`run ${c.bold(runId)} started: runbook postgres-major-upgrade, PostgreSQL ${FROM} → ${TO}, strategy link`);
-    const before = await tableChecksums({ port: cluster.clientPort, password: cluster.superuserPassword });
-    const probe = await startWriteProbe({ port: cluster.clientPort, password: cluster.superuserPassword });
-    say(`a client writes through PgBouncer (127.0.0.1:${cluster.clientPort}) every 50 ms for the whole run`);
+
 
     const controls = runControls(client, runId);
     const state = await worker.runUntil(async () => {

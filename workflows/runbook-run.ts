@@ -21,6 +21,7 @@ import { resolveParameterValues } from '../runbook/parameters.js';
 import { renderStep } from '../runbook/render.js';
 import { parametersChoosingSteps, selectSteps } from '../runbook/step-conditions.js';
 import type { ParameterValues, RenderedCommandStep, RenderedStep } from '../runbook/types.js';
+import { approvalMessageWithOutputs } from './approval-message.js';
 import { nextActions, operatorActionProblem } from './operator-actions.js';
 import { commandAuditEntry, displayParameters, duplicateSendAuditEntries, failedInstances, failureMessage, gaveUpMessage, summarizeCommandFailure } from './run-audit.js';
 import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from './run-messages.js';
@@ -276,7 +277,9 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
 
   async function runApprovalStep(step: Extract<RenderedStep, { kind: 'approval' }>, stepState: StepState): Promise<StepOutcome> {
     stepState.attempts += 1;
-    const waitingFor = { reason: 'approval' as const, stepId: step.id, since: now(), message: step.message };
+    // The operator decides on what earlier steps found (a lag, a verification), shown under the question.
+    const message = step.showOutputOf ? approvalMessageWithOutputs(step.message, step.showOutputOf, state.steps) : step.message;
+    const waitingFor = { reason: 'approval' as const, stepId: step.id, since: now(), message };
     let answered: boolean;
     if (operatorWaitOpensNextTask()) {
       beginOperatorWait('waiting-approval', waitingFor);

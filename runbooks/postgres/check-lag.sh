@@ -6,6 +6,7 @@
 # new one, it exits 3 (give up) naming the table.
 # usage: check-lag.sh --from 16 --to 17 --max-lag-bytes 1048576
 set -eu
+GIVE_UP_EXIT=3
 SSMFLOW_STEP=check-lag
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-online.sh"
@@ -37,6 +38,12 @@ ddl_db() {
     exit 3
   fi
 }
+new_dbs=$(databases_on "$PG_STAGING_PORT")
+missing=$(databases_on "$PG_PORT" | while IFS= read -r db; do printf '%s\n' "$new_dbs" | grep -qxF "$db" || printf '%s ' "$db"; done)
+if [ -n "$missing" ]; then
+  printf 'ssmflow check-lag FAILED: database(s) %swere created on the old cluster after the new one was built; logical replication does not copy them: roll back and start again\n' "$missing" >&2
+  exit 3
+fi
 for_each_db ddl_db
 
 lag=$(psql_at "$PG_PORT" postgres "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)), -1)::bigint FROM pg_replication_slots WHERE slot_name LIKE 'ssmflow\\_upgrade\\_%'")

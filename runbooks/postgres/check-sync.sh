@@ -4,6 +4,7 @@
 # are still copying and exits 1. Exits 3 (give up) when a subscription's worker is not running.
 # usage: check-sync.sh --from 16 --to 17
 set -eu
+GIVE_UP_EXIT=3
 SSMFLOW_STEP=check-sync
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-online.sh"

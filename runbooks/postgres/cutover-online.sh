@@ -81,10 +81,7 @@ in_time
 phase='sync sequences'
 sync_sequences() {
   # Logical replication does not carry sequences: the new side starts where the old one is.
-  psql_at "$PG_PORT" "$1" "SELECT format('SELECT setval(%L, %s, %L)', quote_ident(schemaname) || '.' || quote_ident(sequencename), coalesce(last_value, start_value), last_value IS NOT NULL) FROM pg_sequences" > "$WORK_DIR/setval.sql"
-  while IFS= read -r statement; do
-    [ -n "$statement" ] && psql_at "$PG_STAGING_PORT" "$1" "$statement" > /dev/null
-  done < "$WORK_DIR/setval.sql"
+  copy_sequences "$PG_PORT" "$PG_STAGING_PORT" "$1"
 }
 for_each_db sync_sequences
 in_time

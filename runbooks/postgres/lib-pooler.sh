@@ -70,6 +70,19 @@ psql_at() {
     "host=${PG_PRIMARY_HOST:-127.0.0.1} port=$1 dbname=$2 user=$PG_SUPERUSER ${PG_PASSFILE:+passfile=$PG_PASSFILE} connect_timeout=5"
 }
 
+# psql_script PORT DB < FILE: every statement of FILE in one session (fewer round trips inside the cut-over).
+psql_script() {
+  as_pg "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -f - \
+    "host=${PG_PRIMARY_HOST:-127.0.0.1} port=$1 dbname=$2 user=$PG_SUPERUSER ${PG_PASSFILE:+passfile=$PG_PASSFILE} connect_timeout=5" > /dev/null
+}
+
+# copy_sequences FROM_PORT TO_PORT DB: each sequence on TO set to its value on FROM (logical
+# replication does not carry sequences).
+copy_sequences() {
+  psql_at "$1" "$3" "SELECT format('SELECT setval(%L, %s, %L);', quote_ident(schemaname) || '.' || quote_ident(sequencename), coalesce(last_value, start_value), last_value IS NOT NULL) FROM pg_sequences" |
+    psql_script "$2" "$3"
+}
+
 answers_on() {
   psql_at "$1" postgres 'SELECT 1' > /dev/null 2>&1
 }

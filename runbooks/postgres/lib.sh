@@ -49,7 +49,9 @@ load_config() {
   # Test-only failure switch: a file fail-<step> in SSMFLOW_TEST_FAIL_DIR makes this step fail
   # before it does anything. Production env files do not set SSMFLOW_TEST_FAIL_DIR.
   if [ -n "${SSMFLOW_TEST_FAIL_DIR:-}" ] && [ -e "$SSMFLOW_TEST_FAIL_DIR/fail-$SSMFLOW_STEP" ]; then
-    die "injected test failure ($SSMFLOW_TEST_FAIL_DIR/fail-$SSMFLOW_STEP exists)"
+    # A waitUntil check sets GIVE_UP_EXIT: its failure must stop the wait, not look like "not yet".
+    printf 'ssmflow %s FAILED: injected test failure (%s exists)\n' "$SSMFLOW_STEP" "$SSMFLOW_TEST_FAIL_DIR/fail-$SSMFLOW_STEP" >&2
+    exit "${GIVE_UP_EXIT:-1}"
   fi
 
   : "${PG_OS_USER:?PG_OS_USER is not set in $env_file}"

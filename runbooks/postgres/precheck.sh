@@ -70,7 +70,7 @@ if [ "$ARG_STRATEGY" = online ]; then
   need=$((dbs + sync_workers))
   free_slots=$(psql_at "$PG_PORT" postgres 'SELECT current_setting($$max_replication_slots$$)::int - count(*) FROM pg_replication_slots')
   [ "$free_slots" -ge "$need" ] ||
-    die "only $free_slots replication slots are free on the old cluster (max_replication_slots $(psql_at "$PG_PORT" postgres 'SHOW max_replication_slots'), in use: $(psql_at "$PG_PORT" postgres "SELECT string_agg(slot_name, ', ') FROM pg_replication_slots")); $need are needed ($dbs databases + $sync_workers table copies): raise max_replication_slots (restart) or drop unused slots"
+    die "only $free_slots replication slots are free on the old cluster; $need are needed ($dbs databases + $sync_workers table copies): raise max_replication_slots (now $(psql_at "$PG_PORT" postgres 'SHOW max_replication_slots'); a restart) or drop unused slots (in use: $(psql_at "$PG_PORT" postgres "SELECT string_agg(slot_name, ', ') FROM pg_replication_slots"))"
   free_senders=$(psql_at "$PG_PORT" postgres 'SELECT current_setting($$max_wal_senders$$)::int - count(*) FROM pg_stat_replication')
   [ "$free_senders" -ge "$need" ] ||
     die "only $free_senders WAL senders are free on the old cluster (max_wal_senders $(psql_at "$PG_PORT" postgres 'SHOW max_wal_senders')); $need are needed: raise max_wal_senders (restart)"

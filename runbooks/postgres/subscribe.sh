@@ -1,7 +1,8 @@
 #!/bin/sh
 # subscribe (online strategy): in every database, a publication FOR ALL TABLES on the old cluster
 # and a subscription on the new one (its slot on the old cluster), which copies the tables and
-# then streams every change. pg_createsubscriber does not fit here: it turns a physical standby of
+# then streams every change; origin = none keeps changes that came back from the new cluster (after
+# a switch-back) from being sent to it again. pg_createsubscriber does not fit here: it turns a physical standby of
 # the same major into a subscriber, and our target is a new major. A repeated run keeps what
 # exists. Rollback: unsubscribe.sh (drops both sides, slots included).
 # usage: subscribe.sh --from 16 --to 17
@@ -25,7 +26,7 @@ subscribe_db() {
     say "database $db: subscription ssmflow_upgrade_$n exists"
     return 0
   fi
-  psql_at "$PG_STAGING_PORT" "$db" "CREATE SUBSCRIPTION ssmflow_upgrade_$n CONNECTION $(sql_literal "$(conninfo "$PG_PORT" "$db")") PUBLICATION $FORWARD_PUB WITH (slot_name = 'ssmflow_upgrade_$n', copy_data = true)" > /dev/null ||
+  psql_at "$PG_STAGING_PORT" "$db" "CREATE SUBSCRIPTION ssmflow_upgrade_$n CONNECTION $(sql_literal "$(conninfo "$PG_PORT" "$db")") PUBLICATION $FORWARD_PUB WITH (slot_name = 'ssmflow_upgrade_$n', copy_data = true, origin = none)" > /dev/null ||
     die "CREATE SUBSCRIPTION in $db failed"
   say "database $db: subscription ssmflow_upgrade_$n created (slot on the old cluster)"
 }

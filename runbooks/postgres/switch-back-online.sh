@@ -2,7 +2,8 @@
 # switch-back-online (rollback of cutover-online, on the pooler): back to the old cluster with
 # every write made on the new one since the cut-over. PAUSE; wait until the old cluster has
 # confirmed every change of the new one (reverse replication); set the old cluster's sequences to
-# the new one's values; drop the reverse replication; point PgBouncer at the old cluster; RESUME.
+# the new one's values; drop the reverse replication and let the new cluster follow the old one
+# again (a later cut-over can be retried); point PgBouncer at the old cluster; RESUME.
 # Harmless when already on the old cluster.
 # usage: switch-back-online.sh --from 16 --to 17 [--switchover-timeout 60]
 set -eu
@@ -23,16 +24,16 @@ if ! wait_lag_zero "$PG_STAGING_PORT" reverse "$deadline"; then
   die "the old cluster did not catch up with the new one within ${ARG_TIMEOUT}s: still on the new cluster, writes resumed; retry"
 fi
 back_sequences() {
-  psql_at "$PG_STAGING_PORT" "$1" "SELECT format('SELECT setval(%L, %s, %L)', quote_ident(schemaname) || '.' || quote_ident(sequencename), coalesce(last_value, start_value), last_value IS NOT NULL) FROM pg_sequences" > "$WORK_DIR/setval.sql"
-  while IFS= read -r statement; do
-    [ -n "$statement" ] && psql_at "$PG_PORT" "$1" "$statement" > /dev/null
-  done < "$WORK_DIR/setval.sql"
+  copy_sequences "$PG_STAGING_PORT" "$PG_PORT" "$1"
   n=$(db_suffix "$1")
   if [ "$(psql_at "$PG_PORT" "$1" "SELECT count(*) FROM pg_subscription WHERE subname = 'ssmflow_reverse_$n'")" != 0 ]; then
     psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n DISABLE" > /dev/null
     psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n SET (slot_name = NONE)" > /dev/null
     psql_at "$PG_PORT" "$1" "DROP SUBSCRIPTION ssmflow_reverse_$n" > /dev/null
   fi
+  psql_at "$PG_STAGING_PORT" "$1" "DROP PUBLICATION IF EXISTS $REVERSE_PUB" > /dev/null
+  # The new cluster follows the old one again, so a later cut-over can be retried.
+  psql_at "$PG_STAGING_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_upgrade_$n ENABLE" > /dev/null
 }
 for_each_db back_sequences
 repoint "$PG_PORT"
