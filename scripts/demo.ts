@@ -1,8 +1,9 @@
 // `npm run demo`: the main job on the local default stack. A PostgreSQL 16 cluster laid out as
 // production runs it (a primary, a streaming standby, a PgBouncer in front; each a local SSM fleet
-// instance) is upgraded to PostgreSQL 17 with pg_upgrade --link by the shipped
-// postgres-major-upgrade runbook, through a worker, while a client writes through the pooler
-// every 50 ms; live progress, then what the client saw and a per-table comparison.
+// instance) is upgraded to PostgreSQL 17 online, by logical replication into a new cluster, by the
+// shipped postgres-major-upgrade runbook, through a worker, while a client writes through the
+// pooler every 50 ms; live progress, then what the client saw and a per-table comparison.
+//   npm run demo -- --strategy link   # or dump: the other strategies
 //
 //   npm run demo              # set up (idempotently), migrate, summarize, stop everything
 //   npm run demo -- --keep    # leave the stack up afterwards (Temporal UI, fleet, PostgreSQL)
@@ -14,6 +15,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
 import { localAwsEnvironment } from '../local/local-aws-env.js';
 import { createLocalPostgresCluster } from '../local/postgres-cluster.js';
+import { startLagSampler, type LagSample } from '../local/replication-lag.js';
 import { tableChecksums } from '../local/table-checksums.js';
 import { startWriteProbe, type WriteProbeReport } from '../local/write-probe.js';
 import { projectRoot } from '../local/project-root.js';
@@ -29,6 +31,12 @@ import { createSsmflowWorker } from '../worker/create-worker.js';
 import type { RunState, StepState } from '../workflows/run-state.js';
 
 const keepRunning = process.argv.includes('--keep');
+const strategyArg = process.argv.indexOf('--strategy');
+const STRATEGY = strategyArg > 0 ? (process.argv[strategyArg + 1] ?? '') : 'online';
+if (!['online', 'link', 'dump'].includes(STRATEGY)) {
+  console.error(`demo: --strategy must be online, link or dump (got "${STRATEGY}")`);
+  process.exit(2);
+}
 const started = Date.now();
 const clock = () => c.dim(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s`);
 const say = (text: string) => console.log(`${clock()}  ${text}`);
@@ -79,14 +87,15 @@ async function demo(): Promise<void> {
     say(`a client writes through PgBouncer (127.0.0.1:${cluster.clientPort}) every 50 ms for the whole run`);
     const handle = await startRun(client, {
       runbook: loaded.normalized,
-      parameters: { ...cluster.runbookParameters, strategy: 'link', toVersion: TO, backupBucket: BACKUP_BUCKET },
+      parameters: { ...cluster.runbookParameters, strategy: STRATEGY, toVersion: TO, backupBucket: BACKUP_BUCKET },
       initiator,
       reason: 'demo: upgrade the local cluster',
       taskQueue,
       output: { bucket: stack.outputBucket, keyPrefix: 'ssmflow/runs' },
     });
     const runId = handle.workflowId;
-    say(`run ${c.bold(runId)} started: runbook postgres-major-upgrade, PostgreSQL ${FROM} → ${TO}, strategy link`);
+    say(`run ${c.bold(runId)} started: runbook postgres-major-upgrade, PostgreSQL ${FROM} → ${TO}, strategy ${STRATEGY}`);
+    const lag = startLagSampler({ port: cluster.primary.port, password: cluster.superuserPassword });
 
 
     const controls = runControls(client, runId);
@@ -100,8 +109,15 @@ async function demo(): Promise<void> {
           reportStep(step);
         }
         if (current.status === 'waiting-approval' && current.waitingFor) {
-          say(`${c.yellow('?')} ${current.waitingFor.message} — approving as the demo operator`);
-          await controls.approve({ by: initiator, reason: 'approved automatically by npm run demo after pg_upgrade passed' });
+          const approved = await controls.approve({ by: initiator, reason: 'approved automatically by npm run demo' }).then(
+            () => true,
+            // The wait opens one workflow task after the status shows it: ask again on the next round.
+            (err: Error) => {
+              if (/about to wait/.test(err.message)) return false;
+              throw err;
+            },
+          );
+          if (approved) say(`${c.yellow('?')} ${(current.waitingFor.message ?? '').split('\n').join('\n          ')}\n          — approved as the demo operator`);
         }
         if (['succeeded', 'failed', 'rolled-back', 'cancelled'].includes(current.status)) return current;
         if (current.status === 'paused-on-failure') return current;
@@ -109,9 +125,10 @@ async function demo(): Promise<void> {
       }
     });
     const writes = await probe.stop();
+    const lagSamples = await lag.stop();
     const after = state.status === 'succeeded' ? await tableChecksums({ port: cluster.clientPort, password: cluster.superuserPassword }) : undefined;
     const standbyCopy = state.status === 'succeeded' && cluster.standbys[0] ? await tableChecksums({ port: cluster.standbys[0].port, password: cluster.superuserPassword }) : undefined;
-    printSummary(state, stack.temporal.uiUrl ?? '', stack.outputBucket, writes, { before, after, standbyCopy });
+    printSummary(state, stack.temporal.uiUrl ?? '', stack.outputBucket, writes, { before, after, standbyCopy }, lagSamples);
     if (writes.lost > 0) process.exitCode = 1;
     if (state.status !== 'succeeded') process.exitCode = 1;
     if (keepRunning) {
@@ -159,6 +176,7 @@ function printSummary(
   outputBucket: string,
   writes: WriteProbeReport,
   tables: { before: Map<string, string>; after?: Map<string, string> | undefined; standbyCopy?: Map<string, string> | undefined },
+  lagSamples: LagSample[],
 ): void {
   const ok = state.status === 'succeeded';
   console.log('');
@@ -174,7 +192,16 @@ function printSummary(
   console.log('');
   console.log(c.bold('What the client writing through PgBouncer saw'));
   console.log(`  ${writes.acknowledged} writes acknowledged, ${writes.failed} refused, ${writes.lost === 0 ? c.green('0 lost') : c.red(`${writes.lost} LOST`)}`);
-  console.log(`  longest wait for a write ${formatDuration(writes.longestGapMs)} (writes unavailable ${formatDuration(writes.unavailableMs)} in all)`);
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  console.log(`  longest wait for a write ${seconds(writes.longestGapMs)} (writes unavailable ${seconds(writes.unavailableMs)} in all)`);
+  const pauses = ['verify-online', 'cutover-online']
+    .map((id) => [id, /"pauseMs":(\d+)/.exec(state.steps.find((s) => s.id === id)?.instances[0]?.outputTail ?? '')?.[1]] as const)
+    .filter((entry): entry is readonly [string, string] => entry[1] !== undefined);
+  if (pauses.length) console.log(`  PgBouncer held writes: ${pauses.map(([id, ms]) => `${id} ${seconds(Number(ms))}`).join(', ')}`);
+  if (lagSamples.length) {
+    const peak = lagSamples.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    console.log(`  replication lag (old → new), sampled every 0.5 s: peak ${peak.bytes} bytes at ${(peak.atMs / 1000).toFixed(1)} s into the run`);
+  }
   console.log('');
   if (tables.after) {
     const changed = differingTables(tables.before, tables.after);
