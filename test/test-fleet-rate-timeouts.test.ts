@@ -67,10 +67,12 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
     const cmd = await send({ Targets: [{ Key: 'tag:Group', Values: ['ramp'] }], MaxConcurrency: '3', Parameters: { commands: ['sleep 0.2'] } });
     let sampledWhileFirstPending = 0;
     await eventually(async () => {
+      // The journal is read first: if the first target is still Pending afterwards, it was then too.
+      const startedBefore = journalOf(cmd);
       const first = await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: id(1) }));
       if (first.Status !== 'Pending') return true;
       sampledWhileFirstPending++;
-      expect(journalOf(cmd)).toEqual([]);
+      expect(startedBefore).toEqual([]);
       return undefined;
     });
     expect(sampledWhileFirstPending).toBeGreaterThan(0);
@@ -134,6 +136,9 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
   it('cancels: running processes go Cancelling → Cancelled, unsent invocations end Cancelled with -1', async () => {
     const cmd = await send({ Targets: [{ Key: 'tag:Group', Values: ['ramp'] }], MaxConcurrency: '1', Parameters: { commands: ['echo $$ > running.pid', 'sleep 300'] } });
     const running = await eventually(() => journalOf(cmd)[0]);
+    const pidFile = join(t.stateDir, 'instances', running.instanceId, 'running.pid');
+    // Started is not yet running the first line: wait for it, so there is a process to cancel.
+    await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? true : undefined), 20_000, 'the command to write its pid');
     await ssm.send(new CancelCommandCommand({ CommandId: cmd }));
     const states = new Set<string>();
     const done = await eventually(async () => {
@@ -144,7 +149,7 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
     expect(done).toMatchObject({ Status: 'Cancelled', StatusDetails: 'Cancelled', CompletedCount: 10, ErrorCount: 0 });
     const first = await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: running.instanceId }));
     expect(first).toMatchObject({ Status: 'Cancelled', ResponseCode: 137 });
-    const pid = Number(readFileSync(join(t.stateDir, 'instances', running.instanceId, 'running.pid'), 'utf8'));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
     await eventually(() => (processGone(pid) ? true : undefined), 5_000, 'cancelled process to die');
     const others = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: cmd }))).CommandInvocations ?? [];
     expect(others.every((i) => i.Status === 'Cancelled')).toBe(true);
