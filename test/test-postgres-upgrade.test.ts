@@ -34,7 +34,7 @@ let runbook: NormalizedRunbook;
 let original: Map<string, string>;
 
 /** The runbook's command steps for a strategy, rendered for this cluster, in order. */
-function stepsOf(strategy: 'link' | 'dump', on: LocalPostgresCluster = cluster, versions = { from: FROM, to: TO }): RenderedRunStep[] {
+function stepsOf(strategy: 'link' | 'dump' | 'online', on: LocalPostgresCluster = cluster, versions = { from: FROM, to: TO }): RenderedRunStep[] {
   const { scriptsDir, envFile } = on.runbookParameters;
   const resolved = resolveParameterValues(runbook, { cluster: on.cluster, strategy, fromVersion: versions.from, toVersion: versions.to, backupBucket: BUCKET, scriptsDir, envFile });
   if ('errors' in resolved) throw new Error(resolved.errors.map((e) => e.message).join('\n'));
@@ -144,6 +144,24 @@ describe('postgres-major-upgrade scripts on a local primary + standby + PgBounce
     expect(undo.invocations[0]!.stdout + undo.invocations[0]!.stderr).toMatch(/point of no return/);
     for (const step of steps.slice(steps.findIndex((s) => s.id === 'resume-writes'))) await expectStepSucceeds(step);
     expect(await snapshot(cluster, cluster.clientPort)).toEqual(original);
+  });
+
+  it('online: cleanup-replication and retire-old run out of order refuse, and the rollbacks give the old cluster back', async () => {
+    const steps = stepsOf('online');
+    const named = (id: string) => steps.find((s) => s.id === id)!;
+    for (const step of upTo(steps, 'subscribe')) await expectStepSucceeds(step);
+    const retire = await send(named('retire-old'), 'run');
+    expect(retire.status).toBe('Failed');
+    expect(retire.invocations[0]!.stderr).toMatch(/has not been cleaned up .*refusing to retire it/);
+    const cleanup = await send(named('cleanup-replication'), 'run');
+    expect(cleanup.status).toBe('Failed');
+    expect(cleanup.invocations[0]!.stderr).toMatch(/the cut-over has not happened, so the old cluster still serves/);
+    for (const step of upTo(steps, 'subscribe').filter((s) => s.rollback).reverse()) {
+      await expectStepSucceeds(step, 'rollback');
+      await expectStepSucceeds(step, 'rollback');
+    }
+    await expectSourceServesIntact(cluster, FROM, original);
+    expect(await sql(cluster, cluster.primary.port, 'postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_type = 'logical'")).toBe('0');
   });
 
   it('dump: verify reports a table that differs and cutover refuses', async () => {

@@ -8,7 +8,7 @@ SSMFLOW_STEP=retire-old
 . "$(dirname "$0")/lib-online.sh"
 load_config "$@"
 require_role primary
-[ -f ] || die "the replication of this upgrade has not been cleaned up (cleanup-replication.sh): the old cluster may still be the one clients use; refusing to retire it"
+[ -f "$WORK_DIR/replication-cleaned" ] || die "the replication of this upgrade has not been cleaned up (cleanup-replication.sh): the old cluster may still be the one clients use; refusing to retire it"
 if is_running "$SRC_BIN" "$SRC_DATA"; then
   [ -z "$(leftover_slots "$PG_PORT")" ] || die "the old cluster still has replication slots of this upgrade: run cleanup-replication.sh first"
   sessions=$(psql_at "$PG_PORT" postgres "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
