@@ -234,6 +234,7 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
       await new Promise((r) => setTimeout(r, 25));
     }
     await first.kill('SIGKILL');
+    const killedAt = Date.now();
     const successor = await spawnWorkerProcess({ taskQueue, env });
     try {
       expect((await driveRun(handle.workflowId)).status).toBe('succeeded');
@@ -242,6 +243,10 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
     }
     const subscribes = testFleet.fleet.executions().filter((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/subscribe/`));
     expect(subscribes).toHaveLength(1);
+    // The kill landed inside the wait: a check of it was sent before the kill, and more after it.
+    const checks = testFleet.fleet.executions().filter((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/wait-`));
+    expect(checks.some((e) => Date.parse(e.startedAt) < killedAt)).toBe(true);
+    expect(checks.some((e) => Date.parse(e.startedAt) > killedAt) || checks.some((e) => Date.parse(e.endedAt ?? '') > killedAt)).toBe(true);
     expect((await stopProbe()).lost).toBe(0);
     expect(await snapshot(cluster, cluster.clientPort)).toEqual(original);
   });
