@@ -19,14 +19,7 @@ if [ -f "$WORK_DIR/online-target" ] && [ "$(cat "$TGT_DATA/PG_VERSION" 2> /dev/n
   say "already built: PostgreSQL $ARG_TO at $TGT_DATA on port $PG_STAGING_PORT"
   exit 0
 fi
-if [ -e "$TGT_DATA" ]; then
-  if [ -f "$TGT_DATA/PG_VERSION" ] && [ "$(cat "$TGT_DATA/PG_VERSION")" != "$ARG_TO" ]; then
-    die "$TGT_DATA holds PostgreSQL $(cat "$TGT_DATA/PG_VERSION"), not $ARG_TO: refusing to replace it"
-  fi
-  say "removing the unfinished target of an earlier attempt at $TGT_DATA"
-  stop_server "$TGT_BIN" "$TGT_DATA"
-  rm -rf "$TGT_DATA"
-fi
+remove_unfinished_target
 if answers_on "$PG_STAGING_PORT"; then die "another server already answers on the staging port $PG_STAGING_PORT"; fi
 
 init_target "$PG_STAGING_PORT"

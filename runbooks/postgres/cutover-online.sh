@@ -12,6 +12,7 @@ set -eu
 SSMFLOW_STEP=cutover-online
 . "$(dirname "$0")/lib-pooler.sh"
 load_pooler_config "$@"
+require_online_ports
 . "$(dirname "$0")/lib-online.sh"
 
 if [ "$(pooler_backend_port)" = "$PG_STAGING_PORT" ]; then
@@ -35,12 +36,8 @@ undo() {
   die "switchover timed out after ${ARG_TIMEOUT}s during '$phase': nothing changed, writes resumed on the old cluster (PostgreSQL $ARG_FROM); retry when the lag is low, or raise switchoverTimeout"
 }
 undo_db() {
+  drop_reverse_subscription "$1"
   n=$(db_suffix "$1")
-  if [ "$(psql_at "$PG_PORT" "$1" "SELECT count(*) FROM pg_subscription WHERE subname = 'ssmflow_reverse_$n'")" != 0 ]; then
-    psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n DISABLE" > /dev/null
-    psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n SET (slot_name = NONE)" > /dev/null
-    psql_at "$PG_PORT" "$1" "DROP SUBSCRIPTION ssmflow_reverse_$n" > /dev/null
-  fi
   psql_at "$PG_STAGING_PORT" "$1" "DROP PUBLICATION IF EXISTS $REVERSE_PUB" > /dev/null
   psql_at "$PG_STAGING_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_upgrade_$n ENABLE" > /dev/null
 }

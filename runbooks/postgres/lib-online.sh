@@ -46,6 +46,18 @@ sql_literal() {
 
 # drop_replication: every subscription, publication and logical slot this upgrade made, both
 # directions, both clusters; each step is skipped when there is nothing to drop.
+# drop_reverse_subscription DB: the old cluster stops following the new one (its slot on the new
+# cluster is dropped separately, so this works whether or not the new cluster answers).
+drop_reverse_subscription() {
+  n=$(db_suffix "$1")
+  if [ "$(psql_at "$PG_PORT" "$1" "SELECT count(*) FROM pg_subscription WHERE subname = 'ssmflow_reverse_$n'")" != 0 ]; then
+    psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n DISABLE" > /dev/null
+    psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n SET (slot_name = NONE)" > /dev/null
+    psql_at "$PG_PORT" "$1" "DROP SUBSCRIPTION ssmflow_reverse_$n" > /dev/null
+    say "dropped subscription ssmflow_reverse_$n on the old cluster ($1)"
+  fi
+}
+
 drop_replication_for_db() {
   db=$1
   n=$(db_suffix "$db")
@@ -60,12 +72,7 @@ drop_replication_for_db() {
     done
     psql_at "$PG_STAGING_PORT" "$db" "DROP PUBLICATION IF EXISTS $REVERSE_PUB" > /dev/null
   fi
-  if [ "$(psql_at "$PG_PORT" "$db" "SELECT count(*) FROM pg_subscription WHERE subname = 'ssmflow_reverse_$n'")" != 0 ]; then
-    psql_at "$PG_PORT" "$db" "ALTER SUBSCRIPTION ssmflow_reverse_$n DISABLE" > /dev/null
-    psql_at "$PG_PORT" "$db" "ALTER SUBSCRIPTION ssmflow_reverse_$n SET (slot_name = NONE)" > /dev/null
-    psql_at "$PG_PORT" "$db" "DROP SUBSCRIPTION ssmflow_reverse_$n" > /dev/null
-    say "dropped subscription ssmflow_reverse_$n on the old cluster ($db)"
-  fi
+  drop_reverse_subscription "$db"
   psql_at "$PG_PORT" "$db" "DROP PUBLICATION IF EXISTS $FORWARD_PUB" > /dev/null
 }
 

@@ -3,19 +3,8 @@
 # the old primary at PG_PRIMARY_HOST:PG_PRIMARY_PORT and the new one at PG_PRIMARY_STAGING_PORT.
 # Each script sets SSMFLOW_STEP, sources this file and calls `load_pooler_config "$@"`.
 
-PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
-export PATH
-
-say() { printf '%s\n' "$*"; }
-
-die() {
-  printf 'ssmflow %s FAILED: %s\n' "$SSMFLOW_STEP" "$*" >&2
-  exit 1
-}
-
-is_uint() {
-  case ${1:-} in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac
-}
+# say, die, is_uint and as_pg come from lib.sh; psql_at and answers_on are redefined below for TCP.
+. "$(dirname "$0")/lib.sh"
 
 load_pooler_config() {
   ARG_FROM='' ARG_TO='' ARG_TIMEOUT=60 ARG_MAX_LAG=0
@@ -40,28 +29,25 @@ load_pooler_config() {
   fi
   [ "${PG_ROLE:-}" = pooler ] || die "this step runs on the pooler; this host is the ${PG_ROLE:-primary} (check the step's Role tag)"
   is_uint "${PGBOUNCER_PORT:-}" || die "PGBOUNCER_PORT in $env_file must be a port number"
-  is_uint "${PG_PRIMARY_PORT:-}" || die "PG_PRIMARY_PORT in $env_file must be a port number"
-  is_uint "${PG_PRIMARY_STAGING_PORT:-}" || die "PG_PRIMARY_STAGING_PORT in $env_file must be a port number"
-  : "${PGBOUNCER_DIR:?PGBOUNCER_DIR is not set in $env_file}"
   is_uint "$ARG_TIMEOUT" || die "--switchover-timeout must be whole seconds"
   is_uint "$ARG_MAX_LAG" || die "--max-lag-bytes must be a number of bytes"
   PG_SUPERUSER=${PG_SUPERUSER:-postgres}
+  PSQL=${PG_CLIENT_BIN:+$PG_CLIENT_BIN/}psql
+}
+
+# require_online_ports: what the online strategy's pooler steps also need (both clusters, the
+# config to re-point, a scratch dir).
+require_online_ports() {
+  is_uint "${PG_PRIMARY_PORT:-}" || die "PG_PRIMARY_PORT in $env_file must be a port number"
+  is_uint "${PG_PRIMARY_STAGING_PORT:-}" || die "PG_PRIMARY_STAGING_PORT in $env_file must be a port number"
+  : "${PGBOUNCER_DIR:?PGBOUNCER_DIR is not set in $env_file}"
   PG_PORT=$PG_PRIMARY_PORT
   PG_STAGING_PORT=$PG_PRIMARY_STAGING_PORT
-  PSQL=${PG_CLIENT_BIN:+$PG_CLIENT_BIN/}psql
   INI="$PGBOUNCER_DIR/pgbouncer.ini"
   [ -w "$INI" ] || die "$INI is missing or not writable"
   WORK_DIR=${SSMFLOW_PG_WORK_DIR:-$PGBOUNCER_DIR/ssmflow-upgrade}
   mkdir -p "$WORK_DIR"
   if [ "$(id -u)" = 0 ]; then chown "$PG_OS_USER:" "$WORK_DIR"; fi
-}
-
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then
-    (cd / && runuser -u "$PG_OS_USER" -- "$@")
-  else
-    (cd / && "$@")
-  fi
 }
 
 # psql_at PORT DB SQL: one query over TCP to the primary host, unaligned tuples only.
@@ -92,12 +78,14 @@ admin() {
   as_pg "$PSQL" -X -q -At -c "$1" "host=127.0.0.1 port=$PGBOUNCER_PORT dbname=pgbouncer user=$PG_SUPERUSER ${PG_PASSFILE:+passfile=$PG_PASSFILE}"
 }
 
+# PgBouncer 1.18 cannot report whether it is paused: a second PAUSE (or a RESUME when not paused)
+# is refused with a message saying so, which counts as done.
 pause_pooler() {
-  out=$(admin 'PAUSE' 2>&1) || printf '%s' "$out" | grep -q 'already suspended/paused' || die "PAUSE on PgBouncer failed: $out"
+  out=$(admin 'PAUSE' 2>&1) || printf '%s' "$out" | grep -q 'already suspended/paused' || die "PAUSE on PgBouncer 127.0.0.1:$PGBOUNCER_PORT failed: $out"
 }
 
 resume_pooler() {
-  out=$(admin 'RESUME' 2>&1) || printf '%s' "$out" | grep -q 'not paused/suspended' || die "RESUME on PgBouncer failed: $out"
+  out=$(admin 'RESUME' 2>&1) || printf '%s' "$out" | grep -q 'not paused/suspended' || die "RESUME on PgBouncer 127.0.0.1:$PGBOUNCER_PORT failed: $out"
 }
 
 # The primary port PgBouncer forwards to (its [databases] entry).

@@ -188,6 +188,17 @@ init_target() {
   fi
 }
 
+# An earlier attempt's unfinished target goes (stopped first); a directory of another major stays.
+remove_unfinished_target() {
+  [ -e "$TGT_DATA" ] || return 0
+  if [ -f "$TGT_DATA/PG_VERSION" ] && [ "$(cat "$TGT_DATA/PG_VERSION")" != "$ARG_TO" ]; then
+    die "$TGT_DATA holds PostgreSQL $(cat "$TGT_DATA/PG_VERSION"), not $ARG_TO: refusing to replace it"
+  fi
+  say "removing the unfinished target of an earlier attempt at $TGT_DATA"
+  stop_server "$TGT_BIN" "$TGT_DATA"
+  rm -rf "$TGT_DATA"
+}
+
 # Creates a directory owned by the cluster's OS user.
 pg_mkdir() {
   mkdir -p "$1"

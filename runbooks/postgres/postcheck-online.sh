@@ -6,6 +6,7 @@ set -eu
 SSMFLOW_STEP=postcheck-online
 . "$(dirname "$0")/lib-pooler.sh"
 load_pooler_config "$@"
+require_online_ports
 [ "$(pooler_backend_port)" = "$PG_STAGING_PORT" ] || die "PgBouncer forwards to port $(pooler_backend_port), not the new cluster ($PG_STAGING_PORT)"
 through_pooler() {
   as_pg "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -c "$1" "host=127.0.0.1 port=$PGBOUNCER_PORT dbname=postgres user=$PG_SUPERUSER ${PG_PASSFILE:+passfile=$PG_PASSFILE}"

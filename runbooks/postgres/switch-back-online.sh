@@ -10,6 +10,7 @@ set -eu
 SSMFLOW_STEP=switch-back-online
 . "$(dirname "$0")/lib-pooler.sh"
 load_pooler_config "$@"
+require_online_ports
 . "$(dirname "$0")/lib-online.sh"
 
 if [ "$(pooler_backend_port)" = "$PG_PORT" ]; then
@@ -25,15 +26,10 @@ if ! wait_lag_zero "$PG_STAGING_PORT" reverse "$deadline"; then
 fi
 back_sequences() {
   copy_sequences "$PG_STAGING_PORT" "$PG_PORT" "$1"
-  n=$(db_suffix "$1")
-  if [ "$(psql_at "$PG_PORT" "$1" "SELECT count(*) FROM pg_subscription WHERE subname = 'ssmflow_reverse_$n'")" != 0 ]; then
-    psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n DISABLE" > /dev/null
-    psql_at "$PG_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_reverse_$n SET (slot_name = NONE)" > /dev/null
-    psql_at "$PG_PORT" "$1" "DROP SUBSCRIPTION ssmflow_reverse_$n" > /dev/null
-  fi
+  drop_reverse_subscription "$1"
   psql_at "$PG_STAGING_PORT" "$1" "DROP PUBLICATION IF EXISTS $REVERSE_PUB" > /dev/null
   # The new cluster follows the old one again, so a later cut-over can be retried.
-  psql_at "$PG_STAGING_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_upgrade_$n ENABLE" > /dev/null
+  psql_at "$PG_STAGING_PORT" "$1" "ALTER SUBSCRIPTION ssmflow_upgrade_$(db_suffix "$1") ENABLE" > /dev/null
 }
 for_each_db back_sequences
 repoint "$PG_PORT"

@@ -10,6 +10,7 @@ set -eu
 SSMFLOW_STEP=verify-online
 . "$(dirname "$0")/lib-pooler.sh"
 load_pooler_config "$@"
+require_online_ports
 . "$(dirname "$0")/lib-online.sh"
 
 dir="$WORK_DIR/verify"
