@@ -52,8 +52,9 @@ describe('send once under lost answers, listing lag and worker kills', () => {
       clusters,
       steps: 5,
       seed: 20261204,
-      // Longer than the 3 s heartbeat timeout, so a new worker has picked up the orphaned activities.
-      workerLifetimeMs: [3_000, 7_000],
+      // Short enough that a campaign on a quiet machine (about 50 s) still sees a dozen kills;
+      // orphaned activities are picked up by the next worker after the 3 s heartbeat timeout.
+      workerLifetimeMs: [2_000, 4_500],
       kills: 12,
       listingLagMs: 4_000,
       idPrefix: uniqueId('campaign'),
