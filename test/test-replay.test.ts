@@ -6,6 +6,19 @@ import { describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../local/project-root.js';
 
 const historiesDir = join(projectRoot, 'test', 'histories');
+interface RecordedEvent {
+  startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId: string };
+}
+
+/**
+ * A rollout names its child runs after its own workflow id (`<rollout>--<cluster>`), so it must
+ * replay under the id it was recorded with; other fixtures replay under their file name.
+ */
+function recordedWorkflowId(events: RecordedEvent[], fixture: string): string {
+  const childId = events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+  return childId ? childId.slice(0, childId.lastIndexOf('--')) : fixture.replace(/\.json$/, '');
+}
+
 const fixtures = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();
 
 // Committed histories replay against today's workflow code: a change that alters the commands a
@@ -17,9 +30,9 @@ describe('replay of committed workflow histories', () => {
   });
 
   it.each(fixtures)('%s replays deterministically', async (fixture) => {
-    const history = JSON.parse(readFileSync(join(historiesDir, fixture), 'utf8')) as { events: unknown[] };
+    const history = JSON.parse(readFileSync(join(historiesDir, fixture), 'utf8')) as { events: RecordedEvent[] };
     expect(history.events.length).toBeGreaterThan(2);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, fixture.replace(/\.json$/, ''));
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, recordedWorkflowId(history.events, fixture));
   });
 
   it('detects a history whose commands no longer match the code', async () => {

@@ -9,7 +9,7 @@ import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../wo
 import type { RolloutInput, RolloutState, RolloutStatus } from '../workflows/rollout-state.js';
 import { runbookRollout } from '../workflows/index.js';
 import { commandResult } from './harness/scripted-ssm.js';
-import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
 
 const runbook = (() => {
   const parsed = parseRunbook(
@@ -126,6 +126,7 @@ describe('rollouts across clusters', () => {
     });
     expect(summary.status).toBe('succeeded');
     expect(summary.succeeded.sort()).toEqual(clusters(6));
+    await recordHistoryIfAsked(handle, 'rollout-approved-between-waves');
   });
 
   it('continues as new to keep its history bounded, carrying progress across generations', async () => {
@@ -142,6 +143,8 @@ describe('rollouts across clusters', () => {
     const firstRun = await stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
     expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
     expect(firstRun.historyLength).toBeLessThan(60);
+    await recordHistoryIfAsked(stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'rollout-continued-as-new-first-generation');
+    await recordHistoryIfAsked(handle, 'rollout-continued-as-new-last-generation');
   });
 
   it('discovers its clusters once, keeps them across continue-as-new, and refuses an empty discovery', async () => {

@@ -106,6 +106,55 @@ describe('runbook run workflow', () => {
         const state = await runControls(stack.client, handle.workflowId).state();
         expect(state.status).toBe('cancelled');
         expect((await handle.describe()).status.name).toBe('CANCELLED');
+        if (k === 4) await recordHistoryIfAsked(handle, 'runbook-run-cancelled-at-step-4');
+      },
+    );
+  });
+
+  it('cancelling a run whose rollback fails and is skipped says what was and was not undone', async () => {
+    await withRun(
+      fiveSteps('pause'),
+      (d) => (d === 'five/s4' ? 'block' : d === 'five/s2 (rollback)' ? 'fail' : 'success'),
+      async (handle, ssm, controls) => {
+        await waitUntil(() => ssm.order().includes('five/s4'), 's4 to start');
+        await handle.cancel();
+        const paused = await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        expect(paused.failure).toMatchObject({ stepId: 's2', phase: 'rollback' });
+        await controls.skip({ by: 'oncall@example.com', reason: 'undo s2 by hand' });
+        await expect(handle.result()).rejects.toThrow();
+        await recordHistoryIfAsked(handle, 'runbook-run-cancelled-rollback-skipped');
+        expect(rollbacksOf(ssm)).toEqual(['s4', 's2', 's1']);
+        const state = await controls.state();
+        expect(state.status).toBe('cancelled');
+        expect(state.steps.map((s) => s.status)).toEqual(['rolled-back', 'rollback-failed', 'succeeded', 'rolled-back', 'pending']);
+        expect(state.steps[1]?.rollback?.status).toBe('skipped');
+        const finished = state.audit.filter((e) => e.type === 'run' && e.event === 'finished');
+        expect(finished).toHaveLength(1);
+        expect(finished[0]).toMatchObject({ status: 'cancelled' });
+        const detail = finished[0]?.type === 'run' ? (finished[0].detail ?? '') : '';
+        expect(detail).not.toMatch(/completed steps rolled back/);
+        expect(detail).toMatch(/rollback of s2 skipped by oncall@example.com/);
+        expect(state.failure).toMatchObject({ stepId: 's2', phase: 'rollback' });
+      },
+    );
+  });
+
+  it('pause → retry, then an operator rollback at a later failure undoes every completed step', async () => {
+    await withRun(
+      fiveSteps('pause'),
+      (d, seen) => ((d === 'five/s2' && seen === 1) || d === 'five/s4' ? 'fail' : 'success'),
+      async (handle, ssm, controls) => {
+        await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        await controls.retry({ by: 'oncall@example.com', reason: 'disk cleaned' });
+        const paused = await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
+        expect(paused.currentStepId).toBe('s4');
+        await controls.rollback({ by: 'oncall@example.com', reason: 's4 keeps failing' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('rolled-back');
+        expect(stepsRun(ssm)).toEqual(['s1', 's2', 's2', 's3', 's4']);
+        expect(rollbacksOf(ssm)).toEqual(['s4', 's2', 's1']);
+        expect(summary.steps.map((s) => s.status)).toEqual(['rolled-back', 'rolled-back', 'succeeded', 'rolled-back', 'pending']);
+        await recordHistoryIfAsked(handle, 'runbook-run-paused-retried-then-rolled-back');
       },
     );
   });
