@@ -28,6 +28,7 @@ import { runControls, startRun } from '../client/runs.js';
 import { startFleet } from '../fleet/server.js';
 import { loadRunbookFile } from '../runbook/load-file.js';
 import { createSsmflowWorker } from '../worker/create-worker.js';
+import { nextActionCommands } from '../client/output/next-actions.js';
 import type { RunState, StepState } from '../workflows/run-state.js';
 
 const keepRunning = process.argv.includes('--keep');
@@ -213,7 +214,7 @@ function printSummary(
   }
   if (state.failure) {
     console.log(c.red(`Stopped at ${state.failure.stepId}: ${state.failure.message}`));
-    for (const action of state.failure.nextActions) console.log(`  ${action}`);
+    for (const action of nextActionCommands(state)) console.log(`  ${action}`);
     console.log('');
   }
   const wall = Date.parse(state.endedAt ?? new Date().toISOString()) - Date.parse(state.startedAt);

@@ -157,7 +157,7 @@ steps:
       expect(paused.failure).toMatchObject({ stepId: 'migrate', phase: 'rollback', instances: [{ instanceId: broken, statusDetails: 'Failed', exitCode: 3 }] });
       expect(paused.failure?.message).toMatch(new RegExp(`^rollback of migrate failed: 1 of 2 instances failed .*${broken} Failed exit 3: no backup to restore from`));
       expect(paused.failure?.message).not.toContain(healthy);
-      expect(paused.failure?.nextActions.join('\n')).toContain(`ssmflow retry ${wid}`);
+      expect(paused.failure?.allowedActions).toEqual(['retry', 'skip', 'abort']);
       expect(paused.steps.find((s) => s.id === 'migrate')).toMatchObject({ status: 'rollback-failed', rollback: { status: 'failed' } });
       // The rest of the rollback waits for the operator: configure's has not run.
       expect(journalOf(wid).map((e) => keyOf(wid, e))).not.toContain('configure/rollback-1');

@@ -62,7 +62,7 @@ describe('runbook run workflow', () => {
             expect(paused.currentStepId).toBe(`s${k}`);
             expect(paused.failure).toMatchObject({ stepId: `s${k}`, phase: 'step', instances: [{ instanceId: 'i-0123456789abcdef0', exitCode: 2 }] });
             expect(paused.failure?.message).toContain('something broke');
-            expect(paused.failure?.nextActions.join('\n')).toContain(`ssmflow retry ${handle.workflowId}`);
+            expect(paused.failure?.allowedActions).toEqual(['retry', 'skip', 'rollback', 'abort']);
             await controls.rollback({ by: 'oncall@example.com', reason: 'bad step' });
           }
           const summary = await handle.result();
@@ -457,7 +457,7 @@ steps:
         const paused = await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
         expect(paused.pastPointOfNoReturn?.stepId).toBe('s3');
         expect(paused.audit.some((e) => e.type === 'run' && e.event === 'point-of-no-return')).toBe(true);
-        expect(paused.failure?.nextActions.join('\n')).not.toContain('ssmflow rollback');
+        expect(paused.failure?.allowedActions).toEqual(['retry', 'skip', 'abort']);
         const refused = await controls.rollback({ by: 'oncall' }).catch((err: unknown) => err);
         expect(refused).toBeInstanceOf(OperatorActionRejected);
         expect((refused as Error).message).toMatch(/past its point of no return: step s3 started .* Fix forward: retry or skip/);

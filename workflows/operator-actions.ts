@@ -31,26 +31,13 @@ export function operatorActionProblem(state: Pick<RunState, 'runId' | 'status' |
   return `run ${state.runId} is ${state.status}${where}: ${action} applies only while the run is ${when}`;
 }
 
-/** The CLI commands that are valid for a run in this status, for error messages and `status`. */
-export function nextActions(runId: string, status: RunStatus, phase: 'step' | 'rollback' = 'step', canRollBack = true): string[] {
-  const actions = allNextActions(runId, status, phase);
-  return canRollBack ? actions : actions.filter((action) => !action.startsWith('ssmflow rollback'));
-}
+const actionOrder: readonly OperatorAction[] = ['approve', 'reject', 'retry', 'skip', 'rollback', 'abort'];
 
-function allNextActions(runId: string, status: RunStatus, phase: 'step' | 'rollback'): string[] {
-  if (status === 'paused-on-failure') {
-    return phase === 'rollback'
-      ? [`ssmflow retry ${runId}    # run the failed rollback again`, `ssmflow skip ${runId}     # leave it and roll back the rest`, `ssmflow abort ${runId}    # stop here`]
-      : [
-          `ssmflow retry ${runId} [-p name=value]    # run the failed step again`,
-          `ssmflow skip ${runId}                     # leave it failed, go on`,
-          `ssmflow rollback ${runId}                 # undo completed steps, newest first`,
-          `ssmflow abort ${runId}                    # stop without rolling back`,
-        ];
-  }
-  if (status === 'waiting-approval') {
-    return [`ssmflow approve ${runId}`, `ssmflow approve ${runId} --reject`, `ssmflow rollback ${runId}`, `ssmflow abort ${runId}`];
-  }
-  if (status === 'running') return [`ssmflow abort ${runId}`];
-  return [];
+/**
+ * The operator actions a run in this status takes, as data: clients (CLI, API) render them.
+ * A failed rollback is retried, skipped or aborted, not rolled back again; past the point of no
+ * return nothing rolls back.
+ */
+export function allowedActions(status: RunStatus, phase: 'step' | 'rollback' = 'step', canRollBack = true): OperatorAction[] {
+  return actionOrder.filter((action) => validWhile[action].includes(status) && (action !== 'rollback' || (phase === 'step' && canRollBack)));
 }

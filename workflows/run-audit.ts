@@ -67,17 +67,33 @@ export function duplicateSendAuditEntries(at: string, stepId: string, phase: 'st
   return [entry(duplicate.keptCommandId, 'DuplicateSend: kept'), ...duplicate.cancelledCommandIds.map((id) => entry(id, 'DuplicateSend: cancelled'))];
 }
 
+/**
+ * How many instances did not succeed, and why, e.g. "1 of 2 instances failed" or "1 failed, 1 not
+ * run (MaxErrors reached), of 3 instances": an instance SSM never started is not a failure of it.
+ */
+export function countInstanceOutcomes(invocations: readonly { statusDetails: string; status: string }[]): string {
+  const notSucceeded = invocations.filter((i) => i.status !== 'Success');
+  const notRun = notSucceeded.filter((i) => i.statusDetails === 'Terminated').length;
+  const cancelled = notSucceeded.filter((i) => i.statusDetails === 'Cancelled').length;
+  const failed = notSucceeded.length - notRun - cancelled;
+  if (notRun === 0 && cancelled === 0) return `${failed} of ${invocations.length} instances failed`;
+  const parts = [`${failed} failed`, ...(notRun ? [`${notRun} not run (MaxErrors reached)`] : []), ...(cancelled ? [`${cancelled} cancelled`] : [])];
+  return `${parts.join(', ')}, of ${invocations.length} instances`;
+}
+
 /** One line on what went wrong: which instances, how, and the last line they printed. */
 export function summarizeCommandFailure(result: CommandResult): string {
-  const failed = result.invocations.filter((i) => i.status !== 'Success');
   if (result.invocations.length === 0) return `SSM command ${result.commandId} ended ${result.status} (${result.statusDetails}) without reaching any instance`;
+  // The instances that failed come first: those never started say nothing about the step.
+  const notSucceeded = result.invocations.filter((i) => i.status !== 'Success');
+  const failed = [...notSucceeded.filter((i) => i.statusDetails !== 'Terminated'), ...notSucceeded.filter((i) => i.statusDetails === 'Terminated')];
   const parts = failed.slice(0, 3).map((i) => {
     const lastLine = i.outputTail.trimEnd().split('\n').pop() ?? '';
     const code = i.exitCode >= 0 ? ` exit ${i.exitCode}` : '';
     return `${i.instanceId} ${i.statusDetails}${code}${lastLine ? `: ${truncate(lastLine, 160)}` : ''}`;
   });
   const more = failed.length > 3 ? `, and ${failed.length - 3} more` : '';
-  return `${failed.length} of ${result.invocations.length} instances failed (command ${result.commandId}): ${parts.join('; ')}${more}`;
+  return `${countInstanceOutcomes(result.invocations)} (command ${result.commandId}): ${parts.join('; ')}${more}`;
 }
 
 /** Why a waitUntil step stopped early: "gave up after 3 checks: i-… exited 3: <the end of its output>". */

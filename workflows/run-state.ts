@@ -65,8 +65,8 @@ export interface RunFailure {
   message: string;
   /** Instances where the step failed, with their status and exit code. */
   instances: { instanceId: string; statusDetails: string; exitCode: number }[];
-  /** What the operator can do now, as CLI commands. */
-  nextActions: string[];
+  /** What the operator can do now (clients render these as commands or buttons). */
+  allowedActions: OperatorAction[];
 }
 
 export type AuditEntry =

@@ -1,12 +1,13 @@
 // The `ssmflow status` view: what a tired engineer needs at a glance — where the run is, what
 // failed on which instances with their last output lines, and the exact commands to go on.
-import { nextActions } from '../../workflows/operator-actions.js';
 import type { RunStatus, StepStatus } from '../../workflows/run-state.js';
 import type { CheckLine, WaitProgress } from '../../activities/ssm/types.js';
 import type { InstanceView, RunView, StepView } from '../run-view.js';
 import { formatColumns } from './table.js';
 import { colours as defaultColours, type Colours } from './style.js';
 import { ago, formatDuration, formatInstant, fromNow } from './time.js';
+import { nextActionCommands } from './next-actions.js';
+import { countInstanceOutcomes } from '../../workflows/run-audit.js';
 
 export const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -72,7 +73,7 @@ function instanceSummary(step: StepView): string {
   if (step.instances.length === 0) return '';
   const ok = step.instances.filter((i) => i.status === 'Success').length;
   if (ok === step.instances.length) return `${ok}/${ok} instances ok`;
-  return `${step.instances.length - ok} of ${step.instances.length} instances failed`;
+  return countInstanceOutcomes(step.instances);
 }
 
 function stepTime(step: StepView, nowMs: number): string {
@@ -175,10 +176,10 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
     else if (failure.instances.length) lines.push(...instanceLines(failure.instances.map((i) => ({ ...i, status: 'Failed' })), detail, c));
   }
 
-  const actions = failure?.nextActions.length ? failure.nextActions : nextActions(view.runId, view.status, 'step', !view.pastPointOfNoReturn);
+  const actions = nextActionCommands(view);
   if (actions.length && view.status !== 'running') {
     lines.push('', c.bold('Next:'));
-    for (const action of actions) lines.push(`  ${action.replace(/(\s+#.*)$/, (comment) => c.dim(comment))}`);
+    for (const action of actions) lines.push(`  ${action.replace(/(\s+#.*)$/, (comment: string) => c.dim(comment))}`);
   }
   if (view.status === 'succeeded' || view.status === 'rolled-back' || view.status === 'failed' || view.status === 'cancelled') {
     lines.push('', c.dim(`The whole story: ssmflow audit ${view.runId}`));

@@ -1,0 +1,196 @@
+// The operator's hold on a run: the Updates that approve, retry, skip, roll back or abort, and the
+// waits in which the run takes them. Decisions are recorded in the audit as they are accepted.
+import { CancellationScope, allHandlersFinished, condition, patched, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { operatorActionProblem } from './operator-actions.js';
+import type { RunPlan } from './run-plan.js';
+import type { RunRecord } from './run-record.js';
+import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from './run-messages.js';
+import type { OperatorAction, OperatorRequest, RetryRequest, RunState, RunStatus } from './run-state.js';
+import { displayParameters } from './run-audit.js';
+import { statusKey } from './search-attributes.js';
+
+export interface OperatorDecision {
+  action: OperatorAction;
+  request: OperatorRequest;
+}
+
+export type WaitingFor = NonNullable<RunState['waitingFor']>;
+
+export class OperatorControls {
+  private decision: OperatorDecision | undefined;
+  private abortRequest: OperatorRequest | undefined;
+  private stepScope: CancellationScope | undefined;
+  /** An operator wait entered but not open yet: every operator action is refused meanwhile (see beginOperatorWait). */
+  private opening: { stepId: string } | undefined;
+
+  constructor(
+    private readonly record: RunRecord,
+    private readonly plan: RunPlan,
+  ) {}
+
+  /** Who aborted the run, once someone has. */
+  get abortedBy(): string | undefined {
+    return this.abortRequest?.by;
+  }
+
+  /** Registers the query and the operator Updates; call once, before the first step. */
+  install(): void {
+    setHandler(runStateQuery, () => this.record.state);
+    setHandler(approveUpdate, (req) => this.decide(req.reject ? 'reject' : 'approve', req), { validator: (req) => this.validate(req?.reject ? 'reject' : 'approve', req) });
+    setHandler(
+      retryUpdate,
+      (req) => {
+        if (hasChanges(req)) {
+          this.plan.useValues(this.plan.valuesWithChanges(req.parameters));
+          this.record.state.parameters = displayParameters(this.plan.values);
+        }
+        return this.decide('retry', req);
+      },
+      {
+        validator: (req) => {
+          this.validate('retry', req);
+          if (hasChanges(req)) this.plan.valuesWithChanges(req.parameters);
+        },
+      },
+    );
+    setHandler(skipUpdate, (req) => this.decide('skip', req), { validator: (req) => this.validate('skip', req) });
+    setHandler(rollbackUpdate, (req) => this.decide('rollback', req), { validator: (req) => this.validate('rollback', req) });
+    setHandler(
+      abortUpdate,
+      (req) => {
+        this.abortRequest = req;
+        this.stepScope?.cancel();
+        return this.decide('abort', req);
+      },
+      { validator: (req) => this.validate('abort', req) },
+    );
+  }
+
+  /** Runs one attempt of a step in a scope that an abort cancels. */
+  async abortable<T>(work: () => Promise<T>): Promise<T> {
+    this.stepScope = new CancellationScope();
+    try {
+      return await this.stepScope.run(work);
+    } finally {
+      this.stepScope = undefined;
+    }
+  }
+
+  /** Sleeps up to `ms`; true when the operator aborted meanwhile. */
+  async abortedWithin(ms: number): Promise<boolean> {
+    await condition(() => this.abortRequest !== undefined, ms);
+    return this.abortRequest !== undefined;
+  }
+
+  /** Pauses the run on a failure until the operator decides (retry, skip, rollback, abort). */
+  async waitForDecision(waitingFor: WaitingFor): Promise<OperatorDecision> {
+    await this.waitForOperator('paused-on-failure', waitingFor, undefined);
+    const made = this.takeDecision();
+    if (!made) throw new Error('operator decision missing');
+    return made;
+  }
+
+  /**
+   * Waits for the answer to an approval step, or until `timeoutMs` passes with none.
+   * @returns the decision, or undefined when the approval timed out
+   */
+  async waitForApproval(waitingFor: WaitingFor, timeoutMs: number | undefined): Promise<OperatorDecision | undefined> {
+    const answered = await this.waitForOperator('waiting-approval', waitingFor, timeoutMs);
+    this.record.setStatus('running');
+    const made = this.takeDecision();
+    return answered ? made : undefined;
+  }
+
+  /** @returns false when `timeoutMs` passed with no decision */
+  private async waitForOperator(status: 'paused-on-failure' | 'waiting-approval', waitingFor: WaitingFor, timeoutMs: number | undefined): Promise<boolean> {
+    try {
+      if (this.operatorWaitOpensNextTask()) {
+        this.beginOperatorWait(status, waitingFor);
+        // The timeout's timer starts here too, so the task that opens the wait issues no command.
+        try {
+          return timeoutMs === undefined ? await condition(() => this.decided()).then(() => true) : await condition(() => this.decided(), timeoutMs);
+        } finally {
+          this.opening = undefined;
+        }
+      }
+      this.record.setStatus(status);
+      this.record.state.waitingFor = waitingFor;
+      this.decision = undefined;
+      const given = () => this.decision !== undefined;
+      if (status === 'paused-on-failure') return await condition(given).then(() => true);
+      // No timeout: wait on the decision alone (runs from before this patch started a 285,000-year timer).
+      return timeoutMs === undefined && patched('approval-without-timer') ? await condition(given).then(() => true) : await condition(given, timeoutMs ?? Number.MAX_SAFE_INTEGER);
+    } finally {
+      this.record.state.waitingFor = undefined;
+    }
+  }
+
+  private validate(action: OperatorAction, request: OperatorRequest): void {
+    if (!request?.by?.trim()) throw new Error(`${action} needs "by": who is acting (recorded in the audit trail)`);
+    if (this.opening) throw new Error(`run ${this.record.runId} is about to wait for the operator at step ${this.opening.stepId}: try ${action} again in a moment`);
+    const problem = operatorActionProblem(this.record.state, action);
+    if (problem) throw new Error(problem);
+  }
+
+  private decide(action: OperatorAction, request: OperatorRequest & { parameters?: RetryRequest['parameters'] }): RunState {
+    const state = this.record.state;
+    state.audit.push({
+      at: this.record.now(),
+      type: 'operator',
+      action,
+      by: request.by,
+      ...(request.reason ? { reason: request.reason } : {}),
+      ...(state.currentStepId ? { stepId: state.currentStepId } : {}),
+      ...(request.parameters ? { parameters: request.parameters } : {}),
+    });
+    this.decision = { action, request };
+    return state;
+  }
+
+  private takeDecision(): OperatorDecision | undefined {
+    const made = this.decision;
+    this.decision = undefined;
+    return made;
+  }
+
+  /** Waits entered by older code (old histories replaying) keep the old way. */
+  private operatorWaitOpensNextTask(): boolean {
+    return patched('operator-wait-opens-next-task');
+  }
+
+  /**
+   * The open wait has a decision, and the Update that made it has completed: its completion goes
+   * out before anything the decision makes the run do, in live execution and replay alike.
+   */
+  private decided(): boolean {
+    return this.opening === undefined && this.decision !== undefined && allHandlersFinished();
+  }
+
+  /**
+   * Enters an operator wait (approval, or a pause on failure). The status search attribute says so
+   * at once; the run takes operator actions only once a 1 ms timer has fired. That is a later
+   * workflow task, so the commands entering the wait are already in history, and the activation
+   * that opens the wait issues no command: an Update accepted after it replays to the same
+   * commands whether the SDK hands it over before or after the timer. Before, a worker whose
+   * cached state ran ahead of history (a query answered from an unfinished task after a worker
+   * restart) accepted an approve right after the wait's own commands, and replay, which puts the
+   * Update first, failed (docs/reliability.md, "Broke, and was fixed").
+   */
+  private beginOperatorWait(status: RunStatus, waitingFor: WaitingFor): void {
+    this.decision = undefined;
+    upsertSearchAttributes([{ key: statusKey, value: status }]);
+    const wait = { stepId: waitingFor.stepId };
+    this.opening = wait;
+    // Not cancellable: a cancelled timer would issue a command in whichever task the cancel lands.
+    void CancellationScope.nonCancellable(() => sleep(1)).then(() => {
+      if (this.opening !== wait) return; // the wait ended before it opened (e.g. the run was cancelled)
+      this.opening = undefined;
+      this.record.state.status = status;
+      this.record.state.waitingFor = waitingFor;
+    });
+  }
+}
+
+function hasChanges(req: RetryRequest): req is RetryRequest & { parameters: Record<string, string | number | boolean> } {
+  return req.parameters !== undefined && Object.keys(req.parameters).length > 0;
+}

@@ -1,0 +1,117 @@
+// The run's durable record: the state the query returns, the audit trail, and the status search
+// attribute. Every change to what operators see goes through here.
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { CommandResult, RunCommandInput } from '../activities/ssm/types.js';
+import { commandAuditEntry, displayParameters, duplicateSendAuditEntries } from './run-audit.js';
+import type { RunPlan } from './run-plan.js';
+import type { RunInput, RunState, RunStatus, StepState } from './run-state.js';
+import { statusKey } from './search-attributes.js';
+
+/** The run's result: enough for `status` and `audit` of a finished run without a worker to query. */
+export interface RunSummary {
+  runId: string;
+  runbook: string;
+  status: RunStatus;
+  initiator: string;
+  startedAt: string;
+  endedAt: string;
+  parameters: RunState['parameters'];
+  steps: { id: string; status: StepState['status']; attempts: number; commandIds: string[]; message?: string }[];
+  failure?: RunState['failure'];
+  /** Every command and operator action (no output tails: those live in S3). */
+  audit: RunState['audit'];
+}
+
+export type CommandPhase = 'step' | 'rollback' | 'check';
+
+export class RunRecord {
+  readonly state: RunState;
+
+  constructor(input: RunInput, plan: RunPlan) {
+    const runbook = plan.runbook;
+    const now = this.now();
+    this.state = {
+      runId: workflowInfo().workflowId,
+      runbook: runbook.name,
+      ...(input.cluster ? { cluster: input.cluster } : {}),
+      initiator: input.initiator,
+      status: 'running',
+      startedAt: now,
+      parameters: displayParameters(plan.values),
+      steps: runbook.steps.map((s) => ({ id: s.id, kind: s.kind, ...(s.description ? { description: s.description } : {}), status: 'pending', attempts: 0, commandIds: [], instances: [], history: [] })),
+      audit: [{ at: now, type: 'run', event: 'started', status: 'running', by: input.initiator, ...(input.reason ? { detail: input.reason } : {}) }],
+    };
+  }
+
+  get runId(): string {
+    return this.state.runId;
+  }
+
+  now(): string {
+    return new Date().toISOString();
+  }
+
+  stepState(index: number): StepState {
+    return this.state.steps[index] as StepState;
+  }
+
+  /** Sets the status and its search attribute (one upsert, only when it changes). */
+  setStatus(status: RunStatus): void {
+    if (this.state.status === status) return;
+    this.state.status = status;
+    upsertSearchAttributes([{ key: statusKey, value: status }]);
+  }
+
+  recordCommand(step: StepState, phase: CommandPhase, attempt: number, commandInput: RunCommandInput, result: CommandResult): void {
+    if (phase === 'rollback') step.rollback?.commandIds.push(result.commandId);
+    else step.commandIds.push(result.commandId);
+    this.state.audit.push(commandAuditEntry(this.now(), step.id, phase, attempt, commandInput, result));
+  }
+
+  /** A step found sent more than once (the activity cancelled the newer commands): both go in the audit. */
+  recordDuplicateSend(step: StepState, phase: CommandPhase, attempt: number, commandInput: RunCommandInput, err: unknown): void {
+    for (const entry of duplicateSendAuditEntries(this.now(), step.id, phase, attempt, commandInput, err)) {
+      if (phase === 'rollback') step.rollback?.commandIds.push(entry.commandId);
+      else step.commandIds.push(entry.commandId);
+      this.state.audit.push(entry);
+    }
+  }
+
+  /** From here on the run fixes forward: no rollback by policy, by operator or on cancel. */
+  passPointOfNoReturn(stepId: string): void {
+    if (this.state.pastPointOfNoReturn) return;
+    this.state.pastPointOfNoReturn = { stepId, at: this.now() };
+    this.state.audit.push({ at: this.now(), type: 'run', event: 'point-of-no-return', status: this.state.status, by: this.state.initiator, detail: `step ${stepId} started: the run can no longer roll back` });
+  }
+
+  /** The run's last entry: its final status, who ended it, and what happened. */
+  recordFinish(status: RunStatus, by: string, detail: string | undefined): void {
+    this.setStatus(status);
+    this.state.endedAt = this.now();
+    this.state.currentStepId = undefined;
+    this.state.waitingFor = undefined;
+    this.state.audit.push({ at: this.now(), type: 'run', event: 'finished', status, by, ...(detail ? { detail } : {}) });
+  }
+
+  /** The operator who acted last (for a rollback aborted without an abort request on record). */
+  lastOperator(): string {
+    const last = [...this.state.audit].reverse().find((e) => e.type === 'operator');
+    return last && last.type === 'operator' ? last.by : 'operator';
+  }
+
+  summary(): RunSummary {
+    const state = this.state;
+    return {
+      runId: state.runId,
+      runbook: state.runbook,
+      status: state.status,
+      initiator: state.initiator,
+      startedAt: state.startedAt,
+      endedAt: state.endedAt ?? this.now(),
+      parameters: state.parameters,
+      steps: state.steps.map((s) => ({ id: s.id, status: s.status, attempts: s.attempts, commandIds: s.commandIds, ...(s.message ? { message: s.message } : {}) })),
+      ...(state.failure ? { failure: state.failure } : {}),
+      audit: state.audit,
+    };
+  }
+}
