@@ -197,4 +197,26 @@ describe('ssmflow CLI: run, pause on failure, and the operator actions', () => {
     expect(alpha.some((id) => existsSync(join(sandbox(id), 'prepared.txt')))).toBe(false);
     unblock(alpha[1] ?? '');
   });
+
+  it('a failure summary tells failed instances from those never run once MaxErrors was reached', async () => {
+    const oneAtATime = join(scratch, 'one-at-a-time.yaml');
+    writeFileSync(
+      oneAtATime,
+      runbookYaml
+        .replace('name: cli-flow', 'name: one-at-a-time')
+        .replace("maxConcurrency: '3', maxErrors: '3'", "maxConcurrency: '1', maxErrors: '0'"),
+    );
+    // Every instance is blocked: whichever SSM starts first fails, and the other two never start.
+    for (const id of alpha) block(id);
+    const started = await cli('run', oneAtATime, '-p', 'cluster=alpha', '--wait', '--json', '--as', 'alice@example.com');
+    expectExit(started, 1);
+    const paused = started.json<StatusJson & { failure: { message: string } }>();
+    expect(paused.failure.message).toMatch(/^1 failed, 2 not run \(MaxErrors reached\), of 3 instances \(command [0-9a-f-]+\): i-\S+ Failed exit 4: blocked by /);
+    const shown = await cli('status', paused.runId);
+    expectExit(shown, 0);
+    expect(shown.stdout).toContain('1 failed, 2 not run (MaxErrors reached), of 3 instances');
+    const aborted = await cli('abort', paused.runId, '--as', 'bob@example.com', '--wait');
+    expectExit(aborted, 0);
+    for (const id of alpha) unblock(id);
+  });
 });
