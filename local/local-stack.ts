@@ -62,7 +62,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const started = await Promise.allSettled([startTemporalDevServer({ port: temporalPort, uiPort, dbFile: join(stateDir, 'temporal.db') }), startS3Emulator({ port: s3Port })]);
   const [temporalResult, s3Result] = started;
   if (temporalResult.status === 'rejected' || s3Result.status === 'rejected') {
-    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : Promise.resolve())));
     throw ((temporalResult.status === 'rejected' ? temporalResult : s3Result) as PromiseRejectedResult).reason;
   }
   const temporal = temporalResult.value;

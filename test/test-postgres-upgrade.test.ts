@@ -194,7 +194,7 @@ describe('postgres-major-upgrade scripts on a local primary + standby + PgBounce
   it('link: upgrades 17 to 18, giving the new cluster the old one\'s data checksum setting (18 turns them on by default)', async () => {
     const older = await createLocalPostgresCluster({ ...clusterOptions, cluster: 'pg-scripts-17', fromVersion: 17 });
     try {
-      await testFleet.fleet.registerInstances(older.instances);
+      testFleet.fleet.registerInstances(older.instances);
       const before = await snapshot(older, older.clientPort);
       expect(await sql(older, older.primary.port, 'postgres', 'SHOW data_checksums')).toBe('off');
       for (const step of stepsOf('link', older, { from: 17, to: 18 })) await expectStepSucceeds(step);
