@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { eventually } from '../test/harness/eventually.js';
 import { type RunningFleet, startFleet } from './server.js';
 
 /** A fleet on a scratch state dir plus a stock SSM client pointed at it (no SDK retries, so faults surface). */
@@ -37,24 +38,14 @@ const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 
 /** Polls ListCommands until the command reaches a terminal status; returns it. */
 export async function waitForCommand(ssm: SSMClient, commandId: string, timeoutMs = 30_000): Promise<Command> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const cmd = (await ssm.send(new ListCommandsCommand({ CommandId: commandId }))).Commands?.[0];
-    if (cmd && TERMINAL.has(cmd.Status ?? '')) return cmd;
-    if (Date.now() > deadline) throw new Error(`command ${commandId} still ${cmd?.Status ?? 'missing'} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
-
-/** Polls `probe` until it returns a value other than undefined. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  const command = await eventually(async () => (await ssm.send(new ListCommandsCommand({ CommandId: commandId }))).Commands?.[0], {
+    until: (cmd) => TERMINAL.has(cmd?.Status ?? ''),
+    timeoutMs,
+    intervalMs: 40,
+    description: `command ${commandId} to finish`,
+  });
+  if (!command) throw new Error(`command ${commandId} is not listed`);
+  return command;
 }
 
 /** The error name and message a call fails with; throws if it succeeds. */

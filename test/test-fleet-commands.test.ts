@@ -10,7 +10,8 @@ import {
   waitUntilCommandExecuted,
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
+import { startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
+import { eventually } from './harness/eventually.js';
 
 const WEB1 = 'i-0c00000000000web1';
 const WEB2 = 'i-0c00000000000web2';
@@ -61,10 +62,7 @@ describe('fleet: Run Command through the stock SDK', () => {
     const early = await invocation(id, WEB1).catch((e: Error) => e);
     expect((early as Error).name).toBe('InvocationDoesNotExist');
     expect((await ssm.send(new ListCommandInvocationsCommand({ CommandId: id }))).CommandInvocations).toEqual([]);
-    const running = await eventually(async () => {
-      const r = await invocation(id, WEB1).catch(() => undefined);
-      return r?.Status === 'InProgress' ? r : undefined;
-    });
+    const running = await eventually(() => invocation(id, WEB1), { until: (r) => r.Status === 'InProgress', retryErrors: true, description: 'the invocation to show InProgress' });
     expect(running).toMatchObject({ ResponseCode: -1, StandardOutputContent: '', ExecutionEndDateTime: '' });
     await waitUntilCommandExecuted({ client: ssm, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { CommandId: id, InstanceId: WEB1 });
     const done = await invocation(id, WEB1);

@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetConfigError, parseFleetConfig } from '../fleet/config.js';
 import { seededRandom } from '../fleet/faults.js';
 import { startFleet } from '../fleet/server.js';
-import { eventually, fleetClient, rejection, startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
+import { fleetClient, rejection, startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
+import { eventually } from './harness/eventually.js';
 
 const N1 = 'i-0fc000000000000c1';
 const N2 = 'i-0fc000000000000c2';
@@ -94,7 +95,7 @@ describe('fleet: lost answers and listing lag', () => {
     // The rest of the by-id API is consistent too.
     expect(await waitForCommand(ssm, id)).toMatchObject({ Status: 'Success' });
     expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 }))).StandardOutputContent).toBe('listed-late\n');
-    await eventually(async () => ((await recent()).Commands?.some((c) => c.CommandId === id) ? true : undefined), 10_000, 'the command to be listed');
+    await eventually(async () => ((await recent()).Commands?.some((c) => c.CommandId === id) ? true : undefined), { timeoutMs: 10_000, description: 'the command to be listed' });
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_500);
     t.fleet.setFaults({ global: null });
     // Without the fault a new command is listed at once.
@@ -115,9 +116,8 @@ describe('fleet: lost answers and listing lag', () => {
     expect(t.fleet.executions().filter((e) => e.commandId === id)).toMatchObject([{ status: 'Success' }]);
 
     const inv = await eventually(
-      () => ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 })).then((r) => r, () => undefined),
-      10_000,
-      'the invocation to appear',
+      () => ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 })),
+      { retryErrors: true, timeoutMs: 10_000, description: 'the invocation to appear' },
     );
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_800);
     expect(inv).toMatchObject({ Status: 'Success', StandardOutputContent: 'quick\n' });

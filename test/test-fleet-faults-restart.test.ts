@@ -14,7 +14,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExecutionRecord } from '../fleet/journal.js';
 import { startFleet } from '../fleet/server.js';
-import { eventually, fleetClient, startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
+import { fleetClient, startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
+import { eventually } from './harness/eventually.js';
 
 const N1 = 'i-0fa000000000000a1';
 const N2 = 'i-0fa000000000000a2';

@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExecutionRecord } from '../fleet/journal.js';
-import { eventually, startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
+import { startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
+import { eventually } from './harness/eventually.js';
 
 const id = (n: number) => `i-0r${String(n).padStart(15, '0')}`;
 const OFFLINE = 'i-0ff00000000000001';
@@ -110,7 +111,7 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
     const pidFile = join(t.stateDir, 'instances', id(2), 'grandchild.pid');
     expect(existsSync(pidFile)).toBe(true);
     const grandchild = Number(readFileSync(pidFile, 'utf8').trim());
-    await eventually(() => (processGone(grandchild) ? true : undefined), 5_000, 'grandchild to die');
+    await eventually(() => (processGone(grandchild) ? true : undefined), { timeoutMs: 5_000, description: 'grandchild to die' });
     expect(await waitForCommand(ssm, cmd)).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut', ErrorCount: 1 });
     expect(journalOf(cmd)[0]).toMatchObject({ status: 'TimedOut', exitCode: 137 });
   });
@@ -138,7 +139,7 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
     const running = await eventually(() => journalOf(cmd)[0]);
     const pidFile = join(t.stateDir, 'instances', running.instanceId, 'running.pid');
     // Started is not yet running the first line: wait for it, so there is a process to cancel.
-    await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? true : undefined), 20_000, 'the command to write its pid');
+    await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? true : undefined), { timeoutMs: 20_000, description: 'the command to write its pid' });
     await ssm.send(new CancelCommandCommand({ CommandId: cmd }));
     const states = new Set<string>();
     const done = await eventually(async () => {
@@ -150,7 +151,7 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
     const first = await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: running.instanceId }));
     expect(first).toMatchObject({ Status: 'Cancelled', ResponseCode: 137 });
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    await eventually(() => (processGone(pid) ? true : undefined), 5_000, 'cancelled process to die');
+    await eventually(() => (processGone(pid) ? true : undefined), { timeoutMs: 5_000, description: 'cancelled process to die' });
     const others = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: cmd }))).CommandInvocations ?? [];
     expect(others.every((i) => i.Status === 'Cancelled')).toBe(true);
     const unsent = others.find((i) => i.InstanceId !== running.instanceId);

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../activities/aws-clients.js';
-import { eventually } from '../fleet/test-support.js';
 import type { ExecutionRecord } from '../fleet/journal.js';
 import { projectRoot } from '../local/project-root.js';
 import { readRunningLocalStack, RUNNING_STACK_FILE } from '../local/running-stack.js';
 import { runCli } from './harness/cli.js';
+import { eventually } from './harness/eventually.js';
 
 const DEFAULT_INSTANCES = ['i-0de00000000000001', 'i-0de00000000000002', 'i-0de00000000000003'];
 
@@ -48,14 +48,13 @@ describe('ssmflow dev: one command, then ssmflow run works at once', () => {
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
-    await eventually(
-      () => {
-        if (child.exitCode !== null) throw new Error(`ssmflow dev exited with ${child.exitCode} before it was ready:\n${output}`);
-        return output.includes('Ctrl-C stops everything.') ? true : undefined;
-      },
-      240_000,
-      `ssmflow dev to print its exports; so far:\n${output}`,
-    );
+    // The failure shows the output so far; an exited dev gives up at once.
+    await eventually(() => ({ exitCode: child.exitCode, output }), {
+      until: (seen) => seen.output.includes('Ctrl-C stops everything.'),
+      hopeless: (seen) => seen.exitCode !== null,
+      timeoutMs: 240_000,
+      description: 'ssmflow dev to print its exports',
+    });
 
     // Start-up output: one line for the bundle, none of webpack's module listing.
     expect(output).toMatch(/^workflow bundle built in \d+\.\d s$/m);

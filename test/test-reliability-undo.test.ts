@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runControls, startRun } from '../client/runs.js';
 import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
 import type { ExecutionRecord } from '../fleet/journal.js';
-import { eventually, fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
+import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunState, RunStatus } from '../workflows/run-state.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+import { eventually } from './harness/eventually.js';
 
 const ids = ['i-0d0e000000000000a', 'i-0d0e000000000000b'];
 
@@ -81,7 +82,7 @@ steps:
     const { worker, handle, controls } = await start(runbook);
     const wid = handle.workflowId;
     await worker.runUntil(async () => {
-      await eventually(() => (journalOf(wid).filter((e) => keyOf(wid, e) === 'upgrade/1' && e.status === 'running').length === 2 ? true : undefined), 30_000, 'upgrade running on both instances');
+      await eventually(() => (journalOf(wid).filter((e) => keyOf(wid, e) === 'upgrade/1' && e.status === 'running').length === 2 ? true : undefined), { timeoutMs: 30_000, description: 'upgrade running on both instances' });
       await handle.cancel();
       const failure = await handle.result().then(
         () => undefined,
@@ -98,7 +99,7 @@ steps:
 
       // What the instances went through. (Soft assertions: one run shows every way it went wrong.)
       const upgradeCommandId = journalOf(wid).find((e) => keyOf(wid, e) === 'upgrade/1')?.commandId ?? '';
-      await eventually(() => (journalOf(wid).every((e) => e.status !== 'running') ? true : undefined), 40_000, 'every process of the run to end');
+      await eventually(() => (journalOf(wid).every((e) => e.status !== 'running') ? true : undefined), { timeoutMs: 40_000, description: 'every process of the run to end' });
       const journal = journalOf(wid);
       // The in-flight command was cancelled in SSM: its processes were killed (137), not left to finish.
       expect.soft(journal.filter((e) => keyOf(wid, e) === 'upgrade/1').map((e) => `${e.instanceId} ${e.status} ${e.exitCode}`)).toEqual(ids.map((id) => `${id} Cancelled 137`));

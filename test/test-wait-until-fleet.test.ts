@@ -10,13 +10,14 @@ import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js'
 import { createSsmActivities } from '../activities/ssm/ssm-activities.js';
 import type { WaitProgress } from '../activities/ssm/types.js';
 import { startRun } from '../client/runs.js';
-import { eventually, fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
+import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import { dataConverterFromEnv } from '../worker/data-converter.js';
 import { activityEnvironment, runActivity } from './harness/activity-env.js';
 import { runCli } from './harness/cli.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+import { eventually } from './harness/eventually.js';
 
 const instanceId = 'i-0e1000000000000e1';
 
@@ -119,11 +120,11 @@ describe('waitUntil against the local fleet', () => {
     };
 
     // The line changes from check to check, and status follows it.
-    const first = await eventually(async () => (await statusJson()).steps[0]?.progress, 60_000, 'progress in status --json');
+    const first = await eventually(async () => (await statusJson()).steps[0]?.progress, { timeoutMs: 60_000, description: 'progress in status --json' });
     const later = await eventually(async () => {
       const progress = (await statusJson()).steps[0]?.progress;
       return progress && progress.check > first.check ? progress : undefined;
-    }, 60_000, 'a later check in status --json');
+    }, { timeoutMs: 60_000, description: 'a later check in status --json' });
     for (const progress of [first, later]) {
       expect(progress).toMatchObject({
         instanceCount: 1,
@@ -165,7 +166,7 @@ describe('waitUntil against the local fleet', () => {
     const handle = await startRun(client, { runbook: book, parameters: {}, initiator: 'dba@example.com', taskQueue: encrypted.taskQueue, workflowId });
     await encrypted.worker.runUntil(async () => {
       // The heartbeat Temporal holds is ciphertext...
-      const payload = await eventually(async () => (await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0], 60_000, 'a heartbeat');
+      const payload = await eventually(async () => (await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0], { timeoutMs: 60_000, description: 'a heartbeat' });
       expect(Buffer.from(payload.metadata?.encoding ?? []).toString()).not.toBe('json/plain');
       expect(Buffer.from(payload.data ?? []).toString('latin1')).not.toContain('LAG 777');
       // ...which status decodes with the keys the worker uses.
@@ -174,7 +175,7 @@ describe('waitUntil against the local fleet', () => {
         const result = await runCli(['status', workflowId, '--json'], env);
         expect(result.code, result.stderr).toBe(0);
         return result.json<StatusJson>().steps[0]?.progress;
-      }, 60_000, 'progress in status --json');
+      }, { timeoutMs: 60_000, description: 'progress in status --json' });
       expect(progress.instances).toEqual([{ instanceId, exitCode: 1, line: 'LAG 777 bytes (threshold 65536)' }]);
       writeFileSync(join(sandbox(), 'secret-caught-up'), '');
       expect((await handle.result()).status).toBe('succeeded');

@@ -3,11 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../client/runs.js';
 import { freePort } from '../local/free-port.js';
-import { eventually, startTestFleet, type TestFleet } from '../fleet/test-support.js';
+import { startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess, type WorkerProcess } from './harness/worker-process.js';
+import { eventually } from './harness/eventually.js';
 
 const instanceIds = ['i-0a0000000000000a1', 'i-0a0000000000000a2', 'i-0a0000000000000a3'];
 
@@ -95,7 +96,7 @@ describe('the production worker process', () => {
     const throttled = await eventually(async () => {
       const text = await (await fetch(`${opsUrl}/metrics`)).text();
       return (sample(text, 'ssmflow_ssm_throttles_total{source="poller"}') ?? 0) > 0 ? true : undefined;
-    }, 30_000, 'the status poller to be throttled');
+    }, { timeoutMs: 30_000, description: 'the status poller to be throttled' });
     testFleet.fleet.setFaults({ global: null });
     expect(throttled).toBe(true);
     expect((await handle.result()).status).toBe('succeeded');
@@ -111,7 +112,7 @@ describe('the production worker process', () => {
     const succeededRuns = await eventually(async () => {
       const value = sample(await (await fetch(`${opsUrl}/metrics`)).text(), 'ssmflow_runs{status="succeeded"}') ?? 0;
       return value >= 1 ? value : undefined;
-    }, 20_000, 'ssmflow_runs{status="succeeded"} to count the run');
+    }, { timeoutMs: 20_000, description: 'ssmflow_runs{status="succeeded"} to count the run' });
     expect(succeededRuns).toBeGreaterThanOrEqual(1);
     expect(sample(metrics, 'ssmflow_commands_waiting')).toBe(0);
     // The SDK's own metrics, from Core's Prometheus exporter, in the same response.
@@ -121,8 +122,7 @@ describe('the production worker process', () => {
     // Log lines cross a pipe from the worker process: under load they can trail the metrics.
     const finished = await eventually(
       () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'SSM command finished' && l.workflowId === handle.workflowId),
-      15_000,
-      'the "SSM command finished" log line',
+      { timeoutMs: 15_000, description: 'the "SSM command finished" log line' },
     );
     expect(finished).toMatchObject({ level: 'info', workflowId: handle.workflowId, activityType: 'runCommand', step: 'say-hello/hello', status: 'Success', targetCount: 3 });
     expect(finished?.commandId).toEqual(expect.any(String));
@@ -131,14 +131,14 @@ describe('the production worker process', () => {
   it('SIGTERM during a command: drains and exits cleanly within the bound, another worker finishes the run, each instance ran each command once', async () => {
     const handle = await start(slowRunbook, taskQueue);
     const ofRun = () => testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}/`));
-    await eventually(() => (ofRun().length === instanceIds.length ? true : undefined), 30_000, 'the slow step to start on every instance');
+    await eventually(() => (ofRun().length === instanceIds.length ? true : undefined), { timeoutMs: 30_000, description: 'the slow step to start on every instance' });
 
     worker.child.kill('SIGTERM');
     // Draining: still alive, no longer ready.
     const readiness = await eventually(async () => {
       const response = await fetch(`${opsUrl}/readyz`).catch(() => undefined);
       return response?.status === 503 ? { ready: response.status, live: (await fetch(`${opsUrl}/healthz`)).status } : undefined;
-    }, 10_000, '/readyz to report the drain');
+    }, { timeoutMs: 10_000, description: '/readyz to report the drain' });
     expect(readiness).toEqual({ ready: 503, live: 200 });
     // Exit code 0: the drain finished before the force time (30s), which would have failed the worker.
     expect(await worker.exited).toEqual({ code: 0, signal: null });

@@ -1,11 +1,11 @@
 // Independent views of a local PostgreSQL cluster's data for tests: what a client sees through the
 // pooler (or a server's own port), computed here rather than by the runbook's own scripts.
 import { expect } from 'vitest';
-import { eventually } from '../../fleet/test-support.js';
 import type { LocalPostgresCluster } from '../../local/postgres-cluster.js';
 import { runCommand } from '../../local/postgres-exec.js';
 import { readPostgresTools } from '../../local/postgres-tools.js';
 import { tableChecksums } from '../../local/table-checksums.js';
+import { eventually } from './eventually.js';
 
 /** psql over TCP as the superuser, exactly as a client would connect. */
 export async function sql(cluster: Pick<LocalPostgresCluster, 'superuserPassword'>, port: number, database: string, query: string): Promise<string> {
@@ -25,8 +25,8 @@ export async function expectStandbysStreaming(cluster: LocalPostgresCluster, ver
   for (const standby of cluster.standbys) {
     expect(await sql(cluster, standby.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${version}\\.`));
     expect(await sql(cluster, standby.port, 'postgres', 'SELECT pg_is_in_recovery()')).toBe('t');
-    await eventually(async () => ((await sql(cluster, standby.port, 'postgres', 'SELECT status FROM pg_stat_wal_receiver')) === 'streaming' ? true : undefined), 30_000, `standby ${standby.instanceId} streaming`);
-    await eventually(async () => ((await sql(cluster, standby.port, 'postgres', `SELECT pg_last_wal_replay_lsn() >= '${primaryLsn}'::pg_lsn`)) === 't' ? true : undefined), 30_000, `standby ${standby.instanceId} caught up`);
+    await eventually(async () => ((await sql(cluster, standby.port, 'postgres', 'SELECT status FROM pg_stat_wal_receiver')) === 'streaming' ? true : undefined), { timeoutMs: 30_000, description: `standby ${standby.instanceId} streaming` });
+    await eventually(async () => ((await sql(cluster, standby.port, 'postgres', `SELECT pg_last_wal_replay_lsn() >= '${primaryLsn}'::pg_lsn`)) === 't' ? true : undefined), { timeoutMs: 30_000, description: `standby ${standby.instanceId} caught up` });
   }
 }
 
