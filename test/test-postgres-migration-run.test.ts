@@ -16,6 +16,7 @@ import { expectSourceServesIntact, expectStandbysStreaming, snapshot, sql } from
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
 import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import { eventuallyTrue } from './harness/eventually.js';
 
 const CLUSTER = 'pg-e2e';
 const BACKUP_BUCKET = 'pg-e2e-backups';
@@ -186,11 +187,10 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
     const env = { AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, AWS_ENDPOINT_URL_S3: inject('s3Endpoint') };
     const first = await spawnWorkerProcess({ taskQueue, env });
     const handle = await startRun(stack.client, { runbook, parameters: parameters('link'), initiator: 'dba@example.com', taskQueue, workflowId: uniqueId('pg-link-kill'), options: { heartbeatTimeoutSeconds: 3 } });
-    const deadline = Date.now() + 120_000;
-    while (!testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/pg-upgrade/1`)) {
-      if (Date.now() > deadline) throw new Error('pg-upgrade did not start');
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await eventuallyTrue(() => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/pg-upgrade/1`), {
+      timeoutMs: 120_000,
+      description: 'pg-upgrade to start',
+    });
     await first.kill('SIGKILL');
     const killedAt = Date.now();
     const successor = await spawnWorkerProcess({ taskQueue, env });

@@ -17,6 +17,7 @@ import type { RunSummary } from '../workflows/runbook-run.js';
 import { expectSourceServesIntact, expectStandbysStreaming, snapshot, sql } from './harness/postgres-data.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
+import { eventuallyTrue } from './harness/eventually.js';
 
 const CLUSTER = 'pg-online';
 const BACKUP_BUCKET = 'pg-online-backups';
@@ -228,11 +229,10 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
     const env = { AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, AWS_ENDPOINT_URL_S3: inject('s3Endpoint') };
     const first = await spawnWorkerProcess({ taskQueue, env });
     const handle = await startRun(stack.client, { runbook, parameters: parameters(), initiator: 'dba@example.com', taskQueue, workflowId: uniqueId('pg-online-kill'), options: { heartbeatTimeoutSeconds: 3 } });
-    const deadline = Date.now() + 120_000;
-    while (!testFleet.fleet.executions().some((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/wait-`))) {
-      if (Date.now() > deadline) throw new Error('the catch-up wait did not start');
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await eventuallyTrue(() => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/wait-`)), {
+      timeoutMs: 120_000,
+      description: 'the catch-up wait to start',
+    });
     await first.kill('SIGKILL');
     const killedAt = Date.now();
     const successor = await spawnWorkerProcess({ taskQueue, env });

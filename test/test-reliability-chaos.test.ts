@@ -22,6 +22,7 @@ import { idempotencyComment, stepCommentOf } from '../activities/ssm/idempotency
 import type { RunCommandInput } from '../activities/ssm/types.js';
 import type { ExecutionRecord } from '../fleet/journal.js';
 import { activitySpans, jsonLogLines, listCommandsSince, type ActivitySpan } from './harness/run-evidence.js';
+import { eventuallyTrue, holdsWithin } from './harness/eventually.js';
 
 const clusters = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8'];
 const instancesOf = (cluster: string) => [1, 2].map((n) => `i-0${cluster}${String(n).padStart(14, '0')}`);
@@ -82,16 +83,6 @@ type KillPhase = (typeof killPhases)[number];
  * and its JSON `time` is the flush time, so a wait missing from the logs may be that recent.)
  */
 const sendWindowMs = 500;
-
-/** Polls `condition` until it holds (true) or `timeoutMs` passes (false). */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 /**
  * Where a kill landed. An activity was in flight when its history span (scheduled → closed,
@@ -181,9 +172,9 @@ describe('process failures', () => {
       // 15 s is killed anyway. Where each kill really landed is established afterwards.
       const delayMs = Math.floor(random() * 1_300);
       const busy = worker;
-      const enteredActivity = await until(
+      const enteredActivity = await holdsWithin(
         async () => busy.output().includes('"phase":"') || (await listCommandsSince(testFleet.ssm, readyAt)).some((c) => c.Comment?.startsWith(`ssmflow:${handle.workflowId}--`)),
-        15_000,
+        { timeoutMs: 15_000, intervalMs: 20 },
       );
       await new Promise((r) => setTimeout(r, delayMs));
       const rolloutStatus = (await handle.describe()).status.name;
@@ -250,11 +241,10 @@ describe('process failures', () => {
     const running = worker.run();
     try {
       const handle = await startRun(client, { runbook: patchRunbook, parameters: { cluster: 'k1' }, initiator: 'chaos@example.com', taskQueue, workflowId: uniqueId('restart'), options: { heartbeatTimeoutSeconds: 5 } });
-      const deadline = Date.now() + 30_000;
-      while (!testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/patch/1`)) {
-        if (Date.now() > deadline) throw new Error('patch step did not start');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await eventuallyTrue(() => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/patch/1`), {
+        timeoutMs: 30_000,
+        description: 'the patch step to start',
+      });
       await server.stop();
       await new Promise((r) => setTimeout(r, 1_000));
       server = await startTemporalDevServer({ dbFile, port });

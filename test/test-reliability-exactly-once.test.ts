@@ -10,6 +10,7 @@ import type { CommandResult } from '../activities/ssm/types.js';
 import { activitySpans, listCommandsSince } from './harness/run-evidence.js';
 import { recordSsmAttempts, type SsmAttempt } from './harness/ssm-attempts.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+import { eventuallyTrue } from './harness/eventually.js';
 
 const ids = ['i-0a9a100000000000a', 'i-0a9a100000000000b'];
 const steps = ['stamp', 'check'];
@@ -30,14 +31,6 @@ steps:
 );
 if ('errors' in parsed) throw new Error(JSON.stringify(parsed.errors));
 const runbook = parsed.normalized;
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('a workflow id used again', () => {
   let stack: TestStack;
@@ -78,7 +71,10 @@ describe('a workflow id used again', () => {
       try {
         secondHandle = await startRun(stack.client, launch);
         secondRunId = (await secondHandle.describe()).runId;
-        await waitFor(() => sends.filter((s) => s.comment === `ssmflow:${workflowId}/stamp/1@${secondRunId}` && s.error === 'ThrottlingException').length >= 4, 'four refused sends');
+        await eventuallyTrue(() => sends.filter((s) => s.comment === `ssmflow:${workflowId}/stamp/1@${secondRunId}` && s.error === 'ThrottlingException').length >= 4, {
+          description: 'four refused sends',
+          timeoutMs: 60_000,
+        });
       } finally {
         testFleet.fleet.setFaults({ global: null });
       }

@@ -17,6 +17,8 @@ import { historyText } from './harness/history-text.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
 import { recordSsmAttempts, type SsmAttempt } from './harness/ssm-attempts.js';
+import { eventuallyTrue } from './harness/eventually.js';
+import { waitForRunStatus } from './harness/run-waits.js';
 
 const ids = ['i-0e00000000000000a', 'i-0e00000000000000b'];
 
@@ -51,15 +53,7 @@ function assertNoDuplicateExecutions(fleet: RunningFleet, runId: string): void {
   expect(duplicates).toEqual([]);
 }
 
-async function waitForStatus(controls: ReturnType<typeof runControls>, status: RunStatus, timeoutMs = 90_000): Promise<RunState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await controls.state();
-    if (state.status === status) return state;
-    if (Date.now() > deadline) throw new Error(`run is ${state.status}, not ${status}: ${JSON.stringify(state.failure)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> => waitForRunStatus(controls, status, { timeoutMs: 90_000, intervalMs: 150 });
 
 function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -67,13 +61,7 @@ function countBy(values: string[]): Record<string, number> {
   return counts;
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (condition: () => boolean, what: string): Promise<void> => eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });
 
 describe('runs under faults', () => {
   let stack: TestStack;

@@ -15,6 +15,7 @@ import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunState, RunStatus } from '../workflows/run-state.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { eventually } from './harness/eventually.js';
+import { waitForRunStatus } from './harness/run-waits.js';
 
 const ids = ['i-0d0e000000000000a', 'i-0d0e000000000000b'];
 
@@ -24,15 +25,7 @@ function runbookFrom(text: string): NormalizedRunbook {
   return parsed.normalized;
 }
 
-async function waitForStatus(controls: ReturnType<typeof runControls>, status: RunStatus, timeoutMs = 90_000): Promise<RunState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await controls.state();
-    if (state.status === status) return state;
-    if (Date.now() > deadline) throw new Error(`run is ${state.status}, not ${status}: ${JSON.stringify(state.failure)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> => waitForRunStatus(controls, status, { timeoutMs: 90_000, intervalMs: 150 });
 
 describe('undoing real runs', () => {
   let stack: TestStack;

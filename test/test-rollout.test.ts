@@ -10,6 +10,7 @@ import type { RolloutInput, RolloutState, RolloutStatus } from '../workflows/rol
 import { runbookRollout } from '../workflows/index.js';
 import { commandResult } from './harness/scripted-ssm.js';
 import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
+import { eventually } from './harness/eventually.js';
 
 const runbook = (() => {
   const parsed = parseRunbook(
@@ -182,12 +183,7 @@ describe('rollouts across clusters', () => {
   });
 });
 
-async function waitForRolloutStatus(client: Client, rolloutId: string, status: RolloutStatus, timeoutMs = 60_000): Promise<RolloutState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await client.workflow.getHandle(rolloutId).query(rolloutStateQuery);
-    if (state.status === status) return state;
-    if (Date.now() > deadline) throw new Error(`rollout is ${state.status}, not ${status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitForRolloutStatus(client: Client, rolloutId: string, status: RolloutStatus): Promise<RolloutState> {
+  const handle = client.workflow.getHandle(rolloutId);
+  return eventually(() => handle.query(rolloutStateQuery), { until: (state) => state.status === status, timeoutMs: 60_000, intervalMs: 100, description: `rollout ${rolloutId} to be ${status}` });
 }

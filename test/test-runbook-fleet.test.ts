@@ -10,6 +10,7 @@ import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunState, RunStatus } from '../workflows/run-state.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import { waitForRunStatus } from './harness/run-waits.js';
 
 const instanceIds = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c'];
 
@@ -147,13 +148,4 @@ describe('runbook runs against the local fleet', () => {
   });
 });
 
-async function waitForStatus(controls: ReturnType<typeof runControls>, status: RunStatus, timeoutMs = 60_000): Promise<RunState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await controls.state();
-    if (state.status === status) return state;
-    if (['succeeded', 'failed', 'rolled-back', 'cancelled'].includes(state.status)) throw new Error(`run ended ${state.status} while waiting for ${status}: ${JSON.stringify(state.failure)}`);
-    if (Date.now() > deadline) throw new Error(`run is ${state.status}, not ${status}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> => waitForRunStatus(controls, status, { timeoutMs: 60_000, intervalMs: 150 });

@@ -19,6 +19,7 @@ import { projectRoot } from '../local/project-root.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { RunState } from '../workflows/run-state.js';
 import { commandResult, scriptedSsm } from './harness/scripted-ssm.js';
+import { waitForRunState, waitForRunStatus } from './harness/run-waits.js';
 import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
 
 // How long the server keeps a task (and a query) for a worker's sticky queue before it gives them to
@@ -137,7 +138,7 @@ describe('approval answered in the task that reaches it, after a worker restart'
       await pause(completeAfterKillMs);
       await stack.client.activity.complete(Buffer.from(taskToken, 'base64'), commandResult(input, true));
       let state: RunState = await ahead;
-      while (state.currentStepId !== 'approve-cutover') state = await pause().then(controls.state);
+      if (state.currentStepId !== 'approve-cutover') state = await waitForRunState(controls, (s) => s.currentStepId === 'approve-cutover', 'to reach approve-cutover', { intervalMs: 50 });
 
       // The answer came from a task no worker has completed: history does not show the approval yet.
       expect(upsertedStatuses(await handle.fetchHistory())).not.toContain('waiting-approval');
@@ -147,7 +148,7 @@ describe('approval answered in the task that reaches it, after a worker restart'
       if (early instanceof OperatorActionRejected) {
         expect(early.message).toBe(`run ${handle.workflowId} is about to wait for the operator at step approve-cutover: try approve again in a moment`);
         // One task later the wait is open: status says so, and the same approve goes through.
-        while (state.status !== 'waiting-approval') state = await pause().then(controls.state);
+        if (state.status !== 'waiting-approval') state = await waitForRunStatus(controls, 'waiting-approval', { intervalMs: 50 });
         expect(state.waitingFor).toMatchObject({ reason: 'approval', stepId: 'approve-cutover' });
         await controls.approve({ by: 'oncall', reason: 'approved the moment it asked' });
       }

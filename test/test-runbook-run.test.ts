@@ -7,6 +7,8 @@ import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunState, RunStatus } from '../workflows/run-state.js';
 import type { runbookRun } from '../workflows/runbook-run.js';
 import { scriptedSsm, type ScriptedOutcome, type ScriptedSsm } from './harness/scripted-ssm.js';
+import { eventuallyTrue } from './harness/eventually.js';
+import { waitForRunState, waitForRunStatus } from './harness/run-waits.js';
 import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
 
 function runbookFromYaml(text: string): NormalizedRunbook {
@@ -513,32 +515,9 @@ steps:
   });
 });
 
-async function waitForStatus(client: Client, runId: string, status: RunStatus, timeoutMs = 30_000): Promise<RunState> {
-  const controls = runControls(client, runId);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await controls.state();
-    if (state.status === status) return state;
-    if (Date.now() > deadline) throw new Error(`run ${runId} is ${state.status}, not ${status}, after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitForStatus = (client: Client, runId: string, status: RunStatus): Promise<RunState> => waitForRunStatus(runControls(client, runId), status);
 
-async function waitFor(client: Client, runId: string, predicate: (state: RunState) => boolean, timeoutMs = 30_000): Promise<RunState> {
-  const controls = runControls(client, runId);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await controls.state();
-    if (predicate(state)) return state;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not reach the expected state: ${state.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (client: Client, runId: string, predicate: (state: RunState) => boolean): Promise<RunState> =>
+  waitForRunState(runControls(client, runId), predicate, 'to reach the expected state');
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitUntil = (condition: () => boolean, what: string): Promise<void> => eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });

@@ -16,6 +16,7 @@ import { adHocCommand } from '../workflows/index.js';
 import { activityEnvironment, runActivity } from './harness/activity-env.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
+import { eventuallyTrue } from './harness/eventually.js';
 
 const clusterIds = (cluster: string, count: number) => Array.from({ length: count }, (_, i) => `i-${cluster}${String(i).padStart(17 - cluster.length, '0')}`);
 
@@ -274,13 +275,7 @@ describe('SSM activities against the local fleet', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (condition: () => boolean, what: string): Promise<void> => eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });
 
 async function listManyInstanceIds(ssm: SSMClient): Promise<string[]> {
   const { DescribeInstanceInformationCommand } = await import('@aws-sdk/client-ssm');

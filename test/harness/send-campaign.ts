@@ -11,6 +11,7 @@ import type { ExecutionRecord } from '../../fleet/journal.js';
 import type { RunningFleet } from '../../fleet/server.js';
 import { parseRunbook } from '../../runbook/load.js';
 import type { RunSummary } from '../../workflows/runbook-run.js';
+import { holdsWithin } from './eventually.js';
 
 export interface CampaignWorker {
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -160,7 +161,8 @@ export async function runSendCampaign(options: CampaignOptions): Promise<Campaig
     await new Promise((r) => setTimeout(r, min + Math.floor(random() * (max - min))));
     // Aim at the send path: if nothing of it is in flight (e.g. workflow tasks still on the dead
     // worker's sticky queue), wait until something is, for a while.
-    for (let waited = 0; waited < 10_000 && !done && inFlight(sendPathLog(worker.output())) === 0; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const busy = worker;
+    await holdsWithin(() => done || inFlight(sendPathLog(busy.output())) > 0, { timeoutMs: 10_000, intervalMs: 20 });
     if (done) break;
     const atMs = Date.now();
     await worker.kill('SIGKILL');
