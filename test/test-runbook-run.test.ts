@@ -2,20 +2,14 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperatorActionRejected, runControls, startRun } from '../client/runs.js';
-import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunState, RunStatus } from '../workflows/run-state.js';
 import type { runbookRun } from '../workflows/runbook-run.js';
+import { gatedRunbook, runbookFromYaml, windowedRunbook } from './harness/runbook-fixtures.js';
 import { scriptedSsm, type ScriptedOutcome, type ScriptedSsm } from './harness/scripted-ssm.js';
+import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
 import { eventuallyTrue } from './harness/eventually.js';
 import { waitForRunState, waitForRunStatus } from './harness/run-waits.js';
-import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
-
-function runbookFromYaml(text: string): NormalizedRunbook {
-  const parsed = parseRunbook(text, 'test.yaml');
-  if ('errors' in parsed) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  return parsed.normalized;
-}
 
 /** Five run steps; s3 has no rollback, so it must never appear among the rollbacks. */
 function fiveSteps(onFailure: string): NormalizedRunbook {
@@ -233,23 +227,8 @@ describe('runbook run workflow', () => {
   });
 
   describe('approval', () => {
-    const approvalRunbook = (timeout = '') =>
-      runbookFromYaml(`apiVersion: ssmflow/v1
-name: gated
-targets: { instanceIds: [i-0123456789abcdef0] }
-steps:
-  - id: prepare
-    run: echo prepare
-    rollback: { run: echo unprepare }
-  - id: approve-cutover
-    approval: { message: 'Cut over now?'${timeout ? `, timeout: ${timeout}` : ''} }
-    onFailure: rollback
-  - id: cutover
-    run: echo cutover
-`);
-
     it('approved: the run goes on, and the approver is in the audit', async () => {
-      await withRun(approvalRunbook(), () => 'success', async (handle, ssm, controls) => {
+      await withRun(gatedRunbook(), () => 'success', async (handle, ssm, controls) => {
         const waiting = await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
         expect(waiting.waitingFor).toMatchObject({ reason: 'approval', stepId: 'approve-cutover', message: 'Cut over now?' });
         await expect(controls.retry({ by: 'x' })).rejects.toThrow(/is waiting-approval at step approve-cutover: retry applies only while the run is paused-on-failure/);
@@ -264,7 +243,7 @@ steps:
     });
 
     it('rejected: the step fails and its policy (rollback) undoes what ran', async () => {
-      await withRun(approvalRunbook(), () => 'success', async (handle, ssm, controls) => {
+      await withRun(gatedRunbook(), () => 'success', async (handle, ssm, controls) => {
         await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
         await controls.approve({ by: 'lead', reject: true, reason: 'not tonight' });
         const summary = await handle.result();
@@ -277,7 +256,7 @@ steps:
     });
 
     it('aborted while waiting: the run ends failed at once, nothing rolled back, no rejection recorded', async () => {
-      await withRun(approvalRunbook(), () => 'success', async (handle, ssm, controls) => {
+      await withRun(gatedRunbook(), () => 'success', async (handle, ssm, controls) => {
         await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
         await controls.abort({ by: 'oncall', reason: 'wrong maintenance night' });
         const summary = await handle.result();
@@ -289,7 +268,7 @@ steps:
     });
 
     it('timed out: the step fails with the reason', async () => {
-      await withRun(approvalRunbook('2s'), () => 'success', async (handle, ssm) => {
+      await withRun(gatedRunbook('2s'), () => 'success', async (handle, ssm) => {
         const summary = await handle.result();
         expect(summary.status).toBe('rolled-back');
         expect(ssm.order()).toEqual(['gated/prepare', 'gated/prepare (rollback)']);
@@ -342,23 +321,10 @@ steps:
   });
 
   describe('maintenance window', () => {
-    const windowRunbook = (cron: string) =>
-      runbookFromYaml(`apiVersion: ssmflow/v1
-name: windowed
-targets: { instanceIds: [i-0123456789abcdef0] }
-maintenanceWindow: { cron: '${cron}', duration: 1h, timezone: UTC }
-steps:
-  - id: prepare
-    run: echo prepare
-  - id: restart
-    run: echo restart
-    disruptive: true
-`);
-
     it('a disruptive step waits, pending, while the window is closed; status says until when', async () => {
       // A one-hour window that opens twelve hours from now: certainly closed while the test runs.
       const opensAtHour = (new Date().getUTCHours() + 12) % 24;
-      await withRun(windowRunbook(`0 ${opensAtHour} * * *`), () => 'success', async (handle, ssm, controls) => {
+      await withRun(windowedRunbook(`0 ${opensAtHour} * * *`), () => 'success', async (handle, ssm, controls) => {
         const waiting = await waitFor(stack.client, handle.workflowId, (s) => s.waitingFor?.reason === 'maintenance-window');
         expect(waiting.status).toBe('running');
         expect(waiting.waitingFor?.stepId).toBe('restart');
@@ -372,7 +338,7 @@ steps:
     });
 
     it('a disruptive step runs at once inside an open window', async () => {
-      await withRun(windowRunbook('* * * * *'), () => 'success', async (handle, ssm) => {
+      await withRun(windowedRunbook('* * * * *'), () => 'success', async (handle, ssm) => {
         expect((await handle.result()).status).toBe('succeeded');
         expect(ssm.order()).toEqual(['windowed/prepare', 'windowed/restart']);
       });
