@@ -15,6 +15,7 @@ COPY tsconfig.json ./
 COPY workflows ./workflows
 COPY activities ./activities
 COPY runbook ./runbook
+COPY core ./core
 COPY worker ./worker
 RUN node --import tsx worker/build-workflow-bundle.ts dist/workflow-bundle.js
 
@@ -29,6 +30,7 @@ COPY package.json tsconfig.json runbook.schema.json ./
 COPY bin ./bin
 COPY workflows ./workflows
 COPY activities ./activities
+COPY core ./core
 COPY worker ./worker
 COPY client ./client
 COPY runbook ./runbook

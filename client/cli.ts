@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type * as LocalStackCommands from '../local/commands.js';
 import { registerCodecServerCommand } from '../worker/codec-server-command.js';
-import { ConfigErrors } from '../worker/config.js';
+import { ConfigErrors } from '../core/config.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 import { registerAbortCommand } from './commands/abort.js';
 import { registerApproveCommand } from './commands/approve.js';

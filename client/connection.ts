@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import type { DataConverter } from '@temporalio/common';
-import { ConfigError, ConfigErrors } from '../worker/config.js';
-import { dataConverterFromEnv } from '../worker/data-converter.js';
+import { ConfigError, ConfigErrors } from '../core/config.js';
+import { dataConverterFromEnv } from '../core/data-converter.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 
 export interface ConnectionFlags {

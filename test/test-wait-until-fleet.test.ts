@@ -13,7 +13,7 @@ import { startRun } from '../client/runs.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
-import { dataConverterFromEnv } from '../worker/data-converter.js';
+import { dataConverterFromEnv } from '../core/data-converter.js';
 import { activityEnvironment, runActivity } from './harness/activity-env.js';
 import { runCli } from './harness/cli.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';

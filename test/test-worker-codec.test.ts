@@ -4,8 +4,8 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCodecServerCommand } from '../worker/codec-server-command.js';
 import { startCodecServer, type CodecServer } from '../worker/codec-server.js';
-import { EncryptionKeyring, keyringFromSettings } from '../worker/encryption-keys.js';
-import { AesGcmPayloadCodec, PayloadDecryptionError } from '../worker/payload-codec.js';
+import { EncryptionKeyring, keyringFromSettings } from '../core/encryption-keys.js';
+import { AesGcmPayloadCodec, PayloadDecryptionError } from '../core/payload-codec.js';
 
 const key = (fill: number) => Buffer.alloc(32, fill);
 const keyring = (current: string, keys: Record<string, Buffer>) => new EncryptionKeyring(current, new Map(Object.entries(keys)));

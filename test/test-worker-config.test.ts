@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigErrors, loadSettings } from '../worker/config.js';
-import { dataConverterFromEnv } from '../worker/data-converter.js';
+import { ConfigErrors, loadSettings } from '../core/config.js';
+import { dataConverterFromEnv } from '../core/data-converter.js';
 import { sdkShutdownTimes } from '../worker/graceful-shutdown.js';
-import { nativeConnectionOptions } from '../worker/temporal-connection.js';
+import { nativeConnectionOptions } from '../core/temporal-connection.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ssmflow-config-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -14,7 +14,7 @@ import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-suppo
 import { parseRunbook } from '../runbook/load.js';
 import { buildWorkflowBundle } from '../worker/build-workflow-bundle.js';
 import { historyText } from './harness/history-text.js';
-import { dataConverterFromEnv } from '../worker/data-converter.js';
+import { dataConverterFromEnv } from '../core/data-converter.js';
 import { tracingFromSettings } from '../worker/tracing.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 

@@ -1,11 +1,11 @@
 // `ssmflow codec-server`: the codec server as a CLI command, configured like the worker.
 import { Option, type Command } from 'commander';
-import { loadSettings, readSecretFile } from './config.js';
+import { loadSettings, readSecretFile } from '../core/config.js';
 import { startCodecServer } from './codec-server.js';
-import { keyringFromSettings } from './encryption-keys.js';
+import { keyringFromSettings } from '../core/encryption-keys.js';
 import { createJsonLogger } from './logging.js';
 import { splitHostPort } from './ops-server.js';
-import { AesGcmPayloadCodec } from './payload-codec.js';
+import { AesGcmPayloadCodec } from '../core/payload-codec.js';
 
 export interface CodecServerFlags {
   config?: string;

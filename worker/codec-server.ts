@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { PayloadDecryptionError } from './payload-codec.js';
+import { PayloadDecryptionError } from '../core/payload-codec.js';
 
 export interface CodecServerOptions {
   host: string;

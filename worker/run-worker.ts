@@ -5,15 +5,15 @@ import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
 import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
 import { copyCallCounters, countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
 import { runStatuses } from '../workflows/run-state.js';
-import { loadSettings } from './config.js';
+import { loadSettings } from '../core/config.js';
 import { createSsmflowWorker } from './create-worker.js';
-import { dataConverterFromConfig } from './data-converter.js';
+import { dataConverterFromConfig } from '../core/data-converter.js';
 import { handleShutdownSignals, sdkShutdownTimes } from './graceful-shutdown.js';
 import { createJsonLogger } from './logging.js';
 import { SsmflowMetrics } from './metrics.js';
 import { splitHostPort, startOpsServer } from './ops-server.js';
 import { installWorkerRuntime } from './runtime.js';
-import { describeConnection, nativeConnectionOptions } from './temporal-connection.js';
+import { describeConnection, nativeConnectionOptions } from '../core/temporal-connection.js';
 import { tracingFromSettings } from './tracing.js';
 
 export interface RunWorkerOptions {

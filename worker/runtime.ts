@@ -1,5 +1,5 @@
 import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import type { SsmflowSettings } from './config.js';
+import type { SsmflowSettings } from '../core/config.js';
 import { temporalLoggerFor, type SsmflowLogger } from './logging.js';
 
 /**

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseDurationMs } from './duration.js';
+import { parseDurationMs } from '../worker/duration.js';
 
 export class ConfigError extends Error {
   constructor(
