@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import type { DataConverter } from '@temporalio/common';
-import { ConfigError, ConfigErrors } from '../core/config.js';
+import { ConfigError, ConfigErrors, hostPortPattern } from '../core/config.js';
 import { dataConverterFromEnv } from '../core/data-converter.js';
+import { temporalTls, type TlsFileSetting } from '../core/temporal-connection.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 
 export interface ConnectionFlags {
@@ -50,6 +51,13 @@ function readPem(file: string, flag: string, envName: string): Buffer {
   }
 }
 
+// The flag and variable that name each TLS file, for errors.
+const tlsFileFlags: Record<TlsFileSetting, [flag: string, envName: string]> = {
+  clientCertFile: ['--tls-cert', 'TEMPORAL_TLS_CERT'],
+  clientKeyFile: ['--tls-key', 'TEMPORAL_TLS_KEY'],
+  serverCaFile: ['--tls-ca', 'TEMPORAL_TLS_CA'],
+};
+
 /** TEMPORAL_TLS as the worker reads it: true/false (commander would treat any value as "on"). */
 function tlsFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
   const value = env.TEMPORAL_TLS?.trim().toLowerCase();
@@ -60,21 +68,18 @@ function tlsFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
 }
 
 export function connectionOptions(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
-  if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(flags.address)) {
+  if (!hostPortPattern.test(flags.address)) {
     throw new CliInputError(`--address (TEMPORAL_ADDRESS) must be host:port, got "${flags.address}"`, 'such as 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233');
   }
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
     throw new CliInputError('--tls-cert and --tls-key (TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY) go together', 'give both files for mTLS, or neither');
   }
   const apiKey = flags.apiKey ?? (flags.apiKeyFile ? readPem(flags.apiKeyFile, '--api-key-file', 'TEMPORAL_API_KEY_FILE').toString('utf8').trim() : undefined);
-  const wantsTls = flags.tls || (tlsFromEnv(env) ?? Boolean(apiKey || flags.tlsCert || flags.tlsCa || flags.tlsServerName));
-  const tls = wantsTls
-    ? {
-        ...(flags.tlsCert && flags.tlsKey ? { clientCertPair: { crt: readPem(flags.tlsCert, '--tls-cert', 'TEMPORAL_TLS_CERT'), key: readPem(flags.tlsKey, '--tls-key', 'TEMPORAL_TLS_KEY') } } : {}),
-        ...(flags.tlsCa ? { serverRootCACertificate: readPem(flags.tlsCa, '--tls-ca', 'TEMPORAL_TLS_CA') } : {}),
-        ...(flags.tlsServerName ? { serverNameOverride: flags.tlsServerName } : {}),
-      }
-    : undefined;
+  const tls = temporalTls(
+    { enabled: flags.tls ? true : tlsFromEnv(env), clientCertFile: flags.tlsCert, clientKeyFile: flags.tlsKey, serverCaFile: flags.tlsCa, serverName: flags.tlsServerName },
+    apiKey,
+    (file, setting) => readPem(file, ...tlsFileFlags[setting]),
+  );
   return { address: flags.address, connectTimeout: '5s', ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) };
 }
 

@@ -34,7 +34,8 @@ interface SettingSpec {
   secret?: boolean;
 }
 
-const hostPortText = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
+/** host:port, or [ipv6]:port: a Temporal frontend or a listen address. */
+export const hostPortPattern = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
 /** Every setting with its file key, its variable and the fix shown when its value is wrong. */
@@ -88,7 +89,7 @@ const durationMs = z.preprocess(
   (v) => (typeof v === 'string' ? (parseDurationMs(v) ?? v) : v),
   z.number({ error: 'expected a duration such as 30s, 2m or 500ms' }).int().nonnegative('must not be negative'),
 );
-const hostPort = z.string().regex(hostPortText, 'expected host:port');
+const hostPort = z.string().regex(hostPortPattern, 'expected host:port');
 const hostPortOrOff = z.union([z.literal('off'), hostPort], { error: 'expected host:port or off' });
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 const commaList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.url({ error: 'expected an origin such as http://localhost:8080' })));
