@@ -2,8 +2,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowExecutionAlready
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import type * as LocalStackCommands from '../local/commands.js';
-import { registerCodecServerCommand } from '../worker/codec-server-command.js';
+import { registerCodecServerCommand } from './commands/codec-server.js';
 import { ConfigErrors } from '../core/config.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 import { registerAbortCommand } from './commands/abort.js';
@@ -77,11 +76,16 @@ Reference: docs/cli.md`,
   return program;
 }
 
+/** What local/commands.ts exports; declared here because the product never imports local/. */
+interface LocalStackCommandsModule {
+  registerLocalStackCommands(program: Command): void;
+}
+
 /** Development commands (dev, fleet, local): in a checkout, not in the production image. */
 async function registerLocalStackCommandsIfPresent(program: Command): Promise<void> {
   const localStack = new URL('../local/commands.ts', import.meta.url);
   if (!existsSync(fileURLToPath(localStack))) return;
-  const { registerLocalStackCommands } = (await import(localStack.href)) as typeof LocalStackCommands;
+  const { registerLocalStackCommands } = (await import(localStack.href)) as LocalStackCommandsModule;
   registerLocalStackCommands(program);
 }
 

@@ -2,7 +2,7 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCodecServerCommand } from '../worker/codec-server-command.js';
+import { registerCodecServerCommand } from '../client/commands/codec-server.js';
 import { startCodecServer, type CodecServer } from '../worker/codec-server.js';
 import { EncryptionKeyring, keyringFromSettings } from '../core/encryption-keys.js';
 import { AesGcmPayloadCodec, PayloadDecryptionError } from '../core/payload-codec.js';
