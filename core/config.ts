@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseDurationMs } from '../worker/duration.js';
+import { isDuration, parseDuration } from '../runbook/duration.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -85,8 +85,9 @@ const specByKey = new Map(settingSpecs.map((s) => [s.key, s]));
 const booleanSetting = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v : v), z.boolean({ error: 'expected true or false' }));
 const wholeNumber = (min: number) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `must be at least ${min}`));
+// Written as runbooks write durations (30s, 1m30s, 500ms): one parser, one set of rules.
 const durationMs = z.preprocess(
-  (v) => (typeof v === 'string' ? (parseDurationMs(v) ?? v) : v),
+  (v) => (typeof v === 'string' && isDuration(v) ? parseDuration(v) : v),
   z.number({ error: 'expected a duration such as 30s, 2m or 500ms' }).int().nonnegative('must not be negative'),
 );
 const hostPort = z.string().regex(hostPortPattern, 'expected host:port');

@@ -62,6 +62,12 @@ output:
     expect(loadSettings({ env: { SSMFLOW_CONFIG: config }, configFile: other }).temporal.namespace).toBe('other');
   });
 
+  it('reads durations as runbooks write them, compound units included', () => {
+    const settings = loadSettings({ env: { SSMFLOW_SHUTDOWN_GRACE_TIME: '1m30s', SSMFLOW_SHUTDOWN_FORCE_TIME: '2m', SSMFLOW_SSM_LISTING_LAG: '45s' } });
+    expect(settings.worker).toMatchObject({ shutdownGraceTime: 90_000, shutdownForceTime: 120_000, ssmListingLag: 45_000 });
+    expect(problems(() => loadSettings({ env: { SSMFLOW_SHUTDOWN_FORCE_TIME: '30s1m' } }))).toEqual([expect.stringMatching(/^SSMFLOW_SHUTDOWN_FORCE_TIME: expected a duration such as/)]);
+  });
+
   it('names the variable, the bad value and the fix for each wrong environment setting, all at once', () => {
     const messages = problems(() =>
       loadSettings({ env: { TEMPORAL_ADDRESS: 'temporal.internal', SSMFLOW_MAX_CONCURRENT_ACTIVITIES: 'lots', SSMFLOW_SHUTDOWN_GRACE_TIME: 'soon', SSMFLOW_LOG_LEVEL: 'loud', SSMFLOW_TRACING: 'maybe' } }),

@@ -7,8 +7,8 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createS3Client, createSsmClient } from '../../activities/aws-clients.js';
 import { withoutSdkRetries } from '../../activities/ssm/send-once.js';
+import { parseDuration } from '../../runbook/duration.js';
 import { createSsmflowWorker } from '../../worker/create-worker.js';
-import { parseDurationMs } from '../../worker/duration.js';
 import { runWorker } from '../../worker/run-worker.js';
 
 const ssm = createSsmClient();
@@ -38,7 +38,7 @@ if (process.env.SSMFLOW_TEST_PRODUCTION_WORKER === '1') {
     namespace: 'default',
     taskQueue: process.env.SSMFLOW_TASK_QUEUE ?? '',
     workflowBundlePath: process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE,
-    dependencies: { s3: createS3Client(), ssm, ssmSend, sendOnce: { listingLagMs: parseDurationMs(process.env.SSMFLOW_SSM_LISTING_LAG ?? '30s') ?? 30_000 } },
+    dependencies: { s3: createS3Client(), ssm, ssmSend, sendOnce: { listingLagMs: parseDuration(process.env.SSMFLOW_SSM_LISTING_LAG ?? '30s') } },
   });
   process.stdout.write('worker-ready\n');
   await worker.run();
