@@ -38,48 +38,17 @@ interface SettingSpec {
 export const hostPortPattern = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
-/** Every setting with its file key, its variable and the fix shown when its value is wrong. */
-export const settingSpecs: readonly SettingSpec[] = [
-  { key: 'temporal.address', env: 'TEMPORAL_ADDRESS', fix: 'host:port of the Temporal frontend, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233' },
-  { key: 'temporal.namespace', env: 'TEMPORAL_NAMESPACE', fix: 'a namespace name, e.g. default or my-ns.a1b2c on Temporal Cloud' },
-  { key: 'temporal.taskQueue', env: 'SSMFLOW_TASK_QUEUE', fix: 'a non-empty task queue name, the same for workers and clients (default ssmflow)' },
-  { key: 'temporal.apiKey', env: 'TEMPORAL_API_KEY', fix: 'a Temporal Cloud API key; prefer temporal.apiKeyFile / TEMPORAL_API_KEY_FILE', secret: true },
-  { key: 'temporal.apiKeyFile', env: 'TEMPORAL_API_KEY_FILE', fix: 'the path of a readable file holding the API key' },
-  { key: 'temporal.tls.enabled', env: 'TEMPORAL_TLS', fix: 'true or false' },
-  { key: 'temporal.tls.clientCertFile', env: 'TEMPORAL_TLS_CERT', fix: 'the path of the client certificate (PEM) for mTLS' },
-  { key: 'temporal.tls.clientKeyFile', env: 'TEMPORAL_TLS_KEY', fix: 'the path of the client private key (PEM) for mTLS' },
-  { key: 'temporal.tls.serverCaFile', env: 'TEMPORAL_TLS_CA', fix: 'the path of the CA certificate (PEM) that signed the server' },
-  { key: 'temporal.tls.serverName', env: 'TEMPORAL_TLS_SERVER_NAME', fix: 'the name in the server certificate, when it differs from the address host' },
-  { key: 'worker.maxConcurrentActivities', env: 'SSMFLOW_MAX_CONCURRENT_ACTIVITIES', fix: 'a whole number ≥ 1 (default 100); each waiting SSM step holds one slot' },
-  { key: 'worker.maxConcurrentWorkflowTasks', env: 'SSMFLOW_MAX_CONCURRENT_WORKFLOW_TASKS', fix: 'a whole number ≥ 2 (default 40)' },
-  { key: 'worker.maxCachedWorkflows', env: 'SSMFLOW_MAX_CACHED_WORKFLOWS', fix: 'a whole number ≥ 0; leave unset to size it from memory' },
-  { key: 'worker.shutdownGraceTime', env: 'SSMFLOW_SHUTDOWN_GRACE_TIME', fix: 'a duration such as 30s or 2m (default 30s)' },
-  { key: 'worker.shutdownForceTime', env: 'SSMFLOW_SHUTDOWN_FORCE_TIME', fix: 'a duration longer than the grace time, such as 1m (default 1m)' },
-  {
-    key: 'worker.ssmListingLag',
-    env: 'SSMFLOW_SSM_LISTING_LAG',
-    fix: 'a duration such as 30s (default 30s): how long a new SSM command may stay out of ListCommands; a send whose outcome was lost is looked up that long before it is sent again',
-  },
-  { key: 'worker.workflowBundle', env: 'SSMFLOW_WORKFLOW_BUNDLE', fix: 'the path of a bundle built by worker/build-workflow-bundle.ts, or unset to bundle at start' },
-  { key: 'output.bucket', env: 'SSMFLOW_OUTPUT_BUCKET', fix: 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' },
-  { key: 'observability.logLevel', env: 'SSMFLOW_LOG_LEVEL', fix: `one of ${logLevels.join(', ')}` },
-  { key: 'observability.httpAddress', env: 'SSMFLOW_HTTP_ADDRESS', fix: 'host:port for /metrics, /healthz and /readyz (default 0.0.0.0:9464), or off' },
-  { key: 'observability.sdkMetricsAddress', env: 'SSMFLOW_SDK_METRICS_ADDRESS', fix: 'a loopback host:port for the SDK metrics exporter (default 127.0.0.1:9465), or off' },
-  { key: 'observability.runsGauge', env: 'SSMFLOW_RUNS_GAUGE', fix: 'true or false' },
-  { key: 'observability.tracing.enabled', env: 'SSMFLOW_TRACING', fix: 'true or false' },
-  { key: 'observability.tracing.exporter', env: 'SSMFLOW_TRACING_EXPORTER', fix: 'otlp or console' },
-  { key: 'observability.tracing.otlpEndpoint', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', fix: 'an http(s) URL such as http://otel-collector:4318/v1/traces' },
-  { key: 'observability.tracing.serviceName', env: 'OTEL_SERVICE_NAME', fix: 'a service name, e.g. ssmflow-worker' },
-  { key: 'encryption.currentKeyId', env: 'SSMFLOW_ENCRYPTION_KEY_ID', fix: 'the id of one of the configured keys; new payloads are encrypted with it' },
-  { key: 'encryption.keys', env: 'SSMFLOW_ENCRYPTION_KEYS', fix: 'id=base64key pairs separated by commas, each key 32 random bytes (openssl rand -base64 32)', secret: true },
-  { key: 'encryption.keysFile', env: 'SSMFLOW_ENCRYPTION_KEYS_FILE', fix: 'the path of a readable YAML file mapping key ids to base64 keys' },
-  { key: 'codecServer.address', env: 'SSMFLOW_CODEC_SERVER_ADDRESS', fix: 'host:port to listen on (default 127.0.0.1:8888)' },
-  { key: 'codecServer.corsOrigins', env: 'SSMFLOW_CODEC_CORS_ORIGINS', fix: 'comma-separated origins of the Temporal UI, e.g. http://localhost:8080' },
-  { key: 'codecServer.token', env: 'SSMFLOW_CODEC_TOKEN', fix: 'a bearer token; prefer codecServer.tokenFile / SSMFLOW_CODEC_TOKEN_FILE', secret: true },
-  { key: 'codecServer.tokenFile', env: 'SSMFLOW_CODEC_TOKEN_FILE', fix: 'the path of a readable file holding the bearer token' },
-];
+// Each setting is declared once, in the schema below: its type and default, then its variable and
+// the fix shown when its value is wrong. settingSpecs is read back from the schema.
+type SettingMeta = Omit<SettingSpec, 'key'>;
+const settingMeta = z.registry<SettingMeta>();
 
-const specByKey = new Map(settingSpecs.map((s) => [s.key, s]));
+function setting<T extends z.ZodType>(schema: T, env: string, fix: string, options: { secret?: boolean } = {}): T {
+  // One schema instance per setting: a shared instance would carry the last setting's variable.
+  if (settingMeta.has(schema)) throw new Error(`${env}: this schema already belongs to ${settingMeta.get(schema)?.env}`);
+  settingMeta.add(schema, { env, fix, ...options });
+  return schema;
+}
 
 // Values from the environment are text; these turn them (and YAML scalars) into typed values.
 const booleanSetting = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v : v), z.boolean({ error: 'expected true or false' }));
@@ -100,65 +69,73 @@ const keyMap = z.preprocess(
 );
 
 const temporalSection = z.strictObject({
-  address: hostPort.default('127.0.0.1:7233'),
-  namespace: nonEmpty.default('default'),
-  taskQueue: nonEmpty.default('ssmflow'),
-  apiKey: nonEmpty.optional(),
-  apiKeyFile: nonEmpty.optional(),
+  address: setting(hostPort.default('127.0.0.1:7233'), 'TEMPORAL_ADDRESS', 'host:port of the Temporal frontend, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233'),
+  namespace: setting(nonEmpty.default('default'), 'TEMPORAL_NAMESPACE', 'a namespace name, e.g. default or my-ns.a1b2c on Temporal Cloud'),
+  taskQueue: setting(nonEmpty.default('ssmflow'), 'SSMFLOW_TASK_QUEUE', 'a non-empty task queue name, the same for workers and clients (default ssmflow)'),
+  apiKey: setting(nonEmpty.optional(), 'TEMPORAL_API_KEY', 'a Temporal Cloud API key; prefer temporal.apiKeyFile / TEMPORAL_API_KEY_FILE', { secret: true }),
+  apiKeyFile: setting(nonEmpty.optional(), 'TEMPORAL_API_KEY_FILE', 'the path of a readable file holding the API key'),
   tls: z
     .strictObject({
-      enabled: booleanSetting.optional(),
-      clientCertFile: nonEmpty.optional(),
-      clientKeyFile: nonEmpty.optional(),
-      serverCaFile: nonEmpty.optional(),
-      serverName: nonEmpty.optional(),
+      enabled: setting(booleanSetting.optional(), 'TEMPORAL_TLS', 'true or false'),
+      clientCertFile: setting(nonEmpty.optional(), 'TEMPORAL_TLS_CERT', 'the path of the client certificate (PEM) for mTLS'),
+      clientKeyFile: setting(nonEmpty.optional(), 'TEMPORAL_TLS_KEY', 'the path of the client private key (PEM) for mTLS'),
+      serverCaFile: setting(nonEmpty.optional(), 'TEMPORAL_TLS_CA', 'the path of the CA certificate (PEM) that signed the server'),
+      serverName: setting(nonEmpty.optional(), 'TEMPORAL_TLS_SERVER_NAME', 'the name in the server certificate, when it differs from the address host'),
     })
     .prefault({}),
 });
 
 const workerSection = z.strictObject({
-  maxConcurrentActivities: wholeNumber(1).default(100),
-  maxConcurrentWorkflowTasks: wholeNumber(2).default(40),
-  maxCachedWorkflows: wholeNumber(0).optional(),
-  shutdownGraceTime: durationMs.default(30_000),
-  shutdownForceTime: durationMs.default(60_000),
-  ssmListingLag: durationMs.default(30_000),
-  workflowBundle: nonEmpty.optional(),
+  maxConcurrentActivities: setting(wholeNumber(1).default(100), 'SSMFLOW_MAX_CONCURRENT_ACTIVITIES', 'a whole number ≥ 1 (default 100); each waiting SSM step holds one slot'),
+  maxConcurrentWorkflowTasks: setting(wholeNumber(2).default(40), 'SSMFLOW_MAX_CONCURRENT_WORKFLOW_TASKS', 'a whole number ≥ 2 (default 40)'),
+  maxCachedWorkflows: setting(wholeNumber(0).optional(), 'SSMFLOW_MAX_CACHED_WORKFLOWS', 'a whole number ≥ 0; leave unset to size it from memory'),
+  shutdownGraceTime: setting(durationMs.default(30_000), 'SSMFLOW_SHUTDOWN_GRACE_TIME', 'a duration such as 30s or 2m (default 30s)'),
+  shutdownForceTime: setting(durationMs.default(60_000), 'SSMFLOW_SHUTDOWN_FORCE_TIME', 'a duration longer than the grace time, such as 1m (default 1m)'),
+  ssmListingLag: setting(
+    durationMs.default(30_000),
+    'SSMFLOW_SSM_LISTING_LAG',
+    'a duration such as 30s (default 30s): how long a new SSM command may stay out of ListCommands; a send whose outcome was lost is looked up that long before it is sent again',
+  ),
+  workflowBundle: setting(nonEmpty.optional(), 'SSMFLOW_WORKFLOW_BUNDLE', 'the path of a bundle built by worker/build-workflow-bundle.ts, or unset to bundle at start'),
 });
 
 const outputSection = z.strictObject({
-  bucket: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name')
-    .optional(),
+  bucket: setting(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name')
+      .optional(),
+    'SSMFLOW_OUTPUT_BUCKET',
+    'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+  ),
 });
 
 const observabilitySection = z.strictObject({
-  logLevel: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
-  httpAddress: hostPortOrOff.default('0.0.0.0:9464'),
-  sdkMetricsAddress: hostPortOrOff.default('127.0.0.1:9465'),
-  runsGauge: booleanSetting.default(true),
+  logLevel: setting(z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'), 'SSMFLOW_LOG_LEVEL', `one of ${logLevels.join(', ')}`),
+  httpAddress: setting(hostPortOrOff.default('0.0.0.0:9464'), 'SSMFLOW_HTTP_ADDRESS', 'host:port for /metrics, /healthz and /readyz (default 0.0.0.0:9464), or off'),
+  sdkMetricsAddress: setting(hostPortOrOff.default('127.0.0.1:9465'), 'SSMFLOW_SDK_METRICS_ADDRESS', 'a loopback host:port for the SDK metrics exporter (default 127.0.0.1:9465), or off'),
+  runsGauge: setting(booleanSetting.default(true), 'SSMFLOW_RUNS_GAUGE', 'true or false'),
   tracing: z
     .strictObject({
-      enabled: booleanSetting.default(false),
-      exporter: z.enum(['otlp', 'console'], { error: 'expected otlp or console' }).default('otlp'),
-      otlpEndpoint: z.url({ error: 'expected an http(s) URL' }).default('http://127.0.0.1:4318/v1/traces'),
-      serviceName: nonEmpty.default('ssmflow-worker'),
+      enabled: setting(booleanSetting.default(false), 'SSMFLOW_TRACING', 'true or false'),
+      exporter: setting(z.enum(['otlp', 'console'], { error: 'expected otlp or console' }).default('otlp'), 'SSMFLOW_TRACING_EXPORTER', 'otlp or console'),
+      otlpEndpoint: setting(z.url({ error: 'expected an http(s) URL' }).default('http://127.0.0.1:4318/v1/traces'), 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'an http(s) URL such as http://otel-collector:4318/v1/traces'),
+      serviceName: setting(nonEmpty.default('ssmflow-worker'), 'OTEL_SERVICE_NAME', 'a service name, e.g. ssmflow-worker'),
     })
     .prefault({}),
 });
 
 const encryptionSection = z.strictObject({
-  currentKeyId: nonEmpty.optional(),
-  keys: keyMap.optional(),
-  keysFile: nonEmpty.optional(),
+  currentKeyId: setting(nonEmpty.optional(), 'SSMFLOW_ENCRYPTION_KEY_ID', 'the id of one of the configured keys; new payloads are encrypted with it'),
+  keys: setting(keyMap.optional(), 'SSMFLOW_ENCRYPTION_KEYS', 'id=base64key pairs separated by commas, each key 32 random bytes (openssl rand -base64 32)', { secret: true }),
+  keysFile: setting(nonEmpty.optional(), 'SSMFLOW_ENCRYPTION_KEYS_FILE', 'the path of a readable YAML file mapping key ids to base64 keys'),
 });
 
 const codecServerSection = z.strictObject({
-  address: hostPort.default('127.0.0.1:8888'),
-  corsOrigins: commaList.default([]),
-  token: nonEmpty.optional(),
-  tokenFile: nonEmpty.optional(),
+  address: setting(hostPort.default('127.0.0.1:8888'), 'SSMFLOW_CODEC_SERVER_ADDRESS', 'host:port to listen on (default 127.0.0.1:8888)'),
+  corsOrigins: setting(commaList.default([]), 'SSMFLOW_CODEC_CORS_ORIGINS', 'comma-separated origins of the Temporal UI, e.g. http://localhost:8080'),
+  token: setting(nonEmpty.optional(), 'SSMFLOW_CODEC_TOKEN', 'a bearer token; prefer codecServer.tokenFile / SSMFLOW_CODEC_TOKEN_FILE', { secret: true }),
+  tokenFile: setting(nonEmpty.optional(), 'SSMFLOW_CODEC_TOKEN_FILE', 'the path of a readable file holding the bearer token'),
 });
 
 const configSchema = z.strictObject({
@@ -169,6 +146,29 @@ const configSchema = z.strictObject({
   encryption: encryptionSection.prefault({}),
   codecServer: codecServerSection.prefault({}),
 });
+
+/** The object a field holds, under its default/prefault/optional wrappers; undefined for a leaf. */
+function objectInside(schema: z.ZodType): z.ZodObject | undefined {
+  let inner: z.ZodType | undefined = schema;
+  while (inner && !(inner instanceof z.ZodObject)) inner = (inner._zod.def as { innerType?: z.ZodType }).innerType;
+  return inner;
+}
+
+function specsOf(shape: Record<string, z.ZodType>, prefix = ''): SettingSpec[] {
+  return Object.entries(shape).flatMap(([name, schema]) => {
+    const key = prefix ? `${prefix}.${name}` : name;
+    const meta = settingMeta.get(schema);
+    if (meta) return [{ key, ...meta }];
+    const object = objectInside(schema);
+    if (!object) throw new Error(`config key ${key} is neither a setting nor a section`);
+    return specsOf(object.shape, key);
+  });
+}
+
+/** Every setting with its file key, its variable and the fix shown when its value is wrong. */
+export const settingSpecs: readonly SettingSpec[] = specsOf(configSchema.shape);
+
+const specByKey = new Map(settingSpecs.map((s) => [s.key, s]));
 
 export type SsmflowSettings = z.output<typeof configSchema>;
 export type ConfigSection = keyof SsmflowSettings;
