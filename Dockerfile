@@ -14,6 +14,7 @@ FROM deps AS bundle
 COPY tsconfig.json ./
 COPY workflows ./workflows
 COPY activities ./activities
+COPY aws ./aws
 COPY runbook ./runbook
 COPY core ./core
 COPY worker ./worker
@@ -30,6 +31,7 @@ COPY package.json tsconfig.json runbook.schema.json ./
 COPY bin ./bin
 COPY workflows ./workflows
 COPY activities ./activities
+COPY aws ./aws
 COPY core ./core
 COPY worker ./worker
 COPY client ./client

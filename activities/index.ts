@@ -1,10 +1,10 @@
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { createSsmClient, createTaggingClient } from './aws-clients.js';
+import { createSsmClient, createTaggingClient } from '../aws/clients.js';
+import { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
 import { createDiscoveryActivities } from './discover-clusters.js';
 import { createOutputBucketActivities } from './output-bucket.js';
-import { CommandStatusPoller } from './ssm/command-status-poller.js';
 import { createSsmActivities } from './ssm/ssm-activities.js';
 import type { SendOnceOptions } from './ssm/send-once.js';
 

@@ -3,11 +3,11 @@
 // writing all of it to $BENCH_STATS_FILE so the benchmark can read it while it runs and after.
 import { writeFileSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
+import { createS3Client, createSsmClient } from '../aws/clients.js';
 import { createActivities } from '../activities/index.js';
-import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
-import { countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
-import type { CommandResult, RunCommandInput } from '../activities/ssm/types.js';
+import { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
+import { countSsmCalls } from '../aws/ssm/ssm-call-counter.js';
+import type { CommandResult, RunCommandInput } from '../aws/ssm/types.js';
 import { createSsmflowWorker } from '../worker/create-worker.js';
 import type { StepTiming } from './bench-worker-process.js';
 

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pg from 'pg';
-import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
+import { createS3Client, createSsmClient } from '../aws/clients.js';
 import { formatColumns } from '../client/output/table.js';
 import { OperatorActionRejected, runControls, startRun } from '../client/runs.js';
 import type { ExecutionRecord } from '../fleet/journal.js';

@@ -1,6 +1,6 @@
 // The typed TS API for rollouts: one runbook across many clusters in waves.
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { ClusterDiscoveryRequest } from '../activities/discover-clusters.js';
+import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import { resolveParameterValues, type GivenParameterValues } from '../runbook/parameters.js';
 import { runbookRollout } from '../workflows/rollout.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';

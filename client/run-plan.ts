@@ -2,7 +2,7 @@
 // step reaches (offline ones flagged), the commands as they will be sent (secrets masked), which
 // steps wait for a person or for the maintenance window, and whether the blast-radius guard applies.
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { CommandTargets } from '../activities/ssm/types.js';
+import type { CommandTargets } from '../aws/ssm/types.js';
 import { windowState } from '../runbook/maintenance-window.js';
 import { renderStep } from '../runbook/render.js';
 import { selectSteps } from '../runbook/step-conditions.js';

@@ -1,9 +1,9 @@
 // Which instances a run would reach, resolved through SSM the way the run's commands will target
 // them: used by `plan` (shown, offline ones flagged) and by the blast-radius guard (counted).
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { createSsmClient } from '../activities/aws-clients.js';
-import { describeInstances } from '../activities/ssm/describe-instances.js';
-import type { CommandTargets } from '../activities/ssm/types.js';
+import { createSsmClient } from '../aws/clients.js';
+import { describeInstances } from '../aws/ssm/describe-instances.js';
+import type { CommandTargets } from '../aws/ssm/types.js';
 import { renderTargets } from '../runbook/render.js';
 import { selectSteps } from '../runbook/step-conditions.js';
 import type { NormalizedRunbook, ParameterValues, RenderedTargets } from '../runbook/types.js';

@@ -1,7 +1,7 @@
 // One shape for "what is this run doing", whether it comes from the live Query of an open run or
 // from the result of a finished one (which needs no worker). `status` and `audit` read it.
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
-import type { WaitProgress } from '../activities/ssm/types.js';
+import type { WaitProgress } from '../aws/ssm/types.js';
 import type { AuditEntry, RunState, RunStatus } from '../workflows/run-state.js';
 import { terminalRunStatuses } from '../workflows/run-state.js';
 import { runStateQuery } from '../workflows/run-messages.js';

@@ -4,7 +4,7 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { ActivitySerializationContext } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import type { WaitProgress } from '../activities/ssm/types.js';
+import type { WaitProgress } from '../aws/ssm/types.js';
 import type { Connected } from './connection.js';
 
 /** The activity that runs a waitUntil step's checks (activities/ssm/ssm-activities.ts). */

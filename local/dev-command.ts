@@ -2,7 +2,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Worker } from '@temporalio/worker';
-import { createS3Client } from '../activities/aws-clients.js';
+import { createS3Client } from '../aws/clients.js';
 import { CliInputError } from '../client/cli-errors.js';
 import { type FleetConfig, FleetConfigError, type InstanceConfig, loadFleetConfig } from '../fleet/config.js';
 import { defaultDevFleetConfigPath, type LocalStack, loadDefaultDevFleetConfig, startLocalStack } from './local-stack.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '../activities/aws-clients.js';
+import { createS3Client } from '../aws/clients.js';
 import { type FleetConfig, loadFleetConfig } from '../fleet/config.js';
 import { type RunningFleet, startFleet } from '../fleet/server.js';
 import { freePort } from './free-port.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
+import { createS3Client, createSsmClient } from '../aws/clients.js';
 import { localAwsEnvironment } from '../local/local-aws-env.js';
 import { createLocalPostgresCluster } from '../local/postgres-cluster.js';
 import { startLagSampler, type LagSample } from '../local/replication-lag.js';

@@ -1,6 +1,6 @@
 // `ssmflow rollout` end to end: the real CLI binary, a worker, the local fleet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTaggingClient } from '../activities/aws-clients.js';
+import { createTaggingClient } from '../aws/clients.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import type { RolloutState } from '../workflows/rollout-state.js';
 import { runCli } from './harness/cli.js';

@@ -5,9 +5,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient, type Command, type CommandInvocation } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
+import { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
 import { createSsmActivities } from '../activities/ssm/ssm-activities.js';
-import type { RunCommandInput } from '../activities/ssm/types.js';
+import type { RunCommandInput } from '../aws/ssm/types.js';
 import { activityEnvironment, runActivity } from './harness/activity-env.js';
 
 const ssm = new SSMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });

@@ -2,7 +2,7 @@
 // @aws-sdk/client-resource-groups-tagging-api, and the grouping ssmflow builds on it.
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverClustersByTag, groupInstancesByTag } from '../activities/discover-clusters.js';
+import { discoverClustersByTag, groupInstancesByTag } from '../aws/cluster-discovery.js';
 import { rejection, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 
 // 250 instances in 25 clusters of 10 (more than two pages of 100), a hybrid node, an empty value, an untagged node.

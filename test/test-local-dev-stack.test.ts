@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../activities/aws-clients.js';
+import { createS3Client } from '../aws/clients.js';
 import type { ExecutionRecord } from '../fleet/journal.js';
 import { projectRoot } from '../local/project-root.js';
 import { readRunningLocalStack, RUNNING_STACK_FILE } from '../local/running-stack.js';

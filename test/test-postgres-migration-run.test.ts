@@ -15,7 +15,7 @@ import type { RunSummary } from '../workflows/runbook-run.js';
 import { expectSourceServesIntact, expectStandbysStreaming, snapshot, sql } from './harness/postgres-data.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
-import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import { stepCommentOf } from '../aws/ssm/idempotency-comment.js';
 import { eventuallyTrue } from './harness/eventually.js';
 
 const CLUSTER = 'pg-e2e';

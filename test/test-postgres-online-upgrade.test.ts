@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import { stepCommentOf } from '../aws/ssm/idempotency-comment.js';
 import { runControls, startRun } from '../client/runs.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { createLocalPostgresCluster, setInjectedFailure, type LocalPostgresCluster, type LocalPostgresClusterOptions } from '../local/postgres-cluster.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../client/runs.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';
-import type { CommandResult } from '../activities/ssm/types.js';
+import type { CommandResult } from '../aws/ssm/types.js';
 import { activitySpans, listCommandsSince } from './harness/run-evidence.js';
 import { recordSsmAttempts, type SsmAttempt } from './harness/ssm-attempts.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';

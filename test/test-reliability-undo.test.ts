@@ -7,7 +7,7 @@ import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runControls, startRun } from '../client/runs.js';
-import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import { stepCommentOf } from '../aws/ssm/idempotency-comment.js';
 import type { ExecutionRecord } from '../fleet/journal.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { parseRunbook } from '../runbook/load.js';

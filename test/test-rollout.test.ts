@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import type { ClusterDiscoveryRequest, ClusterDiscoveryResult } from '../activities/discover-clusters.js';
-import type { RunCommandInput } from '../activities/ssm/types.js';
+import type { ClusterDiscoveryRequest, ClusterDiscoveryResult } from '../aws/cluster-discovery.js';
+import type { RunCommandInput } from '../aws/ssm/types.js';
 import { parseRunbook } from '../runbook/load.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
 import type { RolloutInput, RolloutState, RolloutStatus } from '../workflows/rollout-state.js';

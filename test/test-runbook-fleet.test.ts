@@ -9,7 +9,7 @@ import { parseRunbook } from '../runbook/load.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunState, RunStatus } from '../workflows/run-state.js';
 import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
-import { stepCommentOf } from '../activities/ssm/idempotency-comment.js';
+import { stepCommentOf } from '../aws/ssm/idempotency-comment.js';
 import { waitForRunStatus } from './harness/run-waits.js';
 
 const instanceIds = ['i-0f00000000000000a', 'i-0f00000000000000b', 'i-0f00000000000000c'];

@@ -14,7 +14,7 @@ import { Worker } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OperatorActionRejected, runControls, startRun } from '../client/runs.js';
-import type { RunCommandInput } from '../activities/ssm/types.js';
+import type { RunCommandInput } from '../aws/ssm/types.js';
 import { projectRoot } from '../local/project-root.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { RunState } from '../workflows/run-state.js';

@@ -1,7 +1,7 @@
 // How a run words its failures and its ending, and which operator actions it offers: pure functions
 // shared by the workflow (which records them) and the clients (which render them).
 import { describe, expect, it } from 'vitest';
-import type { CommandResult, InvocationResult } from '../activities/ssm/types.js';
+import type { CommandResult, InvocationResult } from '../aws/ssm/types.js';
 import { nextActionCommands } from '../client/output/next-actions.js';
 import { allowedActions } from '../workflows/operator-actions.js';
 import { countInstanceOutcomes, summarizeCommandFailure } from '../workflows/run-audit.js';

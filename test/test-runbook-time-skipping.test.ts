@@ -6,7 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createS3Client } from '../activities/aws-clients.js';
+import { createS3Client } from '../aws/clients.js';
 import { runControls, startRun } from '../client/runs.js';
 import { readToolsManifest } from '../local/tools.js';
 import type { NormalizedRunbook } from '../runbook/types.js';

@@ -1,7 +1,7 @@
 // waitUntil's `giveUpExitCode` through the format (schema, normalize, render, plan), and the pure
 // parts of its live progress: the line taken from a check's output, and how status shows it.
 import { describe, expect, it } from 'vitest';
-import type { CommandResult, InvocationResult, WaitUntilResult } from '../activities/ssm/types.js';
+import type { CommandResult, InvocationResult, WaitUntilResult } from '../aws/ssm/types.js';
 import { gaveUpOn, lastOutputLine, waitProgressOf } from '../activities/ssm/wait-progress.js';
 import { waitProgressLines } from '../client/output/run-status.js';
 import { renderPlan } from '../client/output/plan-view.js';

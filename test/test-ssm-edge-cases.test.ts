@@ -5,12 +5,13 @@ import { CancelCommandCommand, GetParametersCommand, ListCommandInvocationsComma
 import { ApplicationFailure } from '@temporalio/common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifySsmError, toActivityFailure } from '../activities/ssm/classify-error.js';
-import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
-import { idempotencyComment } from '../activities/ssm/idempotency-comment.js';
+import { toActivityFailure } from '../activities/ssm/activity-failure.js';
+import { classifySsmError } from '../aws/ssm/classify-error.js';
+import { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
+import { idempotencyComment } from '../aws/ssm/idempotency-comment.js';
 import { lastBytes } from '../activities/ssm/invocation-results.js';
 import { createSsmActivities } from '../activities/ssm/ssm-activities.js';
-import type { RunCommandInput } from '../activities/ssm/types.js';
+import type { RunCommandInput } from '../aws/ssm/types.js';
 import { secretPlaceholder } from '../runbook/secrets.js';
 import { activityEnvironment, runActivity } from './harness/activity-env.js';
 

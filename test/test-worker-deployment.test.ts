@@ -115,7 +115,7 @@ describe('Dockerfile', () => {
 
   it('copies every directory the worker imports from', () => {
     const copied = new Set([...dockerfile.slice(dockerfile.indexOf('AS runtime')).matchAll(/^COPY (\S+) \.\/\1$/gm)].map((m) => m[1]));
-    for (const dir of ['bin', 'workflows', 'activities', 'core', 'worker', 'client', 'runbook']) expect(copied.has(dir), dir).toBe(true);
+    for (const dir of ['bin', 'workflows', 'activities', 'aws', 'core', 'worker', 'client', 'runbook']) expect(copied.has(dir), dir).toBe(true);
   });
 
   it('leaves the local stack and the fleet out of the image', () => {

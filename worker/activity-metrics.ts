@@ -1,7 +1,7 @@
 // Wraps the activities the worker registers so each SSM command's outcome becomes metrics and one
 // structured log line (the activity logger adds workflowId = run id, activityId and attempt).
 import { ApplicationFailure, log } from '@temporalio/activity';
-import type { CommandResult, RunCommandInput, WaitUntilResult } from '../activities/ssm/types.js';
+import type { CommandResult, RunCommandInput, WaitUntilResult } from '../aws/ssm/types.js';
 import type { SsmflowMetrics } from './metrics.js';
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;

@@ -1,6 +1,6 @@
 // SIGTERM/SIGINT: stop polling, give running activities the grace time to finish (they keep
 // heartbeating), then hand the SSM waits still open to other workers, and exit within the force time.
-import type { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
+import type { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
 import type { SsmflowLogger } from './logging.js';
 
 export interface ShutdownTimes {

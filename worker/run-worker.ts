@@ -1,9 +1,9 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createS3Client, createSsmClient } from '../activities/aws-clients.js';
-import { CommandStatusPoller } from '../activities/ssm/command-status-poller.js';
-import { copyCallCounters, countSsmCalls } from '../activities/ssm/ssm-call-counter.js';
+import { createS3Client, createSsmClient } from '../aws/clients.js';
+import { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
+import { copyCallCounters, countSsmCalls } from '../aws/ssm/ssm-call-counter.js';
 import { runStatuses } from '../workflows/run-state.js';
 import { loadSettings } from '../core/config.js';
 import { createSsmflowWorker } from './create-worker.js';

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { SsmActivities } from '../activities/ssm/ssm-activities.js';
-import type { CommandResult, RunCommandInput } from '../activities/ssm/types.js';
+import type { CommandResult, RunCommandInput } from '../aws/ssm/types.js';
 
 export interface AdHocCommandInput {
   command: RunCommandInput;

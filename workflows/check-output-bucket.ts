@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { OutputBucketActivities, OutputBucketProbeInput, OutputBucketProbeResult } from '../activities/output-bucket.js';
+import type { OutputBucketActivities } from '../activities/output-bucket.js';
+import type { OutputBucketProbeInput, OutputBucketProbeResult } from '../aws/output-bucket.js';
 
 const { probeOutputBucket } = proxyActivities<OutputBucketActivities>({
   startToCloseTimeout: '30 seconds',

@@ -1,7 +1,7 @@
 // Undoing a run: every step that ran, newest first. A failing rollback pauses for the operator
 // (retry, skip, abort) instead of being hidden, and the outcome says exactly what was undone.
 import { isCancellation } from '@temporalio/workflow';
-import type { CommandResult } from '../activities/ssm/types.js';
+import type { CommandResult } from '../aws/ssm/types.js';
 import type { RenderedStep } from '../runbook/types.js';
 import { allowedActions } from './operator-actions.js';
 import type { OperatorControls } from './operator-controls.js';

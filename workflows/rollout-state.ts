@@ -1,5 +1,5 @@
 // State of a rollout: one runbook across many clusters, in waves. Plain data, deterministic.
-import type { ClusterDiscoveryRequest } from '../activities/discover-clusters.js';
+import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunOptions, RunStatus } from './run-state.js';
 

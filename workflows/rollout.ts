@@ -14,7 +14,8 @@ import {
   allHandlersFinished,
   proxyActivities,
 } from '@temporalio/workflow';
-import type { ClusterDiscoveryRequest, DiscoveryActivities } from '../activities/discover-clusters.js';
+import type { DiscoveryActivities } from '../activities/discover-clusters.js';
+import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
 import { errorBudgetCount, errorBudgetExceeded, planWaveEnds } from './rollout-plan.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';

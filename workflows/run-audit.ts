@@ -1,5 +1,5 @@
 // Turning command results into audit entries and messages an operator can act on. Pure functions.
-import type { CommandResult, CommandTargets, RunCommandInput, WaitUntilResult } from '../activities/ssm/types.js';
+import type { CommandResult, CommandTargets, RunCommandInput, WaitUntilResult } from '../aws/ssm/types.js';
 import { redactSecrets } from '../runbook/secrets.js';
 import type { ParameterValues } from '../runbook/types.js';
 import type { AuditEntry, RunFailure } from './run-state.js';

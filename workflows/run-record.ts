@@ -1,7 +1,7 @@
 // The run's durable record: the state the query returns, the audit trail, and the status search
 // attribute. Every change to what operators see goes through here.
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { CommandResult, RunCommandInput } from '../activities/ssm/types.js';
+import type { CommandResult, RunCommandInput } from '../aws/ssm/types.js';
 import { commandAuditEntry, displayParameters, duplicateSendAuditEntries } from './run-audit.js';
 import type { RunPlan } from './run-plan.js';
 import type { RunInput, RunState, RunStatus, StepState } from './run-state.js';

@@ -1,5 +1,5 @@
 // The state of one run, as the Query returns it and the CLI shows it. Plain data, deterministic.
-import type { CommandResult, InvocationResult } from '../activities/ssm/types.js';
+import type { CommandResult, InvocationResult } from '../aws/ssm/types.js';
 import type { NormalizedRunbook, ParameterValues, StepKind } from '../runbook/types.js';
 
 export const runStatuses = ['running', 'waiting-approval', 'paused-on-failure', 'rolling-back', 'succeeded', 'failed', 'rolled-back', 'cancelled'] as const;

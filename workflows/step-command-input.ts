@@ -1,4 +1,4 @@
-import type { CommandDocument, CommandTargets, RunCommandInput } from '../activities/ssm/types.js';
+import type { CommandDocument, CommandTargets, RunCommandInput } from '../aws/ssm/types.js';
 import type { RenderedCommandStep, RollbackAction } from '../runbook/types.js';
 import type { RunInput } from './run-state.js';
 

@@ -1,7 +1,7 @@
 // One attempt of each kind of step, and the step's own retries. Each runner reports an outcome;
 // what a failure leads to is decided by the failure policy (failure-policy.ts).
 import { isCancellation, sleep } from '@temporalio/workflow';
-import type { CommandResult } from '../activities/ssm/types.js';
+import type { CommandResult } from '../aws/ssm/types.js';
 import type { RenderedCommandStep, RenderedStep } from '../runbook/types.js';
 import { approvalMessageWithOutputs } from './approval-message.js';
 import type { OperatorControls } from './operator-controls.js';

@@ -1,7 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ListCommandInvocationsCommand, type Command, type CommandInvocation, type CommandPlugin, type SSMClient } from '@aws-sdk/client-ssm';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { CommandTargets, InvocationResult } from './types.js';
+import type { CommandTargets, InvocationResult } from '../../aws/ssm/types.js';
 
 /** How much of an instance's output the workflow keeps; the rest stays in S3. */
 export const outputTailBytes = 2_048;

@@ -2,13 +2,12 @@
 // a run-unique key, every send is a single HTTP attempt (an SDK retry could create a second
 // command), and any outcome that leaves it unknown whether SSM created the command is settled by
 // looking the key up, waiting out ListCommands' listing lag, before anything is sent again.
-import { CancelCommandCommand, ListCommandsCommand, SendCommandCommand, SSMClient, type Command, type SendCommandCommandInput, type SSMClientConfig } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, ListCommandsCommand, SendCommandCommand, type Command, type SendCommandCommandInput, type SSMClient } from '@aws-sdk/client-ssm';
 import { ApplicationFailure } from '@temporalio/activity';
+import { classifySsmError } from '../../aws/ssm/classify-error.js';
+import { idempotencyComment } from '../../aws/ssm/idempotency-comment.js';
+import type { RunCommandInput } from '../../aws/ssm/types.js';
 import { commandsReadingSecretsOnInstance } from '../../runbook/secrets.js';
-import { classifySsmError } from './classify-error.js';
-import { idempotencyComment } from './idempotency-comment.js';
-import { copyCallCounters } from './ssm-call-counter.js';
-import type { RunCommandInput } from './types.js';
 
 /** Minimum delivery window SSM accepts (TimeoutSeconds). */
 const minDeliveryTimeoutSeconds = 30;
@@ -84,16 +83,6 @@ export function buildSendCommandRequest(input: RunCommandInput): SendCommandComm
     TimeoutSeconds: Math.max(minDeliveryTimeoutSeconds, input.deliveryTimeoutSeconds ?? 600),
     ...(input.output ? { OutputS3BucketName: input.output.bucket, OutputS3KeyPrefix: input.output.keyPrefix } : {}),
   };
-}
-
-/**
- * A client for SendCommand alone: same region, endpoint, credentials and call counters, one HTTP
- * attempt per call. The SDK's own retry of an unanswered SendCommand is what creates duplicates.
- */
-export function withoutSdkRetries(ssm: SSMClient): SSMClient {
-  const once = new SSMClient({ ...(ssm.config as unknown as SSMClientConfig), maxAttempts: 1, retryStrategy: undefined });
-  copyCallCounters(ssm, once);
-  return once;
 }
 
 /** Every command carrying this key's Comment, oldest first (one page of ListCommands per 50 commands of the document). */

@@ -1,12 +1,13 @@
 import { CancelCommandCommand, GetCommandInvocationCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat, log, sleep } from '@temporalio/activity';
-import { type CommandStatusPoller, type TerminalCommand } from './command-status-poller.js';
-import { toActivityFailure } from './classify-error.js';
-import { describeInstances } from './describe-instances.js';
+import { withoutSdkRetries } from '../../aws/clients.js';
+import { type CommandStatusPoller, type TerminalCommand } from '../../aws/ssm/command-status-poller.js';
+import { describeInstances } from '../../aws/ssm/describe-instances.js';
+import type { CommandResult, CommandTargets, ResolvedTargets, RunCommandInput, WaitProgress, WaitUntilInput, WaitUntilResult } from '../../aws/ssm/types.js';
+import { toActivityFailure } from './activity-failure.js';
 import { collectInvocationResults, expectedInstanceIds } from './invocation-results.js';
-import { defaultSendOnceOptions, failOnDuplicates, findCommandsByKey, sendOnce, withoutSdkRetries, type SendOnceOptions } from './send-once.js';
-import type { CommandResult, CommandTargets, ResolvedTargets, RunCommandInput, WaitProgress, WaitUntilInput, WaitUntilResult } from './types.js';
+import { defaultSendOnceOptions, failOnDuplicates, findCommandsByKey, sendOnce, type SendOnceOptions } from './send-once.js';
 import { gaveUpOn, waitProgressOf } from './wait-progress.js';
 
 export interface SsmActivityDependencies {

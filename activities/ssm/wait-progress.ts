@@ -1,6 +1,6 @@
 // What a waitUntil check said, in the few words `ssmflow status` shows while the step waits, and
 // whether it said "give up". Pure: the activity heartbeats the progress, the workflow never sees it.
-import type { CheckLine, CommandResult, WaitProgress } from './types.js';
+import type { CheckLine, CommandResult, WaitProgress } from '../../aws/ssm/types.js';
 
 /** A check line longer than this is cut (with "…"): heartbeat details stay small. */
 export const checkLineMaxChars = 200;

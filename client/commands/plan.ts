@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createSsmClient } from '../../activities/aws-clients.js';
+import { createSsmClient } from '../../aws/clients.js';
 import { shellQuote } from '../../runbook/shell-quote.js';
 import { addBlastRadiusOptions, maxTargetsOf, type BlastRadiusFlags } from '../blast-radius.js';
 import { printJson } from '../output/json.js';

@@ -1,7 +1,7 @@
 // The `ssmflow status` view: what a tired engineer needs at a glance — where the run is, what
 // failed on which instances with their last output lines, and the exact commands to go on.
 import type { RunStatus, StepStatus } from '../../workflows/run-state.js';
-import type { CheckLine, WaitProgress } from '../../activities/ssm/types.js';
+import type { CheckLine, WaitProgress } from '../../aws/ssm/types.js';
 import type { InstanceView, RunView, StepView } from '../run-view.js';
 import { formatColumns } from './table.js';
 import { colours as defaultColours, type Colours } from './style.js';

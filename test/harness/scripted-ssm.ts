@@ -1,7 +1,7 @@
 // Mocked SSM activities for workflow tests: each call is recorded, and a script decides whether the
 // command succeeds, fails, or runs until cancelled. The workflow under test is the real one.
 import { Context, heartbeat } from '@temporalio/activity';
-import type { CommandResult, RunCommandInput, WaitUntilResult } from '../../activities/ssm/types.js';
+import type { CommandResult, RunCommandInput, WaitUntilResult } from '../../aws/ssm/types.js';
 
 export type ScriptedOutcome = 'success' | 'fail' | 'block';
 

@@ -4,7 +4,7 @@
 // (long); it measures and returns, the callers assert or print. No vitest imports here.
 import { ListCommandsCommand, type Command, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Client } from '@temporalio/client';
-import { stepCommentOf } from '../../activities/ssm/idempotency-comment.js';
+import { stepCommentOf } from '../../aws/ssm/idempotency-comment.js';
 import { startRun } from '../../client/runs.js';
 import { seededRandom } from '../../fleet/faults.js';
 import type { ExecutionRecord } from '../../fleet/journal.js';

@@ -6,7 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { createS3Client } from '../../activities/aws-clients.js';
+import { createS3Client } from '../../aws/clients.js';
 import { createSsmflowWorker, type SsmflowWorkerOptions } from '../../worker/create-worker.js';
 import { projectRoot } from '../../local/project-root.js';
 

@@ -5,8 +5,8 @@
 // SSMFLOW_TEST_PRODUCTION_WORKER=1 runs the production entry point (runWorker: config from env,
 // JSON logs, metrics and health endpoint, payload codec, graceful shutdown) instead of a bare worker.
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createS3Client, createSsmClient } from '../../activities/aws-clients.js';
-import { withoutSdkRetries } from '../../activities/ssm/send-once.js';
+import { createS3Client, createSsmClient } from '../../aws/clients.js';
+import { withoutSdkRetries } from '../../aws/clients.js';
 import { parseDuration } from '../../runbook/duration.js';
 import { createSsmflowWorker } from '../../worker/create-worker.js';
 import { runWorker } from '../../worker/run-worker.js';

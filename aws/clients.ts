@@ -1,6 +1,7 @@
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
+import { copyCallCounters } from './ssm/ssm-call-counter.js';
 
 // The SDK reads AWS_ENDPOINT_URL_SSM / AWS_ENDPOINT_URL_S3 itself; an explicit endpoint (tests)
 // overrides them. Emulators on 127.0.0.1 need path-style S3 addressing.
@@ -25,4 +26,14 @@ export function createTaggingClient(options: { endpoint?: string; region?: strin
 
 export function awsRegion(): string {
   return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+}
+
+/**
+ * A client for SendCommand alone: same region, endpoint, credentials and call counters, one HTTP
+ * attempt per call. The SDK's own retry of an unanswered SendCommand is what creates duplicates.
+ */
+export function withoutSdkRetries(ssm: SSMClient): SSMClient {
+  const once = new SSMClient({ ...(ssm.config as unknown as SSMClientConfig), maxAttempts: 1, retryStrategy: undefined });
+  copyCallCounters(ssm, once);
+  return once;
 }

@@ -1,9 +1,7 @@
-import { ApplicationFailure } from '@temporalio/activity';
-
 /** What a failed SSM call means for the caller: fix the input, or try again later. */
 export type SsmErrorClass = 'bad-input' | 'throttled' | 'transient';
 
-interface AwsErrorShape {
+export interface AwsErrorShape {
   name?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number };
@@ -39,16 +37,7 @@ export function classifySsmError(err: unknown): SsmErrorClass {
   return 'transient';
 }
 
-/**
- * Turns an SSM error into the failure the workflow sees: non-retryable with the fix for bad input,
- * retryable (with the context) for throttling, 5xx and network trouble.
- */
-export function toActivityFailure(err: unknown, context: string): ApplicationFailure {
-  const e = err as AwsErrorShape;
-  const name = e?.name ?? 'Error';
-  const message = `${context}: ${name}: ${e?.message ?? String(err)}`;
-  if (classifySsmError(err) === 'bad-input') {
-    return ApplicationFailure.create({ message: `${message} (fix: ${badInputFixes[name]})`, type: `Ssm${name}`, nonRetryable: true });
-  }
-  return ApplicationFailure.create({ message, type: `Ssm${name}`, nonRetryable: false });
+/** What the operator should change for an SSM error no retry fixes; undefined for the others. */
+export function ssmErrorFix(name: string): string | undefined {
+  return badInputFixes[name];
 }
