@@ -5,6 +5,7 @@ import type { Worker } from '@temporalio/worker';
 import { createS3Client } from '../aws/clients.js';
 import { CliInputError } from '../client/cli-errors.js';
 import { type FleetConfig, FleetConfigError, type InstanceConfig, loadFleetConfig } from '../fleet/config.js';
+import { shellQuote } from '../runbook/shell-quote.js';
 import { defaultDevFleetConfigPath, type LocalStack, loadDefaultDevFleetConfig, startLocalStack } from './local-stack.js';
 import { localAwsEnvironment } from './local-aws-env.js';
 import { readRunningLocalStack, removeRunningLocalStack, type RunningLocalStack, writeRunningLocalStack } from './running-stack.js';
@@ -202,7 +203,7 @@ async function runDev(opts: DevOptions): Promise<void> {
 }
 
 /** Shell-quotes a value for an `export` line when it needs it. */
-const shellValue = (value: string) => (/^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`);
+const shellValue = (value: string) => (/^[\w@%+=:,./-]*$/.test(value) ? value : shellQuote(value));
 
 const EXPORT_ORDER = [
   'TEMPORAL_ADDRESS',
