@@ -31,5 +31,3 @@ export function createActivities(deps: ActivityDependencies) {
     ...createDiscoveryActivities(deps.tagging ?? createTaggingClient()),
   };
 }
-
-export type SsmflowActivities = ReturnType<typeof createActivities>;

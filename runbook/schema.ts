@@ -512,7 +512,6 @@ export const Runbook = z
 export type Runbook = z.infer<typeof Runbook>;
 export type Step = z.infer<typeof Step>;
 export type Parameter = z.infer<typeof Parameter>;
-export type ParameterType = (typeof PARAMETER_TYPES)[number];
 export type Targets = z.infer<typeof Targets>;
 export type Retry = z.infer<typeof Retry>;
 export type RateControl = z.infer<typeof RateControl>;
@@ -520,7 +519,6 @@ export type Rollback = z.infer<typeof Rollback>;
 export type DocumentCall = z.infer<typeof DocumentCall>;
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
 export type Defaults = z.infer<typeof Defaults>;
-export type StepKind = (typeof STEP_KINDS)[number];
 
 /** The JSON schema written to runbook.schema.json (what editors validate and complete with). */
 export function runbookJsonSchema(): Record<string, unknown> {
