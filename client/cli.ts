@@ -22,7 +22,7 @@ import { registerWorkerCommand } from './commands/worker.js';
 import { exitCode } from './exit-status.js';
 import { OperatorActionRejected, ParameterInputError } from './runs.js';
 
-/** Exit codes of every ssmflow command (DESIGN.md, "Interfaces that must stay stable"). */
+/** Exit codes of every ssmflow command (docs/cli.md lists them; they are a stable interface). */
 export const exitCodes = exitCode;
 
 export async function buildProgram(): Promise<Command> {

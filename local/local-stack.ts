@@ -47,7 +47,7 @@ export interface LocalStackOptions {
 const pickPort = (preferred: number) => (preferred === 0 ? freePort() : preferredPort(preferred));
 
 /**
- * The local default stack of DESIGN.md: a Temporal dev server persisting to .ssmflow/temporal.db
+ * The local default stack (docs/architecture.md, "The rooms"): a Temporal dev server persisting to .ssmflow/temporal.db
  * (so runs survive a restart), the S3 emulator with the output bucket, and (when asked) the local
  * fleet. Preferred ports are used when free, so a second stack on the same machine still starts.
  */
