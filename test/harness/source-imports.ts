@@ -1,6 +1,7 @@
 // Every relative import in the repository's sources, read with the TypeScript parser (a regular
 // expression cannot tell `import type` apart reliably). For the architecture and image checks.
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { projectRoot } from '../../local/project-root.js';
@@ -19,24 +20,17 @@ export interface SourceImport {
   kind: 'type' | 'static' | 'dynamic' | 'url';
 }
 
-const notSources = new Set(['node_modules', '.tools', '.ssmflow', 'dist', '.git', 'histories', 'results']);
-
 const isSource = (name: string) => /\.(ts|mts|mjs|js)$/.test(name);
 
-/** The TypeScript and JavaScript files below `folders`, or in the whole repository. */
+/**
+ * The TypeScript and JavaScript files below `folders`, or in the whole repository: those git
+ * tracks or would track (a developer's ignored scratch files and the installed tools are not the
+ * project's code).
+ */
 export function sourceFiles(folders?: readonly string[]): string[] {
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(join(projectRoot, dir), { withFileTypes: true })) {
-      if (notSources.has(entry.name)) continue;
-      const path = dir ? `${dir}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) walk(path);
-      else if (isSource(entry.name)) files.push(path);
-    }
-  };
-  if (folders) folders.forEach(walk);
-  else walk('');
-  return files.sort();
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', ...(folders ?? [])], { cwd: projectRoot, encoding: 'utf8' });
+  const files = listed.split('\n').filter((path) => isSource(path) && !path.startsWith('test/histories/') && existsSync(join(projectRoot, path)));
+  return [...new Set(files)].sort();
 }
 
 function isTypeOnly(node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
