@@ -3,6 +3,7 @@
 // parameters, maintenance window for disruptive steps, …) live in cross-checks.ts.
 import { z } from 'zod';
 import { DURATION_EXAMPLES, DURATION_PATTERN, isDuration } from './duration.js';
+import { withFix } from './schema/fix-hint.js';
 import { PARAMETER_NAME_PATTERN } from './templates.js';
 
 export const API_VERSION = 'ssmflow/v1';
@@ -18,14 +19,6 @@ const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=\-@]+$/u;
 export const STEP_KINDS = ['run', 'document', 'waitUntil', 'approval', 'sleep'] as const;
 export const ON_FAILURE_VALUES = ['pause', 'rollback', 'abort', 'continue'] as const;
 export const PARAMETER_TYPES = ['string', 'integer', 'boolean', 'enum', 'secret'] as const;
-
-/** Fix hints for format errors, keyed by the error message the schema gives. */
-export const FORMAT_FIXES = new Map<string, string>();
-
-function formatted(message: string, fix: string): string {
-  FORMAT_FIXES.set(message, fix);
-  return message;
-}
 
 /** Object schemas that need exactly one of some keys; the JSON schema gets a matching `oneOf`. */
 const EXACTLY_ONE_OF = new Map<z.ZodType, readonly string[]>();
@@ -53,12 +46,12 @@ function exactlyOneInJsonSchema<T extends z.ZodType>(schema: T, keys: readonly s
   return schema;
 }
 
-const identifierMessage = formatted(
+const identifierMessage = withFix(
   'must be lowercase letters, digits and hyphens, starting with a letter or digit',
   'rename it, for example `drain-node` or `step-2`',
 );
 
-const durationMessage = formatted(
+const durationMessage = withFix(
   `must be a positive duration such as ${DURATION_EXAMPLES}`,
   `write a number followed by a unit (d, h, m, s, ms), largest unit first: ${DURATION_EXAMPLES}`,
 );
@@ -68,7 +61,7 @@ const durationRegExp = new RegExp(DURATION_PATTERN);
 // Durations are checked twice: the pattern shows up in the JSON schema, the refinement rejects `0s`.
 export const Duration = z
   .string()
-  .regex(durationRegExp, { error: durationMessage })
+  .regex(durationRegExp, durationMessage)
   // Only `0s`-style values get here with a valid shape; the regex reports the rest.
   .refine((text) => !durationRegExp.test(text) || isDuration(text), { error: 'must be longer than zero' })
   .meta({ id: 'Duration', description: `A duration: ${DURATION_EXAMPLES}.` });
@@ -102,11 +95,11 @@ export const Retry = z
   })
   .meta({ id: 'Retry', description: 'Retries of a failed attempt, before onFailure applies.' });
 
-const maxConcurrencyMessage = formatted(
+const maxConcurrencyMessage = withFix(
   'must be a count (1, 2, …) or a percentage (1%–100%) as a string',
   "quote it, for example maxConcurrency: '1' or maxConcurrency: '10%'",
 );
-const maxErrorsMessage = formatted(
+const maxErrorsMessage = withFix(
   'must be a count (0, 1, …) or a percentage (0%–100%) as a string',
   "quote it, for example maxErrors: '0' or maxErrors: '5%'",
 );
@@ -116,23 +109,23 @@ export const RateControl = z
     maxConcurrency: z
       .string()
       .max(7)
-      .regex(MAX_CONCURRENCY_PATTERN, { error: maxConcurrencyMessage })
+      .regex(MAX_CONCURRENCY_PATTERN, maxConcurrencyMessage)
       .optional()
       .describe("How many targets run the command at once: a count ('1') or a percentage ('10%') of the targets."),
     maxErrors: z
       .string()
       .max(7)
-      .regex(MAX_ERRORS_PATTERN, { error: maxErrorsMessage })
+      .regex(MAX_ERRORS_PATTERN, maxErrorsMessage)
       .optional()
       .describe("Failed targets tolerated before SSM stops sending the command: a count ('0') or a percentage ('5%')."),
   })
   .meta({ id: 'RateControl', description: 'SSM rate control for one command across its targets.' });
 
-const tagKeyMessage = formatted(
+const tagKeyMessage = withFix(
   'must be a tag key: letters, digits, spaces and _ . : / = - @',
   'use the tag key as it is set on the instances, for example `Cluster`',
 );
-const instanceIdMessage = formatted(
+const instanceIdMessage = withFix(
   'must be an instance id (i-0123456789abcdef0, mi-…) or a {{ parameter }} template',
   'copy the id from the EC2 console or `aws ec2 describe-instances`',
 );
@@ -142,7 +135,7 @@ export const Targets = exactlyOneInJsonSchema(
     z.strictObject({
     tags: z
       .record(
-        z.string().max(128).regex(TAG_KEY_PATTERN, { error: tagKeyMessage }),
+        z.string().max(128).regex(TAG_KEY_PATTERN, tagKeyMessage),
         z.union([templated('Tag value.'), z.array(templated('Tag value.')).min(1).max(50)]),
       )
       .refine((tags) => Object.keys(tags).length >= 1 && Object.keys(tags).length <= 5, {
@@ -151,7 +144,7 @@ export const Targets = exactlyOneInJsonSchema(
       .optional()
       .describe('Instances carrying all of these tags (keys ANDed, a list of values ORed).'),
     instanceIds: z
-      .array(z.string().regex(INSTANCE_ID_OR_TEMPLATE_PATTERN, { error: instanceIdMessage }))
+      .array(z.string().regex(INSTANCE_ID_OR_TEMPLATE_PATTERN, instanceIdMessage))
       .min(1)
       .max(50)
       .optional()
@@ -195,7 +188,7 @@ export const Approval = z
     message: templated('What the operator is asked.'),
     timeout: Duration.optional().describe('Fail the step when nobody answers by then (default: wait forever).'),
     showOutputOf: z
-      .array(z.string().max(63).regex(IDENTIFIER_PATTERN, { error: identifierMessage }))
+      .array(z.string().max(63).regex(IDENTIFIER_PATTERN, identifierMessage))
       .min(1)
       .max(10)
       .optional()
@@ -221,14 +214,14 @@ export const Rollback = exactlyOneInJsonSchema(
   ['run', 'document'],
 );
 
-const parameterNameMessage = formatted(
+const parameterNameMessage = withFix(
   'must be a parameter name: letters, digits and underscores, starting with a letter',
   'rename it in camelCase, for example `toVersion`',
 );
 
 export const StepCondition = z
   .record(
-    z.string().regex(new RegExp(PARAMETER_NAME_PATTERN), { error: parameterNameMessage }),
+    z.string().regex(new RegExp(PARAMETER_NAME_PATTERN), parameterNameMessage),
     z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)]),
   )
   .refine((condition) => Object.keys(condition).length >= 1, { error: 'must name at least one parameter' })
@@ -262,7 +255,7 @@ export const FIELDS_BY_KIND: Record<(typeof STEP_KINDS)[number], readonly string
 const KIND_SPECIFIC_FIELDS = ['onFailure', ...COMMAND_STEP_FIELDS];
 
 const stepObject = z.strictObject({
-  id: z.string().max(63).regex(IDENTIFIER_PATTERN, { error: identifierMessage }).describe('Unique step id, shown in status and used by `ssmflow skip`/`retry`.'),
+  id: z.string().max(63).regex(IDENTIFIER_PATTERN, identifierMessage).describe('Unique step id, shown in status and used by `ssmflow skip`/`retry`.'),
   description: z.string().optional().describe('What the step does, for people.'),
   run: CommandLines.optional().describe('Shell lines run with AWS-RunShellScript.'),
   document: DocumentCall.optional(),
@@ -383,7 +376,7 @@ const IntegerParameter = z
     maximum: z.int().optional().describe('Largest allowed value.'),
     above: z
       .string()
-      .regex(new RegExp(PARAMETER_NAME_PATTERN), { error: parameterNameMessage })
+      .regex(new RegExp(PARAMETER_NAME_PATTERN), parameterNameMessage)
       .optional()
       .describe('Must be greater than this other integer parameter, checked before the run starts (e.g. toVersion above fromVersion: no downgrade).'),
   })
@@ -471,15 +464,15 @@ export const Defaults = z
   })
   .meta({ id: 'Defaults', description: 'Settings every step gets unless it sets its own.' });
 
-const apiVersionMessage = formatted(`must be "${API_VERSION}"`, `start the file with apiVersion: ${API_VERSION}`);
+const apiVersionMessage = withFix(`must be "${API_VERSION}"`, `start the file with apiVersion: ${API_VERSION}`);
 
 export const Runbook = z
   .strictObject({
-    apiVersion: z.literal(API_VERSION, { error: apiVersionMessage }).describe('Format version; always ssmflow/v1.'),
-    name: z.string().max(63).regex(IDENTIFIER_PATTERN, { error: identifierMessage }).describe('Runbook name, as listed by `ssmflow list`.'),
+    apiVersion: z.literal(API_VERSION, apiVersionMessage).describe('Format version; always ssmflow/v1.'),
+    name: z.string().max(63).regex(IDENTIFIER_PATTERN, identifierMessage).describe('Runbook name, as listed by `ssmflow list`.'),
     description: z.string().optional().describe('What the runbook does, for people.'),
     parameters: z
-      .record(z.string().regex(new RegExp(PARAMETER_NAME_PATTERN), { error: parameterNameMessage }), Parameter)
+      .record(z.string().regex(new RegExp(PARAMETER_NAME_PATTERN), parameterNameMessage), Parameter)
       .optional()
       .describe('Inputs, used in strings as {{ name }}.'),
     targets: Targets,
