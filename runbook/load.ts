@@ -4,12 +4,20 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import { z } from 'zod';
 import { crossCheckRunbook, type IssuePath, type RunbookIssue } from './cross-checks.js';
 import { closestMatch } from './did-you-mean.js';
+import { doubleQuotedPlaceholderWarnings } from './double-quoted-placeholders.js';
 import { normalizeRunbook } from './normalize.js';
 import { Runbook } from './schema.js';
 import { fixHintOf } from './schema/fix-hint.js';
 import type { NormalizedRunbook, RunbookError } from './types.js';
 
-export type ParseRunbookResult = { runbook: Runbook; normalized: NormalizedRunbook } | { errors: RunbookError[] };
+export type ParseRunbookResult =
+  | {
+      runbook: Runbook;
+      normalized: NormalizedRunbook;
+      /** Things that work but are probably not what the author meant; same shape as errors. */
+      warnings: RunbookError[];
+    }
+  | { errors: RunbookError[] };
 
 /** `steps[2].rollback.run`, with bracketed quoting for keys that are not plain words. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -288,7 +296,8 @@ export function parseRunbook(text: string, fileName: string): ParseRunbookResult
   if (crossIssues.length > 0) {
     return { errors: sortErrors(crossIssues.map((issue) => toRunbookError(fileName, doc, lineCounter, issue, false))) };
   }
-  return { runbook: parsed.data, normalized: normalizeRunbook(parsed.data) };
+  const warnings = doubleQuotedPlaceholderWarnings(parsed.data).map((issue) => toRunbookError(fileName, doc, lineCounter, issue, false));
+  return { runbook: parsed.data, normalized: normalizeRunbook(parsed.data), warnings: sortErrors(warnings) };
 }
 
 function yamlSyntaxFix(code: string, sourceLine: string): string {
