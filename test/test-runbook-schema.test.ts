@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runbookJsonSchema, runbookJsonSchemaText, SCHEMA_ID } from '../runbook/schema.js';
 
 describe('runbook.schema.json', () => {
-  it('is the committed output of scripts/emit-runbook-schema.ts (run it after changing runbook/schema.ts)', () => {
+  it('is the committed output of scripts/emit-runbook-schema.ts (run it after changing runbook/schema/)', () => {
     const committed = readFileSync(new URL('../runbook.schema.json', import.meta.url), 'utf8');
     expect(committed).toBe(runbookJsonSchemaText());
   });

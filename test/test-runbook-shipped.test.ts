@@ -1,10 +1,10 @@
-// Every runbook shipped in runbooks/ must validate.
+// Every runbook shipped in runbooks/ must validate, without warnings.
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadRunbookFile } from '../runbook/load-file.js';
-import { formatRunbookError } from '../runbook/validate-command.js';
+import { formatRunbookError, formatRunbookWarning } from '../runbook/validate-command.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -24,9 +24,10 @@ describe('shipped runbooks', () => {
     expect(files.filter((file) => file.startsWith('runbooks/examples/')).length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(files)('%s validates', async (file) => {
+  it.each(files)('%s validates without warnings', async (file) => {
     const result = await loadRunbookFile(join(repoRoot, file));
     if ('errors' in result) expect.fail(result.errors.map(formatRunbookError).join('\n'));
     expect(result.normalized.steps.length).toBeGreaterThan(0);
+    expect(result.warnings.map(formatRunbookWarning)).toEqual([]);
   });
 });

@@ -16,7 +16,11 @@ export interface RunSummary {
   startedAt: string;
   endedAt: string;
   parameters: RunState['parameters'];
-  steps: { id: string; status: StepState['status']; attempts: number; commandIds: string[]; message?: string }[];
+  /**
+   * The step columns of the live status table; output tails and attempt history stay out to keep
+   * the result small. Results of runs that ended before `kind` and the times were added lack them.
+   */
+  steps: (Pick<StepState, 'id' | 'status' | 'attempts' | 'commandIds' | 'startedAt' | 'endedAt' | 'message'> & { kind?: StepState['kind'] })[];
   failure?: RunState['failure'];
   /** Every command and operator action (no output tails: those live in S3). */
   audit: RunState['audit'];
@@ -109,7 +113,8 @@ export class RunRecord {
       startedAt: state.startedAt,
       endedAt: state.endedAt ?? this.now(),
       parameters: state.parameters,
-      steps: state.steps.map((s) => ({ id: s.id, status: s.status, attempts: s.attempts, commandIds: s.commandIds, ...(s.message ? { message: s.message } : {}) })),
+      // Unset times and message are undefined here and left out of the JSON result.
+      steps: state.steps.map(({ id, kind, status, attempts, commandIds, startedAt, endedAt, message }) => ({ id, kind, status, attempts, commandIds, startedAt, endedAt, message })),
       ...(state.failure ? { failure: state.failure } : {}),
       audit: state.audit,
     };

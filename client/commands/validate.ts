@@ -9,7 +9,8 @@ export function registerValidateCommand(program: Command): void {
     .summary('check runbook files against the schema and every cross-field rule')
     .description(
       'Loads each runbook and reports every problem with file:line:column, the field, and a fix. ' +
-        'Nothing is contacted: use it in CI and editors. Exits 2 when any file has a problem.',
+        'Nothing is contacted: use it in CI and editors. Exits 2 when any file has a problem; ' +
+        'warnings (such as a {{ placeholder }} inside double quotes) leave the exit code as it is.',
     )
     .argument('<files...>', 'runbook YAML files')
     .option('--json', 'print the reports as JSON')
