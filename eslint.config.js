@@ -27,8 +27,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'child_process', 'os', 'crypto', 'http', 'https', 'net'], message: 'Workflow and runbook code must stay deterministic: do I/O in activities/.' },
-            { group: ['@aws-sdk/*', '@temporalio/worker', '@temporalio/client', '@temporalio/activity'], message: 'Only @temporalio/workflow and @temporalio/common belong in workflow code.' },
+            {
+              group: ['node:*', 'fs', 'path', 'child_process', 'os', 'crypto', 'http', 'https', 'net'],
+              message: 'Workflow and runbook code must stay deterministic: do I/O in activities/.',
+            },
+            {
+              group: ['@aws-sdk/*', '@temporalio/worker', '@temporalio/client', '@temporalio/activity'],
+              message: 'Only @temporalio/workflow and @temporalio/common belong in workflow code.',
+            },
           ],
         },
       ],

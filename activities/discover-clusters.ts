@@ -20,7 +20,11 @@ export function createDiscoveryActivities(tagging: ResourceGroupsTaggingAPIClien
         const name = (err as Error).name ?? 'Error';
         const message = `discovering clusters by tag ${request.tagKey}: ${name}: ${(err as Error).message}`;
         const fix = discoveryFixes[name];
-        throw ApplicationFailure.create({ message: fix ? `${message} (fix: ${fix})` : message, type: `Tagging${name}`, nonRetryable: fix !== undefined });
+        throw ApplicationFailure.create({
+          message: fix ? `${message} (fix: ${fix})` : message,
+          type: `Tagging${name}`,
+          nonRetryable: fix !== undefined,
+        });
       }
     },
   };

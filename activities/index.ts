@@ -27,7 +27,13 @@ export function createActivities(deps: ActivityDependencies) {
   const poller = deps.poller ?? new CommandStatusPoller(ssm);
   return {
     ...createOutputBucketActivities(deps.s3),
-    ...createSsmActivities({ ssm, s3: deps.s3, poller, ...(deps.ssmSend ? { ssmSend: deps.ssmSend } : {}), ...(deps.sendOnce ? { sendOnce: deps.sendOnce } : {}) }),
+    ...createSsmActivities({
+      ssm,
+      s3: deps.s3,
+      poller,
+      ...(deps.ssmSend ? { ssmSend: deps.ssmSend } : {}),
+      ...(deps.sendOnce ? { sendOnce: deps.sendOnce } : {}),
+    }),
     ...createDiscoveryActivities(deps.tagging ?? createTaggingClient()),
   };
 }

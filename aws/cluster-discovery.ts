@@ -1,7 +1,11 @@
 // Finding a rollout's clusters by tag. SSM's instance listing carries no tags, so discovery asks
 // the Resource Groups Tagging API for EC2 instances and hybrid managed instances with the tag key
 // and groups them by its value: one cluster per value, as `Targets: tag:<key>=<value>` addresses it.
-import { paginateGetResources, type ResourceGroupsTaggingAPIClient, type ResourceTagMapping } from '@aws-sdk/client-resource-groups-tagging-api';
+import {
+  paginateGetResources,
+  type ResourceGroupsTaggingAPIClient,
+  type ResourceTagMapping,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 
 export interface ClusterDiscoveryRequest {
   /** The tag whose value names the cluster, e.g. `Cluster`. */
@@ -40,12 +44,17 @@ export function groupInstancesByTag(mappings: ResourceTagMapping[], tagKey: stri
     }
     counts.set(value, (counts.get(value) ?? 0) + 1);
   }
-  const clusters = [...counts.entries()].map(([name, instances]) => ({ name, instances })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const clusters = [...counts.entries()]
+    .map(([name, instances]) => ({ name, instances }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { clusters, instances: clusters.reduce((sum, c) => sum + c.instances, 0), emptyValueInstances };
 }
 
 /** Lists every instance carrying the tag (and the extra filters), page by page, and groups them. */
-export async function discoverClustersByTag(tagging: ResourceGroupsTaggingAPIClient, request: ClusterDiscoveryRequest): Promise<ClusterDiscoveryResult> {
+export async function discoverClustersByTag(
+  tagging: ResourceGroupsTaggingAPIClient,
+  request: ClusterDiscoveryRequest,
+): Promise<ClusterDiscoveryResult> {
   const mappings: ResourceTagMapping[] = [];
   const pages = paginateGetResources(
     { client: tagging, pageSize: 100 },

@@ -37,14 +37,20 @@ export async function probeOutputBucket(s3: S3Client, { bucket, prefix }: Output
     const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const text = (await read.Body?.transformToString('utf8')) ?? '';
     if (text !== body) {
-      throw new OutputBucketProblem('OutputBucketCorrupt', `s3://${bucket}/${key} read back ${text.length} bytes that differ from what was written`);
+      throw new OutputBucketProblem(
+        'OutputBucketCorrupt',
+        `s3://${bucket}/${key} read back ${text.length} bytes that differ from what was written`,
+      );
     }
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     return { bucket, key, bytes: Buffer.byteLength(body), checkedAt: new Date().toISOString() };
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === 'NoSuchBucket') {
-      throw new OutputBucketProblem('OutputBucketMissing', `Output bucket ${bucket} does not exist. Create it, or set SSMFLOW_OUTPUT_BUCKET to an existing bucket.`);
+      throw new OutputBucketProblem(
+        'OutputBucketMissing',
+        `Output bucket ${bucket} does not exist. Create it, or set SSMFLOW_OUTPUT_BUCKET to an existing bucket.`,
+      );
     }
     if (name === 'AccessDenied') {
       throw new OutputBucketProblem(

@@ -22,10 +22,15 @@ export interface BenchWorkerStats {
 }
 
 /** Starts bench/bench-worker.ts in its own process, so its memory and SSM calls are its own. */
-export async function spawnBenchWorker(env: Record<string, string> & { BENCH_STATS_FILE: string }): Promise<{ stats(): BenchWorkerStats; rssBytes(): number; stop(): Promise<void> }> {
+export async function spawnBenchWorker(
+  env: Record<string, string> & { BENCH_STATS_FILE: string },
+): Promise<{ stats(): BenchWorkerStats; rssBytes(): number; stop(): Promise<void> }> {
   // e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the worker alone.
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(projectRoot, 'bench', 'bench-worker.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(projectRoot, 'bench', 'bench-worker.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('worker-ready') && resolve());
     child.once('exit', (code) => reject(new Error(`bench worker exited early with ${code}`)));

@@ -20,7 +20,11 @@ const steps: StepTiming[] = [];
 let peakRssBytes = 0;
 const sample = (withSteps = false) => {
   peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
-  if (statsFile) writeFileSync(statsFile, JSON.stringify({ peakRssBytes, ssmCalls: calls.byOperation(), at: Date.now(), steps: withSteps ? steps : [] }));
+  if (statsFile)
+    writeFileSync(
+      statsFile,
+      JSON.stringify({ peakRssBytes, ssmCalls: calls.byOperation(), at: Date.now(), steps: withSteps ? steps : [] }),
+    );
 };
 setInterval(sample, 250).unref();
 
@@ -37,7 +41,13 @@ const activities = createActivities({ s3, ssm, poller });
 const runCommand = async (input: RunCommandInput): Promise<CommandResult> => {
   const activityStartedMs = Date.now();
   const result = await activities.runCommand(input);
-  steps.push({ idempotencyKey: input.idempotencyKey, commandId: result.commandId, activityStartedMs, settledMs: settledAt.get(result.commandId) ?? NaN, activityEndedMs: Date.now() });
+  steps.push({
+    idempotencyKey: input.idempotencyKey,
+    commandId: result.commandId,
+    activityStartedMs,
+    settledMs: settledAt.get(result.commandId) ?? NaN,
+    activityEndedMs: Date.now(),
+  });
   settledAt.delete(result.commandId);
   return result;
 };

@@ -62,7 +62,13 @@ console.log(`  processes started (journal): ${runs}; commands not Success: ${fai
 const single: number[] = [];
 for (let n = 0; n < 30; n++) {
   const sentAt = Date.now();
-  const out = await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: ['i-0be00000000000001'], Parameters: { commands: ['true'] } }));
+  const out = await ssm.send(
+    new SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: ['i-0be00000000000001'],
+      Parameters: { commands: ['true'] },
+    }),
+  );
   for (;;) {
     const cmd = (await ssm.send(new ListCommandsCommand({ CommandId: out.Command?.CommandId }))).Commands?.[0];
     if (cmd && TERMINAL.has(cmd.Status ?? '')) break;

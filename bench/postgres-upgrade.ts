@@ -119,7 +119,11 @@ const KEY_STEPS = [
  * pauses twice, inside verify-online (for the snapshots) and inside cutover-online; the window is
  * the cut-over step, and both scripts report their own pause (VERIFY/CUTOVER pauseMs).
  */
-const WRITE_WINDOW: Record<string, [string, string]> = { link: ['pause-writes', 'resume-writes'], dump: ['stop-writes', 'resume-after-cutover'], online: ['cutover-online', 'cutover-online'] };
+const WRITE_WINDOW: Record<string, [string, string]> = {
+  link: ['pause-writes', 'resume-writes'],
+  dump: ['stop-writes', 'resume-after-cutover'],
+  online: ['cutover-online', 'cutover-online'],
+};
 /** The online strategy's logical replication slots on the old primary (lib-online.sh). */
 const FORWARD_SLOT_LAG_SQL =
   "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)), 0)::bigint AS lag FROM pg_replication_slots WHERE slot_name LIKE 'ssmflow\\_upgrade\\_%'";
@@ -131,7 +135,13 @@ const say = (text: string) => console.log(`${clock()}  ${text}`);
 const seconds = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
 const gib = (bytes: number) => `${(bytes / GIB).toFixed(2)} GiB`;
 const bytesText = (bytes: number | undefined) =>
-  bytes === undefined ? '—' : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(0)} KiB` : `${bytes} B`;
+  bytes === undefined
+    ? '—'
+    : bytes >= 2 ** 20
+      ? `${(bytes / 2 ** 20).toFixed(1)} MiB`
+      : bytes >= 1024
+        ? `${(bytes / 1024).toFixed(0)} KiB`
+        : `${bytes} B`;
 /** Cluster names allow [a-z0-9-] only: 0.5 GiB becomes 0p5g. */
 const clusterName = (strategy: string, sizeGiB: number) => `bench-${strategy}-${String(sizeGiB).replace('.', 'p')}g`;
 
@@ -180,7 +190,13 @@ interface CaseResult {
 
 type PgOptions = { port: number; password: string; database?: string };
 async function withPg<T>(options: PgOptions, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: '127.0.0.1', port: options.port, user: 'postgres', password: options.password, database: options.database ?? 'postgres' });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: options.port,
+    user: 'postgres',
+    password: options.password,
+    database: options.database ?? 'postgres',
+  });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -191,7 +207,9 @@ async function withPg<T>(options: PgOptions, use: (client: pg.Client) => Promise
 }
 
 const clusterSize = (client: pg.Client) =>
-  client.query<{ bytes: string }>('SELECT sum(pg_database_size(datname))::bigint AS bytes FROM pg_database').then((r) => Number(r.rows[0]?.bytes ?? 0));
+  client
+    .query<{ bytes: string }>('SELECT sum(pg_database_size(datname))::bigint AS bytes FROM pg_database')
+    .then((r) => Number(r.rows[0]?.bytes ?? 0));
 
 /** Fills app.bench_bulk until the cluster's databases hold `targetBytes`; returns rows written and the size reached. */
 async function loadBulk(cluster: LocalPostgresCluster, targetBytes: number): Promise<{ rows: number; sizeBytes: number }> {
@@ -202,7 +220,10 @@ async function loadBulk(cluster: LocalPostgresCluster, targetBytes: number): Pro
     let batch = 200_000;
     while (size < targetBytes * 0.99) {
       const before = size;
-      await client.query(`INSERT INTO bench_bulk SELECT g, repeat(md5(g::text), ${PAYLOAD_REPEAT}) FROM generate_series($1::bigint, $2::bigint) AS g`, [rows + 1, rows + batch]);
+      await client.query(
+        `INSERT INTO bench_bulk SELECT g, repeat(md5(g::text), ${PAYLOAD_REPEAT}) FROM generate_series($1::bigint, $2::bigint) AS g`,
+        [rows + 1, rows + batch],
+      );
       rows += batch;
       size = await clusterSize(client);
       const perRow = Math.max(1, (size - before) / batch);
@@ -219,10 +240,14 @@ async function loadBulk(cluster: LocalPostgresCluster, targetBytes: number): Pro
 async function waitForReplay(cluster: LocalPostgresCluster): Promise<void> {
   const standby = cluster.standbys[0];
   if (!standby) return;
-  const lsn = await withPg({ port: cluster.primary.port, password: cluster.superuserPassword }, async (c) => (await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn);
+  const lsn = await withPg(
+    { port: cluster.primary.port, password: cluster.superuserPassword },
+    async (c) => (await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]?.lsn,
+  );
   await withPg({ port: standby.port, password: cluster.superuserPassword }, async (c) => {
     for (;;) {
-      const caughtUp = (await c.query<{ ok: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS ok', [lsn])).rows[0]?.ok;
+      const caughtUp = (await c.query<{ ok: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS ok', [lsn]))
+        .rows[0]?.ok;
       if (caughtUp) return;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -232,9 +257,10 @@ async function waitForReplay(cluster: LocalPostgresCluster): Promise<void> {
 async function standbyWalReceiver(cluster: LocalPostgresCluster): Promise<string> {
   const standby = cluster.standbys[0];
   if (!standby) return 'no standby';
-  return withPg({ port: standby.port, password: cluster.superuserPassword }, async (c) => (await c.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver')).rows[0]?.status ?? 'none').catch(
-    (err: unknown) => `error: ${(err as Error).message}`,
-  );
+  return withPg(
+    { port: standby.port, password: cluster.superuserPassword },
+    async (c) => (await c.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver')).rows[0]?.status ?? 'none',
+  ).catch((err: unknown) => `error: ${(err as Error).message}`);
 }
 
 interface LoadReport {
@@ -276,7 +302,9 @@ interface OnlineFigures {
 /** The small table the background load inserts into; made before the run, so online copies it. */
 async function prepareLoadTable(cluster: LocalPostgresCluster): Promise<{ customers: { min: number; max: number } }> {
   return withPg({ port: cluster.primary.port, password: cluster.superuserPassword, database: 'app' }, async (client) => {
-    await client.query('CREATE TABLE bench_load (id bigserial PRIMARY KEY, client integer NOT NULL, touched text NOT NULL, at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE bench_load (id bigserial PRIMARY KEY, client integer NOT NULL, touched text NOT NULL, at timestamptz NOT NULL DEFAULT now())',
+    );
     const range = (await client.query<{ min: string; max: string }>('SELECT min(id) AS min, max(id) AS max FROM customers')).rows[0];
     return { customers: { min: Number(range?.min ?? 1), max: Number(range?.max ?? 1) } };
   });
@@ -288,7 +316,14 @@ async function prepareLoadTable(cluster: LocalPostgresCluster): Promise<{ custom
  * `tps` over all clients (no catching up after a stall). A failed transaction is rolled back (or
  * its connection dropped) and counted; nothing is retried.
  */
-function startWriteLoad(options: { port: number; password: string; clients: number; tps: number; bulkRows: number; customers: { min: number; max: number } }) {
+function startWriteLoad(options: {
+  port: number;
+  password: string;
+  clients: number;
+  tps: number;
+  bulkRows: number;
+  customers: { min: number; max: number };
+}) {
   const started = Date.now();
   const intervalMs = options.tps > 0 ? (options.clients * 1000) / options.tps : 0;
   const acked: number[] = [];
@@ -301,7 +336,15 @@ function startWriteLoad(options: { port: number; password: string; clients: numb
   let stopping = false;
   const randomId = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
   const connect = async () => {
-    const client = new pg.Client({ host: '127.0.0.1', port: options.port, user: 'postgres', password: options.password, database: 'app', connectionTimeoutMillis: 5_000, query_timeout: 180_000 });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: options.port,
+      user: 'postgres',
+      password: options.password,
+      database: 'app',
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 180_000,
+    });
     client.on('error', () => undefined);
     await client.connect();
     return client;
@@ -322,7 +365,10 @@ function startWriteLoad(options: { port: number; password: string; clients: numb
         const id = bulk ? randomId(1, options.bulkRows) : randomId(options.customers.min, options.customers.max);
         if (bulk) await client.query(`UPDATE bench_bulk SET payload = repeat(md5(random()::text), ${PAYLOAD_REPEAT}) WHERE id = $1`, [id]);
         else await client.query('UPDATE customers SET vip = NOT vip WHERE id = $1', [id]);
-        const inserted = await client.query<{ id: string }>('INSERT INTO bench_load (client, touched) VALUES ($1, $2) RETURNING id', [n, `${bulk ? 'bench_bulk' : 'customers'} ${id}`]);
+        const inserted = await client.query<{ id: string }>('INSERT INTO bench_load (client, touched) VALUES ($1, $2) RETURNING id', [
+          n,
+          `${bulk ? 'bench_bulk' : 'customers'} ${id}`,
+        ]);
         await client.query('COMMIT');
         acked.push(Number(inserted.rows[0]?.id));
         committed += 1;
@@ -337,7 +383,12 @@ function startWriteLoad(options: { port: number; password: string; clients: numb
         const kind = ((err as Error).message || String(err)).replace(/\d+/g, '#').slice(0, 120);
         errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
         const current = client;
-        const rolledBack = current ? await current.query('ROLLBACK').then(() => true, () => false) : false;
+        const rolledBack = current
+          ? await current.query('ROLLBACK').then(
+              () => true,
+              () => false,
+            )
+          : false;
         if (!rolledBack) {
           client = undefined;
           await current?.end().catch(() => undefined);
@@ -359,7 +410,12 @@ function startWriteLoad(options: { port: number; password: string; clients: numb
     markRunEnd: () => {
       const from = mark ?? { at: started, committed: 0, errors: 0 };
       const ms = Date.now() - from.at;
-      return { committed: committed - from.committed, errors: errors - from.errors, ms, tps: ms > 0 ? ((committed - from.committed) * 1000) / ms : 0 };
+      return {
+        committed: committed - from.committed,
+        errors: errors - from.errors,
+        ms,
+        tps: ms > 0 ? ((committed - from.committed) * 1000) / ms : 0,
+      };
     },
     async stop(duringRun: LoadReport['duringRun']): Promise<LoadReport> {
       stopping = true;
@@ -367,11 +423,24 @@ function startWriteLoad(options: { port: number; password: string; clients: numb
       const durationMs = Date.now() - started;
       let lost = 0;
       if (acked.length) {
-        const present = await withPg({ port: options.port, password: options.password, database: 'app' }, (c) => c.query<{ id: string }>('SELECT id FROM bench_load'));
+        const present = await withPg({ port: options.port, password: options.password, database: 'app' }, (c) =>
+          c.query<{ id: string }>('SELECT id FROM bench_load'),
+        );
         const have = new Set(present.rows.map((r) => Number(r.id)));
         lost = acked.filter((id) => !have.has(id)).length;
       }
-      return { clients: options.clients, targetTps: options.tps, committed, errors, errorKinds: Object.fromEntries(errorKinds), duringRun, longestGapMs, longestGapAtMs, lost, durationMs };
+      return {
+        clients: options.clients,
+        targetTps: options.tps,
+        committed,
+        errors,
+        errorKinds: Object.fromEntries(errorKinds),
+        duringRun,
+        longestGapMs,
+        longestGapAtMs,
+        lost,
+        durationMs,
+      };
     },
   };
 }
@@ -389,7 +458,15 @@ function startLagSampler(options: { port: number; password: string; everyMs: num
       const tick = Date.now();
       try {
         if (!client) {
-          const c = new pg.Client({ host: '127.0.0.1', port: options.port, user: 'postgres', password: options.password, database: 'postgres', connectionTimeoutMillis: 2_000, query_timeout: 5_000 });
+          const c = new pg.Client({
+            host: '127.0.0.1',
+            port: options.port,
+            user: 'postgres',
+            password: options.password,
+            database: 'postgres',
+            connectionTimeoutMillis: 2_000,
+            query_timeout: 5_000,
+          });
           c.on('error', () => undefined);
           await c.connect();
           client = c;
@@ -440,9 +517,11 @@ function taggedJson(state: RunState, stepId: string, tag: string): Record<string
 }
 
 async function logicalSlots(port: number, password: string): Promise<string[]> {
-  return withPg({ port, password }, async (c) => (await c.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY 1")).rows.map((r) => r.slot_name)).catch(
-    (err: unknown) => [`error: ${(err as Error).message}`],
-  );
+  return withPg({ port, password }, async (c) =>
+    (await c.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY 1")).rows.map(
+      (r) => r.slot_name,
+    ),
+  ).catch((err: unknown) => [`error: ${(err as Error).message}`]);
 }
 
 /** Per command: first process start to last process end on the fleet. */
@@ -471,20 +550,40 @@ function stepFigures(state: RunState, spans: Map<string, number>): StepFigure[] 
 }
 
 async function runCase(
-  ctx: { client: Client; taskQueue: string; fleetDir: string; s3Endpoint: string; outputBucket: string; registerInstances: (c: LocalPostgresCluster) => void; executions: () => readonly ExecutionRecord[]; runbook: Parameters<typeof startRun>[1]['runbook'] },
+  ctx: {
+    client: Client;
+    taskQueue: string;
+    fleetDir: string;
+    s3Endpoint: string;
+    outputBucket: string;
+    registerInstances: (c: LocalPostgresCluster) => void;
+    executions: () => readonly ExecutionRecord[];
+    runbook: Parameters<typeof startRun>[1]['runbook'];
+  },
   strategy: string,
   targetGiB: number,
 ): Promise<CaseResult> {
   const name = clusterName(strategy, targetGiB);
   say(`── ${name}: PostgreSQL ${FROM} → ${TO} by ${strategy}, ~${targetGiB} GiB`);
   let t = Date.now();
-  const cluster = await createLocalPostgresCluster({ cluster: name, stateDir: ctx.fleetDir, standbys: 1, fromVersion: FROM, s3Endpoint: ctx.s3Endpoint, backupBucket: BACKUP_BUCKET });
+  const cluster = await createLocalPostgresCluster({
+    cluster: name,
+    stateDir: ctx.fleetDir,
+    standbys: 1,
+    fromVersion: FROM,
+    s3Endpoint: ctx.s3Endpoint,
+    backupBucket: BACKUP_BUCKET,
+  });
   const clusterSetupMs = Date.now() - t;
-  say(`   cluster up in ${seconds(clusterSetupMs)}: primary :${cluster.primary.port}, standby :${cluster.standbys[0]?.port}, PgBouncer :${cluster.clientPort}`);
+  say(
+    `   cluster up in ${seconds(clusterSetupMs)}: primary :${cluster.primary.port}, standby :${cluster.standbys[0]?.port}, PgBouncer :${cluster.clientPort}`,
+  );
   t = Date.now();
   const loaded = await loadBulk(cluster, targetGiB * GIB);
   const loadMs = Date.now() - t;
-  say(`   loaded ${loaded.rows.toLocaleString('en-US')} rows in ${seconds(loadMs)}: databases hold ${gib(loaded.sizeBytes)} (${(loaded.sizeBytes / GIB / (loadMs / 1000)).toFixed(3)} GiB/s)`);
+  say(
+    `   loaded ${loaded.rows.toLocaleString('en-US')} rows in ${seconds(loadMs)}: databases hold ${gib(loaded.sizeBytes)} (${(loaded.sizeBytes / GIB / (loadMs / 1000)).toFixed(3)} GiB/s)`,
+  );
   t = Date.now();
   await waitForReplay(cluster);
   const standbyCatchUpMs = Date.now() - t;
@@ -497,8 +596,16 @@ async function runCase(
   const loadSetup = await prepareLoadTable(cluster);
   const probe = await startWriteProbe({ port: cluster.clientPort, password: cluster.superuserPassword, intervalMs });
   const probeStarted = Date.now();
-  const load = startWriteLoad({ port: cluster.clientPort, password: cluster.superuserPassword, clients: loadClients, tps: loadTps, bulkRows: loaded.rows, customers: loadSetup.customers });
-  const lagSampler = strategy === 'online' ? startLagSampler({ port: cluster.primary.port, password: cluster.superuserPassword, everyMs: 500 }) : undefined;
+  const load = startWriteLoad({
+    port: cluster.clientPort,
+    password: cluster.superuserPassword,
+    clients: loadClients,
+    tps: loadTps,
+    bulkRows: loaded.rows,
+    customers: loadSetup.customers,
+  });
+  const lagSampler =
+    strategy === 'online' ? startLagSampler({ port: cluster.primary.port, password: cluster.superuserPassword, everyMs: 500 }) : undefined;
   let lagSamplerResult: Awaited<ReturnType<NonNullable<typeof lagSampler>['stop']>> | undefined;
   let lagAtApprovalBytes: number | undefined;
   const initiator = `${userInfo().username}@${hostname()} (bench/postgres-upgrade)`;
@@ -521,7 +628,9 @@ async function runCase(
     });
     const runId = handle.workflowId;
     load.markRunStart();
-    say(`   run ${runId} started; a client writes through PgBouncer every ${intervalMs} ms, ${loadClients} more run transactions (${loadTps > 0 ? `${loadTps} tx/s in all` : 'unpaced'})`);
+    say(
+      `   run ${runId} started; a client writes through PgBouncer every ${intervalMs} ms, ${loadClients} more run transactions (${loadTps > 0 ? `${loadTps} tx/s in all` : 'unpaced'})`,
+    );
     const controls = runControls(ctx.client, runId);
     const seen = new Map<string, string>();
     let state: RunState;
@@ -563,7 +672,8 @@ async function runCase(
     }
     const duringRun = load.markRunEnd();
     lagSamplerResult ??= await lagSampler?.stop();
-    if (state.status === 'paused-on-failure') await handle.terminate('bench/postgres-upgrade moves on to the next case').catch(() => undefined);
+    if (state.status === 'paused-on-failure')
+      await handle.terminate('bench/postgres-upgrade moves on to the next case').catch(() => undefined);
     // The load stops before the checks: the probe's and the load's own count of what is missing.
     const loadReport = await load.stop(duringRun);
     const writes = await probe.stop();
@@ -574,15 +684,23 @@ async function runCase(
     const steps = stepFigures(state, commandSpans(ctx.executions()));
     const gapFrom = probeStarted + writes.longestGapAtMs;
     const gapTo = gapFrom + writes.longestGapMs;
-    const longestGapSteps = steps.filter((s) => s.startedAt && s.endedAt && Date.parse(s.startedAt) < gapTo && Date.parse(s.endedAt) > gapFrom).map((s) => s.id);
+    const longestGapSteps = steps
+      .filter((s) => s.startedAt && s.endedAt && Date.parse(s.startedAt) < gapTo && Date.parse(s.endedAt) > gapFrom)
+      .map((s) => s.id);
     const [fromStep, toStep] = WRITE_WINDOW[strategy] ?? ['', ''];
     const windowFrom = steps.find((s) => s.id === fromStep)?.startedAt;
     const windowTo = steps.find((s) => s.id === toStep)?.endedAt;
-    const windowSteps = steps.slice(steps.findIndex((s) => s.id === fromStep), steps.findIndex((s) => s.id === toStep) + 1);
+    const windowSteps = steps.slice(
+      steps.findIndex((s) => s.id === fromStep),
+      steps.findIndex((s) => s.id === toStep) + 1,
+    );
     const windowScriptMs = windowSteps.reduce((sum, s) => sum + (s.scriptMs ?? 0), 0);
     let online: OnlineFigures | undefined;
     if (strategy === 'online') {
-      const lag = (lagSamplerResult?.samples ?? []).map((x) => ({ atMs: x.atMs + (lagSamplerResult?.startedAt ?? probeStarted) - probeStarted, bytes: x.bytes }));
+      const lag = (lagSamplerResult?.samples ?? []).map((x) => ({
+        atMs: x.atMs + (lagSamplerResult?.startedAt ?? probeStarted) - probeStarted,
+        bytes: x.bytes,
+      }));
       const max = lag.reduce<{ atMs: number; bytes: number } | undefined>((m, x) => (!m || x.bytes > m.bytes ? x : m), undefined);
       const lastLag = /LAG (\d+) bytes/g;
       const catchUpTail = state.steps.find((s) => s.id === 'wait-catch-up')?.instances[0]?.outputTail ?? '';
@@ -590,8 +708,12 @@ async function runCase(
       const verify = taggedJson(state, 'verify-online', 'VERIFY');
       const cutover = taggedJson(state, 'cutover-online', 'CUTOVER');
       online = {
-        ...(steps.find((s) => s.id === 'wait-initial-sync')?.ms !== undefined ? { initialSyncMs: steps.find((s) => s.id === 'wait-initial-sync')?.ms } : {}),
-        ...(steps.find((s) => s.id === 'wait-catch-up')?.ms !== undefined ? { catchUpMs: steps.find((s) => s.id === 'wait-catch-up')?.ms } : {}),
+        ...(steps.find((s) => s.id === 'wait-initial-sync')?.ms !== undefined
+          ? { initialSyncMs: steps.find((s) => s.id === 'wait-initial-sync')?.ms }
+          : {}),
+        ...(steps.find((s) => s.id === 'wait-catch-up')?.ms !== undefined
+          ? { catchUpMs: steps.find((s) => s.id === 'wait-catch-up')?.ms }
+          : {}),
         ...(lagLines.length ? { catchUpLastLagBytes: Number(lagLines.at(-1)?.[1]) } : {}),
         lagSamples: lag.length,
         lagSampleErrors: lagSamplerResult?.errors ?? 0,
@@ -616,7 +738,11 @@ async function runCase(
       runWallMs: Date.parse(state.endedAt ?? new Date().toISOString()) - Date.parse(state.startedAt),
       probe: { ...writes, intervalMs },
       longestGapSteps,
-      ...(windowFrom && windowTo ? { writeWindowBySteps: { from: fromStep, to: toStep, ms: Date.parse(windowTo) - Date.parse(windowFrom), scriptMs: windowScriptMs } } : {}),
+      ...(windowFrom && windowTo
+        ? {
+            writeWindowBySteps: { from: fromStep, to: toStep, ms: Date.parse(windowTo) - Date.parse(windowFrom), scriptMs: windowScriptMs },
+          }
+        : {}),
       approvalRefusals,
       load: loadReport,
       ...(online ? { online } : {}),
@@ -627,8 +753,12 @@ async function runCase(
       steps,
       ...(state.failure ? { failure: `${state.failure.stepId}: ${state.failure.message}` } : {}),
     };
-    say(`   ${state.status} in ${seconds(result.runWallMs)}; writes: ${writes.acknowledged} acknowledged, ${writes.failed} refused, ${writes.lost} lost`);
-    say(`   longest gap ${seconds(writes.longestGapMs)} (during ${longestGapSteps.join(', ') || '—'}), unavailable ${seconds(writes.unavailableMs)} in all; standby WAL receiver: ${walReceiver}`);
+    say(
+      `   ${state.status} in ${seconds(result.runWallMs)}; writes: ${writes.acknowledged} acknowledged, ${writes.failed} refused, ${writes.lost} lost`,
+    );
+    say(
+      `   longest gap ${seconds(writes.longestGapMs)} (during ${longestGapSteps.join(', ') || '—'}), unavailable ${seconds(writes.unavailableMs)} in all; standby WAL receiver: ${walReceiver}`,
+    );
     say(
       `   background load: ${loadReport.committed} committed, ${loadReport.errors} errors, ${loadReport.lost} lost; ${duringRun.tps.toFixed(1)} tx/s during the run; longest gap between commits ${seconds(loadReport.longestGapMs)}`,
     );
@@ -660,14 +790,27 @@ function printTable(results: CaseResult[]): void {
     ['background tx committed / errors / lost', ...results.map((r) => `${r.load.committed} / ${r.load.errors} / ${r.load.lost}`)],
     ['background tx/s during the run', ...results.map((r) => r.load.duringRun.tps.toFixed(1))],
     ['background longest gap between commits', ...results.map((r) => seconds(r.load.longestGapMs))],
-    ['initial sync / catch-up (wait steps)', ...results.map((r) => (r.online ? `${seconds(r.online.initialSyncMs)} / ${seconds(r.online.catchUpMs)}` : '—'))],
-    ['replication lag max / at approval', ...results.map((r) => (r.online ? `${bytesText(r.online.maxLagBytes)} / ${bytesText(r.online.lagAtApprovalBytes)}` : '—'))],
-    ['verify-online / cutover-online pauseMs', ...results.map((r) => (r.online ? `${String(r.online.verify?.pauseMs ?? '—')} / ${String(r.online.cutover?.pauseMs ?? '—')}` : '—'))],
+    [
+      'initial sync / catch-up (wait steps)',
+      ...results.map((r) => (r.online ? `${seconds(r.online.initialSyncMs)} / ${seconds(r.online.catchUpMs)}` : '—')),
+    ],
+    [
+      'replication lag max / at approval',
+      ...results.map((r) => (r.online ? `${bytesText(r.online.maxLagBytes)} / ${bytesText(r.online.lagAtApprovalBytes)}` : '—')),
+    ],
+    [
+      'verify-online / cutover-online pauseMs',
+      ...results.map((r) => (r.online ? `${String(r.online.verify?.pauseMs ?? '—')} / ${String(r.online.cutover?.pauseMs ?? '—')}` : '—')),
+    ],
     ['standby streaming at end', ...results.map((r) => (r.standbyStreaming ? 'yes' : `no (${r.standbyWalReceiver})`))],
     ['logical slots left on new primary', ...results.map((r) => (r.logicalSlotsLeft.length ? r.logicalSlotsLeft.join(', ') : 'none'))],
   ];
   for (const id of KEY_STEPS) {
-    if (results.some((r) => step(r, id) !== undefined)) rows.push([`step ${id} (its script)`, ...results.map((r) => (step(r, id) === undefined ? '—' : `${seconds(step(r, id))} (${seconds(scriptOf(r, id))})`))]);
+    if (results.some((r) => step(r, id) !== undefined))
+      rows.push([
+        `step ${id} (its script)`,
+        ...results.map((r) => (step(r, id) === undefined ? '—' : `${seconds(step(r, id))} (${seconds(scriptOf(r, id))})`)),
+      ]);
   }
   console.log('');
   for (const line of formatColumns(rows, '  ')) console.log(line);
@@ -703,7 +846,12 @@ async function main(): Promise<void> {
     });
     const client = new Client({ connection, namespace: stack.temporal.namespace });
     const taskQueue = `bench-pg-upgrade-${Date.now()}`;
-    const worker = await createSsmflowWorker({ connection: nativeConnection, namespace: stack.temporal.namespace, taskQueue, dependencies: { s3: createS3Client(), ssm: createSsmClient() } });
+    const worker = await createSsmflowWorker({
+      connection: nativeConnection,
+      namespace: stack.temporal.namespace,
+      taskQueue,
+      dependencies: { s3: createS3Client(), ssm: createSsmClient() },
+    });
     const loaded = await loadRunbookFile(join(projectRoot, 'runbooks', 'postgres-major-upgrade.yaml'));
     if ('errors' in loaded) throw new Error(`the shipped runbook does not validate: ${loaded.errors.map((e) => e.message).join('; ')}`);
     const ctx = {
@@ -741,14 +889,30 @@ async function main(): Promise<void> {
     mkdirSync(resultsDir, { recursive: true });
     const file = join(resultsDir, `postgres-upgrade-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, totalMemGiB: Math.round(totalmem() / GIB), node: process.version };
-    writeFileSync(file, JSON.stringify({ startedAt: new Date(benchStarted).toISOString(), totalMs, machine, args: { sizes, strategies, intervalMs, loadClients, loadTps }, payloadRepeat: PAYLOAD_REPEAT, cases: results }, null, 2) + '\n');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          startedAt: new Date(benchStarted).toISOString(),
+          totalMs,
+          machine,
+          args: { sizes, strategies, intervalMs, loadClients, loadTps },
+          payloadRepeat: PAYLOAD_REPEAT,
+          cases: results,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     console.log(`  results: ${file}`);
     if (args.keep) {
       console.log(`\n--keep: Temporal ${stack.temporal.address}, fleet ${fleet.endpoint}, state in ${scratch}; Ctrl-C stops everything.`);
       await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
     }
   } finally {
-    if (args.keep) for (const m of matrix) await removeLocalPostgresCluster({ stateDir: fleetDir, cluster: clusterName(m.strategy, m.size) }).catch(() => undefined);
+    if (args.keep)
+      for (const m of matrix)
+        await removeLocalPostgresCluster({ stateDir: fleetDir, cluster: clusterName(m.strategy, m.size) }).catch(() => undefined);
     for (const cleanup of cleanups) await cleanup().catch((err: unknown) => console.error(`cleanup: ${(err as Error).message}`));
   }
 }

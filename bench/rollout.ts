@@ -42,7 +42,10 @@ const seedClusters = Number(args['seed-clusters']);
 Object.assign(process.env, localAwsEnvironment({}));
 
 const runbook = (() => {
-  const steps = Array.from({ length: stepCount }, (_, i) => `  - id: step-${i + 1}\n    run: echo "step ${i + 1} on $AWS_SSM_INSTANCE_ID"\n`).join('');
+  const steps = Array.from(
+    { length: stepCount },
+    (_, i) => `  - id: step-${i + 1}\n    run: echo "step ${i + 1} on $AWS_SSM_INSTANCE_ID"\n`,
+  ).join('');
   const parsed = parseRunbook(
     `apiVersion: ssmflow/v1
 name: bench-rollout
@@ -62,7 +65,11 @@ ${steps}`,
 
 const clusterName = (i: number) => `c${String(i + 1).padStart(3, '0')}`;
 const clusterInstances = (count: number) =>
-  Array.from({ length: count }, (_, c) => ({ count: nodes, idPrefix: `i-0b${String(c).padStart(4, '0')}`, tags: { Cluster: clusterName(c) } }));
+  Array.from({ length: count }, (_, c) => ({
+    count: nodes,
+    idPrefix: `i-0b${String(c).padStart(4, '0')}`,
+    tags: { Cluster: clusterName(c) },
+  }));
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -115,7 +122,9 @@ type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 const eventType = temporal.api.enums.v1.EventType;
 
 /** Server times around each runCommand activity of one run, in schedule order. */
-function activityEventTimes(history: proto.temporal.api.history.v1.IHistory): { completedMs: number; wftStartedMs: number; wftCompletedMs: number; nextStartedMs: number }[] {
+function activityEventTimes(
+  history: proto.temporal.api.history.v1.IHistory,
+): { completedMs: number; wftStartedMs: number; wftCompletedMs: number; nextStartedMs: number }[] {
   const events = history.events ?? [];
   const at = (e: HistoryEvent) => tsToMs(e.eventTime);
   const scheduled = events.filter((e) => e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
@@ -123,11 +132,29 @@ function activityEventTimes(history: proto.temporal.api.history.v1.IHistory): { 
   for (let i = 0; i + 1 < scheduled.length; i += 1) {
     const id = Number((scheduled[i] as HistoryEvent).eventId);
     const nextId = Number((scheduled[i + 1] as HistoryEvent).eventId);
-    const completed = events.find((e) => e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
-    const wftStarted = events.find((e) => e.eventType === eventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && Number(e.eventId) > Number(completed?.eventId ?? Infinity));
-    const wftCompleted = events.find((e) => e.eventType === eventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number(e.eventId) > Number(wftStarted?.eventId ?? Infinity));
-    const nextStarted = events.find((e) => e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === nextId);
-    if (completed && wftStarted && wftCompleted && nextStarted) out.push({ completedMs: at(completed), wftStartedMs: at(wftStarted), wftCompletedMs: at(wftCompleted), nextStartedMs: at(nextStarted) });
+    const completed = events.find(
+      (e) =>
+        e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
+        Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id,
+    );
+    const wftStarted = events.find(
+      (e) => e.eventType === eventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && Number(e.eventId) > Number(completed?.eventId ?? Infinity),
+    );
+    const wftCompleted = events.find(
+      (e) => e.eventType === eventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number(e.eventId) > Number(wftStarted?.eventId ?? Infinity),
+    );
+    const nextStarted = events.find(
+      (e) =>
+        e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+        Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === nextId,
+    );
+    if (completed && wftStarted && wftCompleted && nextStarted)
+      out.push({
+        completedMs: at(completed),
+        wftStartedMs: at(wftStarted),
+        wftCompletedMs: at(wftCompleted),
+        nextStartedMs: at(nextStarted),
+      });
   }
   return out;
 }
@@ -155,7 +182,14 @@ async function measureSingleStep(fleet: RunningFleet): Promise<number> {
   // One cluster's step alone on an idle fleet: the floor for one step of the critical path.
   const ssm = new SSMClient({ endpoint: fleet.endpoint });
   const started = Date.now();
-  const sent = await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', Targets: [{ Key: 'tag:Cluster', Values: [clusterName(0)] }], Parameters: { commands: ['echo warm-up'] }, MaxConcurrency: '100%' }));
+  const sent = await ssm.send(
+    new SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      Targets: [{ Key: 'tag:Cluster', Values: [clusterName(0)] }],
+      Parameters: { commands: ['echo warm-up'] },
+      MaxConcurrency: '100%',
+    }),
+  );
   for (;;) {
     const command = (await ssm.send(new ListCommandsCommand({ CommandId: sent.Command?.CommandId }))).Commands?.[0];
     if (command && ['Success', 'Failed', 'TimedOut', 'Cancelled'].includes(command.Status ?? '')) break;
@@ -171,7 +205,13 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
   const singleStepMs = await measureSingleStep(fleet);
   const statsFile = join(stateDir, 'worker-stats.json');
   const taskQueue = `bench-${clusterCount}-${Date.now()}`;
-  const worker = await spawnBenchWorker({ TEMPORAL_ADDRESS: temporalAddress, SSMFLOW_TASK_QUEUE: taskQueue, AWS_ENDPOINT_URL_SSM: fleet.endpoint, BENCH_STATS_FILE: statsFile, BENCH_WORKFLOW_BUNDLE: bundlePath });
+  const worker = await spawnBenchWorker({
+    TEMPORAL_ADDRESS: temporalAddress,
+    SSMFLOW_TASK_QUEUE: taskQueue,
+    AWS_ENDPOINT_URL_SSM: fleet.endpoint,
+    BENCH_STATS_FILE: statsFile,
+    BENCH_WORKFLOW_BUNDLE: bundlePath,
+  });
   const rolloutId = `bench-rollout-${clusterCount}-${Date.now()}`;
   const executionsBefore = fleet.executions().length;
   const started = Date.now();
@@ -197,13 +237,20 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
   if (summary.status !== 'succeeded') throw new Error(`rollout ended ${summary.status}: ${JSON.stringify(summary.failed.slice(0, 3))}`);
   const stats = worker.stats();
 
-  const executions = fleet.executions().slice(executionsBefore).filter((e) => e.comment.startsWith(`ssmflow:${rolloutId}`));
+  const executions = fleet
+    .executions()
+    .slice(executionsBefore)
+    .filter((e) => e.comment.startsWith(`ssmflow:${rolloutId}`));
   const reader = new SSMClient({ endpoint: fleet.endpoint });
-  const requestedAt = new Map((await allCommands(reader)).map((c) => [stepCommentOf(c.Comment ?? ''), c.RequestedDateTime?.getTime() ?? 0]));
+  const requestedAt = new Map(
+    (await allCommands(reader)).map((c) => [stepCommentOf(c.Comment ?? ''), c.RequestedDateTime?.getTime() ?? 0]),
+  );
   reader.destroy();
   // Step transition: the last invocation of step k turns terminal → step k+1's SendCommand.
   const transitions: number[] = [];
-  const timing = new Map<string, StepTiming>(stats.steps.map((s) => [stepCommentOf(`ssmflow:${s.idempotencyKey}`).slice('ssmflow:'.length), s]));
+  const timing = new Map<string, StepTiming>(
+    stats.steps.map((s) => [stepCommentOf(`ssmflow:${s.idempotencyKey}`).slice('ssmflow:'.length), s]),
+  );
   const parts: Record<keyof TransitionBreakdown, number[]> = {
     pollerDetection: [],
     resultReads: [],
@@ -219,7 +266,9 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
     const runId = `${rolloutId}--${clusterName(c)}`;
     const server = activityEventTimes(await client.workflow.getHandle(runId).fetchHistory());
     for (let k = 1; k < stepCount; k += 1) {
-      const ended = executions.filter((e) => stepCommentOf(e.comment) === `ssmflow:${runId}/step-${k}/1`).map((e) => Date.parse(e.endedAt ?? ''));
+      const ended = executions
+        .filter((e) => stepCommentOf(e.comment) === `ssmflow:${runId}/step-${k}/1`)
+        .map((e) => Date.parse(e.endedAt ?? ''));
       const next = requestedAt.get(`ssmflow:${runId}/step-${k + 1}/1`);
       if (!ended.length || !next) continue;
       const lastEnded = Math.max(...ended);
@@ -239,7 +288,9 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
       parts.preSend.push(next - nextStep.activityStartedMs);
     }
   }
-  const stepTransitionBreakdownMs = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, spread(v)])) as unknown as TransitionBreakdown;
+  const stepTransitionBreakdownMs = Object.fromEntries(
+    Object.entries(parts).map(([k, v]) => [k, spread(v)]),
+  ) as unknown as TransitionBreakdown;
   const busyMs = executions.reduce((sum, e) => sum + (Date.parse(e.endedAt ?? '') - Date.parse(e.startedAt)), 0);
   let largestRunHistoryEvents = 0;
   for (let c = 0; c < clusterCount; c += 1) {
@@ -250,7 +301,8 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
   await fleet.stop();
   rmSync(stateDir, { recursive: true, force: true });
 
-  const reads = (stats.ssmCalls.ListCommands ?? 0) + (stats.ssmCalls.ListCommandInvocations ?? 0) + (stats.ssmCalls.GetCommandInvocation ?? 0);
+  const reads =
+    (stats.ssmCalls.ListCommands ?? 0) + (stats.ssmCalls.ListCommandInvocations ?? 0) + (stats.ssmCalls.GetCommandInvocation ?? 0);
   const totalCalls = Object.values(stats.ssmCalls).reduce((a, b) => a + b, 0);
   return {
     clusters: clusterCount,
@@ -293,7 +345,13 @@ async function seedLoopScenario(clusterCount: number): Promise<SeedResult> {
     for (let k = 1; k <= stepCount; k += 1) {
       const sent: { commandId: string; instanceId: string }[] = [];
       for (const instanceId of ids) {
-        const result = await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [instanceId], Parameters: { commands: [`echo "step ${k} on $AWS_SSM_INSTANCE_ID"`] } }));
+        const result = await ssm.send(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: [instanceId],
+            Parameters: { commands: [`echo "step ${k} on $AWS_SSM_INSTANCE_ID"`] },
+          }),
+        );
         sent.push({ commandId: result.Command?.CommandId ?? '', instanceId });
       }
       for (const { commandId, instanceId } of sent) {
@@ -307,7 +365,14 @@ async function seedLoopScenario(clusterCount: number): Promise<SeedResult> {
   await fleet.stop();
   rmSync(stateDir, { recursive: true, force: true });
   const total = calls.total();
-  return { clusters: clusterCount, invocations, wallSeconds, secondsPerCluster: wallSeconds / clusterCount, ssmCalls: calls.byOperation(), ssmCallsPerInvocation: total / Math.max(1, invocations) };
+  return {
+    clusters: clusterCount,
+    invocations,
+    wallSeconds,
+    secondsPerCluster: wallSeconds / clusterCount,
+    ssmCalls: calls.byOperation(),
+    ssmCallsPerInvocation: total / Math.max(1, invocations),
+  };
 }
 
 async function main(): Promise<void> {
@@ -316,14 +381,21 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const scratch = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
   const bundlePath = join(scratch, 'bundle.js');
-  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } })).code);
+  writeFileSync(
+    bundlePath,
+    (await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } }))
+      .code,
+  );
   try {
     const scenarios: ScenarioResult[] = [];
     for (const size of sizes) {
       console.error(`ssmflow rollout: ${size} clusters × ${nodes} instances × ${stepCount} steps …`);
       scenarios.push(await ssmflowScenario(client, temporal.address, bundlePath, size));
     }
-    const seed = seedClusters > 0 ? (console.error(`seed-style loop: ${seedClusters} clusters, sequentially …`), await seedLoopScenario(seedClusters)) : undefined;
+    const seed =
+      seedClusters > 0
+        ? (console.error(`seed-style loop: ${seedClusters} clusters, sequentially …`), await seedLoopScenario(seedClusters))
+        : undefined;
     const largest = scenarios.at(-1) as ScenarioResult;
     const smallest = scenarios[0] as ScenarioResult;
     const seedExtrapolatedSeconds = seed ? seed.secondsPerCluster * largest.clusters : NaN;
@@ -347,7 +419,8 @@ async function main(): Promise<void> {
     const file = join(projectRoot, 'bench', 'results', `rollout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(report, null, 2));
 
-    const row = (cells: (string | number)[]) => cells.map((c, i) => String(typeof c === 'number' ? c.toFixed(c < 10 ? 2 : 1) : c).padStart(i === 0 ? 34 : 12)).join('');
+    const row = (cells: (string | number)[]) =>
+      cells.map((c, i) => String(typeof c === 'number' ? c.toFixed(c < 10 ? 2 : 1) : c).padStart(i === 0 ? 34 : 12)).join('');
     console.log(row(['', ...scenarios.map((s) => `${s.clusters} clusters`)]));
     console.log(row(['wall time (s)', ...scenarios.map((s) => s.wallSeconds)]));
     console.log(row(['ideal critical path (s)', ...scenarios.map((s) => s.idealCriticalPathSeconds)]));
@@ -355,7 +428,12 @@ async function main(): Promise<void> {
     console.log(row(['step transition median (ms)', ...scenarios.map((s) => s.stepTransitionMs.median)]));
     console.log(row(['step transition p99 (ms)', ...scenarios.map((s) => s.stepTransitionMs.p99)]));
     for (const part of Object.keys(smallest.stepTransitionBreakdownMs) as (keyof TransitionBreakdown)[]) {
-      console.log(row([`  ${part} median / p99`, ...scenarios.map((s) => `${s.stepTransitionBreakdownMs[part].median} / ${s.stepTransitionBreakdownMs[part].p99}`)]));
+      console.log(
+        row([
+          `  ${part} median / p99`,
+          ...scenarios.map((s) => `${s.stepTransitionBreakdownMs[part].median} / ${s.stepTransitionBreakdownMs[part].p99}`),
+        ]),
+      );
     }
     console.log(row(['SSM read calls / s', ...scenarios.map((s) => s.ssmReadCallsPerSecond)]));
     console.log(row(['SSM calls / invocation', ...scenarios.map((s) => s.ssmCallsPerInvocation)]));

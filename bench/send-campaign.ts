@@ -38,7 +38,11 @@ Object.assign(process.env, localAwsEnvironment({}));
 const temporal = await startTemporalDevServer();
 const scratch = mkdtempSync(join(tmpdir(), 'bench-campaign-'));
 const bundlePath = join(scratch, 'bundle.js');
-writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } })).code);
+writeFileSync(
+  bundlePath,
+  (await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } }))
+    .code,
+);
 const clusters = Array.from({ length: runs }, (_, i) => `bc${String(i + 1).padStart(3, '0')}`);
 const fleet = await startFleet({
   stateDir: join(scratch, 'fleet'),
@@ -52,7 +56,9 @@ const connection = await Connection.connect({ address: temporal.address });
 const ssm = fleetClient(fleet.endpoint, 3);
 try {
   const taskQueue = `campaign-${Date.now()}`;
-  console.error(`send campaign: ${runs} runs × ${args.steps} steps, ${args.drop} of answers dropped, listing lag ≤ ${listingLagMs} ms, ${args.kills} kills …`);
+  console.error(
+    `send campaign: ${runs} runs × ${args.steps} steps, ${args.drop} of answers dropped, listing lag ≤ ${listingLagMs} ms, ${args.kills} kills …`,
+  );
   const report = await runSendCampaign({
     client: new Client({ connection }),
     fleet,

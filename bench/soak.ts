@@ -19,7 +19,13 @@ import { parseRunbook } from '../runbook/load.js';
 import { workflowsPath } from '../worker/workflow-source.js';
 import { spawnBenchWorker } from './bench-worker-process.js';
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '10' }, runs: { type: 'string', default: '50' }, instances: { type: 'string', default: '50' } } });
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '50' },
+    instances: { type: 'string', default: '50' },
+  },
+});
 const rounds = Number(args.rounds);
 const runsPerRound = Number(args.runs);
 const instanceCount = Number(args.instances);
@@ -50,9 +56,19 @@ const stateDir = mkdtempSync(join(tmpdir(), 'soak-'));
 const fleet = await startFleet({ stateDir, config: { instances: [{ count: instanceCount, idPrefix: 'i-05a', tags: { Role: 'soak' } }] } });
 const ids = Array.from({ length: instanceCount }, (_, i) => `i-05a${String(i + 1).padStart(14, '0')}`);
 const bundlePath = join(stateDir, 'bundle.js');
-writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } })).code);
+writeFileSync(
+  bundlePath,
+  (await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } }))
+    .code,
+);
 const taskQueue = 'soak';
-const worker = await spawnBenchWorker({ TEMPORAL_ADDRESS: temporal.address, SSMFLOW_TASK_QUEUE: taskQueue, AWS_ENDPOINT_URL_SSM: fleet.endpoint, BENCH_STATS_FILE: join(stateDir, 'stats.json'), BENCH_WORKFLOW_BUNDLE: bundlePath });
+const worker = await spawnBenchWorker({
+  TEMPORAL_ADDRESS: temporal.address,
+  SSMFLOW_TASK_QUEUE: taskQueue,
+  AWS_ENDPOINT_URL_SSM: fleet.endpoint,
+  BENCH_STATS_FILE: join(stateDir, 'stats.json'),
+  BENCH_WORKFLOW_BUNDLE: bundlePath,
+});
 const connection = await Connection.connect({ address: temporal.address });
 const client = new Client({ connection });
 
@@ -62,14 +78,22 @@ try {
     const started = Date.now();
     const handles = await Promise.all(
       Array.from({ length: runsPerRound }, (_, i) =>
-        startRun(client, { runbook, parameters: { instance: ids[i % ids.length] ?? '' }, initiator: 'soak', taskQueue, workflowId: `soak-${round}-${i}` }),
+        startRun(client, {
+          runbook,
+          parameters: { instance: ids[i % ids.length] ?? '' },
+          initiator: 'soak',
+          taskQueue,
+          workflowId: `soak-${round}-${i}`,
+        }),
       ),
     );
     const results = await Promise.all(handles.map((h) => h.result()));
     const failed = results.filter((r) => r.status !== 'succeeded').length;
     if (failed) throw new Error(`round ${round}: ${failed} runs did not succeed`);
     samples.push({ round, seconds: (Date.now() - started) / 1000, rssMiB: worker.rssBytes() / 2 ** 20 });
-    console.error(`round ${round}: ${runsPerRound} runs in ${samples.at(-1)?.seconds.toFixed(1)} s, worker RSS ${samples.at(-1)?.rssMiB.toFixed(0)} MiB`);
+    console.error(
+      `round ${round}: ${runsPerRound} runs in ${samples.at(-1)?.seconds.toFixed(1)} s, worker RSS ${samples.at(-1)?.rssMiB.toFixed(0)} MiB`,
+    );
   }
 } finally {
   await worker.stop();
@@ -82,7 +106,12 @@ try {
 const secondHalf = samples.slice(Math.floor(samples.length / 2));
 const growth = (secondHalf.at(-1)?.rssMiB ?? 0) - (secondHalf[0]?.rssMiB ?? 0);
 console.log('round  runs  wall(s)  worker RSS (MiB)');
-for (const s of samples) console.log(`${String(s.round).padStart(5)}  ${String(runsPerRound).padStart(4)}  ${s.seconds.toFixed(1).padStart(7)}  ${s.rssMiB.toFixed(0).padStart(16)}`);
-console.log(`RSS change over rounds ${secondHalf[0]?.round}–${secondHalf.at(-1)?.round}: ${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MiB (${rounds * runsPerRound} runs in all)`);
+for (const s of samples)
+  console.log(
+    `${String(s.round).padStart(5)}  ${String(runsPerRound).padStart(4)}  ${s.seconds.toFixed(1).padStart(7)}  ${s.rssMiB.toFixed(0).padStart(16)}`,
+  );
+console.log(
+  `RSS change over rounds ${secondHalf[0]?.round}–${secondHalf.at(-1)?.round}: ${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MiB (${rounds * runsPerRound} runs in all)`,
+);
 console.log(JSON.stringify({ rounds, runsPerRound, instanceCount, samples, secondHalfGrowthMiB: growth }));
 process.exit(0);

@@ -12,7 +12,11 @@ export interface BlastRadiusFlags {
 
 export function addBlastRadiusOptions(command: Command): Command {
   return command
-    .addOption(new Option('--max-targets <n>', 'instances a run may touch without --confirm').env('SSMFLOW_MAX_TARGETS').default(String(defaultMaxTargets)))
+    .addOption(
+      new Option('--max-targets <n>', 'instances a run may touch without --confirm')
+        .env('SSMFLOW_MAX_TARGETS')
+        .default(String(defaultMaxTargets)),
+    )
     .option('--confirm <n>', 'confirm a run above --max-targets by giving its exact instance count (shown by `ssmflow plan`)');
 }
 
@@ -37,6 +41,9 @@ export function checkBlastRadius(count: number, flags: BlastRadiusFlags, what: s
   }
   const confirmed = wholeNumber(flags.confirm, '--confirm');
   if (confirmed !== count) {
-    throw new CliInputError(`--confirm ${confirmed} does not match: ${what} would touch ${count} instances`, `check the targets with \`ssmflow plan\`; to go ahead, give --confirm ${count}`);
+    throw new CliInputError(
+      `--confirm ${confirmed} does not match: ${what} would touch ${count} instances`,
+      `check the targets with \`ssmflow plan\`; to go ahead, give --confirm ${count}`,
+    );
   }
 }

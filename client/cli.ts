@@ -1,4 +1,9 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
@@ -96,11 +101,31 @@ export function explainError(err: unknown): { exitCode: number; message: string 
   if (err instanceof CliOperationFailed) return { exitCode: exitCodes.failed, message: withFix(err.message, err.fix) };
   if (err instanceof ParameterInputError) return { exitCode: exitCodes.badInput, message: err.message };
   if (err instanceof ConfigErrors) return { exitCode: exitCodes.badInput, message: err.message };
-  if (err instanceof OperatorActionRejected) return { exitCode: exitCodes.badInput, message: withFix(`${err.action} refused: ${err.message}`, `see where the run is with \`ssmflow status ${err.runId}\``) };
-  if (err instanceof WorkflowNotFoundError) return { exitCode: exitCodes.badInput, message: withFix(`no run with id "${err.workflowId}"`, 'list runs with `ssmflow list`') };
-  if (err instanceof WorkflowExecutionAlreadyStartedError) return { exitCode: exitCodes.badInput, message: withFix(`a run with id "${err.workflowId}" already exists`, 'choose another --id, or leave --id out for a generated one') };
-  if (err instanceof ScheduleNotFoundError) return { exitCode: exitCodes.badInput, message: withFix(`no schedule with id "${err.scheduleId}"`, 'list schedules with `ssmflow schedule list`') };
-  if (err instanceof ScheduleAlreadyRunning) return { exitCode: exitCodes.badInput, message: withFix(`a schedule with id "${err.scheduleId}" already exists`, `choose another id, or delete it first: ssmflow schedule delete ${err.scheduleId}`) };
+  if (err instanceof OperatorActionRejected)
+    return {
+      exitCode: exitCodes.badInput,
+      message: withFix(`${err.action} refused: ${err.message}`, `see where the run is with \`ssmflow status ${err.runId}\``),
+    };
+  if (err instanceof WorkflowNotFoundError)
+    return { exitCode: exitCodes.badInput, message: withFix(`no run with id "${err.workflowId}"`, 'list runs with `ssmflow list`') };
+  if (err instanceof WorkflowExecutionAlreadyStartedError)
+    return {
+      exitCode: exitCodes.badInput,
+      message: withFix(`a run with id "${err.workflowId}" already exists`, 'choose another --id, or leave --id out for a generated one'),
+    };
+  if (err instanceof ScheduleNotFoundError)
+    return {
+      exitCode: exitCodes.badInput,
+      message: withFix(`no schedule with id "${err.scheduleId}"`, 'list schedules with `ssmflow schedule list`'),
+    };
+  if (err instanceof ScheduleAlreadyRunning)
+    return {
+      exitCode: exitCodes.badInput,
+      message: withFix(
+        `a schedule with id "${err.scheduleId}" already exists`,
+        `choose another id, or delete it first: ssmflow schedule delete ${err.scheduleId}`,
+      ),
+    };
   const message = err instanceof Error ? err.message : String(err);
   return { exitCode: exitCodes.failed, message: process.env.SSMFLOW_DEBUG && err instanceof Error && err.stack ? err.stack : message };
 }

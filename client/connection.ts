@@ -26,20 +26,48 @@ export const defaultTaskQueue = 'ssmflow';
 /** Adds the Temporal connection flags (each with its environment variable) to a command. */
 export function addConnectionOptions(command: Command): Command {
   return command
-    .addOption(new Option('--address <host:port>', 'Temporal frontend').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233').helpGroup('Temporal connection:'))
-    .addOption(new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default').helpGroup('Temporal connection:'))
-    .addOption(new Option('--api-key <key>', 'API key (Temporal Cloud); turns TLS on').env('TEMPORAL_API_KEY').helpGroup('Temporal connection:'))
-    .addOption(new Option('--api-key-file <file>', 'file holding the API key (keeps it out of shell history)').env('TEMPORAL_API_KEY_FILE').helpGroup('Temporal connection:'))
+    .addOption(
+      new Option('--address <host:port>', 'Temporal frontend')
+        .env('TEMPORAL_ADDRESS')
+        .default('127.0.0.1:7233')
+        .helpGroup('Temporal connection:'),
+    )
+    .addOption(
+      new Option('--namespace <name>', 'Temporal namespace').env('TEMPORAL_NAMESPACE').default('default').helpGroup('Temporal connection:'),
+    )
+    .addOption(
+      new Option('--api-key <key>', 'API key (Temporal Cloud); turns TLS on').env('TEMPORAL_API_KEY').helpGroup('Temporal connection:'),
+    )
+    .addOption(
+      new Option('--api-key-file <file>', 'file holding the API key (keeps it out of shell history)')
+        .env('TEMPORAL_API_KEY_FILE')
+        .helpGroup('Temporal connection:'),
+    )
     .addOption(new Option('--tls', 'use TLS with the system CAs (env TEMPORAL_TLS=true)').helpGroup('Temporal connection:'))
-    .addOption(new Option('--tls-cert <file>', 'client certificate (PEM) for mTLS').env('TEMPORAL_TLS_CERT').helpGroup('Temporal connection:'))
-    .addOption(new Option('--tls-key <file>', 'client private key (PEM) for mTLS').env('TEMPORAL_TLS_KEY').helpGroup('Temporal connection:'))
-    .addOption(new Option('--tls-ca <file>', 'CA certificate (PEM) that signed the server').env('TEMPORAL_TLS_CA').helpGroup('Temporal connection:'))
-    .addOption(new Option('--tls-server-name <name>', 'server name to verify, when it differs from the address').env('TEMPORAL_TLS_SERVER_NAME').helpGroup('Temporal connection:'));
+    .addOption(
+      new Option('--tls-cert <file>', 'client certificate (PEM) for mTLS').env('TEMPORAL_TLS_CERT').helpGroup('Temporal connection:'),
+    )
+    .addOption(
+      new Option('--tls-key <file>', 'client private key (PEM) for mTLS').env('TEMPORAL_TLS_KEY').helpGroup('Temporal connection:'),
+    )
+    .addOption(
+      new Option('--tls-ca <file>', 'CA certificate (PEM) that signed the server').env('TEMPORAL_TLS_CA').helpGroup('Temporal connection:'),
+    )
+    .addOption(
+      new Option('--tls-server-name <name>', 'server name to verify, when it differs from the address')
+        .env('TEMPORAL_TLS_SERVER_NAME')
+        .helpGroup('Temporal connection:'),
+    );
 }
 
 /** Adds --task-queue (env SSMFLOW_TASK_QUEUE): where runs are sent for workers to pick up. */
 export function addTaskQueueOption(command: Command): Command {
-  return command.addOption(new Option('--task-queue <name>', 'task queue the workers poll').env('SSMFLOW_TASK_QUEUE').default(defaultTaskQueue).helpGroup('Temporal connection:'));
+  return command.addOption(
+    new Option('--task-queue <name>', 'task queue the workers poll')
+      .env('SSMFLOW_TASK_QUEUE')
+      .default(defaultTaskQueue)
+      .helpGroup('Temporal connection:'),
+  );
 }
 
 function readPem(file: string, flag: string, envName: string): Buffer {
@@ -47,7 +75,10 @@ function readPem(file: string, flag: string, envName: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new CliInputError(`${flag} (${envName}) "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'give the path of a readable file');
+    throw new CliInputError(
+      `${flag} (${envName}) "${file}": ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      'give the path of a readable file',
+    );
   }
 }
 
@@ -69,14 +100,28 @@ function tlsFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
 
 export function connectionOptions(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ConnectionOptions {
   if (!hostPortPattern.test(flags.address)) {
-    throw new CliInputError(`--address (TEMPORAL_ADDRESS) must be host:port, got "${flags.address}"`, 'such as 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233');
+    throw new CliInputError(
+      `--address (TEMPORAL_ADDRESS) must be host:port, got "${flags.address}"`,
+      'such as 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233',
+    );
   }
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) {
-    throw new CliInputError('--tls-cert and --tls-key (TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY) go together', 'give both files for mTLS, or neither');
+    throw new CliInputError(
+      '--tls-cert and --tls-key (TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY) go together',
+      'give both files for mTLS, or neither',
+    );
   }
-  const apiKey = flags.apiKey ?? (flags.apiKeyFile ? readPem(flags.apiKeyFile, '--api-key-file', 'TEMPORAL_API_KEY_FILE').toString('utf8').trim() : undefined);
+  const apiKey =
+    flags.apiKey ??
+    (flags.apiKeyFile ? readPem(flags.apiKeyFile, '--api-key-file', 'TEMPORAL_API_KEY_FILE').toString('utf8').trim() : undefined);
   const tls = temporalTls(
-    { enabled: flags.tls ? true : tlsFromEnv(env), clientCertFile: flags.tlsCert, clientKeyFile: flags.tlsKey, serverCaFile: flags.tlsCa, serverName: flags.tlsServerName },
+    {
+      enabled: flags.tls ? true : tlsFromEnv(env),
+      clientCertFile: flags.tlsCert,
+      clientKeyFile: flags.tlsKey,
+      serverCaFile: flags.tlsCa,
+      serverName: flags.tlsServerName,
+    },
     apiKey,
     (file, setting) => readPem(file, ...tlsFileFlags[setting]),
   );

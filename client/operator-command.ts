@@ -42,7 +42,12 @@ function stopsAgain(before: RunView, after: RunView): boolean {
   return after.waitingFor.stepId !== before.waitingFor?.stepId || after.waitingFor.since !== before.waitingFor?.since;
 }
 
-async function performAction<F extends OperatorFlags>(spec: OperatorCommandSpec<F>, runId: string, flags: F, connected: Connected): Promise<void> {
+async function performAction<F extends OperatorFlags>(
+  spec: OperatorCommandSpec<F>,
+  runId: string,
+  flags: F,
+  connected: Connected,
+): Promise<void> {
   const before = await readRun(connected, runId);
   const action = spec.actionOf?.(flags) ?? spec.name;
   // An ended run cannot answer its validator; say why here, in the workflow's own words.
@@ -54,7 +59,8 @@ async function performAction<F extends OperatorFlags>(spec: OperatorCommandSpec<
   const at = state.audit.findLast((e) => e.type === 'operator');
   if (!flags.wait) {
     const view = viewFromState(state, before.taskQueue);
-    if (flags.json) return printJson({ action, runId, by, ...(flags.reason ? { reason: flags.reason } : {}), accepted: true, run: statusJson(view) });
+    if (flags.json)
+      return printJson({ action, runId, by, ...(flags.reason ? { reason: flags.reason } : {}), accepted: true, run: statusJson(view) });
     process.stdout.write(
       `${c.green('✓')} ${action} accepted for run ${c.bold(runId)}${at?.type === 'operator' && at.stepId ? ` at step ${at.stepId}` : ''} (by ${by}${flags.reason ? `: ${flags.reason}` : ''})\n` +
         `  follow it:  ssmflow status ${runId} --watch\n`,
@@ -63,7 +69,8 @@ async function performAction<F extends OperatorFlags>(spec: OperatorCommandSpec<
   }
   if (!flags.json) process.stdout.write(`${c.green('✓')} ${action} accepted for run ${c.bold(runId)} (by ${by})\n`);
   const last = await watchRun(connected, runId, flags.json ? 'silent' : liveMode(false), (view) => stopsAgain(before, view));
-  if (flags.json) printJson({ action, runId, by, ...(flags.reason ? { reason: flags.reason } : {}), accepted: true, run: statusJson(last) });
+  if (flags.json)
+    printJson({ action, runId, by, ...(flags.reason ? { reason: flags.reason } : {}), accepted: true, run: statusJson(last) });
   process.exitCode = last.waitingFor?.reason === 'maintenance-window' ? 0 : exitCodeForRun(last.status, spec.wantedEnd);
 }
 

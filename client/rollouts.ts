@@ -30,9 +30,13 @@ export class RolloutInputError extends Error {
 export async function startRollout(client: Client, opts: StartRolloutOptions): Promise<WorkflowHandle<typeof runbookRollout>> {
   const clusters = [...new Set((opts.clusters ?? []).map((c) => c.trim()).filter(Boolean))];
   const discover = opts.discover ? checkedDiscovery(opts.discover) : undefined;
-  if (discover && clusters.length > 0) throw new RolloutInputError('--discover-tag', 'give either a cluster list or --discover-tag, not both');
+  if (discover && clusters.length > 0)
+    throw new RolloutInputError('--discover-tag', 'give either a cluster list or --discover-tag, not both');
   if (!discover && clusters.length === 0) {
-    throw new RolloutInputError('--clusters', 'no clusters given: list them (a,b,c), give --clusters-file with one per line, or discover them with --discover-tag KEY');
+    throw new RolloutInputError(
+      '--clusters',
+      'no clusters given: list them (a,b,c), give --clusters-file with one per line, or discover them with --discover-tag KEY',
+    );
   }
   const waveProblem = waveSpecProblem(opts.waves);
   if (waveProblem) throw new RolloutInputError('--waves', waveProblem);
@@ -42,10 +46,14 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
   } catch (err) {
     throw new RolloutInputError('--error-budget', (err as Error).message);
   }
-  if (!Number.isInteger(opts.maxInFlight) || opts.maxInFlight < 1) throw new RolloutInputError('--max-in-flight', `must be a whole number ≥ 1 (got ${opts.maxInFlight})`);
+  if (!Number.isInteger(opts.maxInFlight) || opts.maxInFlight < 1)
+    throw new RolloutInputError('--max-in-flight', `must be a whole number ≥ 1 (got ${opts.maxInFlight})`);
   const clusterParameter = opts.clusterParameter ?? 'cluster';
   if (!(clusterParameter in opts.runbook.parameters)) {
-    throw new RolloutInputError('--cluster-parameter', `runbook ${opts.runbook.name} has no parameter "${clusterParameter}" to receive each cluster's name`);
+    throw new RolloutInputError(
+      '--cluster-parameter',
+      `runbook ${opts.runbook.name} has no parameter "${clusterParameter}" to receive each cluster's name`,
+    );
   }
   // Every listed cluster's run must be startable: check parameters now rather than cluster by
   // cluster later (discovered clusters are checked by the rollout before any run starts).
@@ -53,7 +61,12 @@ export async function startRollout(client: Client, opts: StartRolloutOptions): P
     const resolved = resolveParameterValues(opts.runbook, { ...(opts.parameters as GivenParameterValues), [clusterParameter]: cluster });
     if ('errors' in resolved) throw new ParameterInputError(resolved.errors);
   }
-  const rolloutId = opts.rolloutId ?? `rollout-${opts.runbook.name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const rolloutId =
+    opts.rolloutId ??
+    `rollout-${opts.runbook.name}-${new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}`;
   const { taskQueue, rolloutId: _ignored, discover: _given, clusters: _listed, ...input } = opts;
   return client.workflow.start(runbookRollout, {
     taskQueue,
@@ -80,14 +93,23 @@ const TAG_KEY_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 function checkedDiscovery(request: ClusterDiscoveryRequest): ClusterDiscoveryRequest {
   const tagKey = request.tagKey.trim();
   if (!TAG_KEY_PATTERN.test(tagKey)) {
-    throw new RolloutInputError('--discover-tag', `"${request.tagKey}" is not a tag key (1–128 letters, digits, spaces and _ . : / = + - @), e.g. --discover-tag Cluster`);
+    throw new RolloutInputError(
+      '--discover-tag',
+      `"${request.tagKey}" is not a tag key (1–128 letters, digits, spaces and _ . : / = + - @), e.g. --discover-tag Cluster`,
+    );
   }
   const tagFilters = (request.tagFilters ?? []).map((f) => ({ key: f.key.trim(), values: f.values.map((v) => v.trim()).filter(Boolean) }));
-  if (tagFilters.length > 49) throw new RolloutInputError('--discover-filter', `at most 49 filters besides the cluster tag (got ${tagFilters.length})`);
+  if (tagFilters.length > 49)
+    throw new RolloutInputError('--discover-filter', `at most 49 filters besides the cluster tag (got ${tagFilters.length})`);
   for (const f of tagFilters) {
-    if (!TAG_KEY_PATTERN.test(f.key)) throw new RolloutInputError('--discover-filter', `"${f.key}" is not a tag key: use KEY=VALUE, e.g. --discover-filter Env=prod`);
+    if (!TAG_KEY_PATTERN.test(f.key))
+      throw new RolloutInputError('--discover-filter', `"${f.key}" is not a tag key: use KEY=VALUE, e.g. --discover-filter Env=prod`);
     if (f.values.length > 20) throw new RolloutInputError('--discover-filter', `${f.key} has ${f.values.length} values; at most 20`);
-    if (f.key === tagKey) throw new RolloutInputError('--discover-filter', `${f.key} is the cluster tag itself; to roll out to some clusters only, list them with --clusters`);
+    if (f.key === tagKey)
+      throw new RolloutInputError(
+        '--discover-filter',
+        `${f.key} is the cluster tag itself; to roll out to some clusters only, list them with --clusters`,
+      );
   }
   return { tagKey, ...(tagFilters.length ? { tagFilters } : {}) };
 }
@@ -99,7 +121,8 @@ export function rolloutControls(client: Client, rolloutId: string) {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new OperatorActionRejected(rolloutId, action, (err.cause as Error | undefined)?.message ?? err.message);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new OperatorActionRejected(rolloutId, action, (err.cause as Error | undefined)?.message ?? err.message);
       throw err;
     }
   };
@@ -107,6 +130,7 @@ export function rolloutControls(client: Client, rolloutId: string) {
     handle,
     state: () => handle.query(rolloutStateQuery),
     approveWave: (req: OperatorRequest) => act('approve', () => handle.executeUpdate(approveWaveUpdate, { args: [req] })),
-    resume: (req: OperatorRequest & { errorBudget?: string }) => act('resume', () => handle.executeUpdate(resumeRolloutUpdate, { args: [req] })),
+    resume: (req: OperatorRequest & { errorBudget?: string }) =>
+      act('resume', () => handle.executeUpdate(resumeRolloutUpdate, { args: [req] })),
   };
 }

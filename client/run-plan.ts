@@ -69,7 +69,12 @@ export async function planRun(
   const steps: PlannedStep[] = runbook.steps.map((normalized, index) => {
     const step = renderStep(normalized, values);
     // The workflow pauses instead of rolling back once the point of no return has started.
-    const onFailure = pastPointOfNoReturn && 'onFailure' in step && step.onFailure === 'rollback' ? 'pause' : 'onFailure' in step ? step.onFailure : undefined;
+    const onFailure =
+      pastPointOfNoReturn && 'onFailure' in step && step.onFailure === 'rollback'
+        ? 'pause'
+        : 'onFailure' in step
+          ? step.onFailure
+          : undefined;
     if ('pointOfNoReturn' in step && step.pointOfNoReturn) pastPointOfNoReturn = true;
     const base = { index: index + 1, id: step.id, kind: step.kind, ...(step.description ? { description: step.description } : {}) };
     switch (step.kind) {
@@ -91,7 +96,13 @@ export async function planRun(
           needsApproval: false,
           disruptive: step.disruptive,
           ...(step.kind === 'waitUntil'
-            ? { wait: { intervalMs: step.intervalMs, timeoutMs: step.waitTimeoutMs, ...(step.giveUpExitCode === undefined ? {} : { giveUpExitCode: step.giveUpExitCode }) } }
+            ? {
+                wait: {
+                  intervalMs: step.intervalMs,
+                  timeoutMs: step.waitTimeoutMs,
+                  ...(step.giveUpExitCode === undefined ? {} : { giveUpExitCode: step.giveUpExitCode }),
+                },
+              }
             : {}),
         };
     }
@@ -105,7 +116,11 @@ export async function planRun(
     parameters: displayParameters(values),
     selectors: targetSelectors(runbook, values).map((s) => s.selector),
     targets: resolved
-      ? { sets: resolved.sets, instanceCount: resolved.instanceIds.length, offline: [...new Set(resolved.sets.flatMap((s) => s.offline.map((o) => o.instanceId)))].sort() }
+      ? {
+          sets: resolved.sets,
+          instanceCount: resolved.instanceIds.length,
+          offline: [...new Set(resolved.sets.flatMap((s) => s.offline.map((o) => o.instanceId)))].sort(),
+        }
       : null,
     ...(window && windowNow
       ? {
@@ -120,7 +135,15 @@ export async function planRun(
         }
       : {}),
     steps,
-    ...(resolved ? { blastRadius: { instanceCount: resolved.instanceIds.length, limit: options.maxTargets, needsConfirm: resolved.instanceIds.length > options.maxTargets } } : {}),
+    ...(resolved
+      ? {
+          blastRadius: {
+            instanceCount: resolved.instanceIds.length,
+            limit: options.maxTargets,
+            needsConfirm: resolved.instanceIds.length > options.maxTargets,
+          },
+        }
+      : {}),
     sent: false,
   };
 }

@@ -57,10 +57,17 @@ export async function resolveRunTargets(ssm: SSMClient, runbook: NormalizedRunbo
     const known = new Set(instances.map((i) => i.InstanceId ?? ''));
     sets.push({
       ...selector,
-      online: instances.filter((i) => i.PingStatus === 'Online').map((i) => i.InstanceId ?? '').sort(),
+      online: instances
+        .filter((i) => i.PingStatus === 'Online')
+        .map((i) => i.InstanceId ?? '')
+        .sort(),
       offline: instances
         .filter((i) => i.PingStatus !== 'Online')
-        .map((i) => ({ instanceId: i.InstanceId ?? '', pingStatus: i.PingStatus ?? 'Unknown', ...(i.LastPingDateTime ? { lastPingAt: i.LastPingDateTime.toISOString() } : {}) }))
+        .map((i) => ({
+          instanceId: i.InstanceId ?? '',
+          pingStatus: i.PingStatus ?? 'Unknown',
+          ...(i.LastPingDateTime ? { lastPingAt: i.LastPingDateTime.toISOString() } : {}),
+        }))
         .sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
       missing: 'instanceIds' in selector.targets ? selector.targets.instanceIds.filter((id) => !known.has(id)) : [],
     });
@@ -91,6 +98,6 @@ export function refuseEmptyTargets(resolved: RunTargets, runbookName: string): v
   const described = empty.map((set) => `${set.selector} (step${set.steps.length === 1 ? '' : 's'} ${set.steps.join(', ')})`).join('; ');
   throw new CliInputError(
     `runbook ${runbookName}: no instance matches ${described}, so nothing was started`,
-    'check the cluster name and its instances\' tags (a cluster this runbook upgrades needs every role it targets, such as a Role=standby instance); `ssmflow plan` shows what each step reaches',
+    "check the cluster name and its instances' tags (a cluster this runbook upgrades needs every role it targets, such as a Role=standby instance); `ssmflow plan` shows what each step reaches",
   );
 }

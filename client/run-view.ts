@@ -109,7 +109,12 @@ export function viewFromSummary(summary: RunSummary, description: WorkflowExecut
         ...s,
         instances: latest && latest.type === 'command' ? latest.instances.map((i) => ({ ...i })) : [],
         ...(rollbacks.length
-          ? { rollback: { status: s.status === 'rolled-back' ? 'succeeded' : s.status === 'rollback-failed' ? 'failed' : 'skipped', commandIds: rollbacks.map((e) => (e.type === 'command' ? e.commandId : '')) } as const }
+          ? {
+              rollback: {
+                status: s.status === 'rolled-back' ? 'succeeded' : s.status === 'rollback-failed' ? 'failed' : 'skipped',
+                commandIds: rollbacks.map((e) => (e.type === 'command' ? e.commandId : '')),
+              } as const,
+            }
           : {}),
       };
     }),
@@ -139,11 +144,15 @@ function viewFromDescription(runId: string, description: WorkflowExecutionDescri
 export async function describeRun(connected: Connected, runId: string): Promise<WorkflowExecutionDescription> {
   try {
     const description = await connected.client.workflow.getHandle(runId).describe();
-    if (description.type !== 'runbookRun') throw new CliInputError(`"${runId}" is a ${description.type} workflow, not an ssmflow run`, 'list runs with `ssmflow list`');
+    if (description.type !== 'runbookRun')
+      throw new CliInputError(`"${runId}" is a ${description.type} workflow, not an ssmflow run`, 'list runs with `ssmflow list`');
     return description;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      throw new CliInputError(`no run with id "${runId}" in namespace ${connected.client.options.namespace}`, 'list runs with `ssmflow list` (check --namespace / TEMPORAL_NAMESPACE)');
+      throw new CliInputError(
+        `no run with id "${runId}" in namespace ${connected.client.options.namespace}`,
+        'list runs with `ssmflow list` (check --namespace / TEMPORAL_NAMESPACE)',
+      );
     }
     throw err;
   }
@@ -198,7 +207,13 @@ export function isAtRest(view: RunView): boolean {
  * Polls the run until `done(view)` says stop, calling `onChange` whenever what a person would see
  * changes. Returns the last view.
  */
-export async function followRun(connected: Connected, runId: string, done: (view: RunView) => boolean, onChange: (view: RunView) => void, intervalMs = 1_000): Promise<RunView> {
+export async function followRun(
+  connected: Connected,
+  runId: string,
+  done: (view: RunView) => boolean,
+  onChange: (view: RunView) => void,
+  intervalMs = 1_000,
+): Promise<RunView> {
   let lastSeen = '';
   for (;;) {
     const view = await readRun(connected, runId);

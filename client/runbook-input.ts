@@ -11,7 +11,9 @@ export async function loadRunbookOrExplain(file: string): Promise<NormalizedRunb
   const loaded = await loadRunbookFile(file);
   if ('errors' in loaded) {
     const count = loaded.errors.length;
-    throw new CliInputError(`runbook ${file} has ${count} problem${count === 1 ? '' : 's'}:\n${loaded.errors.map(formatRunbookError).join('\n')}`);
+    throw new CliInputError(
+      `runbook ${file} has ${count} problem${count === 1 ? '' : 's'}:\n${loaded.errors.map(formatRunbookError).join('\n')}`,
+    );
   }
   return loaded.normalized;
 }

@@ -48,7 +48,9 @@ export function runLaunch(opts: {
   onFailure?: OnFailure;
 }) {
   const cluster = typeof opts.values.cluster === 'string' ? opts.values.cluster : undefined;
-  const reason = [opts.reason, opts.onFailure ? `onFailure overridden to ${opts.onFailure} for this run` : undefined].filter(Boolean).join('; ');
+  const reason = [opts.reason, opts.onFailure ? `onFailure overridden to ${opts.onFailure} for this run` : undefined]
+    .filter(Boolean)
+    .join('; ');
   const input: RunInput = {
     runbook: withFailurePolicy(opts.runbook, opts.onFailure),
     parameters: opts.values,
@@ -67,7 +69,12 @@ export function runLaunch(opts: {
       { key: statusKey, value: 'running' },
       ...(cluster ? [{ key: clusterKey, value: cluster }] : []),
     ],
-    memo: { runbook: opts.runbook.name, ...(opts.runbook.description ? { description: opts.runbook.description } : {}), initiator: opts.initiator, ...(opts.reason ? { reason: opts.reason } : {}) },
+    memo: {
+      runbook: opts.runbook.name,
+      ...(opts.runbook.description ? { description: opts.runbook.description } : {}),
+      initiator: opts.initiator,
+      ...(opts.reason ? { reason: opts.reason } : {}),
+    },
   };
 }
 
@@ -86,7 +93,10 @@ export async function startRun(client: Client, opts: StartRunOptions): Promise<W
 }
 
 function defaultRunId(runbook: string, cluster: string | undefined): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const suffix = Math.random().toString(36).slice(2, 6);
   return [runbook, cluster, stamp, suffix].filter(Boolean).join('-');
 }
@@ -110,11 +120,16 @@ export function runControls(client: Client, runId: string) {
     try {
       return await handle.executeUpdate(update, { args: [req] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new OperatorActionRejected(runId, action, (err.cause as Error | undefined)?.message ?? err.message);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new OperatorActionRejected(runId, action, (err.cause as Error | undefined)?.message ?? err.message);
       // The server refuses updates to a closed run before any validator sees them.
       if (/already completed/i.test((err as Error).message)) {
         const ended = await handle.query(runStateQuery).catch(() => undefined);
-        throw new OperatorActionRejected(runId, action, `run ${runId} has ended (${ended?.status ?? 'closed'}); ${action} applies only to a run in progress`);
+        throw new OperatorActionRejected(
+          runId,
+          action,
+          `run ${runId} has ended (${ended?.status ?? 'closed'}); ${action} applies only to a run in progress`,
+        );
       }
       throw err;
     }

@@ -30,7 +30,11 @@ export interface ScheduleTiming {
 const scheduleIdPattern = /^[A-Za-z0-9][\w.-]{0,199}$/;
 
 export function checkScheduleId(id: string): void {
-  if (!scheduleIdPattern.test(id)) throw new CliInputError(`schedule id "${id}": use letters, digits, ".", "_" and "-", starting with a letter or digit`, 'such as weekly-restart-pg-a');
+  if (!scheduleIdPattern.test(id))
+    throw new CliInputError(
+      `schedule id "${id}": use letters, digits, ".", "_" and "-", starting with a letter or digit`,
+      'such as weekly-restart-pg-a',
+    );
 }
 
 function duration(text: string, flag: string): number {
@@ -47,16 +51,28 @@ export function durationOf(text: string, flag: string): number {
 
 /** The Temporal schedule spec, and how it reads to people ("cron 0 2 * * SUN (Europe/Berlin)"). */
 export function scheduleSpec(timing: ScheduleTiming): { spec: ScheduleSpec; description: string } {
-  if (!isValidTimeZone(timing.timezone)) throw new CliInputError(`--timezone "${timing.timezone}" is not an IANA time zone`, 'such as UTC, Europe/Berlin or America/New_York');
+  if (!isValidTimeZone(timing.timezone))
+    throw new CliInputError(`--timezone "${timing.timezone}" is not an IANA time zone`, 'such as UTC, Europe/Berlin or America/New_York');
   const cron = timing.cron ?? [];
-  if (cron.length === 0 && !timing.every) throw new CliInputError('a schedule needs --cron or --every', "such as --cron '0 2 * * SUN' (Sundays 02:00) or --every 6h");
+  if (cron.length === 0 && !timing.every)
+    throw new CliInputError('a schedule needs --cron or --every', "such as --cron '0 2 * * SUN' (Sundays 02:00) or --every 6h");
   for (const expression of cron) {
     const problem = cronProblem(expression, timing.timezone);
-    if (problem) throw new CliInputError(`--cron "${expression}" ${problem}`, "five fields: minute hour day-of-month month day-of-week, such as '0 2 * * SUN'");
+    if (problem)
+      throw new CliInputError(
+        `--cron "${expression}" ${problem}`,
+        "five fields: minute hour day-of-month month day-of-week, such as '0 2 * * SUN'",
+      );
   }
-  if (timing.offset && !timing.every) throw new CliInputError('--offset applies only with --every', 'such as --every 1d --offset 2h (daily at 02:00 UTC)');
-  const intervals = timing.every ? [{ every: duration(timing.every, '--every'), ...(timing.offset ? { offset: duration(timing.offset, '--offset') } : {}) }] : [];
-  const parts = [...cron.map((c) => `cron ${c}`), ...(timing.every ? [`every ${timing.every}${timing.offset ? ` (offset ${timing.offset})` : ''}`] : [])];
+  if (timing.offset && !timing.every)
+    throw new CliInputError('--offset applies only with --every', 'such as --every 1d --offset 2h (daily at 02:00 UTC)');
+  const intervals = timing.every
+    ? [{ every: duration(timing.every, '--every'), ...(timing.offset ? { offset: duration(timing.offset, '--offset') } : {}) }]
+    : [];
+  const parts = [
+    ...cron.map((c) => `cron ${c}`),
+    ...(timing.every ? [`every ${timing.every}${timing.offset ? ` (offset ${timing.offset})` : ''}`] : []),
+  ];
   return {
     spec: { ...(cron.length ? { cronExpressions: cron } : {}), ...(intervals.length ? { intervals } : {}), timezone: timing.timezone },
     description: `${parts.join(' + ')} (${timing.timezone})`,
@@ -80,7 +96,13 @@ export interface ScheduledRunOptions {
 export function scheduleOptions(opts: ScheduledRunOptions): ScheduleOptions {
   checkScheduleId(opts.scheduleId);
   const { spec, description } = scheduleSpec(opts.timing);
-  const launch = runLaunch({ runbook: opts.runbook, values: opts.values, initiator: `schedule:${opts.scheduleId}`, ...(opts.reason ? { reason: opts.reason } : {}), ...(opts.output ? { output: opts.output } : {}) });
+  const launch = runLaunch({
+    runbook: opts.runbook,
+    values: opts.values,
+    initiator: `schedule:${opts.scheduleId}`,
+    ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(opts.output ? { output: opts.output } : {}),
+  });
   const note = `created by ${opts.createdBy}${opts.reason ? `: ${opts.reason}` : ''}`;
   return {
     scheduleId: opts.scheduleId,
@@ -97,6 +119,11 @@ export function scheduleOptions(opts: ScheduledRunOptions): ScheduleOptions {
     },
     policies: { overlap: overlapPolicies[opts.overlap], catchupWindow: durationOf(opts.catchupWindow, '--catchup-window') },
     state: { paused: opts.paused, note },
-    memo: { ssmflowRunbook: opts.runbook.name, ssmflowSpec: description, createdBy: opts.createdBy, ...(opts.reason ? { reason: opts.reason } : {}) },
+    memo: {
+      ssmflowRunbook: opts.runbook.name,
+      ssmflowSpec: description,
+      createdBy: opts.createdBy,
+      ...(opts.reason ? { reason: opts.reason } : {}),
+    },
   };
 }

@@ -21,7 +21,9 @@ function isWaitProgress(value: unknown): value is WaitProgress {
  * Undefined when no check activity is pending or none of its checks has finished yet.
  */
 export async function waitProgressOf(connected: Connected, description: WorkflowExecutionDescription): Promise<WaitProgress | undefined> {
-  const pending = (description.raw.pendingActivities ?? []).find((a) => a.activityType?.name === checkActivityType && a.heartbeatDetails?.payloads?.length);
+  const pending = (description.raw.pendingActivities ?? []).find(
+    (a) => a.activityType?.name === checkActivityType && a.heartbeatDetails?.payloads?.length,
+  );
   if (!pending) return undefined;
   const context: ActivitySerializationContext = {
     type: 'activity',
@@ -31,7 +33,12 @@ export async function waitProgressOf(connected: Connected, description: Workflow
     isLocal: false,
   };
   try {
-    const details = await decodeFromPayloadsAtIndex<{ lastCheck?: unknown }>(connected.client.options.loadedDataConverter, 0, pending.heartbeatDetails?.payloads, context);
+    const details = await decodeFromPayloadsAtIndex<{ lastCheck?: unknown }>(
+      connected.client.options.loadedDataConverter,
+      0,
+      pending.heartbeatDetails?.payloads,
+      context,
+    );
     return isWaitProgress(details?.lastCheck) ? details.lastCheck : undefined;
   } catch {
     // Progress is a nicety: details this client cannot decode (another codec key) must not fail `status`.

@@ -51,9 +51,19 @@ function setting<T extends z.ZodType>(schema: T, env: string, fix: string, optio
 }
 
 // Values from the environment are text; these turn them (and YAML scalars) into typed values.
-const booleanSetting = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v : v), z.boolean({ error: 'expected true or false' }));
+const booleanSetting = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? (({ true: true, '1': true, yes: true, false: false, '0': false, no: false } as Record<string, boolean>)[v.trim().toLowerCase()] ??
+        v)
+      : v,
+  z.boolean({ error: 'expected true or false' }),
+);
 const wholeNumber = (min: number) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `must be at least ${min}`));
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v),
+    z.number({ error: 'expected a whole number' }).int('expected a whole number').min(min, `must be at least ${min}`),
+  );
 // Written as runbooks write durations (30s, 1m30s, 500ms): one parser, one set of rules.
 const durationMs = z.preprocess(
   (v) => (typeof v === 'string' && isDuration(v) ? parseDuration(v) : v),
@@ -62,17 +72,44 @@ const durationMs = z.preprocess(
 const hostPort = z.string().regex(hostPortPattern, 'expected host:port');
 const hostPortOrOff = z.union([z.literal('off'), hostPort], { error: 'expected host:port or off' });
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
-const commaList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.url({ error: 'expected an origin such as http://localhost:8080' })));
+const commaList = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
+  z.array(z.url({ error: 'expected an origin such as http://localhost:8080' })),
+);
 const keyMap = z.preprocess(
-  (v) => (typeof v === 'string' ? Object.fromEntries(v.split(',').filter((p) => p.trim()).map((pair) => [pair.split('=')[0]?.trim() ?? '', pair.slice(pair.indexOf('=') + 1).trim()])) : v),
+  (v) =>
+    typeof v === 'string'
+      ? Object.fromEntries(
+          v
+            .split(',')
+            .filter((p) => p.trim())
+            .map((pair) => [pair.split('=')[0]?.trim() ?? '', pair.slice(pair.indexOf('=') + 1).trim()]),
+        )
+      : v,
   z.record(z.string(), z.string(), { error: 'expected id=base64key pairs' }),
 );
 
 const temporalSection = z.strictObject({
-  address: setting(hostPort.default('127.0.0.1:7233'), 'TEMPORAL_ADDRESS', 'host:port of the Temporal frontend, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233'),
+  address: setting(
+    hostPort.default('127.0.0.1:7233'),
+    'TEMPORAL_ADDRESS',
+    'host:port of the Temporal frontend, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233',
+  ),
   namespace: setting(nonEmpty.default('default'), 'TEMPORAL_NAMESPACE', 'a namespace name, e.g. default or my-ns.a1b2c on Temporal Cloud'),
-  taskQueue: setting(nonEmpty.default('ssmflow'), 'SSMFLOW_TASK_QUEUE', 'a non-empty task queue name, the same for workers and clients (default ssmflow)'),
-  apiKey: setting(nonEmpty.optional(), 'TEMPORAL_API_KEY', 'a Temporal Cloud API key; prefer temporal.apiKeyFile / TEMPORAL_API_KEY_FILE', { secret: true }),
+  taskQueue: setting(
+    nonEmpty.default('ssmflow'),
+    'SSMFLOW_TASK_QUEUE',
+    'a non-empty task queue name, the same for workers and clients (default ssmflow)',
+  ),
+  apiKey: setting(nonEmpty.optional(), 'TEMPORAL_API_KEY', 'a Temporal Cloud API key; prefer temporal.apiKeyFile / TEMPORAL_API_KEY_FILE', {
+    secret: true,
+  }),
   apiKeyFile: setting(nonEmpty.optional(), 'TEMPORAL_API_KEY_FILE', 'the path of a readable file holding the API key'),
   tls: z
     .strictObject({
@@ -80,23 +117,47 @@ const temporalSection = z.strictObject({
       clientCertFile: setting(nonEmpty.optional(), 'TEMPORAL_TLS_CERT', 'the path of the client certificate (PEM) for mTLS'),
       clientKeyFile: setting(nonEmpty.optional(), 'TEMPORAL_TLS_KEY', 'the path of the client private key (PEM) for mTLS'),
       serverCaFile: setting(nonEmpty.optional(), 'TEMPORAL_TLS_CA', 'the path of the CA certificate (PEM) that signed the server'),
-      serverName: setting(nonEmpty.optional(), 'TEMPORAL_TLS_SERVER_NAME', 'the name in the server certificate, when it differs from the address host'),
+      serverName: setting(
+        nonEmpty.optional(),
+        'TEMPORAL_TLS_SERVER_NAME',
+        'the name in the server certificate, when it differs from the address host',
+      ),
     })
     .prefault({}),
 });
 
 const workerSection = z.strictObject({
-  maxConcurrentActivities: setting(wholeNumber(1).default(100), 'SSMFLOW_MAX_CONCURRENT_ACTIVITIES', 'a whole number ≥ 1 (default 100); each waiting SSM step holds one slot'),
-  maxConcurrentWorkflowTasks: setting(wholeNumber(2).default(40), 'SSMFLOW_MAX_CONCURRENT_WORKFLOW_TASKS', 'a whole number ≥ 2 (default 40)'),
-  maxCachedWorkflows: setting(wholeNumber(0).optional(), 'SSMFLOW_MAX_CACHED_WORKFLOWS', 'a whole number ≥ 0; leave unset to size it from memory'),
+  maxConcurrentActivities: setting(
+    wholeNumber(1).default(100),
+    'SSMFLOW_MAX_CONCURRENT_ACTIVITIES',
+    'a whole number ≥ 1 (default 100); each waiting SSM step holds one slot',
+  ),
+  maxConcurrentWorkflowTasks: setting(
+    wholeNumber(2).default(40),
+    'SSMFLOW_MAX_CONCURRENT_WORKFLOW_TASKS',
+    'a whole number ≥ 2 (default 40)',
+  ),
+  maxCachedWorkflows: setting(
+    wholeNumber(0).optional(),
+    'SSMFLOW_MAX_CACHED_WORKFLOWS',
+    'a whole number ≥ 0; leave unset to size it from memory',
+  ),
   shutdownGraceTime: setting(durationMs.default(30_000), 'SSMFLOW_SHUTDOWN_GRACE_TIME', 'a duration such as 30s or 2m (default 30s)'),
-  shutdownForceTime: setting(durationMs.default(60_000), 'SSMFLOW_SHUTDOWN_FORCE_TIME', 'a duration longer than the grace time, such as 1m (default 1m)'),
+  shutdownForceTime: setting(
+    durationMs.default(60_000),
+    'SSMFLOW_SHUTDOWN_FORCE_TIME',
+    'a duration longer than the grace time, such as 1m (default 1m)',
+  ),
   ssmListingLag: setting(
     durationMs.default(30_000),
     'SSMFLOW_SSM_LISTING_LAG',
     'a duration such as 30s (default 30s): how long a new SSM command may stay out of ListCommands; a send whose outcome was lost is looked up that long before it is sent again',
   ),
-  workflowBundle: setting(nonEmpty.optional(), 'SSMFLOW_WORKFLOW_BUNDLE', 'the path of a bundle built by worker/build-workflow-bundle.ts, or unset to bundle at start'),
+  workflowBundle: setting(
+    nonEmpty.optional(),
+    'SSMFLOW_WORKFLOW_BUNDLE',
+    'the path of a bundle built by worker/build-workflow-bundle.ts, or unset to bundle at start',
+  ),
 });
 
 const outputSection = z.strictObject({
@@ -111,30 +172,65 @@ const outputSection = z.strictObject({
 });
 
 const observabilitySection = z.strictObject({
-  logLevel: setting(z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'), 'SSMFLOW_LOG_LEVEL', `one of ${logLevels.join(', ')}`),
-  httpAddress: setting(hostPortOrOff.default('0.0.0.0:9464'), 'SSMFLOW_HTTP_ADDRESS', 'host:port for /metrics, /healthz and /readyz (default 0.0.0.0:9464), or off'),
-  sdkMetricsAddress: setting(hostPortOrOff.default('127.0.0.1:9465'), 'SSMFLOW_SDK_METRICS_ADDRESS', 'a loopback host:port for the SDK metrics exporter (default 127.0.0.1:9465), or off'),
+  logLevel: setting(
+    z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).default('info'),
+    'SSMFLOW_LOG_LEVEL',
+    `one of ${logLevels.join(', ')}`,
+  ),
+  httpAddress: setting(
+    hostPortOrOff.default('0.0.0.0:9464'),
+    'SSMFLOW_HTTP_ADDRESS',
+    'host:port for /metrics, /healthz and /readyz (default 0.0.0.0:9464), or off',
+  ),
+  sdkMetricsAddress: setting(
+    hostPortOrOff.default('127.0.0.1:9465'),
+    'SSMFLOW_SDK_METRICS_ADDRESS',
+    'a loopback host:port for the SDK metrics exporter (default 127.0.0.1:9465), or off',
+  ),
   runsGauge: setting(booleanSetting.default(true), 'SSMFLOW_RUNS_GAUGE', 'true or false'),
   tracing: z
     .strictObject({
       enabled: setting(booleanSetting.default(false), 'SSMFLOW_TRACING', 'true or false'),
-      exporter: setting(z.enum(['otlp', 'console'], { error: 'expected otlp or console' }).default('otlp'), 'SSMFLOW_TRACING_EXPORTER', 'otlp or console'),
-      otlpEndpoint: setting(z.url({ error: 'expected an http(s) URL' }).default('http://127.0.0.1:4318/v1/traces'), 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'an http(s) URL such as http://otel-collector:4318/v1/traces'),
+      exporter: setting(
+        z.enum(['otlp', 'console'], { error: 'expected otlp or console' }).default('otlp'),
+        'SSMFLOW_TRACING_EXPORTER',
+        'otlp or console',
+      ),
+      otlpEndpoint: setting(
+        z.url({ error: 'expected an http(s) URL' }).default('http://127.0.0.1:4318/v1/traces'),
+        'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+        'an http(s) URL such as http://otel-collector:4318/v1/traces',
+      ),
       serviceName: setting(nonEmpty.default('ssmflow-worker'), 'OTEL_SERVICE_NAME', 'a service name, e.g. ssmflow-worker'),
     })
     .prefault({}),
 });
 
 const encryptionSection = z.strictObject({
-  currentKeyId: setting(nonEmpty.optional(), 'SSMFLOW_ENCRYPTION_KEY_ID', 'the id of one of the configured keys; new payloads are encrypted with it'),
-  keys: setting(keyMap.optional(), 'SSMFLOW_ENCRYPTION_KEYS', 'id=base64key pairs separated by commas, each key 32 random bytes (openssl rand -base64 32)', { secret: true }),
+  currentKeyId: setting(
+    nonEmpty.optional(),
+    'SSMFLOW_ENCRYPTION_KEY_ID',
+    'the id of one of the configured keys; new payloads are encrypted with it',
+  ),
+  keys: setting(
+    keyMap.optional(),
+    'SSMFLOW_ENCRYPTION_KEYS',
+    'id=base64key pairs separated by commas, each key 32 random bytes (openssl rand -base64 32)',
+    { secret: true },
+  ),
   keysFile: setting(nonEmpty.optional(), 'SSMFLOW_ENCRYPTION_KEYS_FILE', 'the path of a readable YAML file mapping key ids to base64 keys'),
 });
 
 const codecServerSection = z.strictObject({
   address: setting(hostPort.default('127.0.0.1:8888'), 'SSMFLOW_CODEC_SERVER_ADDRESS', 'host:port to listen on (default 127.0.0.1:8888)'),
-  corsOrigins: setting(commaList.default([]), 'SSMFLOW_CODEC_CORS_ORIGINS', 'comma-separated origins of the Temporal UI, e.g. http://localhost:8080'),
-  token: setting(nonEmpty.optional(), 'SSMFLOW_CODEC_TOKEN', 'a bearer token; prefer codecServer.tokenFile / SSMFLOW_CODEC_TOKEN_FILE', { secret: true }),
+  corsOrigins: setting(
+    commaList.default([]),
+    'SSMFLOW_CODEC_CORS_ORIGINS',
+    'comma-separated origins of the Temporal UI, e.g. http://localhost:8080',
+  ),
+  token: setting(nonEmpty.optional(), 'SSMFLOW_CODEC_TOKEN', 'a bearer token; prefer codecServer.tokenFile / SSMFLOW_CODEC_TOKEN_FILE', {
+    secret: true,
+  }),
   tokenFile: setting(nonEmpty.optional(), 'SSMFLOW_CODEC_TOKEN_FILE', 'the path of a readable file holding the bearer token'),
 });
 
@@ -204,7 +300,9 @@ export function loadSettings(options: LoadSettingsOptions = {}): SsmflowSettings
 
   const sections = options.sections ?? (Object.keys(configSchema.shape) as ConfigSection[]);
   const schema = configSchema.pick(Object.fromEntries(sections.map((s) => [s, true])) as Record<ConfigSection, true>);
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => sections.includes(k as ConfigSection) || !(k in configSchema.shape))));
+  const parsed = schema.safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([k]) => sections.includes(k as ConfigSection) || !(k in configSchema.shape))),
+  );
   if (!parsed.success) throw new ConfigErrors(parsed.error.issues.flatMap((issue) => issueToErrors(issue, raw, origins, configFile)));
 
   const settings = parsed.data as SsmflowSettings;
@@ -223,7 +321,10 @@ export function settingName(key: string, origins: Map<string, Origin>, configFil
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
-  if (!existsSync(file)) throw new ConfigErrors([new ConfigError('SSMFLOW_CONFIG / --config', `"${file}" does not exist`, 'give the path of a YAML config file, or unset it')]);
+  if (!existsSync(file))
+    throw new ConfigErrors([
+      new ConfigError('SSMFLOW_CONFIG / --config', `"${file}" does not exist`, 'give the path of a YAML config file, or unset it'),
+    ]);
   let parsed: unknown;
   try {
     parsed = parseYaml(readFileSync(file, 'utf8'));
@@ -232,7 +333,13 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   if (parsed == null) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigErrors([new ConfigError(`config file ${file}`, 'must be a YAML mapping (temporal:, worker:, observability:, …)', 'see docs/deploy.md for the keys')]);
+    throw new ConfigErrors([
+      new ConfigError(
+        `config file ${file}`,
+        'must be a YAML mapping (temporal:, worker:, observability:, …)',
+        'see docs/deploy.md for the keys',
+      ),
+    ]);
   }
   return parsed as Record<string, unknown>;
 }
@@ -261,17 +368,26 @@ function getPath(source: Record<string, unknown>, key: string): unknown {
   return node;
 }
 
-function issueToErrors(issue: z.core.$ZodIssue, raw: Record<string, unknown>, origins: Map<string, Origin>, configFile: string | undefined): ConfigError[] {
+function issueToErrors(
+  issue: z.core.$ZodIssue,
+  raw: Record<string, unknown>,
+  origins: Map<string, Origin>,
+  configFile: string | undefined,
+): ConfigError[] {
   const key = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((unknown) => {
       const full = key ? `${key}.${unknown}` : unknown;
       const known = knownKeysUnder(key);
-      return new ConfigError(`${full}${configFile ? ` in ${configFile}` : ''}`, 'is not an ssmflow setting', `remove it or use one of: ${known.join(', ')}`);
+      return new ConfigError(
+        `${full}${configFile ? ` in ${configFile}` : ''}`,
+        'is not an ssmflow setting',
+        `remove it or use one of: ${known.join(', ')}`,
+      );
     });
   }
   // A record's bad entry reports a path below the setting (encryption.keys.<id>).
-  const specKey = specByKey.has(key) ? key : [...specByKey.keys()].find((k) => key.startsWith(`${k}.`)) ?? key;
+  const specKey = specByKey.has(key) ? key : ([...specByKey.keys()].find((k) => key.startsWith(`${k}.`)) ?? key);
   const spec = specByKey.get(specKey);
   const given = getPath(raw, specKey);
   const shown = spec?.secret || given === undefined || typeof given === 'object' ? '' : `, got "${String(given)}"`;
@@ -298,14 +414,39 @@ function checkRelations(settings: SsmflowSettings, sections: readonly ConfigSect
     const { tls, apiKey, apiKeyFile } = settings.temporal;
     if (Boolean(tls.clientCertFile) !== Boolean(tls.clientKeyFile)) {
       const missing = tls.clientCertFile ? 'temporal.tls.clientKeyFile' : 'temporal.tls.clientCertFile';
-      problems.push(new ConfigError(name(missing), 'is required with the other half of the mTLS pair', 'give both the client certificate and its key, or neither'));
+      problems.push(
+        new ConfigError(
+          name(missing),
+          'is required with the other half of the mTLS pair',
+          'give both the client certificate and its key, or neither',
+        ),
+      );
     }
-    if (apiKey && apiKeyFile) problems.push(new ConfigError(name('temporal.apiKeyFile'), 'and an inline API key are both set', 'keep one of TEMPORAL_API_KEY / TEMPORAL_API_KEY_FILE'));
+    if (apiKey && apiKeyFile)
+      problems.push(
+        new ConfigError(
+          name('temporal.apiKeyFile'),
+          'and an inline API key are both set',
+          'keep one of TEMPORAL_API_KEY / TEMPORAL_API_KEY_FILE',
+        ),
+      );
     if ((apiKey || apiKeyFile) && tls.clientCertFile) {
-      problems.push(new ConfigError(name('temporal.apiKey'), 'and an mTLS client certificate are both set', 'authenticate with either an API key or mTLS, not both'));
+      problems.push(
+        new ConfigError(
+          name('temporal.apiKey'),
+          'and an mTLS client certificate are both set',
+          'authenticate with either an API key or mTLS, not both',
+        ),
+      );
     }
     if (tls.enabled === false && (tls.clientCertFile || tls.serverCaFile || apiKey || apiKeyFile)) {
-      problems.push(new ConfigError(name('temporal.tls.enabled'), 'is false but TLS material or an API key is configured', 'remove TEMPORAL_TLS=false, or the certificates/API key'));
+      problems.push(
+        new ConfigError(
+          name('temporal.tls.enabled'),
+          'is false but TLS material or an API key is configured',
+          'remove TEMPORAL_TLS=false, or the certificates/API key',
+        ),
+      );
     }
     readable('temporal.apiKeyFile', apiKeyFile);
     readable('temporal.tls.clientCertFile', tls.clientCertFile);
@@ -315,18 +456,38 @@ function checkRelations(settings: SsmflowSettings, sections: readonly ConfigSect
   if (sections.includes('worker')) {
     const { shutdownGraceTime, shutdownForceTime, workflowBundle } = settings.worker;
     if (shutdownForceTime <= shutdownGraceTime) {
-      problems.push(new ConfigError(name('worker.shutdownForceTime'), `(${shutdownForceTime} ms) must be longer than the shutdown grace time (${shutdownGraceTime} ms)`, 'give the drain room: e.g. grace 30s, force 1m'));
+      problems.push(
+        new ConfigError(
+          name('worker.shutdownForceTime'),
+          `(${shutdownForceTime} ms) must be longer than the shutdown grace time (${shutdownGraceTime} ms)`,
+          'give the drain room: e.g. grace 30s, force 1m',
+        ),
+      );
     }
     readable('worker.workflowBundle', workflowBundle);
   }
   if (sections.includes('encryption')) {
     const { keys, keysFile } = settings.encryption;
-    if (keys && keysFile) problems.push(new ConfigError(name('encryption.keysFile'), 'and inline keys are both set', 'keep one of SSMFLOW_ENCRYPTION_KEYS / SSMFLOW_ENCRYPTION_KEYS_FILE'));
+    if (keys && keysFile)
+      problems.push(
+        new ConfigError(
+          name('encryption.keysFile'),
+          'and inline keys are both set',
+          'keep one of SSMFLOW_ENCRYPTION_KEYS / SSMFLOW_ENCRYPTION_KEYS_FILE',
+        ),
+      );
     readable('encryption.keysFile', keysFile);
   }
   if (sections.includes('codecServer')) {
     const { token, tokenFile } = settings.codecServer;
-    if (token && tokenFile) problems.push(new ConfigError(name('codecServer.tokenFile'), 'and an inline token are both set', 'keep one of SSMFLOW_CODEC_TOKEN / SSMFLOW_CODEC_TOKEN_FILE'));
+    if (token && tokenFile)
+      problems.push(
+        new ConfigError(
+          name('codecServer.tokenFile'),
+          'and an inline token are both set',
+          'keep one of SSMFLOW_CODEC_TOKEN / SSMFLOW_CODEC_TOKEN_FILE',
+        ),
+      );
     readable('codecServer.tokenFile', tokenFile);
   }
   return problems;

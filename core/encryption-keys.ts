@@ -51,17 +51,27 @@ export function keyringFromSettings(settings: EncryptionSettings): EncryptionKey
   const source = settings.keysFile ? 'SSMFLOW_ENCRYPTION_KEYS_FILE / encryption.keysFile' : 'SSMFLOW_ENCRYPTION_KEYS / encryption.keys';
   const entries = settings.keysFile ? readKeysFile(settings.keysFile) : settings.keys;
   if (!entries || Object.keys(entries).length === 0) {
-    if (settings.currentKeyId) throw new ConfigErrors([new ConfigError('SSMFLOW_ENCRYPTION_KEY_ID / encryption.currentKeyId', `is "${settings.currentKeyId}" but no keys are configured`, 'set SSMFLOW_ENCRYPTION_KEYS or SSMFLOW_ENCRYPTION_KEYS_FILE')]);
+    if (settings.currentKeyId)
+      throw new ConfigErrors([
+        new ConfigError(
+          'SSMFLOW_ENCRYPTION_KEY_ID / encryption.currentKeyId',
+          `is "${settings.currentKeyId}" but no keys are configured`,
+          'set SSMFLOW_ENCRYPTION_KEYS or SSMFLOW_ENCRYPTION_KEYS_FILE',
+        ),
+      ]);
     return undefined;
   }
   const problems: ConfigError[] = [];
   const keys = new Map<string, Buffer>();
   for (const [id, encoded] of Object.entries(entries)) {
     if (!keyIdPattern.test(id)) {
-      problems.push(new ConfigError(source, `key id "${id}" is not valid`, 'use 1-64 letters, digits, dots, underscores or hyphens, e.g. 2025-06'));
+      problems.push(
+        new ConfigError(source, `key id "${id}" is not valid`, 'use 1-64 letters, digits, dots, underscores or hyphens, e.g. 2025-06'),
+      );
       continue;
     }
-    const key = typeof encoded === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(encoded.trim()) ? Buffer.from(encoded.trim(), 'base64') : undefined;
+    const key =
+      typeof encoded === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(encoded.trim()) ? Buffer.from(encoded.trim(), 'base64') : undefined;
     if (key?.length !== 32) {
       problems.push(new ConfigError(source, `key "${id}" is not 32 bytes of base64`, 'generate one with: openssl rand -base64 32'));
       continue;
@@ -71,9 +81,21 @@ export function keyringFromSettings(settings: EncryptionSettings): EncryptionKey
   const onlyKey = keys.size === 1 ? [...keys.keys()][0] : undefined;
   const currentKeyId = settings.currentKeyId ?? onlyKey;
   if (!currentKeyId && problems.length === 0) {
-    problems.push(new ConfigError('SSMFLOW_ENCRYPTION_KEY_ID / encryption.currentKeyId', `must name the key to encrypt with (configured: ${[...keys.keys()].join(', ')})`, 'set it to the newest key id; older keys stay for decryption'));
+    problems.push(
+      new ConfigError(
+        'SSMFLOW_ENCRYPTION_KEY_ID / encryption.currentKeyId',
+        `must name the key to encrypt with (configured: ${[...keys.keys()].join(', ')})`,
+        'set it to the newest key id; older keys stay for decryption',
+      ),
+    );
   } else if (currentKeyId && !keys.has(currentKeyId) && problems.length === 0) {
-    problems.push(new ConfigError('SSMFLOW_ENCRYPTION_KEY_ID / encryption.currentKeyId', `"${currentKeyId}" is not one of the configured keys (${[...keys.keys()].join(', ')})`, 'add that key, or name a configured one'));
+    problems.push(
+      new ConfigError(
+        'SSMFLOW_ENCRYPTION_KEY_ID / encryption.currentKeyId',
+        `"${currentKeyId}" is not one of the configured keys (${[...keys.keys()].join(', ')})`,
+        'add that key, or name a configured one',
+      ),
+    );
   }
   if (problems.length || !currentKeyId) throw new ConfigErrors(problems);
   return new EncryptionKeyring(currentKeyId, keys);
@@ -84,10 +106,22 @@ function readKeysFile(path: string): Record<string, string> {
   try {
     parsed = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new ConfigErrors([new ConfigError('SSMFLOW_ENCRYPTION_KEYS_FILE / encryption.keysFile', `cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? 'not valid YAML'}`, 'give a readable YAML file of "<key id>: <base64 key>" lines')]);
+    throw new ConfigErrors([
+      new ConfigError(
+        'SSMFLOW_ENCRYPTION_KEYS_FILE / encryption.keysFile',
+        `cannot read "${path}": ${(err as NodeJS.ErrnoException).code ?? 'not valid YAML'}`,
+        'give a readable YAML file of "<key id>: <base64 key>" lines',
+      ),
+    ]);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigErrors([new ConfigError('SSMFLOW_ENCRYPTION_KEYS_FILE / encryption.keysFile', `"${path}" is not a mapping of key ids to keys`, 'write one "<key id>: <base64 key>" line per key')]);
+    throw new ConfigErrors([
+      new ConfigError(
+        'SSMFLOW_ENCRYPTION_KEYS_FILE / encryption.keysFile',
+        `"${path}" is not a mapping of key ids to keys`,
+        'write one "<key id>: <base64 key>" line per key',
+      ),
+    ]);
   }
   return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([id, v]) => [id, typeof v === 'string' ? v : '']));
 }

@@ -63,7 +63,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       if (!encoding || Buffer.from(encoding).toString() !== encryptedEncoding) return payload;
       const keyIdBytes = payload.metadata?.[keyIdMetadataKey];
       const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString() : undefined;
-      if (!keyId) throw new PayloadDecryptionError('encrypted payload has no encryption-key-id metadata: it was not written by ssmflow', undefined);
+      if (!keyId)
+        throw new PayloadDecryptionError('encrypted payload has no encryption-key-id metadata: it was not written by ssmflow', undefined);
       const key = this.keyring.key(keyId);
       if (!key) {
         throw new PayloadDecryptionError(
@@ -73,7 +74,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         );
       }
       const data = Buffer.from(payload.data ?? new Uint8Array());
-      if (data.length < nonceBytes + tagBytes) throw new PayloadDecryptionError(`encrypted payload under key "${keyId}" is truncated`, keyId);
+      if (data.length < nonceBytes + tagBytes)
+        throw new PayloadDecryptionError(`encrypted payload under key "${keyId}" is truncated`, keyId);
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, nonceBytes), { authTagLength: tagBytes });
       decipher.setAAD(Buffer.from(keyId, 'utf8'));
       decipher.setAuthTag(data.subarray(data.length - tagBytes));
@@ -81,7 +83,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       try {
         plaintext = Buffer.concat([decipher.update(data.subarray(nonceBytes, data.length - tagBytes)), decipher.final()]);
       } catch {
-        throw new PayloadDecryptionError(`payload under key "${keyId}" failed authentication: the key with that id differs from the one that encrypted it, or the data was altered`, keyId);
+        throw new PayloadDecryptionError(
+          `payload under key "${keyId}" failed authentication: the key with that id differs from the one that encrypted it, or the data was altered`,
+          keyId,
+        );
       }
       return PayloadMessage.decode(plaintext);
     });

@@ -28,11 +28,17 @@ export type TlsFileSetting = 'clientCertFile' | 'clientKeyFile' | 'serverCaFile'
  * or any TLS material is given (Temporal Cloud needs TLS). `readFile` lets a caller word its own
  * error for an unreadable file.
  */
-export function temporalTls(tls: TemporalTlsFiles, apiKey: string | undefined, readFile: (file: string, setting: TlsFileSetting) => Buffer = (file) => readFileSync(file)): TemporalTls | undefined {
+export function temporalTls(
+  tls: TemporalTlsFiles,
+  apiKey: string | undefined,
+  readFile: (file: string, setting: TlsFileSetting) => Buffer = (file) => readFileSync(file),
+): TemporalTls | undefined {
   const wanted = tls.enabled ?? Boolean(apiKey || tls.clientCertFile || tls.serverCaFile || tls.serverName);
   if (!wanted) return undefined;
   return {
-    ...(tls.clientCertFile && tls.clientKeyFile ? { clientCertPair: { crt: readFile(tls.clientCertFile, 'clientCertFile'), key: readFile(tls.clientKeyFile, 'clientKeyFile') } } : {}),
+    ...(tls.clientCertFile && tls.clientKeyFile
+      ? { clientCertPair: { crt: readFile(tls.clientCertFile, 'clientCertFile'), key: readFile(tls.clientKeyFile, 'clientKeyFile') } }
+      : {}),
     ...(tls.serverCaFile ? { serverRootCACertificate: readFile(tls.serverCaFile, 'serverCaFile') } : {}),
     ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
   };
@@ -46,6 +52,13 @@ export function nativeConnectionOptions(temporal: SsmflowSettings['temporal']): 
 
 /** Where the worker connects, for logs: never the key or certificate contents. */
 export function describeConnection(temporal: SsmflowSettings['temporal']): Record<string, unknown> {
-  const auth = temporal.apiKey || temporal.apiKeyFile ? 'api-key' : temporal.tls.clientCertFile ? 'mtls' : temporal.tls.enabled || temporal.tls.serverCaFile ? 'tls' : 'none';
+  const auth =
+    temporal.apiKey || temporal.apiKeyFile
+      ? 'api-key'
+      : temporal.tls.clientCertFile
+        ? 'mtls'
+        : temporal.tls.enabled || temporal.tls.serverCaFile
+          ? 'tls'
+          : 'none';
   return { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue, auth };
 }

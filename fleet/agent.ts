@@ -7,7 +7,14 @@ import { type ExecutionJournal, type ExecutionRecord } from './journal.js';
 import { STDERR_LIMIT, STDOUT_LIMIT, outputKey, truncateStream } from './output.js';
 import { type ParameterStore } from './parameter-store.js';
 import { type ProcessSlots, type SlotRequest } from './process-slots.js';
-import { type CommandRecord, type InvocationDetail, type InvocationRecord, type PluginRecord, type PluginStatus, STATUS_OF_DETAIL } from './records.js';
+import {
+  type CommandRecord,
+  type InvocationDetail,
+  type InvocationRecord,
+  type PluginRecord,
+  type PluginStatus,
+  STATUS_OF_DETAIL,
+} from './records.js';
 import { type S3OutputUploader } from './s3-output.js';
 import { resolveSsmReferences } from './ssm-references.js';
 import { type StepProcess, startStepProcess } from './step-process.js';
@@ -148,7 +155,8 @@ export class FleetAgent {
       .catch((err: unknown) => {
         if (control.abandoned) return;
         for (const p of inv.plugins) {
-          if (p.status === 'Pending' || p.status === 'InProgress') this.endPlugin(p, 'Failed', 'Failed', 1, `${p.stderr}fleet agent error: ${(err as Error).message}`);
+          if (p.status === 'Pending' || p.status === 'InProgress')
+            this.endPlugin(p, 'Failed', 'Failed', 1, `${p.stderr}fleet agent error: ${(err as Error).message}`);
         }
         this.conclude(cmd, inv, control);
       })
@@ -207,7 +215,8 @@ export class FleetAgent {
 
   private cancelRemaining(cmd: CommandRecord, inv: InvocationRecord, control: RunControl): void {
     for (const p of inv.plugins) {
-      if (p.status === 'Pending' || p.status === 'InProgress') this.endPlugin(p, 'Cancelled', 'Cancelled', p.status === 'Pending' ? -1 : EXIT_KILLED);
+      if (p.status === 'Pending' || p.status === 'InProgress')
+        this.endPlugin(p, 'Cancelled', 'Cancelled', p.status === 'Pending' ? -1 : EXIT_KILLED);
     }
     this.conclude(cmd, inv, control);
   }
@@ -310,7 +319,8 @@ export class FleetAgent {
       let code = result.exitCode;
       if (result.killedFor === 'cancel') [status, details, code] = ['Cancelled', 'Cancelled', EXIT_KILLED];
       else if (result.killedFor === 'agentRestart') [status, details, code] = ['Failed', 'Failed', EXIT_KILLED];
-      else if (result.killedFor === 'timeout' || code === EXIT_KILLED) [status, details, code] = ['TimedOut', 'ExecutionTimedOut', EXIT_KILLED];
+      else if (result.killedFor === 'timeout' || code === EXIT_KILLED)
+        [status, details, code] = ['TimedOut', 'ExecutionTimedOut', EXIT_KILLED];
       else if (code === 0) [status, details] = ['Success', 'Success'];
       else if (code === EXIT_SUCCESS_AND_STOP) [status, details, stop] = ['Success', 'Success', true];
       else if (code === EXIT_FAILURE_AND_STOP) [status, details, stop] = ['Failed', 'Failed', true];

@@ -13,8 +13,7 @@
 // an ES module (an extensionless file takes the module type of the nearest package.json).
 /* global setTimeout, Buffer */
 
-const SUPPORTED =
-  'aws ssm get-parameter --name NAME [--with-decryption] [--query Parameter.Value] [--output text|json] [--region REGION]';
+const SUPPORTED = 'aws ssm get-parameter --name NAME [--with-decryption] [--query Parameter.Value] [--output text|json] [--region REGION]';
 
 // The AWS CLI's exit codes.
 const EXIT_USAGE = 252;
@@ -29,8 +28,7 @@ class CliExit extends Error {
   }
 }
 
-const usage = (problem) =>
-  new CliExit(EXIT_USAGE, `aws: error: ${problem}\nThe local fleet's aws stand-in supports only: ${SUPPORTED}`);
+const usage = (problem) => new CliExit(EXIT_USAGE, `aws: error: ${problem}\nThe local fleet's aws stand-in supports only: ${SUPPORTED}`);
 
 /** Options and positionals as the CLI takes them: `--key value` or `--key=value`, anywhere on the line. */
 function parseArgs(argv) {
@@ -90,7 +88,8 @@ function parseArgs(argv) {
 /** A `--query` of dotted names (Parameter.Value, Parameter.Version, Parameter); no other JMESPath. */
 function compileQuery(query) {
   if (query === undefined) return (v) => v;
-  if (!/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(query)) throw usage(`unsupported --query expression (only dotted names such as Parameter.Value)`);
+  if (!/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(query))
+    throw usage(`unsupported --query expression (only dotted names such as Parameter.Value)`);
   const path = query.split('.');
   return (v) => path.reduce((node, key) => (node !== null && typeof node === 'object' && key in node ? node[key] : null), v);
 }
@@ -142,7 +141,14 @@ function post(endpoint, target, body) {
   );
 }
 
-const RETRYABLE = new Set(['ThrottlingException', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable']);
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+]);
 
 /** One API call with the CLI's standard retry mode (3 attempts, AWS_MAX_ATTEMPTS), a short backoff for a local endpoint. */
 async function call(endpoint, operation, body) {
@@ -158,7 +164,9 @@ async function call(endpoint, operation, body) {
         parsed = {};
       }
       if (res.status >= 200 && res.status < 300) return parsed;
-      const type = String(parsed.__type ?? (res.status >= 500 ? 'InternalServerError' : 'UnknownError')).split('#').pop();
+      const type = String(parsed.__type ?? (res.status >= 500 ? 'InternalServerError' : 'UnknownError'))
+        .split('#')
+        .pop();
       const message = String(parsed.message ?? parsed.Message ?? '');
       failure = { retry: RETRYABLE.has(type) || res.status >= 500, service: true, type, message };
     } catch (err) {
@@ -167,7 +175,10 @@ async function call(endpoint, operation, body) {
     if (!failure.retry || attempt >= maxAttempts) {
       const retries = attempt > 1 ? ` (reached max retries: ${attempt - 1})` : '';
       if (failure.service) {
-        throw new CliExit(EXIT_SERVICE, `\nAn error occurred (${failure.type}) when calling the ${operation} operation${retries}: ${failure.message}`);
+        throw new CliExit(
+          EXIT_SERVICE,
+          `\nAn error occurred (${failure.type}) when calling the ${operation} operation${retries}: ${failure.message}`,
+        );
       }
       const url = `${endpoint.href}`;
       throw new CliExit(
@@ -199,7 +210,8 @@ async function main(argv) {
   if (output !== 'text' && output !== 'json') throw usage(`unsupported --output ${output} (text or json)`);
   const select = compileQuery(opts.query);
   const raw = process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL;
-  if (!raw) throw new CliExit(EXIT_CONFIG, "aws: the local fleet's aws stand-in needs AWS_ENDPOINT_URL_SSM (the fleet sets it in every step)");
+  if (!raw)
+    throw new CliExit(EXIT_CONFIG, "aws: the local fleet's aws stand-in needs AWS_ENDPOINT_URL_SSM (the fleet sets it in every step)");
   let endpoint;
   try {
     endpoint = new URL(raw);

@@ -138,12 +138,22 @@ export function parseFaults(v: unknown, field: string, scope: 'global' | 'instan
   const o = expectObject(v, field);
   checkKeys(
     o,
-    ['offline', 'throttle', 'deliveryDelayMs', 'agentRestart', 'slowStartMs', 'dropResponseAfterCommit', 'listingLagMs', 'invocationListingLagMs'],
+    [
+      'offline',
+      'throttle',
+      'deliveryDelayMs',
+      'agentRestart',
+      'slowStartMs',
+      'dropResponseAfterCommit',
+      'listingLagMs',
+      'invocationListingLagMs',
+    ],
     field,
   );
   if (scope === 'instance') {
     for (const key of GLOBAL_ONLY_FAULTS) {
-      if (o[key] !== undefined) throw new FleetConfigError(`${field}.${key}`, 'is a global fault only (set it in the global faults, not per instance)');
+      if (o[key] !== undefined)
+        throw new FleetConfigError(`${field}.${key}`, 'is a global fault only (set it in the global faults, not per instance)');
     }
   }
   const faults: FaultConfig = {};
@@ -152,7 +162,8 @@ export function parseFaults(v: unknown, field: string, scope: 'global' | 'instan
     faults.offline = o.offline;
   }
   if (o.throttle !== undefined) faults.throttle = parseRates(o.throttle, `${field}.throttle`);
-  if (o.dropResponseAfterCommit !== undefined) faults.dropResponseAfterCommit = parseRates(o.dropResponseAfterCommit, `${field}.dropResponseAfterCommit`);
+  if (o.dropResponseAfterCommit !== undefined)
+    faults.dropResponseAfterCommit = parseRates(o.dropResponseAfterCommit, `${field}.dropResponseAfterCommit`);
   const delay = optionalNumber(o, 'deliveryDelayMs', field, 0);
   if (delay !== undefined) faults.deliveryDelayMs = delay;
   const slow = optionalNumber(o, 'slowStartMs', field, 0);
@@ -218,7 +229,9 @@ function parseInstances(v: unknown): InstanceConfig[] {
       const prefix = (o.idPrefix as string | undefined) ?? `i-0f1ee7${i.toString(16).padStart(2, '0')}`;
       generatedIds(count, prefix, field).forEach((id, n) => {
         // `{index}` in a tag value becomes the instance's 1-based position, e.g. Name: node-{index}.
-        const tags = Object.fromEntries(Object.entries(parseTags(o.tags, `${field}.tags`)).map(([k, t]) => [k, t.replaceAll('{index}', String(n + 1))]));
+        const tags = Object.fromEntries(
+          Object.entries(parseTags(o.tags, `${field}.tags`)).map(([k, t]) => [k, t.replaceAll('{index}', String(n + 1))]),
+        );
         out.push({ id, tags, pingStatus, ...(faults ? { faults } : {}) });
       });
       return;
@@ -237,7 +250,10 @@ export function parseInstance(entry: unknown, field: string): InstanceConfig {
   const o = expectObject(entry, field);
   checkKeys(o, ['id', 'tags', 'pingStatus', 'faults'], field);
   if (typeof o.id !== 'string' || !INSTANCE_ID_PATTERN.test(o.id)) {
-    throw new FleetConfigError(`${field}.id`, `'${String(o.id)}' is not a valid instance id (i- with 8 or 17 word characters, or mi- with 17)`);
+    throw new FleetConfigError(
+      `${field}.id`,
+      `'${String(o.id)}' is not a valid instance id (i- with 8 or 17 word characters, or mi- with 17)`,
+    );
   }
   const faults = o.faults === undefined ? undefined : parseFaults(o.faults, `${field}.faults`, 'instance');
   const pingStatus = parsePingStatus(o.pingStatus, `${field}.pingStatus`);
@@ -260,7 +276,8 @@ function parseDocuments(v: unknown): DocumentConfig[] {
     const o = expectObject(entry, `documents[${i}]`);
     checkKeys(o, ['name', 'content'], `documents[${i}]`);
     if (typeof o.name !== 'string') throw new FleetConfigError(`documents[${i}].name`, 'must be a string');
-    if (typeof o.content !== 'string' && !isObject(o.content)) throw new FleetConfigError(`documents[${i}].content`, 'must be a string or a mapping');
+    if (typeof o.content !== 'string' && !isObject(o.content))
+      throw new FleetConfigError(`documents[${i}].content`, 'must be a string or a mapping');
     return { name: o.name, content: o.content };
   });
 }
@@ -288,7 +305,18 @@ export function parseFleetConfig(raw: unknown): FleetConfig {
   const o = raw === null || raw === undefined ? {} : expectObject(raw, '(root)');
   checkKeys(
     o,
-    ['instances', 'documents', 'parameters', 'faults', 'seed', 'region', 'maxRunningProcesses', 'invocationVisibilityDelayMs', 'millisPerSecond', 's3Endpoint'],
+    [
+      'instances',
+      'documents',
+      'parameters',
+      'faults',
+      'seed',
+      'region',
+      'maxRunningProcesses',
+      'invocationVisibilityDelayMs',
+      'millisPerSecond',
+      's3Endpoint',
+    ],
     'config',
   );
   if (o.region !== undefined && (typeof o.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(o.region))) {

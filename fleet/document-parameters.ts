@@ -47,7 +47,8 @@ function checkAllowed(name: string, spec: DocumentParameterSpec, value: unknown)
   }
   if (spec.allowedPattern) {
     const re = new RegExp(spec.allowedPattern);
-    if (items.some((i) => !re.test(i))) throw invalid(`Parameter value for ${name} does not match the allowed pattern ${spec.allowedPattern}`);
+    if (items.some((i) => !re.test(i)))
+      throw invalid(`Parameter value for ${name} does not match the allowed pattern ${spec.allowedPattern}`);
   }
 }
 

@@ -46,18 +46,36 @@ const RUN_SHELL_SCRIPT_CONTENT = {
   schemaVersion: '1.2',
   description: 'Run a shell script or specify the commands to run.',
   parameters: {
-    commands: { type: 'StringList', description: '(Required) Specify a shell script or a command to run.', minItems: 1, displayType: 'textarea' },
-    workingDirectory: { type: 'String', default: '', description: '(Optional) The path to the working directory on your instance.', maxChars: 4096 },
+    commands: {
+      type: 'StringList',
+      description: '(Required) Specify a shell script or a command to run.',
+      minItems: 1,
+      displayType: 'textarea',
+    },
+    workingDirectory: {
+      type: 'String',
+      default: '',
+      description: '(Optional) The path to the working directory on your instance.',
+      maxChars: 4096,
+    },
     executionTimeout: {
       type: 'String',
       default: '3600',
-      description: '(Optional) The time in seconds for a command to complete before it is considered to have failed. Default is 3600 (1 hour). Maximum is 172800 (48 hours).',
+      description:
+        '(Optional) The time in seconds for a command to complete before it is considered to have failed. Default is 3600 (1 hour). Maximum is 172800 (48 hours).',
       allowedPattern: '([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)',
     },
   },
   runtimeConfig: {
     'aws:runShellScript': {
-      properties: [{ id: '0.aws:runShellScript', runCommand: '{{ commands }}', workingDirectory: '{{ workingDirectory }}', timeoutSeconds: '{{ executionTimeout }}' }],
+      properties: [
+        {
+          id: '0.aws:runShellScript',
+          runCommand: '{{ commands }}',
+          workingDirectory: '{{ workingDirectory }}',
+          timeoutSeconds: '{{ executionTimeout }}',
+        },
+      ],
     },
   },
 };
@@ -72,7 +90,8 @@ function parseParameterSpecs(raw: unknown): Record<string, DocumentParameterSpec
   const out: Record<string, DocumentParameterSpec> = {};
   for (const [name, def] of Object.entries(raw)) {
     if (!/^[a-zA-Z0-9]+$/.test(name)) throw invalidContent(`Parameter name ${name} is invalid: use letters and digits only`);
-    if (!isObject(def) || !KINDS.includes(def.type as ParameterKind)) throw invalidContent(`Parameter ${name} needs a type (${KINDS.join(', ')})`);
+    if (!isObject(def) || !KINDS.includes(def.type as ParameterKind))
+      throw invalidContent(`Parameter ${name} needs a type (${KINDS.join(', ')})`);
     const spec: DocumentParameterSpec = { type: def.type as ParameterKind };
     if (typeof def.description === 'string') spec.description = def.description;
     if (def.default !== undefined) spec.default = def.default;
@@ -92,10 +111,17 @@ export function parseDocumentContent(content: unknown): Pick<StoredDocument, 'sc
   if (schemaVersion === '1.2') {
     const runtime = isObject(content.runtimeConfig) ? content.runtimeConfig['aws:runShellScript'] : undefined;
     const props = isObject(runtime) && Array.isArray(runtime.properties) ? runtime.properties : undefined;
-    if (!props || props.length !== 1 || !isObject(props[0])) throw invalidContent('schema 1.2 documents need one aws:runShellScript property set');
-    return { schemaVersion, description, parameters, steps: [{ name: 'aws:runShellScript', outputDir: '0.awsrunShellScript', inputs: props[0] }] };
+    if (!props || props.length !== 1 || !isObject(props[0]))
+      throw invalidContent('schema 1.2 documents need one aws:runShellScript property set');
+    return {
+      schemaVersion,
+      description,
+      parameters,
+      steps: [{ name: 'aws:runShellScript', outputDir: '0.awsrunShellScript', inputs: props[0] }],
+    };
   }
-  if (schemaVersion !== '2.2') throw new SsmError('InvalidDocumentSchemaVersion', `The fleet runs Command documents of schemaVersion 2.2 (got '${schemaVersion}').`);
+  if (schemaVersion !== '2.2')
+    throw new SsmError('InvalidDocumentSchemaVersion', `The fleet runs Command documents of schemaVersion 2.2 (got '${schemaVersion}').`);
   if (!Array.isArray(content.mainSteps) || content.mainSteps.length === 0) throw invalidContent('mainSteps must list at least one step');
   const names = new Set<string>();
   const steps = content.mainSteps.map((raw, i): DocumentStep => {
@@ -103,7 +129,8 @@ export function parseDocumentContent(content: unknown): Pick<StoredDocument, 'sc
     if (raw.action !== 'aws:runShellScript') {
       throw invalidContent(`mainSteps[${i}]: action ${String(raw.action)} is not supported by the local fleet (only aws:runShellScript)`);
     }
-    if (typeof raw.name !== 'string' || !/^[a-zA-Z0-9_.:-]{1,64}$/.test(raw.name)) throw invalidContent(`mainSteps[${i}].name is missing or invalid`);
+    if (typeof raw.name !== 'string' || !/^[a-zA-Z0-9_.:-]{1,64}$/.test(raw.name))
+      throw invalidContent(`mainSteps[${i}].name is missing or invalid`);
     if (names.has(raw.name)) throw invalidContent(`Duplicate step name ${raw.name}`);
     names.add(raw.name);
     if (!isObject(raw.inputs) || raw.inputs.runCommand === undefined) throw invalidContent(`mainSteps[${i}].inputs.runCommand is required`);
@@ -171,7 +198,8 @@ export class DocumentRegistry {
       throw new SsmError('ValidationException', 'Document names cannot start with the reserved prefixes aws, amazon or amzn.');
     }
     if (this.docs.has(input.name)) throw new SsmError('DocumentAlreadyExists', `Document with same name ${input.name} already exists`);
-    if (Buffer.byteLength(input.content) > 64 * 1024) throw new SsmError('MaxDocumentSizeExceeded', 'The document exceeds the 64 KB size limit.');
+    if (Buffer.byteLength(input.content) > 64 * 1024)
+      throw new SsmError('MaxDocumentSizeExceeded', 'The document exceeds the 64 KB size limit.');
     if (input.format === 'TEXT') throw invalidContent('Command documents must be JSON or YAML');
     let parsed: unknown;
     try {

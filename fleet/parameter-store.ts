@@ -77,7 +77,10 @@ export class ParameterStore {
     const versions = this.params[name];
     const latest = versions?.at(-1);
     if (latest && !input.overwrite) {
-      throw new SsmError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+      throw new SsmError(
+        'ParameterAlreadyExists',
+        'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+      );
     }
     const type = input.type ?? latest?.type;
     if (!type) throw new SsmError('ValidationException', 'A parameter type is required when you create a parameter.');
@@ -103,9 +106,19 @@ export class ParameterStore {
     if (!versions) return undefined;
     const entry = m ? versions.find((v) => v.version === Number(m[2])) : versions.at(-1);
     if (!entry) {
-      throw new SsmError('ParameterVersionNotFound', `Systems Manager could not find version ${m?.[2]} of ${name}. Verify the version and try again.`);
+      throw new SsmError(
+        'ParameterVersionNotFound',
+        `Systems Manager could not find version ${m?.[2]} of ${name}. Verify the version and try again.`,
+      );
     }
-    return { name, type: entry.type, value: entry.value, version: entry.version, lastModified: entry.lastModified, ...(m ? { selector: `:${m[2]}` } : {}) };
+    return {
+      name,
+      type: entry.type,
+      value: entry.value,
+      version: entry.version,
+      lastModified: entry.lastModified,
+      ...(m ? { selector: `:${m[2]}` } : {}),
+    };
   }
 
   get(reference: string): ResolvedParameter {

@@ -40,7 +40,10 @@ function operationFor(target: string): { opName: string; op: Operation | undefin
     const opName = target.slice(TAGGING_TARGET_PREFIX.length);
     return { opName, op: TAGGING_OPERATIONS[opName], throttleType: 'ThrottledException' };
   }
-  throw new SsmError('UnknownOperationException', `Expected POST / with an X-Amz-Target: AmazonSSM.<Operation> or ${TAGGING_TARGET_PREFIX}<Operation> header.`);
+  throw new SsmError(
+    'UnknownOperationException',
+    `Expected POST / with an X-Amz-Target: AmazonSSM.<Operation> or ${TAGGING_TARGET_PREFIX}<Operation> header.`,
+  );
 }
 
 const JSON_11 = 'application/x-amz-json-1.1';
@@ -56,7 +59,12 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': JSON_11, 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID(), ...headers });
+  res.writeHead(status, {
+    'content-type': JSON_11,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -80,7 +88,10 @@ function parseFaultPatch(raw: unknown): FaultPatch {
   if (o.instances !== undefined) {
     if (typeof o.instances !== 'object' || o.instances === null) throw new Error('instances must be an object');
     patch.instances = Object.fromEntries(
-      Object.entries(o.instances as Record<string, unknown>).map(([id, f]) => [id, f === null ? null : parseFaults(f, `instances.${id}`, 'instance')]),
+      Object.entries(o.instances as Record<string, unknown>).map(([id, f]) => [
+        id,
+        f === null ? null : parseFaults(f, `instances.${id}`, 'instance'),
+      ]),
     );
   }
   if (typeof o.seed === 'number') patch.seed = o.seed;
@@ -100,7 +111,12 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 /** The fleet's own endpoints under /_fleet/: health, the execution journal, runtime faults and instances. */
 async function handleFleetRoute(ctx: FleetContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   if (req.method === 'GET' && path === '/_fleet/health') {
-    send(res, 200, { status: 'ok', instances: ctx.instances.list.length, runningProcesses: ctx.slots.inUse, waitingProcesses: ctx.slots.queued });
+    send(res, 200, {
+      status: 'ok',
+      instances: ctx.instances.list.length,
+      runningProcesses: ctx.slots.inUse,
+      waitingProcesses: ctx.slots.queued,
+    });
   } else if (req.method === 'GET' && path === '/_fleet/executions') {
     send(res, 200, ctx.journal.list());
   } else if (req.method === 'GET' && path === '/_fleet/faults') {

@@ -162,7 +162,10 @@ export function liveCommandStatus(cmd: CommandRecord, invs: readonly InvocationR
 }
 
 /** Command status once every invocation is terminal (see fleet/README.md for the choices made). */
-export function finalCommandStatus(cmd: CommandRecord, invs: readonly InvocationRecord[]): { status: CommandStatus; statusDetails: string } {
+export function finalCommandStatus(
+  cmd: CommandRecord,
+  invs: readonly InvocationRecord[],
+): { status: CommandStatus; statusDetails: string } {
   if (invs.length === 0) return { status: 'Failed', statusDetails: cmd.noInstancesInTag ? 'NoInstancesInTag' : 'Failed' };
   const n = (d: InvocationDetail) => invs.filter((i) => i.statusDetails === d).length;
   const maxErrors = rateLimit(cmd.maxErrors, invs.length, 'errors');
@@ -170,7 +173,9 @@ export function finalCommandStatus(cmd: CommandRecord, invs: readonly Invocation
   const failed = n('Failed');
   const execTimedOut = n('ExecutionTimedOut');
   if (failed + execTimedOut > maxErrors) {
-    return execTimedOut > failed ? { status: 'TimedOut', statusDetails: 'ExecutionTimedOut' } : { status: 'Failed', statusDetails: 'Failed' };
+    return execTimedOut > failed
+      ? { status: 'TimedOut', statusDetails: 'ExecutionTimedOut' }
+      : { status: 'Failed', statusDetails: 'Failed' };
   }
   if (n('DeliveryTimedOut') > maxErrors) return { status: 'TimedOut', statusDetails: 'DeliveryTimedOut' };
   const success = n('Success');

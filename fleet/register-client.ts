@@ -29,7 +29,10 @@ export async function registerFleetInstances(endpoint: string, instances: readon
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances }) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new FleetRegistrationError(`the local fleet at ${endpoint} does not answer (${cause}); is it running (\`ssmflow dev\` or \`ssmflow fleet\`)?`, 0);
+    throw new FleetRegistrationError(
+      `the local fleet at ${endpoint} does not answer (${cause}); is it running (\`ssmflow dev\` or \`ssmflow fleet\`)?`,
+      0,
+    );
   }
   const text = await res.text();
   let body: { registered?: InstanceConfig[]; message?: string; field?: string } = {};
@@ -39,7 +42,11 @@ export async function registerFleetInstances(endpoint: string, instances: readon
     // Not the fleet answering (another server on that port): reported below with the status.
   }
   if (!res.ok || !body.registered) {
-    throw new FleetRegistrationError(`registering instances with the local fleet at ${endpoint} failed (HTTP ${res.status}): ${body.message ?? (text.slice(0, 200) || 'no answer')}`, res.status, body.field);
+    throw new FleetRegistrationError(
+      `registering instances with the local fleet at ${endpoint} failed (HTTP ${res.status}): ${body.message ?? (text.slice(0, 200) || 'no answer')}`,
+      res.status,
+      body.field,
+    );
   }
   return body.registered;
 }

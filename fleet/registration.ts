@@ -19,7 +19,8 @@ const FILE = 'registered-instances.json';
 
 /** Validates `{ "instances": [ { "id", "tags", … } ] }`; errors name the field (`instances[1].id`). */
 export function parseRegistrationRequest(raw: unknown): InstanceConfig[] {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FleetConfigError('(body)', 'must be a JSON object like { "instances": [ { "id": "i-…", "tags": { … } } ] }');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new FleetConfigError('(body)', 'must be a JSON object like { "instances": [ { "id": "i-…", "tags": { … } } ] }');
   const body = raw as Record<string, unknown>;
   for (const key of Object.keys(body)) {
     if (key !== 'instances') throw new FleetConfigError(key, 'unknown field (allowed: instances)');

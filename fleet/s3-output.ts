@@ -14,7 +14,10 @@ export class S3OutputUploader {
 
   private s3(): S3Client {
     if (!this.endpoint) {
-      throw new SsmError('InvalidOutputFolder', 'The local fleet has no S3 endpoint: set AWS_ENDPOINT_URL_S3 (or s3Endpoint in the fleet config).');
+      throw new SsmError(
+        'InvalidOutputFolder',
+        'The local fleet has no S3 endpoint: set AWS_ENDPOINT_URL_S3 (or s3Endpoint in the fleet config).',
+      );
     }
     this.client ??= new S3Client({
       region: this.region,

@@ -86,7 +86,21 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
     finished: (cmd, inv) => dispatcher.finished(cmd, inv),
   });
   const dispatcher = new CommandDispatcher(store, instances, faults, agent, journal);
-  const ctx: FleetContext = { config, stateDir, instances, registered, faults, documents, parameters, store, dispatcher, agent, journal, slots, s3 };
+  const ctx: FleetContext = {
+    config,
+    stateDir,
+    instances,
+    registered,
+    faults,
+    documents,
+    parameters,
+    store,
+    dispatcher,
+    agent,
+    journal,
+    slots,
+    s3,
+  };
 
   const server = createSsmServer(ctx);
   server.keepAliveTimeout = 5_000;

@@ -46,7 +46,10 @@ export function resolveTargets(
       // Explicit ids keep their given order.
       candidates = t.Values.filter((id, i) => candidates.includes(id) && t.Values.indexOf(id) === i);
     } else {
-      throw new SsmError('ValidationException', `Target key ${t.Key} is not supported by Run Command on the local fleet (use tag:<key> or InstanceIds).`);
+      throw new SsmError(
+        'ValidationException',
+        `Target key ${t.Key} is not supported by Run Command on the local fleet (use tag:<key> or InstanceIds).`,
+      );
     }
   }
   return { ids: candidates, noInstancesInTag: byTag && candidates.length === 0 };

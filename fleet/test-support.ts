@@ -15,7 +15,12 @@ export interface TestFleet {
 }
 
 export function fleetClient(endpoint: string, maxAttempts = 1): SSMClient {
-  return new SSMClient({ endpoint, region: 'us-east-1', maxAttempts, credentials: { accessKeyId: 'fleet-test', secretAccessKey: 'fleet-test' } });
+  return new SSMClient({
+    endpoint,
+    region: 'us-east-1',
+    maxAttempts,
+    credentials: { accessKeyId: 'fleet-test', secretAccessKey: 'fleet-test' },
+  });
 }
 
 export async function startTestFleet(config: Record<string, unknown>, options: { stateDir?: string } = {}): Promise<TestFleet> {

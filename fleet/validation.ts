@@ -76,11 +76,19 @@ export const INSTANCE_ID_PATTERN = /(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)/;
 export const INSTANCE_ID_PATTERN_TEXT = '(^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)';
 
 /** Reads an optional field of a JSON request body with a type check (malformed input is a SerializationException). */
-export function field<T>(body: Record<string, unknown>, name: string, kind: 'string' | 'number' | 'boolean' | 'array' | 'object'): T | undefined {
+export function field<T>(
+  body: Record<string, unknown>,
+  name: string,
+  kind: 'string' | 'number' | 'boolean' | 'array' | 'object',
+): T | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
   const ok =
-    kind === 'array' ? Array.isArray(value) : kind === 'object' ? typeof value === 'object' && !Array.isArray(value) : typeof value === kind;
+    kind === 'array'
+      ? Array.isArray(value)
+      : kind === 'object'
+        ? typeof value === 'object' && !Array.isArray(value)
+        : typeof value === kind;
   if (!ok) throw new SsmError('SerializationException', `Unexpected value type for field ${name}`);
   return value as T;
 }

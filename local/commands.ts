@@ -9,6 +9,9 @@ export function registerLocalStackCommands(program: Command): void {
   program.commandsGroup('Local stack (development only; not in the production image):');
   registerDevCommand(program);
   registerFleetCommand(program);
-  const local = program.command('local').summary('local stack helpers: PostgreSQL clusters to try runbooks on').description('Helpers for the local stack started by `ssmflow dev`.');
+  const local = program
+    .command('local')
+    .summary('local stack helpers: PostgreSQL clusters to try runbooks on')
+    .description('Helpers for the local stack started by `ssmflow dev`.');
   registerPgClusterCommand(local);
 }

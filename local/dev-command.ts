@@ -71,7 +71,10 @@ async function chooseFleet(opts: DevOptions): Promise<{ config: FleetConfig; isD
   const external = process.env.AWS_ENDPOINT_URL_SSM;
   if (external) {
     if (opts.fleet) {
-      throw new CliInputError(`--fleet ${opts.fleet} and AWS_ENDPOINT_URL_SSM=${external} both name a fleet`, 'unset AWS_ENDPOINT_URL_SSM to let dev run the fleet of --fleet, or leave --fleet out to use that endpoint');
+      throw new CliInputError(
+        `--fleet ${opts.fleet} and AWS_ENDPOINT_URL_SSM=${external} both name a fleet`,
+        'unset AWS_ENDPOINT_URL_SSM to let dev run the fleet of --fleet, or leave --fleet out to use that endpoint',
+      );
     }
     try {
       await fetch(external, { signal: AbortSignal.timeout(5_000) });
@@ -85,11 +88,19 @@ async function chooseFleet(opts: DevOptions): Promise<{ config: FleetConfig; isD
     return { external };
   }
   if (opts.fleet === undefined) return { config: loadDefaultDevFleetConfig(), isDefault: true };
-  if (!existsSync(opts.fleet)) throw new CliInputError(`--fleet ${opts.fleet}: no such file`, `copy ${relative(process.cwd(), defaultDevFleetConfigPath)} to start one`);
+  if (!existsSync(opts.fleet))
+    throw new CliInputError(
+      `--fleet ${opts.fleet}: no such file`,
+      `copy ${relative(process.cwd(), defaultDevFleetConfigPath)} to start one`,
+    );
   try {
     return { config: loadFleetConfig(opts.fleet), isDefault: false };
   } catch (err) {
-    if (err instanceof FleetConfigError) throw new CliInputError(`--fleet ${opts.fleet}: ${err.message}`, 'see `ssmflow fleet --help` or fleet/README.md for the config reference');
+    if (err instanceof FleetConfigError)
+      throw new CliInputError(
+        `--fleet ${opts.fleet}: ${err.message}`,
+        'see `ssmflow fleet --help` or fleet/README.md for the config reference',
+      );
     throw err;
   }
 }
@@ -148,7 +159,10 @@ async function runDev(opts: DevOptions): Promise<void> {
       ...ports,
       ...('config' in fleetChoice ? { fleet: { config: fleetChoice.config, port: ports.fleetPort } } : {}),
     }),
-    bundleWorkflowCode({ workflowsPath, logger: verbose ? new DefaultLogger('INFO') : quietBundlerLogger }).then((bundle) => ({ bundle, seconds: (Date.now() - bundleStarted) / 1000 })),
+    bundleWorkflowCode({ workflowsPath, logger: verbose ? new DefaultLogger('INFO') : quietBundlerLogger }).then((bundle) => ({
+      bundle,
+      seconds: (Date.now() - bundleStarted) / 1000,
+    })),
   ]);
   if (stackResult.status === 'rejected') throw stackResult.reason;
   const stack = stackResult.value;
@@ -166,7 +180,8 @@ async function runDev(opts: DevOptions): Promise<void> {
       ...('external' in fleetChoice ? localAwsEnvironment({ ssm: fleetChoice.external }) : {}),
       SSMFLOW_TASK_QUEUE: opts.taskQueue,
     };
-    if ('external' in fleetChoice && process.env.AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API) env.AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API = process.env.AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API;
+    if ('external' in fleetChoice && process.env.AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API)
+      env.AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API = process.env.AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API;
     // The worker in this process reads the same endpoints from the environment.
     Object.assign(process.env, env);
     connection = await NativeConnection.connect({ address: stack.temporal.address });
@@ -185,7 +200,9 @@ async function runDev(opts: DevOptions): Promise<void> {
       stateDir,
       temporal: { address: stack.temporal.address, namespace: stack.temporal.namespace, ui: stack.temporal.uiUrl ?? null },
       s3: { endpoint: stack.s3.endpoint, outputBucket: stack.outputBucket },
-      fleet: stack.fleet ? { endpoint: stack.fleet.endpoint, stateDir: stack.fleet.stateDir } : { endpoint: env.AWS_ENDPOINT_URL_SSM ?? '', stateDir: null },
+      fleet: stack.fleet
+        ? { endpoint: stack.fleet.endpoint, stateDir: stack.fleet.stateDir }
+        : { endpoint: env.AWS_ENDPOINT_URL_SSM ?? '', stateDir: null },
       taskQueue: opts.taskQueue,
       env,
     };
@@ -225,7 +242,9 @@ function printStartup(stack: LocalStack, record: RunningLocalStack, recordPath: 
     const rel = relative(process.cwd(), path);
     return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
   };
-  console.log(`Temporal   ${record.temporal.address}   namespace ${record.temporal.namespace}   UI ${record.temporal.ui ?? '(none: --ui-port 0)'}`);
+  console.log(
+    `Temporal   ${record.temporal.address}   namespace ${record.temporal.namespace}   UI ${record.temporal.ui ?? '(none: --ui-port 0)'}`,
+  );
   console.log(`S3         ${record.s3.endpoint}   output bucket ${record.s3.outputBucket}`);
   if (stack.fleet) {
     console.log(`Fleet      ${stack.fleet.endpoint}   state in ${shown(stack.fleet.stateDir)}`);

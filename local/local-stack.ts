@@ -59,7 +59,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await pickPort(options.s3Port ?? 4566),
   ];
   // Started side by side; if one fails, the others are stopped before the error is thrown.
-  const started = await Promise.allSettled([startTemporalDevServer({ port: temporalPort, uiPort, dbFile: join(stateDir, 'temporal.db') }), startS3Emulator({ port: s3Port })]);
+  const started = await Promise.allSettled([
+    startTemporalDevServer({ port: temporalPort, uiPort, dbFile: join(stateDir, 'temporal.db') }),
+    startS3Emulator({ port: s3Port }),
+  ]);
   const [temporalResult, s3Result] = started;
   if (temporalResult.status === 'rejected' || s3Result.status === 'rejected') {
     await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : Promise.resolve())));
@@ -81,7 +84,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     if (options.fleet) {
       const { config, port } = options.fleet;
-      fleet = await startFleet({ stateDir: join(stateDir, 'fleet'), port: await pickPort(port ?? 4580), config: { ...config, s3Endpoint: config.s3Endpoint ?? s3.endpoint } });
+      fleet = await startFleet({
+        stateDir: join(stateDir, 'fleet'),
+        port: await pickPort(port ?? 4580),
+        config: { ...config, s3Endpoint: config.s3Endpoint ?? s3.endpoint },
+      });
     }
   } catch (err) {
     await stopEmulators();

@@ -6,7 +6,13 @@ import { join, relative } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CliInputError } from '../client/cli-errors.js';
 import { registerFleetInstances } from '../fleet/register-client.js';
-import { createLocalPostgresCluster, localClusterNames, removeLocalPostgresCluster, stopLocalPostgresCluster, type LocalPostgresCluster } from './postgres-cluster.js';
+import {
+  createLocalPostgresCluster,
+  localClusterNames,
+  removeLocalPostgresCluster,
+  stopLocalPostgresCluster,
+  type LocalPostgresCluster,
+} from './postgres-cluster.js';
 import { runningAsRoot } from './postgres-exec.js';
 import { readPostgresTools } from './postgres-tools.js';
 import { readRunningLocalStack, type RunningLocalStack } from './running-stack.js';
@@ -25,7 +31,10 @@ function integerIn(min: number, max: number): (value: string) => number {
 function localFleet(stateDir: string): RunningLocalStack & { fleet: { stateDir: string } } {
   const stack = readRunningLocalStack(stateDir);
   if (stack.fleet.stateDir === null) {
-    throw new CliInputError(`ssmflow dev uses an external fleet (${stack.fleet.endpoint}); local clusters need dev's own fleet`, 'restart ssmflow dev without AWS_ENDPOINT_URL_SSM');
+    throw new CliInputError(
+      `ssmflow dev uses an external fleet (${stack.fleet.endpoint}); local clusters need dev's own fleet`,
+      'restart ssmflow dev without AWS_ENDPOINT_URL_SSM',
+    );
   }
   return stack as RunningLocalStack & { fleet: { stateDir: string } };
 }
@@ -66,16 +75,24 @@ export function registerPgClusterCommand(local: Command): void {
     .option('--no-pooler', 'no PgBouncer in front (clients connect to the primary)')
     .option('--scale <n>', 'seed data multiplier (1 is about 45,000 rows)', integerIn(1, 1000), 1)
     .option('--state-dir <dir>', 'the state dir of the running `ssmflow dev`', '.ssmflow')
-    .addHelpText('after', '\nExample:\n  ssmflow dev                              # in one shell\n  ssmflow local pg-cluster create pg-a     # in another; prints how to run the upgrade on it')
+    .addHelpText(
+      'after',
+      '\nExample:\n  ssmflow dev                              # in one shell\n  ssmflow local pg-cluster create pg-a     # in another; prints how to run the upgrade on it',
+    )
     .action(async (name: string, opts: { version: number; standbys: number; pooler: boolean; scale: number; stateDir: string }) => {
       const stack = localFleet(opts.stateDir);
       const tools = readPostgresTools();
       if (!tools.majors[String(opts.version)]) {
-        throw new CliInputError(`--version ${opts.version}: PostgreSQL ${opts.version} is not installed (installed: ${Object.keys(tools.majors).join(', ')})`, 'pick an installed major, or add it to "ssmflow": { "postgresMajors" } in package.json and run `npm run tools`');
+        throw new CliInputError(
+          `--version ${opts.version}: PostgreSQL ${opts.version} is not installed (installed: ${Object.keys(tools.majors).join(', ')})`,
+          'pick an installed major, or add it to "ssmflow": { "postgresMajors" } in package.json and run `npm run tools`',
+        );
       }
       // The clusters' OS user must reach the sandboxes inside dev's (private, when made by mkdtemp or umask 077) state dir.
       if (runningAsRoot()) chmodSync(opts.stateDir, statSync(opts.stateDir).mode | 0o111);
-      process.stderr.write(`creating ${name}: PostgreSQL ${opts.version} primary, ${opts.standbys} standby(s)${opts.pooler ? ', PgBouncer' : ''} …\n`);
+      process.stderr.write(
+        `creating ${name}: PostgreSQL ${opts.version} primary, ${opts.standbys} standby(s)${opts.pooler ? ', PgBouncer' : ''} …\n`,
+      );
       const cluster = await createLocalPostgresCluster({
         cluster: name,
         stateDir: stack.fleet.stateDir,
@@ -95,7 +112,11 @@ export function registerPgClusterCommand(local: Command): void {
     .option('--state-dir <dir>', 'the state dir of `ssmflow dev`', '.ssmflow')
     .action((opts: { stateDir: string }) => {
       const names = localClusterNames(join(opts.stateDir, 'fleet'));
-      console.log(names.length ? names.join('\n') : `no local clusters in ${join(opts.stateDir, 'fleet')} (create one: ssmflow local pg-cluster create NAME)`);
+      console.log(
+        names.length
+          ? names.join('\n')
+          : `no local clusters in ${join(opts.stateDir, 'fleet')} (create one: ssmflow local pg-cluster create NAME)`,
+      );
     });
 
   pg.command('stop')
@@ -113,7 +134,8 @@ export function registerPgClusterCommand(local: Command): void {
     .option('--state-dir <dir>', 'the state dir of `ssmflow dev`', '.ssmflow')
     .action(async (name: string, opts: { stateDir: string }) => {
       const stateDir = join(opts.stateDir, 'fleet');
-      if (!localClusterNames(stateDir).includes(name)) throw new CliInputError(`no local cluster ${name} in ${stateDir}`, 'see the names with `ssmflow local pg-cluster list`');
+      if (!localClusterNames(stateDir).includes(name))
+        throw new CliInputError(`no local cluster ${name} in ${stateDir}`, 'see the names with `ssmflow local pg-cluster list`');
       await removeLocalPostgresCluster({ stateDir, cluster: name });
       console.log(`removed ${name}`);
     });

@@ -41,7 +41,14 @@ export function pgbouncerConfText(layout: PoolerLayout, superuser: string): stri
 }
 
 /** Writes the config and auth file, then starts PgBouncer as a daemon unless it already runs. */
-export async function startPgbouncer(options: { binary: string; osUser: string; ids: OwnerIds; layout: PoolerLayout; superuser: string; password: string }): Promise<void> {
+export async function startPgbouncer(options: {
+  binary: string;
+  osUser: string;
+  ids: OwnerIds;
+  layout: PoolerLayout;
+  superuser: string;
+  password: string;
+}): Promise<void> {
   const { layout } = options;
   ownedFile(pgbouncerConfPath(layout), pgbouncerConfText(layout, options.superuser), options.ids);
   ownedFile(join(layout.dir, 'userlist.txt'), `"${options.superuser}" "${options.password}"\n`, options.ids);
@@ -54,7 +61,8 @@ export async function startPgbouncer(options: { binary: string; osUser: string; 
     throw new Error(`PgBouncer on 127.0.0.1:${layout.port} did not start: ${err.message} (see ${join(layout.dir, 'pgbouncer.log')})`);
   });
   for (let waited = 0; livePid(pidFile(layout)) === undefined; waited += 50) {
-    if (waited > 10_000) throw new Error(`PgBouncer on 127.0.0.1:${layout.port} wrote no pid file in 10 s (see ${join(layout.dir, 'pgbouncer.log')})`);
+    if (waited > 10_000)
+      throw new Error(`PgBouncer on 127.0.0.1:${layout.port} wrote no pid file in 10 s (see ${join(layout.dir, 'pgbouncer.log')})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

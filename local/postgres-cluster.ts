@@ -21,7 +21,16 @@ import { preferredPort } from './port-available.js';
 import { projectRoot } from './project-root.js';
 import { runAsUser, runCommand, runningAsRoot } from './postgres-exec.js';
 import { seedAppSql, seedGlobalsSql, seedReportingSql } from './postgres-seed.js';
-import { dataDirs, ownedDir, ownedFile, runningServer, serverConfText, startServer, stopServersUnder, type OwnerIds } from './postgres-server.js';
+import {
+  dataDirs,
+  ownedDir,
+  ownedFile,
+  runningServer,
+  serverConfText,
+  startServer,
+  stopServersUnder,
+  type OwnerIds,
+} from './postgres-server.js';
 import { type PostgresTools, postgresBinDir, readPostgresTools } from './postgres-tools.js';
 import { shellQuote } from '../runbook/shell-quote.js';
 
@@ -162,15 +171,31 @@ async function distinctFreePort(taken: Set<number>, preferred?: number): Promise
 
 function socketDirFor(sandboxDir: string): string {
   const dir = join(sandboxDir, 'run');
-  return dir.length > MAX_SOCKET_DIR_LENGTH ? join('/tmp', `ssmflow-pg-${createHash('sha256').update(sandboxDir).digest('hex').slice(0, 12)}`) : dir;
+  return dir.length > MAX_SOCKET_DIR_LENGTH
+    ? join('/tmp', `ssmflow-pg-${createHash('sha256').update(sandboxDir).digest('hex').slice(0, 12)}`)
+    : dir;
 }
 
 function memberBase(stateDir: string, instanceId: string, role: LocalRole, port: number): LocalMember {
   const sandboxDir = join(stateDir, 'instances', instanceId);
-  return { instanceId, role, sandboxDir, envFile: join(sandboxDir, LOCAL_ENV_FILE), socketDir: socketDirFor(sandboxDir), port, failDir: sandboxDir };
+  return {
+    instanceId,
+    role,
+    sandboxDir,
+    envFile: join(sandboxDir, LOCAL_ENV_FILE),
+    socketDir: socketDirFor(sandboxDir),
+    port,
+    failDir: sandboxDir,
+  };
 }
 
-function serverMember(stateDir: string, instanceId: string, role: 'primary' | 'standby', fromVersion: number, ports: { port: number; stagingPort: number }): LocalServerMember {
+function serverMember(
+  stateDir: string,
+  instanceId: string,
+  role: 'primary' | 'standby',
+  fromVersion: number,
+  ports: { port: number; stagingPort: number },
+): LocalServerMember {
   const base = memberBase(stateDir, instanceId, role, ports.port);
   const dataRoot = join(base.sandboxDir, 'pgdata');
   return { ...base, role, dataRoot, sourceDataDir: join(dataRoot, String(fromVersion), 'main'), stagingPort: ports.stagingPort };
@@ -196,7 +221,12 @@ function envFileText(member: LocalMember, tools: PostgresTools, cluster: string,
   return lines.join('\n') + '\n';
 }
 
-function serverEnvLines(member: LocalServerMember, primary: LocalServerMember, s3Endpoint: string | undefined, targetConf: string): string[] {
+function serverEnvLines(
+  member: LocalServerMember,
+  primary: LocalServerMember,
+  s3Endpoint: string | undefined,
+  targetConf: string,
+): string[] {
   return [
     `PG_PORT=${member.port}`,
     `PG_STAGING_PORT=${member.stagingPort}`,
@@ -205,7 +235,9 @@ function serverEnvLines(member: LocalServerMember, primary: LocalServerMember, s
     `PG_TARGET_CONF=${shellQuote(targetConf)}`,
     `PG_PRIMARY_HOST=127.0.0.1`,
     `PG_PRIMARY_PORT=${primary.port}`,
-    ...(member.role === 'standby' ? [`PG_REPLICATION_SLOT=${standbySlotName(member.instanceId)}`, `PG_PRIMARY_NEW_PORT=${primary.stagingPort}`] : []),
+    ...(member.role === 'standby'
+      ? [`PG_REPLICATION_SLOT=${standbySlotName(member.instanceId)}`, `PG_PRIMARY_NEW_PORT=${primary.stagingPort}`]
+      : []),
     ...(s3Endpoint ? [`S3_UPLOAD=curl`, `S3_ENDPOINT=${shellQuote(s3Endpoint)}`] : []),
   ];
 }
@@ -253,7 +285,28 @@ function prepareHost(member: LocalMember, ids: OwnerIds, password: string, envTe
 
 /** psql as the OS user over the member's socket; stops on the first error. */
 export async function psqlOnServer(tools: PostgresTools, member: LocalMember, database: string, sql: string): Promise<string> {
-  return runAsUser(tools.osUser, tools.client.psql, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', member.socketDir, '-p', String(member.port), '-U', LOCAL_SUPERUSER, '-d', database, '-f', '-'], { input: sql });
+  return runAsUser(
+    tools.osUser,
+    tools.client.psql,
+    [
+      '-X',
+      '-q',
+      '-At',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      member.socketDir,
+      '-p',
+      String(member.port),
+      '-U',
+      LOCAL_SUPERUSER,
+      '-d',
+      database,
+      '-f',
+      '-',
+    ],
+    { input: sql },
+  );
 }
 
 /** On disk, the primary holds only its seeded source cluster (no upgrade left anything behind). */
@@ -265,12 +318,18 @@ function primaryLooksReusable(member: LocalServerMember, fromVersion: number): b
   } catch {
     return false;
   }
-  return version === String(fromVersion) && dataDirs(member.dataRoot).length === 1 && !existsSync(join(member.sourceDataDir, 'standby.signal'));
+  return (
+    version === String(fromVersion) && dataDirs(member.dataRoot).length === 1 && !existsSync(join(member.sourceDataDir, 'standby.signal'))
+  );
 }
 
 function standbyLooksReusable(member: LocalServerMember, fromVersion: number): boolean {
   try {
-    return readFileSync(join(member.sourceDataDir, 'PG_VERSION'), 'utf8').trim() === String(fromVersion) && existsSync(join(member.sourceDataDir, 'standby.signal')) && dataDirs(member.dataRoot).length === 1;
+    return (
+      readFileSync(join(member.sourceDataDir, 'PG_VERSION'), 'utf8').trim() === String(fromVersion) &&
+      existsSync(join(member.sourceDataDir, 'standby.signal')) &&
+      dataDirs(member.dataRoot).length === 1
+    );
   } catch {
     return false;
   }
@@ -280,25 +339,59 @@ async function startIfStopped(tools: PostgresTools, member: LocalServerMember, f
   if (runningServer(member.sourceDataDir)) return;
   // The recorded ports may have been taken meanwhile: write the current ones first.
   ownedFile(join(member.sourceDataDir, 'ssmflow.conf'), serverConfText(member.port, member.socketDir), ids);
-  await startServer(tools.osUser, postgresBinDir(tools, fromVersion), member.sourceDataDir, `PostgreSQL ${fromVersion} (${member.role}) of ${member.instanceId}`);
+  await startServer(
+    tools.osUser,
+    postgresBinDir(tools, fromVersion),
+    member.sourceDataDir,
+    `PostgreSQL ${fromVersion} (${member.role}) of ${member.instanceId}`,
+  );
 }
 
-async function buildPrimary(tools: PostgresTools, member: LocalServerMember, fromVersion: number, ids: OwnerIds, password: string, seedScale: number): Promise<void> {
+async function buildPrimary(
+  tools: PostgresTools,
+  member: LocalServerMember,
+  fromVersion: number,
+  ids: OwnerIds,
+  password: string,
+  seedScale: number,
+): Promise<void> {
   ownedDir(member.dataRoot, ids);
   ownedDir(join(member.dataRoot, String(fromVersion)), ids);
   await runAsUser(tools.osUser, 'test', ['-w', member.dataRoot]).catch(() => {
-    throw new Error(`${tools.osUser} cannot write ${member.dataRoot}: every directory above it must be traversable by other users (chmod o+x).`);
+    throw new Error(
+      `${tools.osUser} cannot write ${member.dataRoot}: every directory above it must be traversable by other users (chmod o+x).`,
+    );
   });
   const binDir = postgresBinDir(tools, fromVersion);
-  await runAsUser(tools.osUser, join(binDir, 'initdb'), ['-D', member.sourceDataDir, '-U', LOCAL_SUPERUSER, '-E', 'UTF8', '--locale=C', '--auth-local=peer', '--auth-host=scram-sha-256']);
+  await runAsUser(tools.osUser, join(binDir, 'initdb'), [
+    '-D',
+    member.sourceDataDir,
+    '-U',
+    LOCAL_SUPERUSER,
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--auth-local=peer',
+    '--auth-host=scram-sha-256',
+  ]);
   // The OS user connects over the socket as the postgres role (peer with a map), as `sudo -u
   // postgres psql` does on a packaged host; TCP on loopback (standbys, PgBouncer) needs the password.
   ownedFile(
     join(member.sourceDataDir, 'pg_hba.conf'),
-    ['local all all peer map=ssmflow', 'host all all 127.0.0.1/32 scram-sha-256', 'host replication all 127.0.0.1/32 scram-sha-256', 'host all all ::1/128 scram-sha-256', ''].join('\n'),
+    [
+      'local all all peer map=ssmflow',
+      'host all all 127.0.0.1/32 scram-sha-256',
+      'host replication all 127.0.0.1/32 scram-sha-256',
+      'host all all ::1/128 scram-sha-256',
+      '',
+    ].join('\n'),
     ids,
   );
-  ownedFile(join(member.sourceDataDir, 'pg_ident.conf'), `ssmflow ${tools.osUser} ${LOCAL_SUPERUSER}\nssmflow ${tools.osUser} ${tools.osUser}\n`, ids);
+  ownedFile(
+    join(member.sourceDataDir, 'pg_ident.conf'),
+    `ssmflow ${tools.osUser} ${LOCAL_SUPERUSER}\nssmflow ${tools.osUser} ${tools.osUser}\n`,
+    ids,
+  );
   const conf = join(member.sourceDataDir, 'postgresql.conf');
   const targetConf = join(member.sandboxDir, 'etc', 'ssmflow', 'postgresql-local.conf');
   writeFileSync(conf, readFileSync(conf, 'utf8') + `\ninclude '${targetConf}'\n\ninclude_if_exists = 'ssmflow.conf'\n`);
@@ -312,15 +405,36 @@ async function buildPrimary(tools: PostgresTools, member: LocalServerMember, fro
 }
 
 /** A fresh standby of the primary: pg_basebackup -R through its own slot, then its own port. */
-async function buildStandby(tools: PostgresTools, member: LocalServerMember, primary: LocalServerMember, fromVersion: number, ids: OwnerIds): Promise<void> {
+async function buildStandby(
+  tools: PostgresTools,
+  member: LocalServerMember,
+  primary: LocalServerMember,
+  fromVersion: number,
+  ids: OwnerIds,
+): Promise<void> {
   const slot = standbySlotName(member.instanceId);
-  await psqlOnServer(tools, primary, 'postgres', `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}' AND NOT active;`);
+  await psqlOnServer(
+    tools,
+    primary,
+    'postgres',
+    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}' AND NOT active;`,
+  );
   ownedDir(member.dataRoot, ids);
   ownedDir(join(member.dataRoot, String(fromVersion)), ids);
   const binDir = postgresBinDir(tools, fromVersion);
   await runAsUser(tools.osUser, join(binDir, 'pg_basebackup'), [
-    '-D', member.sourceDataDir, '-R', '-C', '-S', slot, '-X', 'stream', '-c', 'fast',
-    '-d', `host=127.0.0.1 port=${primary.port} user=${LOCAL_SUPERUSER} passfile=${passFile(member)} application_name=${member.instanceId}`,
+    '-D',
+    member.sourceDataDir,
+    '-R',
+    '-C',
+    '-S',
+    slot,
+    '-X',
+    'stream',
+    '-c',
+    'fast',
+    '-d',
+    `host=127.0.0.1 port=${primary.port} user=${LOCAL_SUPERUSER} passfile=${passFile(member)} application_name=${member.instanceId}`,
   ]);
   // The copy carries the primary's port and socket dir.
   ownedFile(join(member.sourceDataDir, 'ssmflow.conf'), serverConfText(member.port, member.socketDir), ids);
@@ -336,7 +450,9 @@ export async function waitForStreaming(tools: PostgresTools, member: LocalMember
     if (status === 'streaming') return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`standby ${member.instanceId} on port ${member.port} is not streaming after ${timeoutMs / 1000} s (WAL receiver: ${status || 'none'})`);
+  throw new Error(
+    `standby ${member.instanceId} on port ${member.port} is not streaming after ${timeoutMs / 1000} s (WAL receiver: ${status || 'none'})`,
+  );
 }
 
 async function ensureBucket(endpoint: string, bucket: string): Promise<void> {
@@ -344,7 +460,10 @@ async function ensureBucket(endpoint: string, bucket: string): Promise<void> {
     endpoint,
     region: process.env.AWS_REGION ?? 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'ssmflow-local', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'ssmflow-local' },
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'ssmflow-local',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'ssmflow-local',
+    },
   });
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -363,14 +482,19 @@ async function ensureBucket(endpoint: string, bucket: string): Promise<void> {
  */
 export async function createLocalPostgresCluster(options: LocalPostgresClusterOptions): Promise<LocalPostgresCluster> {
   const { cluster, stateDir } = options;
-  if (!/^[a-z0-9-]+$/.test(cluster)) throw new Error(`cluster name ${JSON.stringify(cluster)} must match ^[a-z0-9-]+$ (lowercase letters, digits, -)`);
+  if (!/^[a-z0-9-]+$/.test(cluster))
+    throw new Error(`cluster name ${JSON.stringify(cluster)} must match ^[a-z0-9-]+$ (lowercase letters, digits, -)`);
   const standbyCount = options.standbys ?? 1;
-  if (!Number.isInteger(standbyCount) || standbyCount < 0 || standbyCount > 8) throw new Error(`standbys must be an integer from 0 to 8 (got ${standbyCount})`);
+  if (!Number.isInteger(standbyCount) || standbyCount < 0 || standbyCount > 8)
+    throw new Error(`standbys must be an integer from 0 to 8 (got ${standbyCount})`);
   const fromVersion = options.fromVersion ?? 16;
   const tools = readPostgresTools();
   postgresBinDir(tools, fromVersion);
   const withPooler = options.pooler ?? true;
-  if (withPooler && !tools.pgbouncer) throw new Error('PgBouncer is not installed: run `npm run tools` (it installs Debian pgbouncer), or create the cluster with pooler: false.');
+  if (withPooler && !tools.pgbouncer)
+    throw new Error(
+      'PgBouncer is not installed: run `npm run tools` (it installs Debian pgbouncer), or create the cluster with pooler: false.',
+    );
   const ids = runningAsRoot() ? await userIds(tools.osUser) : undefined;
   const previous = readRecord(stateDir, cluster);
   const superuserPassword = previous?.superuserPassword ?? randomBytes(12).toString('hex');
@@ -399,13 +523,28 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
     await stopServersUnder(probe.dataRoot);
     rmSync(probe.dataRoot, { recursive: true, force: true });
   }
-  const primary = serverMember(stateDir, primaryId, 'primary', fromVersion, await ports(primaryId, runningServer(probe.sourceDataDir)?.port));
-  prepareHost(primary, ids, superuserPassword, (targetConf) => envFileText(primary, tools, cluster, serverEnvLines(primary, primary, options.s3Endpoint, targetConf)));
+  const primary = serverMember(
+    stateDir,
+    primaryId,
+    'primary',
+    fromVersion,
+    await ports(primaryId, runningServer(probe.sourceDataDir)?.port),
+  );
+  prepareHost(primary, ids, superuserPassword, (targetConf) =>
+    envFileText(primary, tools, cluster, serverEnvLines(primary, primary, options.s3Endpoint, targetConf)),
+  );
   let primaryFresh = !reusePrimary;
   if (reusePrimary) {
     await startIfStopped(tools, primary, fromVersion, ids);
     // Left read-only by an interrupted upgrade, or from before logical replication was on: start over.
-    const settings = (await psqlOnServer(tools, primary, 'postgres', "SELECT current_setting('default_transaction_read_only') || ' ' || current_setting('wal_level')")).trim();
+    const settings = (
+      await psqlOnServer(
+        tools,
+        primary,
+        'postgres',
+        "SELECT current_setting('default_transaction_read_only') || ' ' || current_setting('wal_level')",
+      )
+    ).trim();
     primaryFresh = settings !== 'off logical';
     if (primaryFresh) {
       await stopServersUnder(primary.dataRoot);
@@ -423,8 +562,16 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
       await stopServersUnder(standbyProbe.dataRoot);
       rmSync(standbyProbe.dataRoot, { recursive: true, force: true });
     }
-    const standby = serverMember(stateDir, instanceId, 'standby', fromVersion, await ports(instanceId, runningServer(standbyProbe.sourceDataDir)?.port));
-    prepareHost(standby, ids, superuserPassword, (targetConf) => envFileText(standby, tools, cluster, serverEnvLines(standby, primary, options.s3Endpoint, targetConf)));
+    const standby = serverMember(
+      stateDir,
+      instanceId,
+      'standby',
+      fromVersion,
+      await ports(instanceId, runningServer(standbyProbe.sourceDataDir)?.port),
+    );
+    prepareHost(standby, ids, superuserPassword, (targetConf) =>
+      envFileText(standby, tools, cluster, serverEnvLines(standby, primary, options.s3Endpoint, targetConf)),
+    );
     if (reuse) await startIfStopped(tools, standby, fromVersion, ids);
     else await buildStandby(tools, standby, primary, fromVersion, ids);
     standbys.push(standby);
@@ -461,7 +608,14 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
     ownedDir(poolerDir, ids);
     // A PgBouncer left from an earlier cluster of this name may listen elsewhere: start afresh.
     await stopPgbouncer({ dir: poolerDir });
-    await startPgbouncer({ binary: tools.pgbouncer.path, osUser: tools.osUser, ids, superuser: LOCAL_SUPERUSER, password: superuserPassword, layout: { dir: poolerDir, socketDir: member.socketDir, port, primaryPort: primary.port } });
+    await startPgbouncer({
+      binary: tools.pgbouncer.path,
+      osUser: tools.osUser,
+      ids,
+      superuser: LOCAL_SUPERUSER,
+      password: superuserPassword,
+      layout: { dir: poolerDir, socketDir: member.socketDir, port, primaryPort: primary.port },
+    });
   }
 
   const members: LocalMember[] = [primary, ...standbys, ...(pooler ? [pooler] : [])];
@@ -469,7 +623,12 @@ export async function createLocalPostgresCluster(options: LocalPostgresClusterOp
     cluster,
     fromVersion,
     superuserPassword,
-    members: members.map((m) => ({ instanceId: m.instanceId, role: m.role, port: m.port, ...('stagingPort' in m ? { stagingPort: (m as LocalServerMember).stagingPort } : {}) })),
+    members: members.map((m) => ({
+      instanceId: m.instanceId,
+      role: m.role,
+      port: m.port,
+      ...('stagingPort' in m ? { stagingPort: (m as LocalServerMember).stagingPort } : {}),
+    })),
   };
   mkdirSync(join(stateDir, 'postgres-clusters'), { recursive: true });
   writeFileSync(recordPath(stateDir, cluster), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });

@@ -3,7 +3,10 @@ import { spawn } from 'node:child_process';
 /** Runs a command to completion; resolves with stdout, rejects with its stderr tail. */
 export function runCommand(command: string, args: string[], options: { input?: string; cwd?: string } = {}): Promise<string> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd ?? '/', stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? '/',
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));

@@ -32,7 +32,8 @@ export function readPostgresTools(): PostgresTools {
   } catch {
     throw new Error(`The local tools are not installed (${file} is missing). Run \`npm run tools\` first.`);
   }
-  if (!manifest.postgres?.majors || !manifest.postgres.pgbouncer) throw new Error(`${file} has no PostgreSQL toolsets or PgBouncer recorded: run \`npm run tools\`.`);
+  if (!manifest.postgres?.majors || !manifest.postgres.pgbouncer)
+    throw new Error(`${file} has no PostgreSQL toolsets or PgBouncer recorded: run \`npm run tools\`.`);
   return manifest.postgres;
 }
 
@@ -41,7 +42,9 @@ export function postgresBinDir(tools: PostgresTools, major: number): string {
   const entry = tools.majors[String(major)];
   if (!entry) {
     const have = Object.keys(tools.majors).join(', ') || 'none';
-    throw new Error(`PostgreSQL ${major} is not installed (installed: ${have}): add ${major} to "ssmflow": { "postgresMajors": [...] } in package.json and run \`npm run tools\`.`);
+    throw new Error(
+      `PostgreSQL ${major} is not installed (installed: ${have}): add ${major} to "ssmflow": { "postgresMajors": [...] } in package.json and run \`npm run tools\`.`,
+    );
   }
   return entry.binDir;
 }
@@ -52,9 +55,13 @@ export function postgresTool(tools: PostgresTools, major: number, name: string):
   const path = join(binDir, name);
   if (isExecutable(path)) return path;
   if (isExecutable(join(binDir, 'postgres'))) {
-    throw new Error(`PostgreSQL ${tools.majors[String(major)]?.version ?? major} has no ${name} (${path} is not an executable file): pick a major that ships it.`);
+    throw new Error(
+      `PostgreSQL ${tools.majors[String(major)]?.version ?? major} has no ${name} (${path} is not an executable file): pick a major that ships it.`,
+    );
   }
-  throw new Error(`The PostgreSQL ${major} toolset in ${binDir} is damaged (${name} is missing): remove .tools/postgres/${major} and run \`npm run tools\` to reinstall it.`);
+  throw new Error(
+    `The PostgreSQL ${major} toolset in ${binDir} is damaged (${name} is missing): remove .tools/postgres/${major} and run \`npm run tools\` to reinstall it.`,
+  );
 }
 
 function isExecutable(path: string): boolean {

@@ -17,11 +17,20 @@ export function startLagSampler(options: { port: number; password: string; every
   let stopping = false;
   const loop = (async () => {
     while (!stopping) {
-      const client = new pg.Client({ host: '127.0.0.1', port: options.port, user: 'postgres', password: options.password, database: 'postgres', connectionTimeoutMillis: 2_000 });
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port: options.port,
+        user: 'postgres',
+        password: options.password,
+        database: 'postgres',
+        connectionTimeoutMillis: 2_000,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();
-        const row = await client.query<{ lag: string | null }>("SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::bigint AS lag FROM pg_replication_slots WHERE slot_name LIKE 'ssmflow\\_upgrade\\_%'");
+        const row = await client.query<{ lag: string | null }>(
+          "SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::bigint AS lag FROM pg_replication_slots WHERE slot_name LIKE 'ssmflow\\_upgrade\\_%'",
+        );
         const lag = row.rows[0]?.lag;
         if (lag !== null && lag !== undefined) samples.push({ atMs: Date.now() - started, bytes: Number(lag) });
       } catch {

@@ -67,13 +67,15 @@ export function readRunningLocalStack(stateDir: string): RunningLocalStack {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`No local stack is running on state dir ${stateDir} (no ${path}): ${start}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`No local stack is running on state dir ${stateDir} (no ${path}): ${start}`, { cause: err });
     throw new Error(`Cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   let stack: RunningLocalStack;
   try {
     stack = JSON.parse(text) as RunningLocalStack;
-    if (!Number.isInteger(stack.pid) || typeof stack.temporal?.address !== 'string' || typeof stack.fleet?.endpoint !== 'string') throw new Error('fields missing');
+    if (!Number.isInteger(stack.pid) || typeof stack.temporal?.address !== 'string' || typeof stack.fleet?.endpoint !== 'string')
+      throw new Error('fields missing');
   } catch (err) {
     throw new Error(`${path} is not a local stack record (${(err as Error).message}); ${start}`, { cause: err });
   }

@@ -14,7 +14,9 @@ export async function tableChecksums(options: { port: number; password: string; 
         "SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
       );
       for (const { name } of tables.rows) {
-        const sum = await client.query<{ v: string }>(`SELECT count(*) || ' ' || coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '-') AS v FROM ${name} AS t`);
+        const sum = await client.query<{ v: string }>(
+          `SELECT count(*) || ' ' || coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), '-') AS v FROM ${name} AS t`,
+        );
         result.set(`${database}/${name}`, sum.rows[0]?.v ?? '');
       }
     } finally {

@@ -68,7 +68,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
 
 function registerSearchAttributes(cli: string, address: string, namespace: string): void {
   for (const key of ssmflowSearchAttributes) {
-    const res = spawnSync(cli, ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--name', key.name, '--type', 'Keyword'], { encoding: 'utf8' });
+    const res = spawnSync(
+      cli,
+      ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--name', key.name, '--type', 'Keyword'],
+      { encoding: 'utf8' },
+    );
     if (res.status !== 0 && !/already exists/i.test(`${res.stderr}${res.stdout}`)) {
       throw new Error(`Could not register search attribute ${key.name}: ${res.stderr || res.stdout}`);
     }

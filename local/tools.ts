@@ -16,7 +16,9 @@ export function readToolsManifest(): ToolsManifest {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`The local tools are not installed (${file} is missing). Run \`npm run tools\` first; it installs the Temporal CLI and the S3 emulator.`);
+    throw new Error(
+      `The local tools are not installed (${file} is missing). Run \`npm run tools\` first; it installs the Temporal CLI and the S3 emulator.`,
+    );
   }
   return JSON.parse(text) as ToolsManifest;
 }

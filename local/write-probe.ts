@@ -34,7 +34,14 @@ export interface WriteProbe {
 }
 
 function connect(options: WriteProbeOptions, database: string): Promise<pg.Client> {
-  const client = new pg.Client({ host: '127.0.0.1', port: options.port, user: options.user ?? 'postgres', password: options.password, database, connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: options.port,
+    user: options.user ?? 'postgres',
+    password: options.password,
+    database,
+    connectionTimeoutMillis: 5_000,
+  });
   // A dropped connection is reported on the next query; without a listener it would crash the process.
   client.on('error', () => undefined);
   return client.connect().then(() => client);
@@ -53,7 +60,9 @@ export async function startWriteProbe(options: WriteProbeOptions): Promise<Write
   }
   const setup = await connect(options, database);
   await setup.query('CREATE TABLE IF NOT EXISTS write_probe (id bigint PRIMARY KEY, acked_by_client boolean NOT NULL DEFAULT true)');
-  const firstId = Number((await setup.query<{ next: string }>('SELECT coalesce(max(id), 0) + 1 AS next FROM write_probe')).rows[0]?.next ?? 1);
+  const firstId = Number(
+    (await setup.query<{ next: string }>('SELECT coalesce(max(id), 0) + 1 AS next FROM write_probe')).rows[0]?.next ?? 1,
+  );
   await setup.end();
 
   const started = Date.now();

@@ -57,8 +57,10 @@ export function templatedStrings(runbook: Runbook): TemplatedString[] {
     if (step.run !== undefined) strings.push(...lines(step.run, at('run'), 'command'));
     if (step.waitUntil !== undefined) strings.push(...lines(step.waitUntil.run, at('waitUntil', 'run'), 'command'));
     if (step.document !== undefined) strings.push(...documentStrings(step.document, at('document')));
-    if (step.approval !== undefined) strings.push({ path: at('approval', 'message'), text: step.approval.message, place: 'approval message' });
-    if (step.workingDirectory !== undefined) strings.push({ path: at('workingDirectory'), text: step.workingDirectory, place: 'workingDirectory' });
+    if (step.approval !== undefined)
+      strings.push({ path: at('approval', 'message'), text: step.approval.message, place: 'approval message' });
+    if (step.workingDirectory !== undefined)
+      strings.push({ path: at('workingDirectory'), text: step.workingDirectory, place: 'workingDirectory' });
     if (step.targets !== undefined) strings.push(...targetStrings(step.targets, at('targets')));
     if (step.rollback?.run !== undefined) strings.push(...lines(step.rollback.run, at('rollback', 'run'), 'command'));
     if (step.rollback?.document !== undefined) strings.push(...documentStrings(step.rollback.document, at('rollback', 'document')));
@@ -157,9 +159,14 @@ function checkTimings(runbook: Runbook): RunbookIssue[] {
   runbook.steps.forEach((step, index) => {
     if (step.approval !== undefined || step.sleep !== undefined) return;
     const { timeoutMs, executionTimeoutMs } = effectiveTimeouts(defaults, step);
-    const executionPath: IssuePath = step.executionTimeout !== undefined ? ['steps', index, 'executionTimeout'] : ['defaults', 'executionTimeout'];
+    const executionPath: IssuePath =
+      step.executionTimeout !== undefined ? ['steps', index, 'executionTimeout'] : ['defaults', 'executionTimeout'];
     if (executionTimeoutMs > MAX_EXECUTION_TIMEOUT_MS) {
-      issues.push({ path: executionPath, message: `${formatDuration(executionTimeoutMs)} is over SSM's limit of 48h`, fix: 'use 48h or less' });
+      issues.push({
+        path: executionPath,
+        message: `${formatDuration(executionTimeoutMs)} is over SSM's limit of 48h`,
+        fix: 'use 48h or less',
+      });
     } else if (executionTimeoutMs > timeoutMs) {
       issues.push({
         path: executionPath,
@@ -182,7 +189,8 @@ function checkTimings(runbook: Runbook): RunbookIssue[] {
 
 /** A value a `when` condition compares with must be one the parameter can take. */
 function conditionValueProblem(parameter: Parameter, value: string | number | boolean): string | undefined {
-  if (parameter.type === 'enum') return parameter.values.includes(String(value)) ? undefined : `is not one of its values (${parameter.values.join(', ')})`;
+  if (parameter.type === 'enum')
+    return parameter.values.includes(String(value)) ? undefined : `is not one of its values (${parameter.values.join(', ')})`;
   if (parameter.type === 'integer') return typeof value === 'number' && Number.isInteger(value) ? undefined : 'is not an integer';
   if (parameter.type === 'boolean') return typeof value === 'boolean' ? undefined : 'is not true or false';
   return typeof value === 'string' ? undefined : 'is not a string (quote it)';
@@ -197,7 +205,10 @@ function checkParameterOrdering(runbook: Runbook): RunbookIssue[] {
     if (other?.type === 'integer' && parameter.above !== name) continue;
     issues.push({
       path: ['parameters', name, 'above'],
-      message: parameter.above === name ? 'a parameter cannot be above itself' : `"${parameter.above}" is not an integer parameter of this runbook`,
+      message:
+        parameter.above === name
+          ? 'a parameter cannot be above itself'
+          : `"${parameter.above}" is not an integer parameter of this runbook`,
       fix: 'name another integer parameter',
     });
   }
@@ -213,16 +224,29 @@ function checkStepConditions(runbook: Runbook): RunbookIssue[] {
       const parameter = parameters[name];
       if (parameter === undefined) {
         const suggestion = closestMatch(name, Object.keys(parameters));
-        issues.push({ path, message: `"${name}" is not a declared parameter`, fix: suggestion ? `did you mean "${suggestion}"?` : `declare it under parameters:` });
+        issues.push({
+          path,
+          message: `"${name}" is not a declared parameter`,
+          fix: suggestion ? `did you mean "${suggestion}"?` : `declare it under parameters:`,
+        });
         continue;
       }
       if (parameter.type === 'secret') {
-        issues.push({ path, message: `"${name}" is a secret: ssmflow never reads its value, so it cannot choose steps`, fix: 'condition the step on a non-secret parameter' });
+        issues.push({
+          path,
+          message: `"${name}" is a secret: ssmflow never reads its value, so it cannot choose steps`,
+          fix: 'condition the step on a non-secret parameter',
+        });
         continue;
       }
       for (const value of Array.isArray(expected) ? expected : [expected]) {
         const problem = conditionValueProblem(parameter, value);
-        if (problem) issues.push({ path, message: `${JSON.stringify(value)} ${problem} for parameter "${name}" (${parameter.type})`, fix: 'compare with a value the parameter can take' });
+        if (problem)
+          issues.push({
+            path,
+            message: `${JSON.stringify(value)} ${problem} for parameter "${name}" (${parameter.type})`,
+            fix: 'compare with a value the parameter can take',
+          });
       }
     }
   });
@@ -235,10 +259,19 @@ function checkApprovalOutputs(runbook: Runbook): RunbookIssue[] {
   runbook.steps.forEach((step, index) => {
     (step.approval?.showOutputOf ?? []).forEach((id, position) => {
       const earlier = runbook.steps.slice(0, index).find((s) => s.id === id);
-      if (earlier !== undefined && earlier.approval === undefined && earlier.sleep === undefined && conditionsCompatible(earlier.when, step.when)) return;
+      if (
+        earlier !== undefined &&
+        earlier.approval === undefined &&
+        earlier.sleep === undefined &&
+        conditionsCompatible(earlier.when, step.when)
+      )
+        return;
       issues.push({
         path: ['steps', index, 'approval', 'showOutputOf', position],
-        message: earlier === undefined ? `"${id}" is not a step before this approval` : `step "${id}" has no output to show in this run (an approval, a sleep, or a step of another strategy)`,
+        message:
+          earlier === undefined
+            ? `"${id}" is not a step before this approval`
+            : `step "${id}" has no output to show in this run (an approval, a sleep, or a step of another strategy)`,
         fix: 'name an earlier run, document or waitUntil step',
       });
     });
@@ -261,7 +294,9 @@ function checkPointOfNoReturn(runbook: Runbook): RunbookIssue[] {
   const issues: RunbookIssue[] = [];
   runbook.steps.forEach((step, index) => {
     if (step.onFailure !== 'rollback') return;
-    const before = runbook.steps.slice(0, index + 1).find((earlier) => earlier.pointOfNoReturn === true && conditionsCompatible(earlier.when, step.when));
+    const before = runbook.steps
+      .slice(0, index + 1)
+      .find((earlier) => earlier.pointOfNoReturn === true && conditionsCompatible(earlier.when, step.when));
     if (before === undefined) return;
     issues.push({
       path: ['steps', index, 'onFailure'],
@@ -274,5 +309,13 @@ function checkPointOfNoReturn(runbook: Runbook): RunbookIssue[] {
 
 /** Problems the schema cannot see; empty for a runbook that is ready to run. */
 export function crossCheckRunbook(runbook: Runbook): RunbookIssue[] {
-  return [...checkTemplates(runbook), ...checkMaintenanceWindow(runbook), ...checkTimings(runbook), ...checkStepConditions(runbook), ...checkPointOfNoReturn(runbook), ...checkParameterOrdering(runbook), ...checkApprovalOutputs(runbook)];
+  return [
+    ...checkTemplates(runbook),
+    ...checkMaintenanceWindow(runbook),
+    ...checkTimings(runbook),
+    ...checkStepConditions(runbook),
+    ...checkPointOfNoReturn(runbook),
+    ...checkParameterOrdering(runbook),
+    ...checkApprovalOutputs(runbook),
+  ];
 }

@@ -17,4 +17,3 @@ export function closestMatch(word: string, candidates: readonly string[]): strin
   const allowed = Math.max(2, Math.floor(word.length / 3));
   return distance(word, best) <= allowed ? best : undefined;
 }
-

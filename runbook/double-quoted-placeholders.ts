@@ -124,7 +124,10 @@ export function doubleQuotedPlaceholderWarnings(runbook: Runbook): RunbookIssue[
       findDoubleQuotedPlaceholders(text).map((placeholder) => {
         const step = runbook.steps[path[1] as number];
         // `run`, `waitUntil.run` or `rollback.run`; the located path gives the line index too.
-        const field = path.slice(2).filter((segment) => typeof segment === 'string').join('.');
+        const field = path
+          .slice(2)
+          .filter((segment) => typeof segment === 'string')
+          .join('.');
         return {
           path,
           message:

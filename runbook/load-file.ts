@@ -9,7 +9,9 @@ export async function loadRunbookFile(path: string): Promise<ParseRunbookResult>
     text = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    return { errors: [{ file: path, line: 0, column: 0, path: '', message: `cannot read the runbook: ${reason}`, fix: 'check the file name' }] };
+    return {
+      errors: [{ file: path, line: 0, column: 0, path: '', message: `cannot read the runbook: ${reason}`, fix: 'check the file name' }],
+    };
   }
   return parseRunbook(text, path);
 }

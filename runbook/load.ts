@@ -86,7 +86,7 @@ const typeNames: Record<string, string> = {
 };
 
 const typeFixes: Record<string, string> = {
-  string: 'quote the value, e.g. \'…\'',
+  string: "quote the value, e.g. '…'",
   number: 'write a number without quotes',
   int: 'write a whole number without quotes',
   boolean: 'write true or false without quotes',
@@ -155,7 +155,10 @@ function schemaIssueToRunbookIssues(issue: z.core.$ZodIssue, data: unknown): Run
         {
           path,
           message: `must be ${typeNames[issue.expected] ?? issue.expected} (got ${describeValue(value)})`,
-          fix: issue.expected === 'string' ? quoteFix(value, typeFixes.string ?? '') : (typeFixes[issue.expected] ?? `write ${issue.expected}`),
+          fix:
+            issue.expected === 'string'
+              ? quoteFix(value, typeFixes.string ?? '')
+              : (typeFixes[issue.expected] ?? `write ${issue.expected}`),
         },
       ];
     }
@@ -182,20 +185,26 @@ function schemaIssueToRunbookIssues(issue: z.core.$ZodIssue, data: unknown): Run
         return [
           {
             path,
-            message: missing ? `\`${issue.discriminator}\` is required` : `must be one of ${options.join('|')} (got ${describeValue(given)})`,
+            message: missing
+              ? `\`${issue.discriminator}\` is required`
+              : `must be one of ${options.join('|')} (got ${describeValue(given)})`,
             fix: near !== undefined ? `did you mean \`${near}\`?` : `set ${issue.discriminator}: to one of ${options.join(', ')}`,
           },
         ];
       }
       const expected = [
-        ...new Set(issue.errors.flatMap((errors) => errors.filter((inner) => inner.code === 'invalid_type').map((inner) => inner.expected))),
+        ...new Set(
+          issue.errors.flatMap((errors) => errors.filter((inner) => inner.code === 'invalid_type').map((inner) => inner.expected)),
+        ),
       ];
       const forms = expected.map((name) => (name === 'array' ? 'a list of text lines' : (typeNames[name] ?? name)));
       return [
         {
           path,
           message: `must be ${forms.join(' or ')} (got ${describeValue(value)})`,
-          fix: expected.includes('string') ? quoteFix(value, 'write it as one quoted line or a list of lines') : 'change it to one of the allowed forms',
+          fix: expected.includes('string')
+            ? quoteFix(value, 'write it as one quoted line or a list of lines')
+            : 'change it to one of the allowed forms',
         },
       ];
     }
@@ -204,7 +213,13 @@ function schemaIssueToRunbookIssues(issue: z.core.$ZodIssue, data: unknown): Run
       const bound = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
       const word = issue.code === 'too_small' ? 'at least' : 'at most';
       if (issue.origin === 'array') {
-        return [{ path, message: `must have ${word} ${bound} item${bound === 1 ? '' : 's'}`, fix: issue.code === 'too_small' ? 'add items' : 'remove items' }];
+        return [
+          {
+            path,
+            message: `must have ${word} ${bound} item${bound === 1 ? '' : 's'}`,
+            fix: issue.code === 'too_small' ? 'add items' : 'remove items',
+          },
+        ];
       }
       if (issue.origin === 'string') {
         if (issue.code === 'too_small' && bound === 1) return [{ path, message: 'must not be empty', fix: 'write a value' }];
@@ -275,7 +290,9 @@ export function parseRunbook(text: string, fileName: string): ParseRunbookResult
     return { errors };
   }
   if (doc.contents === null) {
-    return { errors: [{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty', fix: 'start with apiVersion: ssmflow/v1' }] };
+    return {
+      errors: [{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty', fix: 'start with apiVersion: ssmflow/v1' }],
+    };
   }
   let data: unknown;
   try {

@@ -49,7 +49,10 @@ function coerce(definition: Exclude<ParameterDefinition, { type: 'secret' }>, gi
   }
 }
 
-function checkConstraints(definition: ParameterDefinition, value: string | number | boolean): Omit<ParameterError, 'parameter'> | undefined {
+function checkConstraints(
+  definition: ParameterDefinition,
+  value: string | number | boolean,
+): Omit<ParameterError, 'parameter'> | undefined {
   if (typeof value === 'string' && agentReferencePattern.test(value)) {
     return {
       message: 'contains an SSM Parameter Store reference ({{ssm:…}}), which the SSM agent would resolve on the instance',
@@ -90,7 +93,12 @@ export function resolveParameterValues(
     errors.push({
       parameter: name,
       message: `unknown parameter "${name}"`,
-      fix: near !== undefined ? `did you mean ${near}?` : declared.length > 0 ? `parameters of this runbook: ${declared.join(', ')}` : 'this runbook takes no parameters',
+      fix:
+        near !== undefined
+          ? `did you mean ${near}?`
+          : declared.length > 0
+            ? `parameters of this runbook: ${declared.join(', ')}`
+            : 'this runbook takes no parameters',
     });
   }
 
@@ -146,7 +154,11 @@ export function resolveParameterValues(
     try {
       parameterStore = renderText(definition.parameterStore, values);
     } catch (error) {
-      errors.push({ parameter: name, message: `its Parameter Store name cannot be rendered: ${(error as Error).message}`, fix: 'use only non-secret parameters in parameterStore' });
+      errors.push({
+        parameter: name,
+        message: `its Parameter Store name cannot be rendered: ${(error as Error).message}`,
+        fix: 'use only non-secret parameters in parameterStore',
+      });
       continue;
     }
     const value: ParameterValue = { secret: true, parameterStore };

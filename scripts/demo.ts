@@ -60,16 +60,30 @@ async function demo(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [() => stack.stop()];
   try {
     const fleetDir = await postgresReachableDir(join(stateDir, 'fleet'), readPostgresTools().osUser);
-    if (fleetDir !== join(stateDir, 'fleet')) say(`the fleet's instances live in ${fleetDir}: the PostgreSQL user cannot reach ${projectRoot}`);
+    if (fleetDir !== join(stateDir, 'fleet'))
+      say(`the fleet's instances live in ${fleetDir}: the PostgreSQL user cannot reach ${projectRoot}`);
     say(`preparing cluster ${CLUSTER}: a PostgreSQL ${FROM} primary (seeded), a streaming standby, a PgBouncer in front`);
-    const cluster = await createLocalPostgresCluster({ cluster: CLUSTER, stateDir: fleetDir, standbys: 1, fromVersion: FROM, s3Endpoint: stack.s3.endpoint, backupBucket: BACKUP_BUCKET });
+    const cluster = await createLocalPostgresCluster({
+      cluster: CLUSTER,
+      stateDir: fleetDir,
+      standbys: 1,
+      fromVersion: FROM,
+      s3Endpoint: stack.s3.endpoint,
+      backupBucket: BACKUP_BUCKET,
+    });
     cleanups.unshift(() => cluster.stop());
-    const fleet = await startFleet({ stateDir: fleetDir, port: await preferredPort(4580), config: { instances: cluster.instances, s3Endpoint: stack.s3.endpoint } });
+    const fleet = await startFleet({
+      stateDir: fleetDir,
+      port: await preferredPort(4580),
+      config: { instances: cluster.instances, s3Endpoint: stack.s3.endpoint },
+    });
     cleanups.unshift(() => fleet.stop());
     Object.assign(process.env, localAwsEnvironment({ ssm: fleet.endpoint }));
     const s3 = createS3Client();
     await s3.send(new CreateBucketCommand({ Bucket: stack.outputBucket })).catch(() => undefined);
-    say(`local SSM fleet at ${fleet.endpoint}: ${cluster.members.map((m) => `${m.instanceId} (${m.role}, PostgreSQL on 127.0.0.1:${m.port})`).join(', ')}`);
+    say(
+      `local SSM fleet at ${fleet.endpoint}: ${cluster.members.map((m) => `${m.instanceId} (${m.role}, PostgreSQL on 127.0.0.1:${m.port})`).join(', ')}`,
+    );
 
     say('bundling workflows and starting a worker');
     const taskQueue = 'ssmflow-demo';
@@ -80,7 +94,12 @@ async function demo(): Promise<void> {
       await nativeConnection.close();
     });
     const client = new Client({ connection, namespace: stack.temporal.namespace });
-    const worker = await createSsmflowWorker({ connection: nativeConnection, namespace: stack.temporal.namespace, taskQueue, dependencies: { s3, ssm: createSsmClient() } });
+    const worker = await createSsmflowWorker({
+      connection: nativeConnection,
+      namespace: stack.temporal.namespace,
+      taskQueue,
+      dependencies: { s3, ssm: createSsmClient() },
+    });
 
     const loaded = await loadRunbookFile(join(projectRoot, 'runbooks', 'postgres-major-upgrade.yaml'));
     if ('errors' in loaded) throw new Error(`the shipped runbook does not validate: ${loaded.errors.map((e) => e.message).join('; ')}`);
@@ -101,7 +120,6 @@ async function demo(): Promise<void> {
     say(`run ${c.bold(runId)} started: runbook postgres-major-upgrade, PostgreSQL ${FROM} → ${TO}, strategy ${STRATEGY}`);
     const lag = startLagSampler({ port: cluster.primary.port, password: cluster.superuserPassword });
 
-
     const controls = runControls(client, runId);
     const state = await worker.runUntil(async () => {
       const seen = new Map<string, string>();
@@ -121,7 +139,10 @@ async function demo(): Promise<void> {
               throw err;
             },
           );
-          if (approved) say(`${c.yellow('?')} ${(current.waitingFor.message ?? '').split('\n').join('\n          ')}\n          — approved as the demo operator`);
+          if (approved)
+            say(
+              `${c.yellow('?')} ${(current.waitingFor.message ?? '').split('\n').join('\n          ')}\n          — approved as the demo operator`,
+            );
         }
         if (['succeeded', 'failed', 'rolled-back', 'cancelled'].includes(current.status)) return current;
         if (current.status === 'paused-on-failure') return current;
@@ -130,14 +151,20 @@ async function demo(): Promise<void> {
     });
     const writes = await probe.stop();
     const lagSamples = await lag.stop();
-    const after = state.status === 'succeeded' ? await tableChecksums({ port: cluster.clientPort, password: cluster.superuserPassword }) : undefined;
-    const standbyCopy = state.status === 'succeeded' && cluster.standbys[0] ? await tableChecksums({ port: cluster.standbys[0].port, password: cluster.superuserPassword }) : undefined;
+    const after =
+      state.status === 'succeeded' ? await tableChecksums({ port: cluster.clientPort, password: cluster.superuserPassword }) : undefined;
+    const standbyCopy =
+      state.status === 'succeeded' && cluster.standbys[0]
+        ? await tableChecksums({ port: cluster.standbys[0].port, password: cluster.superuserPassword })
+        : undefined;
     printSummary(state, stack.temporal.uiUrl ?? '', stack.outputBucket, writes, { before, after, standbyCopy }, lagSamples);
     if (writes.lost > 0) process.exitCode = 1;
     if (state.status !== 'succeeded') process.exitCode = 1;
     if (keepRunning) {
       console.log(`\n--keep: Temporal UI ${stack.temporal.uiUrl}, fleet ${fleet.endpoint}; Ctrl-C stops everything.`);
-      console.log(`   in another shell: export TEMPORAL_ADDRESS=${stack.temporal.address} AWS_ENDPOINT_URL_SSM=${fleet.endpoint} AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=${fleet.endpoint} AWS_ENDPOINT_URL_S3=${stack.s3.endpoint}`);
+      console.log(
+        `   in another shell: export TEMPORAL_ADDRESS=${stack.temporal.address} AWS_ENDPOINT_URL_SSM=${fleet.endpoint} AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=${fleet.endpoint} AWS_ENDPOINT_URL_S3=${stack.s3.endpoint}`,
+      );
       await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
     }
   } finally {
@@ -147,7 +174,9 @@ async function demo(): Promise<void> {
 
 function reportStep(step: StepState): void {
   const took = step.startedAt && step.endedAt ? c.dim(` ${formatDuration(Date.parse(step.endedAt) - Date.parse(step.startedAt))}`) : '';
-  const instances = step.instances.length ? c.dim(` (${step.instances.filter((i) => i.status === 'Success').length}/${step.instances.length} instances ok)`) : '';
+  const instances = step.instances.length
+    ? c.dim(` (${step.instances.filter((i) => i.status === 'Success').length}/${step.instances.length} instances ok)`)
+    : '';
   switch (step.status) {
     case 'running':
       say(`${c.cyan('▶')} ${step.id}${step.description ? c.dim(` — ${step.description}`) : ''}`);
@@ -195,7 +224,9 @@ function printSummary(
   for (const line of formatColumns([['step', 'status', 'time', 'attempts', 'last SSM command'], ...rows], '  ')) console.log(line);
   console.log('');
   console.log(c.bold('What the client writing through PgBouncer saw'));
-  console.log(`  ${writes.acknowledged} writes acknowledged, ${writes.failed} refused, ${writes.lost === 0 ? c.green('0 lost') : c.red(`${writes.lost} LOST`)}`);
+  console.log(
+    `  ${writes.acknowledged} writes acknowledged, ${writes.failed} refused, ${writes.lost === 0 ? c.green('0 lost') : c.red(`${writes.lost} LOST`)}`,
+  );
   const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   console.log(`  longest wait for a write ${seconds(writes.longestGapMs)} (writes unavailable ${seconds(writes.unavailableMs)} in all)`);
   const pauses = ['verify-online', 'cutover-online']
@@ -204,15 +235,22 @@ function printSummary(
   if (pauses.length) console.log(`  PgBouncer held writes: ${pauses.map(([id, ms]) => `${id} ${seconds(Number(ms))}`).join(', ')}`);
   if (lagSamples.length) {
     const peak = lagSamples.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-    console.log(`  replication lag (old → new), sampled every 0.5 s: peak ${peak.bytes} bytes at ${(peak.atMs / 1000).toFixed(1)} s into the run`);
+    console.log(
+      `  replication lag (old → new), sampled every 0.5 s: peak ${peak.bytes} bytes at ${(peak.atMs / 1000).toFixed(1)} s into the run`,
+    );
   }
   console.log('');
   if (tables.after) {
     const changed = differingTables(tables.before, tables.after);
     const onStandby = tables.standbyCopy ? differingTables(tables.after, tables.standbyCopy) : [];
     console.log(c.bold('Data (per table: row count and checksum, as a client sees it)'));
-    console.log(`  before vs after the upgrade: ${changed.length === 0 ? c.green(`${tables.before.size} tables equal`) : c.red(`differ: ${changed.join(', ')}`)}`);
-    if (tables.standbyCopy) console.log(`  new primary vs rebuilt standby: ${onStandby.length === 0 ? c.green(`${tables.after.size} tables equal`) : c.red(`differ: ${onStandby.join(', ')}`)}`);
+    console.log(
+      `  before vs after the upgrade: ${changed.length === 0 ? c.green(`${tables.before.size} tables equal`) : c.red(`differ: ${changed.join(', ')}`)}`,
+    );
+    if (tables.standbyCopy)
+      console.log(
+        `  new primary vs rebuilt standby: ${onStandby.length === 0 ? c.green(`${tables.after.size} tables equal`) : c.red(`differ: ${onStandby.join(', ')}`)}`,
+      );
     console.log('');
   }
   if (state.failure) {

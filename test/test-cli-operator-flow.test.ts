@@ -38,7 +38,13 @@ interface StatusJson {
   runbook: string;
   status: string;
   initiator: string;
-  steps: { id: string; status: string; attempts: number; commandIds: string[]; instances: { instanceId: string; exitCode: number; outputTail?: string }[] }[];
+  steps: {
+    id: string;
+    status: string;
+    attempts: number;
+    commandIds: string[];
+    instances: { instanceId: string; exitCode: number; outputTail?: string }[];
+  }[];
   failure?: { stepId: string; instances: { instanceId: string; exitCode: number }[]; nextActions: string[] };
   nextActions: string[];
 }
@@ -108,7 +114,18 @@ describe('ssmflow CLI: run, pause on failure, and the operator actions', () => {
   /** Starts a run that pauses at "gate" because instance a2 has a blocker file. */
   async function pausedRun(reason: string): Promise<StatusJson> {
     block(alpha[1] ?? '');
-    const started = await cli('run', runbookFile, '-p', 'cluster=alpha', '--wait', '--json', '--as', 'alice@example.com', '--reason', reason);
+    const started = await cli(
+      'run',
+      runbookFile,
+      '-p',
+      'cluster=alpha',
+      '--wait',
+      '--json',
+      '--as',
+      'alice@example.com',
+      '--reason',
+      reason,
+    );
     expectExit(started, 1);
     const paused = started.json<StatusJson>();
     expect(paused.status).toBe('paused-on-failure');
@@ -144,7 +161,12 @@ describe('ssmflow CLI: run, pause on failure, and the operator actions', () => {
     unblock(alpha[1] ?? '');
     const retried = await cli('retry', runId, '--as', 'bob@example.com', '--reason', 'removed the blocker', '--wait', '--json');
     expectExit(retried, 0);
-    expect(retried.json<ActionJson>()).toMatchObject({ action: 'retry', by: 'bob@example.com', accepted: true, run: { status: 'waiting-approval' } });
+    expect(retried.json<ActionJson>()).toMatchObject({
+      action: 'retry',
+      by: 'bob@example.com',
+      accepted: true,
+      run: { status: 'waiting-approval' },
+    });
     expect(retried.json<ActionJson>().run.steps[1]).toMatchObject({ id: 'gate', status: 'succeeded', attempts: 2 });
 
     const approved = await cli('approve', runId, '--as', 'carol@example.com', '--reason', 'all green', '--wait', '--json');
@@ -168,15 +190,25 @@ describe('ssmflow CLI: run, pause on failure, and the operator actions', () => {
     const story = audit.json<{ status: string; initiator: string; audit: AuditEntry[] }>();
     expect(story).toMatchObject({ status: 'succeeded', initiator: 'alice@example.com' });
     expect(story.audit[0]).toMatchObject({ type: 'run', event: 'started', by: 'alice@example.com', detail: 'CHG-1 retry flow' });
-    const gateCommands = story.audit.filter((e): e is Extract<AuditEntry, { type: 'command' }> => e.type === 'command' && e.stepId === 'gate');
+    const gateCommands = story.audit.filter(
+      (e): e is Extract<AuditEntry, { type: 'command' }> => e.type === 'command' && e.stepId === 'gate',
+    );
     expect(gateCommands.map((e) => [e.attempt, e.status])).toEqual([
       [1, 'Failed'],
       [2, 'Success'],
     ]);
     expect(gateCommands[0]?.targets).toBe('tag:Cluster=alpha');
     expect(gateCommands[0]?.commands.join('\n')).toContain('if [ -f blocker ]');
-    expect(gateCommands[0]?.instances.find((i) => i.instanceId === alpha[1])).toMatchObject({ exitCode: 4, output: expect.stringMatching(/^s3:\/\//) });
-    expect(story.audit.filter((e) => e.type === 'command').map((e) => (e.type === 'command' ? e.stepId : ''))).toEqual(['prepare', 'gate', 'gate', 'finish']);
+    expect(gateCommands[0]?.instances.find((i) => i.instanceId === alpha[1])).toMatchObject({
+      exitCode: 4,
+      output: expect.stringMatching(/^s3:\/\//),
+    });
+    expect(story.audit.filter((e) => e.type === 'command').map((e) => (e.type === 'command' ? e.stepId : ''))).toEqual([
+      'prepare',
+      'gate',
+      'gate',
+      'finish',
+    ]);
     const actions = story.audit.filter((e) => e.type === 'operator');
     expect(actions).toEqual([
       expect.objectContaining({ action: 'retry', by: 'bob@example.com', reason: 'removed the blocker', stepId: 'gate' }),
@@ -193,12 +225,27 @@ describe('ssmflow CLI: run, pause on failure, and the operator actions', () => {
 
     const refused = await cli('retry', paused.runId, '--as', 'bob@example.com');
     expectExit(refused, 2);
-    expect(refused.stderr).toContain(`retry refused: run ${paused.runId} is waiting-approval at step approve-finish: retry applies only while the run is paused-on-failure`);
+    expect(refused.stderr).toContain(
+      `retry refused: run ${paused.runId} is waiting-approval at step approve-finish: retry applies only while the run is paused-on-failure`,
+    );
     expect(refused.stderr).not.toMatch(/\n\s+at /);
 
-    const rejected = await cli('approve', paused.runId, '--reject', '--as', 'carol@example.com', '--reason', 'not today', '--wait', '--json');
+    const rejected = await cli(
+      'approve',
+      paused.runId,
+      '--reject',
+      '--as',
+      'carol@example.com',
+      '--reason',
+      'not today',
+      '--wait',
+      '--json',
+    );
     expectExit(rejected, 1);
-    expect(rejected.json<ActionJson>()).toMatchObject({ action: 'reject', run: { status: 'paused-on-failure', failure: { stepId: 'approve-finish' } } });
+    expect(rejected.json<ActionJson>()).toMatchObject({
+      action: 'reject',
+      run: { status: 'paused-on-failure', failure: { stepId: 'approve-finish' } },
+    });
 
     const aborted = await cli('abort', paused.runId, '--as', 'bob@example.com', '--reason', 'postponed', '--wait', '--json');
     expectExit(aborted, 0);
@@ -231,7 +278,9 @@ describe('ssmflow CLI: run, pause on failure, and the operator actions', () => {
     const started = await cli('run', oneAtATime, '-p', 'cluster=alpha', '--wait', '--json', '--as', 'alice@example.com');
     expectExit(started, 1);
     const paused = started.json<StatusJson & { failure: { message: string } }>();
-    expect(paused.failure.message).toMatch(/^1 failed, 2 not run \(MaxErrors reached\), of 3 instances \(command [0-9a-f-]+\): i-\S+ Failed exit 4: blocked by /);
+    expect(paused.failure.message).toMatch(
+      /^1 failed, 2 not run \(MaxErrors reached\), of 3 instances \(command [0-9a-f-]+\): i-\S+ Failed exit 4: blocked by /,
+    );
     const shown = await cli('status', paused.runId);
     expectExit(shown, 0);
     expect(shown.stdout).toContain('1 failed, 2 not run (MaxErrors reached), of 3 instances');

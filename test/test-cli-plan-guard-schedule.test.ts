@@ -54,10 +54,21 @@ describe('ssmflow CLI: plan, blast-radius guard, bad input, schedules', () => {
     runbookFile = join(scratch, 'maintenance.yaml');
     writeFileSync(runbookFile, runbookYaml);
     // No worker polls this queue: runs started here only need to exist.
-    env = { TEMPORAL_ADDRESS: stack.temporalAddress, SSMFLOW_TASK_QUEUE: uniqueId('tq-cli-idle'), AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint };
+    env = {
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      SSMFLOW_TASK_QUEUE: uniqueId('tq-cli-idle'),
+      AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint,
+    };
   });
   afterAll(async () => {
-    await Promise.all(startedRuns.map((id) => stack.client.workflow.getHandle(id).terminate('test cleanup').catch(() => undefined)));
+    await Promise.all(
+      startedRuns.map((id) =>
+        stack.client.workflow
+          .getHandle(id)
+          .terminate('test cleanup')
+          .catch(() => undefined),
+      ),
+    );
     await testFleet?.dispose();
     await stack?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -69,7 +80,10 @@ describe('ssmflow CLI: plan, blast-radius guard, bad input, schedules', () => {
   }
 
   it('plan shows targets (offline flagged), rendered commands with secrets masked, approvals and the window — and sends nothing', async () => {
-    const [json, text] = await Promise.all([cli('plan', runbookFile, '-p', 'cluster=alpha', '--json'), cli('plan', runbookFile, '-p', 'cluster=alpha', '-p', 'toVersion=16')]);
+    const [json, text] = await Promise.all([
+      cli('plan', runbookFile, '-p', 'cluster=alpha', '--json'),
+      cli('plan', runbookFile, '-p', 'cluster=alpha', '-p', 'toVersion=16'),
+    ]);
     expectExit(json, 0);
     const plan = json.json<{
       sent: boolean;
@@ -108,7 +122,10 @@ describe('ssmflow CLI: plan, blast-radius guard, bad input, schedules', () => {
   });
 
   it('a run above the blast-radius limit needs --confirm with the exact instance count', async () => {
-    const [unconfirmed, wrong] = await Promise.all([cli('run', runbookFile, '-p', 'cluster=big'), cli('run', runbookFile, '-p', 'cluster=big', '--confirm', '29')]);
+    const [unconfirmed, wrong] = await Promise.all([
+      cli('run', runbookFile, '-p', 'cluster=big'),
+      cli('run', runbookFile, '-p', 'cluster=big', '--confirm', '29'),
+    ]);
     expectExit(unconfirmed, 2);
     expect(unconfirmed.stderr).toContain('runbook cli-maintenance would touch 30 instances, more than the blast-radius limit of 25');
     expect(unconfirmed.stderr).toContain('confirm with --confirm 30');
@@ -155,7 +172,25 @@ describe('ssmflow CLI: plan, blast-radius guard, bad input, schedules', () => {
     expectExit(badCron, 2);
     expect(badCron.stderr).toContain('--cron "0 2 * SUN" has 4 fields');
 
-    const created = await cli('schedule', 'create', scheduleId, runbookFile, '-p', 'cluster=alpha', '--cron', '0 2 * * SUN', '--timezone', 'Europe/Berlin', '--overlap', 'skip', '--as', 'sre@example.com', '--reason', 'CHG-77 weekly', '--json');
+    const created = await cli(
+      'schedule',
+      'create',
+      scheduleId,
+      runbookFile,
+      '-p',
+      'cluster=alpha',
+      '--cron',
+      '0 2 * * SUN',
+      '--timezone',
+      'Europe/Berlin',
+      '--overlap',
+      'skip',
+      '--as',
+      'sre@example.com',
+      '--reason',
+      'CHG-77 weekly',
+      '--json',
+    );
     expectExit(created, 0);
     expect(created.json()).toMatchObject({
       scheduleId,

@@ -48,11 +48,37 @@ steps:
   });
 
   it('starts a rollout in waves, follows it to the end, and reports it per wave and per cluster', async () => {
-    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
-    const env = { TEMPORAL_ADDRESS: stack.temporalAddress, SSMFLOW_TASK_QUEUE: taskQueue, AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, SSMFLOW_USER: 'platform@example.com' };
+    const { worker, taskQueue } = await stack.createWorker({
+      dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) },
+    });
+    const env = {
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      SSMFLOW_TASK_QUEUE: taskQueue,
+      AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint,
+      SSMFLOW_USER: 'platform@example.com',
+    };
     const rolloutId = uniqueId('cli-rollout');
     const [started, status] = await worker.runUntil(async () => {
-      const run = await runCli(['rollout', 'start', runbookFile, '--clusters', clusters.join(','), '--waves', '1,100%', '--max-in-flight', '2', '-p', 'marker=v2', '--id', rolloutId, '--wait', '--json'], env);
+      const run = await runCli(
+        [
+          'rollout',
+          'start',
+          runbookFile,
+          '--clusters',
+          clusters.join(','),
+          '--waves',
+          '1,100%',
+          '--max-in-flight',
+          '2',
+          '-p',
+          'marker=v2',
+          '--id',
+          rolloutId,
+          '--wait',
+          '--json',
+        ],
+        env,
+      );
       return [run, await runCli(['rollout', 'status', rolloutId, '--json'], env)] as const;
     });
     expect(started.code).toBe(0);
@@ -71,7 +97,9 @@ steps:
 
   it('discovers the clusters by tag: lists them, rolls across them, and refuses a discovery the runbook cannot take before sending anything', async () => {
     const tagging = createTaggingClient({ endpoint: testFleet.fleet.endpoint });
-    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3), tagging } });
+    const { worker, taskQueue } = await stack.createWorker({
+      dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3), tagging },
+    });
     const env = {
       TEMPORAL_ADDRESS: stack.temporalAddress,
       SSMFLOW_TASK_QUEUE: taskQueue,
@@ -83,9 +111,35 @@ steps:
     const [listed, table, started, rejected, rejectedStatus, shown] = await worker.runUntil(async () => {
       const json = await runCli(['rollout', 'discover', '--tag', 'Cluster', '--filter', 'Env=prod', '--json'], env);
       const text = await runCli(['rollout', 'discover', '--tag', 'Cluster'], env);
-      const run = await runCli(['rollout', 'start', runbookFile, '--discover-tag', 'Cluster', '--discover-filter', 'Env=prod', '--waves', '1,100%', '--max-in-flight', '3', '--id', rolloutId, '--wait', '--json'], env);
+      const run = await runCli(
+        [
+          'rollout',
+          'start',
+          runbookFile,
+          '--discover-tag',
+          'Cluster',
+          '--discover-filter',
+          'Env=prod',
+          '--waves',
+          '1,100%',
+          '--max-in-flight',
+          '3',
+          '--id',
+          rolloutId,
+          '--wait',
+          '--json',
+        ],
+        env,
+      );
       const refused = await runCli(['rollout', 'start', runbookFile, '--discover-tag', 'Cluster', '--id', rejectedId, '--wait'], env);
-      return [json, text, run, refused, await runCli(['rollout', 'status', rejectedId, '--json'], env), await runCli(['rollout', 'status', rolloutId], env)] as const;
+      return [
+        json,
+        text,
+        run,
+        refused,
+        await runCli(['rollout', 'status', rejectedId, '--json'], env),
+        await runCli(['rollout', 'status', rolloutId], env),
+      ] as const;
     });
     tagging.destroy();
 

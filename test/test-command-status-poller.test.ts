@@ -2,7 +2,14 @@
 // that answers ListCommands / ListCommandInvocations from a small table of commands. The same
 // poller runs against the local fleet in test-ssm-activities.test.ts.
 import { S3Client } from '@aws-sdk/client-s3';
-import { ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient, type Command, type CommandInvocation } from '@aws-sdk/client-ssm';
+import {
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+  type Command,
+  type CommandInvocation,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
@@ -58,36 +65,42 @@ function fakeSsm(commands: FakeCommand[]): { round: () => number } {
     TargetCount: c.targets,
     CompletedCount: finished(c) ? c.targets : 0,
   });
-  ssmMock.on(ListCommandsCommand).callsFake((request: { CommandId?: string; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
-    if (request.CommandId) return { Commands: commands.filter((c) => c.id === request.CommandId).map(shape) };
-    const stage = filter(request.Filters, 'ExecutionStage');
-    if (stage === 'Executing' && !request.NextToken) round += 1;
-    const matching = commands.filter(
-      (c) => inWindow(c.requestedAt, request.Filters) && (stage === 'Executing' ? !finished(c) : finished(c) && !c.hiddenFromCompleteListing),
-    );
-    const { items, NextToken } = page(matching, request);
-    return { Commands: items.map(shape), ...(NextToken ? { NextToken } : {}) };
-  });
-  ssmMock.on(ListCommandInvocationsCommand).callsFake((request: { CommandId?: string; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
-    const all: CommandInvocation[] = commands
-      .filter((c) => (!request.CommandId || c.id === request.CommandId) && inWindow(c.requestedAt, request.Filters))
-      .flatMap((c) =>
-        Array.from({ length: c.listedInvocations ?? c.targets }, (_, i) => ({
-          CommandId: c.id,
-          InstanceId: `i-${String(i).padStart(17, '0')}`,
-          Status: finished(c) ? 'Success' : 'InProgress',
-          StatusDetails: finished(c) ? 'Success' : 'InProgress',
-          CommandPlugins: [{ Name: 'aws:runShellScript', ResponseCode: 0, Output: `out of ${c.id}` }],
-        })),
+  ssmMock
+    .on(ListCommandsCommand)
+    .callsFake((request: { CommandId?: string; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+      if (request.CommandId) return { Commands: commands.filter((c) => c.id === request.CommandId).map(shape) };
+      const stage = filter(request.Filters, 'ExecutionStage');
+      if (stage === 'Executing' && !request.NextToken) round += 1;
+      const matching = commands.filter(
+        (c) =>
+          inWindow(c.requestedAt, request.Filters) && (stage === 'Executing' ? !finished(c) : finished(c) && !c.hiddenFromCompleteListing),
       );
-    const { items, NextToken } = page(all, request);
-    return { CommandInvocations: items, ...(NextToken ? { NextToken } : {}) };
-  });
+      const { items, NextToken } = page(matching, request);
+      return { Commands: items.map(shape), ...(NextToken ? { NextToken } : {}) };
+    });
+  ssmMock
+    .on(ListCommandInvocationsCommand)
+    .callsFake((request: { CommandId?: string; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+      const all: CommandInvocation[] = commands
+        .filter((c) => (!request.CommandId || c.id === request.CommandId) && inWindow(c.requestedAt, request.Filters))
+        .flatMap((c) =>
+          Array.from({ length: c.listedInvocations ?? c.targets }, (_, i) => ({
+            CommandId: c.id,
+            InstanceId: `i-${String(i).padStart(17, '0')}`,
+            Status: finished(c) ? 'Success' : 'InProgress',
+            StatusDetails: finished(c) ? 'Success' : 'InProgress',
+            CommandPlugins: [{ Name: 'aws:runShellScript', ResponseCode: 0, Output: `out of ${c.id}` }],
+          })),
+        );
+      const { items, NextToken } = page(all, request);
+      return { CommandInvocations: items, ...(NextToken ? { NextToken } : {}) };
+    });
   return { round: () => round };
 }
 
 const commandReads = () => ssmMock.commandCalls(ListCommandsCommand).filter((c) => c.args[0].input.CommandId).length;
-const completeListings = () => ssmMock.commandCalls(ListCommandsCommand).filter((c) => filter(c.args[0].input.Filters, 'ExecutionStage') === 'Complete');
+const completeListings = () =>
+  ssmMock.commandCalls(ListCommandsCommand).filter((c) => filter(c.args[0].input.Filters, 'ExecutionStage') === 'Complete');
 
 describe('command status poller: batched reads of finished commands', () => {
   it('reads many finished commands and their invocations in one listing each, not one read per command', async () => {
@@ -110,7 +123,13 @@ describe('command status poller: batched reads of finished commands', () => {
   });
 
   it('leaves a command whose invocations are not all listed yet to the caller', async () => {
-    const commands = Array.from({ length: 5 }, (_, i) => ({ id: `c-${i}`, requestedAt: t0 + i, targets: 3, finishesAfterRound: 1, ...(i === 2 ? { listedInvocations: 2 } : {}) }));
+    const commands = Array.from({ length: 5 }, (_, i) => ({
+      id: `c-${i}`,
+      requestedAt: t0 + i,
+      targets: 3,
+      finishesAfterRound: 1,
+      ...(i === 2 ? { listedInvocations: 2 } : {}),
+    }));
     fakeSsm(commands);
     const poller = new CommandStatusPoller(ssm, fastPoll);
     const results = await Promise.all(commands.map((c) => poller.waitForResults(c.id, c.requestedAt)));
@@ -136,7 +155,12 @@ describe('command status poller: batched reads of finished commands', () => {
   it('reads a finished command on its own when the listing of completed commands keeps missing it', async () => {
     // Four more commands finish in each of rounds 2, 3 and 4, so every round has enough for a listing.
     const hidden = { id: 'c-hidden', requestedAt: t0, targets: 1, finishesAfterRound: 1, hiddenFromCompleteListing: true };
-    const others = Array.from({ length: 12 }, (_, i) => ({ id: `c-${i}`, requestedAt: t0 + i, targets: 1, finishesAfterRound: 1 + Math.floor(i / 4) }));
+    const others = Array.from({ length: 12 }, (_, i) => ({
+      id: `c-${i}`,
+      requestedAt: t0 + i,
+      targets: 1,
+      finishesAfterRound: 1 + Math.floor(i / 4),
+    }));
     fakeSsm([hidden, ...others]);
     const poller = new CommandStatusPoller(ssm, fastPoll);
     const results = await Promise.all([hidden, ...others].map((c) => poller.waitForResults(c.id, c.requestedAt)));
@@ -195,8 +219,17 @@ describe('runCommand uses the invocations the poller already read', () => {
   it('reads them itself when the poller has fewer than the command targeted', async () => {
     const poller = new CommandStatusPoller(ssm, fastPoll);
     const command: Command = { CommandId: 'c-2', Status: 'Success', TargetCount: 2, CompletedCount: 2, RequestedDateTime: new Date(t0) };
-    const one: CommandInvocation = { CommandId: 'c-2', InstanceId: 'i-00000000000000001', Status: 'Success', CommandPlugins: [{ Name: 'aws:runShellScript', ResponseCode: 0, Output: 'a' }] };
-    const two: CommandInvocation = { ...one, InstanceId: 'i-00000000000000002', CommandPlugins: [{ Name: 'aws:runShellScript', ResponseCode: 0, Output: 'b' }] };
+    const one: CommandInvocation = {
+      CommandId: 'c-2',
+      InstanceId: 'i-00000000000000001',
+      Status: 'Success',
+      CommandPlugins: [{ Name: 'aws:runShellScript', ResponseCode: 0, Output: 'a' }],
+    };
+    const two: CommandInvocation = {
+      ...one,
+      InstanceId: 'i-00000000000000002',
+      CommandPlugins: [{ Name: 'aws:runShellScript', ResponseCode: 0, Output: 'b' }],
+    };
     vi.spyOn(poller, 'waitForResults').mockResolvedValue({ command, invocations: [one] });
     ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'c-2', RequestedDateTime: new Date(t0) } });
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [one, two] });

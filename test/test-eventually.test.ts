@@ -16,9 +16,16 @@ describe('eventually', () => {
 
   it('times out naming what it waited for and the value it saw last', async () => {
     let n = 0;
-    const failure = await eventually(() => ({ status: 'running', n: ++n }), { until: (s) => s.status === 'done', timeoutMs: 50, intervalMs: 5, description: 'run r1 to be done' }).catch((err: unknown) => err);
+    const failure = await eventually(() => ({ status: 'running', n: ++n }), {
+      until: (s) => s.status === 'done',
+      timeoutMs: 50,
+      intervalMs: 5,
+      description: 'run r1 to be done',
+    }).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(EventuallyFailed);
-    expect((failure as Error).message).toMatch(/^timed out after \d+ ms waiting for run r1 to be done: the probe last returned \{ status: 'running', n: \d+ \}$/);
+    expect((failure as Error).message).toMatch(
+      /^timed out after \d+ ms waiting for run r1 to be done: the probe last returned \{ status: 'running', n: \d+ \}$/,
+    );
     expect(n).toBeGreaterThan(1);
   });
 
@@ -57,10 +64,14 @@ describe('eventually', () => {
 
   it('hopeless gives up at once on a value that cannot turn into the one awaited', async () => {
     let probes = 0;
-    const failure = await eventually(() => ({ status: 'failed', probe: ++probes }), { until: (s) => s.status === 'paused', hopeless: (s) => s.status === 'failed', description: 'the run to pause' }).catch(
-      (err: unknown) => err,
+    const failure = await eventually(() => ({ status: 'failed', probe: ++probes }), {
+      until: (s) => s.status === 'paused',
+      hopeless: (s) => s.status === 'failed',
+      description: 'the run to pause',
+    }).catch((err: unknown) => err);
+    expect((failure as Error).message).toMatch(
+      /^gave up waiting for the run to pause after \d+ ms: the probe last returned \{ status: 'failed', probe: 1 \}$/,
     );
-    expect((failure as Error).message).toMatch(/^gave up waiting for the run to pause after \d+ ms: the probe last returned \{ status: 'failed', probe: 1 \}$/);
     expect(probes).toBe(1);
   });
 
@@ -68,7 +79,9 @@ describe('eventually', () => {
     let n = 0;
     await eventuallyTrue(() => ++n === 3, { intervalMs: 1 });
     expect(n).toBe(3);
-    await expect(eventuallyTrue(() => false, { timeoutMs: 20, description: 'never' })).rejects.toThrow(/waiting for never: the probe last returned false$/);
+    await expect(eventuallyTrue(() => false, { timeoutMs: 20, description: 'never' })).rejects.toThrow(
+      /waiting for never: the probe last returned false$/,
+    );
     expect(await holdsWithin(async () => true)).toBe(true);
     expect(await holdsWithin(() => false, { timeoutMs: 20 })).toBe(false);
     await expect(holdsWithin(() => Promise.reject(new Error('broken probe')), { timeoutMs: 20 })).rejects.toThrow('broken probe');

@@ -43,10 +43,26 @@ describe('fleet: Run Command through the stock SDK', () => {
   const invocation = (CommandId: string, InstanceId: string) => ssm.send(new GetCommandInvocationCommand({ CommandId, InstanceId }));
 
   it('targets by tag (values ORed, keys ANDed) and by the InstanceIds key, echoing Targets', async () => {
-    const byTag = await run({ Targets: [{ Key: 'tag:Role', Values: ['web', 'db'] }, { Key: 'tag:Cluster', Values: ['c1'] }], Parameters: { commands: ['true'] } });
+    const byTag = await run({
+      Targets: [
+        { Key: 'tag:Role', Values: ['web', 'db'] },
+        { Key: 'tag:Cluster', Values: ['c1'] },
+      ],
+      Parameters: { commands: ['true'] },
+    });
     const cmd = await waitForCommand(ssm, byTag);
-    expect(cmd).toMatchObject({ Status: 'Success', StatusDetails: 'Success', TargetCount: 2, CompletedCount: 2, ErrorCount: 0, InstanceIds: [] });
-    expect(cmd.Targets).toEqual([{ Key: 'tag:Role', Values: ['web', 'db'] }, { Key: 'tag:Cluster', Values: ['c1'] }]);
+    expect(cmd).toMatchObject({
+      Status: 'Success',
+      StatusDetails: 'Success',
+      TargetCount: 2,
+      CompletedCount: 2,
+      ErrorCount: 0,
+      InstanceIds: [],
+    });
+    expect(cmd.Targets).toEqual([
+      { Key: 'tag:Role', Values: ['web', 'db'] },
+      { Key: 'tag:Cluster', Values: ['c1'] },
+    ]);
     const invs = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: byTag }))).CommandInvocations ?? [];
     expect(invs.map((i) => i.InstanceId).sort()).toEqual([DB1, WEB1].sort());
     for (const key of ['InstanceIds', 'instanceids']) {
@@ -62,23 +78,39 @@ describe('fleet: Run Command through the stock SDK', () => {
     const early = await invocation(id, WEB1).catch((e: Error) => e);
     expect((early as Error).name).toBe('InvocationDoesNotExist');
     expect((await ssm.send(new ListCommandInvocationsCommand({ CommandId: id }))).CommandInvocations).toEqual([]);
-    const running = await eventually(() => invocation(id, WEB1), { until: (r) => r.Status === 'InProgress', retryErrors: true, description: 'the invocation to show InProgress' });
+    const running = await eventually(() => invocation(id, WEB1), {
+      until: (r) => r.Status === 'InProgress',
+      retryErrors: true,
+      description: 'the invocation to show InProgress',
+    });
     expect(running).toMatchObject({ ResponseCode: -1, StandardOutputContent: '', ExecutionEndDateTime: '' });
     await waitUntilCommandExecuted({ client: ssm, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { CommandId: id, InstanceId: WEB1 });
     const done = await invocation(id, WEB1);
-    expect(done).toMatchObject({ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: 'done\n', PluginName: 'aws:runShellScript' });
+    expect(done).toMatchObject({
+      Status: 'Success',
+      StatusDetails: 'Success',
+      ResponseCode: 0,
+      StandardOutputContent: 'done\n',
+      PluginName: 'aws:runShellScript',
+    });
     expect(done.ExecutionStartDateTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(done.ExecutionElapsedTime).toMatch(/^PT\d+\.\d{3}S$/);
   });
 
   it('makes the waiter fail on a failed command, and reports exit codes as the agent does', async () => {
     const id = await run({ InstanceIds: [WEB1, WEB2], Parameters: { commands: ['echo oops >&2', 'exit 3'] } });
-    const failure = await waitUntilCommandExecuted({ client: ssm, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { CommandId: id, InstanceId: WEB1 }).catch(
-      (e: Error) => e,
-    );
+    const failure = await waitUntilCommandExecuted(
+      { client: ssm, maxWaitTime: 30, minDelay: 1, maxDelay: 1 },
+      { CommandId: id, InstanceId: WEB1 },
+    ).catch((e: Error) => e);
     expect(failure).toBeInstanceOf(Error);
     expect(String((failure as Error).message)).toContain('FAILURE');
-    expect(await invocation(id, WEB1)).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', ResponseCode: 3, StandardErrorContent: 'oops\n' });
+    expect(await invocation(id, WEB1)).toMatchObject({
+      Status: 'Failed',
+      StatusDetails: 'Failed',
+      ResponseCode: 3,
+      StandardErrorContent: 'oops\n',
+    });
     expect(await waitForCommand(ssm, id)).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', ErrorCount: 2, CompletedCount: 2 });
 
     // 137 from the script itself is read as the agent's own kill: timed out.
@@ -87,10 +119,18 @@ describe('fleet: Run Command through the stock SDK', () => {
     expect(await invocation(oom, WEB1)).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut', ResponseCode: 137 });
 
     // 194 asks the agent for a reboot and a re-run of the script: in a sandbox, the step runs again.
-    const reboot = await run({ InstanceIds: [WEB2], Parameters: { commands: ['if [ ! -f rebooted ]; then touch rebooted; exit 194; fi', 'echo after-reboot'] } });
+    const reboot = await run({
+      InstanceIds: [WEB2],
+      Parameters: { commands: ['if [ ! -f rebooted ]; then touch rebooted; exit 194; fi', 'echo after-reboot'] },
+    });
     await waitForCommand(ssm, reboot);
     expect(await invocation(reboot, WEB2)).toMatchObject({ Status: 'Success', StandardOutputContent: 'after-reboot\n' });
-    expect(t.fleet.executions().filter((e) => e.commandId === reboot).map((e) => e.exitCode)).toEqual([194, 0]);
+    expect(
+      t.fleet
+        .executions()
+        .filter((e) => e.commandId === reboot)
+        .map((e) => e.exitCode),
+    ).toEqual([194, 0]);
   });
 
   it('runs sh in the sandbox with the agent environment plus FLEET_INSTANCE_DIR and FLEET_TAG_*', async () => {
@@ -133,13 +173,17 @@ describe('fleet: Run Command through the stock SDK', () => {
     expect(inv.StandardOutputContent?.endsWith('a--output truncated--')).toBe(true);
     expect(inv.StandardErrorContent).toHaveLength(8_000);
     expect(inv.StandardErrorContent?.endsWith('--output truncated--')).toBe(true);
-    const exact = await run({ InstanceIds: [WEB2], Parameters: { commands: ["head -c 24000 /dev/zero | tr '\\0' c", "head -c 23999 /dev/zero | tr '\\0' d >&2"] } });
+    const exact = await run({
+      InstanceIds: [WEB2],
+      Parameters: { commands: ["head -c 24000 /dev/zero | tr '\\0' c", "head -c 23999 /dev/zero | tr '\\0' d >&2"] },
+    });
     await waitForCommand(ssm, exact);
     const e = await invocation(exact, WEB2);
     expect(e.StandardOutputContent?.endsWith('--output truncated--')).toBe(true);
     expect(e.StandardErrorContent).toHaveLength(8_000);
 
-    const listed = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations?.[0] as CommandInvocation;
+    const listed = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true })))
+      .CommandInvocations?.[0] as CommandInvocation;
     const plugin = listed.CommandPlugins?.[0];
     expect(plugin?.Output?.length).toBeLessThanOrEqual(2_500);
     expect(plugin?.Output).toContain('\n---Output truncated---\n----------ERROR-------\n');
@@ -182,8 +226,12 @@ describe('fleet: Run Command through the stock SDK', () => {
     expect(web.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([WEB1, WEB2]);
     expect(web.InstanceInformationList?.[0]).toMatchObject({ PingStatus: 'Online', PlatformType: 'Linux', ResourceType: 'EC2Instance' });
     expect(web.InstanceInformationList?.[0]?.LastPingDateTime).toBeInstanceOf(Date);
-    expect((await d({ Filters: [{ Key: 'tag-key', Values: ['team-name'] }] })).InstanceInformationList?.map((i) => i.InstanceId)).toEqual([DB1]);
-    expect((await d({ Filters: [{ Key: 'InstanceIds', Values: [MI] }] })).InstanceInformationList?.[0]).toMatchObject({ ResourceType: 'ManagedInstance' });
+    expect((await d({ Filters: [{ Key: 'tag-key', Values: ['team-name'] }] })).InstanceInformationList?.map((i) => i.InstanceId)).toEqual([
+      DB1,
+    ]);
+    expect((await d({ Filters: [{ Key: 'InstanceIds', Values: [MI] }] })).InstanceInformationList?.[0]).toMatchObject({
+      ResourceType: 'ManagedInstance',
+    });
     const online = await d({ Filters: [{ Key: 'PingStatus', Values: ['Online'] }], MaxResults: 5 });
     expect(online.InstanceInformationList).toHaveLength(5);
     expect(online.NextToken).toBeTruthy();
@@ -196,9 +244,16 @@ describe('fleet: Run Command through the stock SDK', () => {
     } while (token);
     expect(all).toHaveLength(16);
     expect((await d({}).then((r) => r.InstanceInformationList))?.length).toBe(10);
-    const mixed = await d({ Filters: [{ Key: 'tag:Role', Values: ['web'] }, { Key: 'PingStatus', Values: ['Online'] }] }).catch((e: Error) => e);
+    const mixed = await d({
+      Filters: [
+        { Key: 'tag:Role', Values: ['web'] },
+        { Key: 'PingStatus', Values: ['Online'] },
+      ],
+    }).catch((e: Error) => e);
     expect((mixed as Error).name).toBe('InvalidFilterKey');
     expect(((await d({ MaxResults: 2 }).catch((e: Error) => e)) as Error).name).toBe('ValidationException');
-    expect(((await d({ Filters: [{ Key: 'InstanceIds', Values: ['i-0123456789abcdef9'] }] }).catch((e: Error) => e)) as Error).name).toBe('InvalidInstanceId');
+    expect(((await d({ Filters: [{ Key: 'InstanceIds', Values: ['i-0123456789abcdef9'] }] }).catch((e: Error) => e)) as Error).name).toBe(
+      'InvalidInstanceId',
+    );
   });
 });

@@ -23,8 +23,16 @@ const N1 = 'i-0fc000000000000c1';
 const N2 = 'i-0fc000000000000c2';
 
 const send = async (ssm: SSMClient, instanceIds: string[], commands: string[], comment?: string) =>
-  (await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: instanceIds, Parameters: { commands }, ...(comment ? { Comment: comment } : {}) })))
-    .Command?.CommandId ?? '';
+  (
+    await ssm.send(
+      new SendCommandCommand({
+        DocumentName: 'AWS-RunShellScript',
+        InstanceIds: instanceIds,
+        Parameters: { commands },
+        ...(comment ? { Comment: comment } : {}),
+      }),
+    )
+  ).Command?.CommandId ?? '';
 
 /** A seed whose first draw is at least `min`: a lag drawn right after reseeding with it is at least that fraction of the maximum. */
 function seedWithFirstDraw(min: number): number {
@@ -37,7 +45,14 @@ describe('fleet: lost answers and listing lag', () => {
   let t: TestFleet;
   let ssm: SSMClient;
   beforeAll(async () => {
-    t = await startTestFleet({ seed: 7, invocationVisibilityDelayMs: 0, instances: [{ id: N1, tags: {} }, { id: N2, tags: {} }] });
+    t = await startTestFleet({
+      seed: 7,
+      invocationVisibilityDelayMs: 0,
+      instances: [
+        { id: N1, tags: {} },
+        { id: N2, tags: {} },
+      ],
+    });
     ssm = t.ssm;
   });
   afterAll(() => t.dispose());
@@ -52,7 +67,9 @@ describe('fleet: lost answers and listing lag', () => {
     const created = listed.Commands?.find((c) => c.Comment === 'lost-answer');
     expect(created?.CommandId).toBeDefined();
     expect(await waitForCommand(ssm, created?.CommandId ?? '')).toMatchObject({ Status: 'Success', Comment: 'lost-answer' });
-    expect(t.fleet.executions().filter((e) => e.comment === 'lost-answer')).toMatchObject([{ instanceId: N1, status: 'Success', exitCode: 0 }]);
+    expect(t.fleet.executions().filter((e) => e.comment === 'lost-answer')).toMatchObject([
+      { instanceId: N1, status: 'Success', exitCode: 0 },
+    ]);
 
     // Per instance: calls naming the instance lose their answers, others do not.
     expect((await postFaults(t.fleet.endpoint, { instances: { [N2]: { dropResponseAfterCommit: 1 } } })).status).toBe(200);
@@ -67,7 +84,13 @@ describe('fleet: lost answers and listing lag', () => {
   it('dropResponseAfterCommit: a fractional rate drops the same sends for the same seed, and every send created its command', async () => {
     const pattern = async (batch: string) => {
       const lost: boolean[] = [];
-      for (let i = 0; i < 16; i++) lost.push(await send(ssm, [N1], ['true'], `${batch}-${i}`).then(() => false, () => true));
+      for (let i = 0; i < 16; i++)
+        lost.push(
+          await send(ssm, [N1], ['true'], `${batch}-${i}`).then(
+            () => false,
+            () => true,
+          ),
+        );
       return lost;
     };
     t.fleet.setFaults({ global: { dropResponseAfterCommit: { SendCommand: 0.5 } }, seed: 11 });
@@ -88,14 +111,20 @@ describe('fleet: lost answers and listing lag', () => {
     t.fleet.setFaults({ global: { listingLagMs: 2_500 }, seed: seedWithFirstDraw(0.6) });
     const sentAt = Date.now();
     const id = await send(ssm, [N1], ['echo listed-late']);
-    const recent = () => ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: new Date(sentAt - 60_000).toISOString() }] }));
+    const recent = () =>
+      ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: new Date(sentAt - 60_000).toISOString() }] }));
     expect((await recent()).Commands?.map((c) => c.CommandId)).not.toContain(id);
     expect((await ssm.send(new ListCommandsCommand({ InstanceId: N1 }))).Commands?.map((c) => c.CommandId)).not.toContain(id);
     expect((await ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands?.map((c) => c.CommandId)).toEqual([id]);
     // The rest of the by-id API is consistent too.
     expect(await waitForCommand(ssm, id)).toMatchObject({ Status: 'Success' });
-    expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 }))).StandardOutputContent).toBe('listed-late\n');
-    await eventually(async () => ((await recent()).Commands?.some((c) => c.CommandId === id) ? true : undefined), { timeoutMs: 10_000, description: 'the command to be listed' });
+    expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 }))).StandardOutputContent).toBe(
+      'listed-late\n',
+    );
+    await eventually(async () => ((await recent()).Commands?.some((c) => c.CommandId === id) ? true : undefined), {
+      timeoutMs: 10_000,
+      description: 'the command to be listed',
+    });
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_500);
     t.fleet.setFaults({ global: null });
     // Without the fault a new command is listed at once.
@@ -112,16 +141,21 @@ describe('fleet: lost answers and listing lag', () => {
     const complete = await ssm.send(new ListCommandsCommand({ CommandId: id, Filters: [{ key: 'ExecutionStage', value: 'Complete' }] }));
     expect(complete.Commands?.map((c) => c.CommandId)).toEqual([id]);
     expect((await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations).toEqual([]);
-    expect((await rejection(ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 })))).name).toBe('InvocationDoesNotExist');
+    expect((await rejection(ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 })))).name).toBe(
+      'InvocationDoesNotExist',
+    );
     expect(t.fleet.executions().filter((e) => e.commandId === id)).toMatchObject([{ status: 'Success' }]);
 
-    const inv = await eventually(
-      () => ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 })),
-      { retryErrors: true, timeoutMs: 10_000, description: 'the invocation to appear' },
-    );
+    const inv = await eventually(() => ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: N1 })), {
+      retryErrors: true,
+      timeoutMs: 10_000,
+      description: 'the invocation to appear',
+    });
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_800);
     expect(inv).toMatchObject({ Status: 'Success', StandardOutputContent: 'quick\n' });
-    expect((await ssm.send(new ListCommandInvocationsCommand({ CommandId: id }))).CommandInvocations?.map((i) => [i.InstanceId, i.Status])).toEqual([[N1, 'Success']]);
+    expect(
+      (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id }))).CommandInvocations?.map((i) => [i.InstanceId, i.Status]),
+    ).toEqual([[N1, 'Success']]);
     t.fleet.setFaults({ global: null });
   });
 
@@ -133,7 +167,9 @@ describe('fleet: lost answers and listing lag', () => {
     };
     expect(await bad({ global: { dropResponseAfterCommit: 1.5 } })).toContain('global.dropResponseAfterCommit');
     expect(await bad({ global: { listingLagMs: -1 } })).toContain('global.listingLagMs');
-    expect(await bad({ instances: { [N1]: { invocationListingLagMs: 100 } } })).toContain(`instances.${N1}.invocationListingLagMs: is a global fault only`);
+    expect(await bad({ instances: { [N1]: { invocationListingLagMs: 100 } } })).toContain(
+      `instances.${N1}.invocationListingLagMs: is a global fault only`,
+    );
   });
 });
 
@@ -142,7 +178,12 @@ describe('fleet: listing lag survives a restart', () => {
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
   it('keeps a command unlisted until its listedAt after a restart, found by CommandId all along', async () => {
-    const config = { invocationVisibilityDelayMs: 0, instances: [{ id: N1, tags: {} }], seed: seedWithFirstDraw(0.6), faults: { listingLagMs: 120_000 } };
+    const config = {
+      invocationVisibilityDelayMs: 0,
+      instances: [{ id: N1, tags: {} }],
+      seed: seedWithFirstDraw(0.6),
+      faults: { listingLagMs: 120_000 },
+    };
     const first = await startFleet({ config, stateDir });
     const ssm1 = fleetClient(first.endpoint);
     const id = await send(ssm1, [N1], ['true']);
@@ -155,7 +196,9 @@ describe('fleet: listing lag survives a restart', () => {
     const ssm2 = fleetClient(second.endpoint);
     try {
       expect((await ssm2.send(new ListCommandsCommand({}))).Commands).toEqual([]);
-      expect((await ssm2.send(new ListCommandsCommand({ CommandId: id }))).Commands?.map((c) => [c.CommandId, c.Status])).toEqual([[id, 'Success']]);
+      expect((await ssm2.send(new ListCommandsCommand({ CommandId: id }))).Commands?.map((c) => [c.CommandId, c.Status])).toEqual([
+        [id, 'Success'],
+      ]);
       const fresh = await send(ssm2, [N1], ['true']);
       expect((await ssm2.send(new ListCommandsCommand({}))).Commands?.map((c) => c.CommandId)).toEqual([fresh]);
     } finally {
@@ -189,7 +232,7 @@ describe('fleet: the aws stand-in in sandboxes', () => {
 
   it('reads a SecureString decrypted on the instance; the value is in no recorded parameter', async () => {
     const { inv: literal } = await run([
-      "pw=$(aws ssm get-parameter --name /x/pw --with-decryption --query Parameter.Value --output text) || exit 9; [ \"$pw\" = 's3cr et' ] && echo ok",
+      'pw=$(aws ssm get-parameter --name /x/pw --with-decryption --query Parameter.Value --output text) || exit 9; [ "$pw" = \'s3cr et\' ] && echo ok',
     ]);
     expect(literal).toMatchObject({ Status: 'Success', ResponseCode: 0, StandardOutputContent: 'ok\n', StandardErrorContent: '' });
     // The same check without spelling the value in the command, to show SendCommand never carries it.
@@ -207,7 +250,9 @@ describe('fleet: the aws stand-in in sandboxes', () => {
   });
 
   it('fails the read of an unknown name like the CLI (exit 254, ParameterNotFound on stderr), so `|| exit 9` fires', async () => {
-    const { inv } = await run(['pw=$(aws ssm get-parameter --name /x/none --with-decryption --query Parameter.Value --output text) || exit 9; echo "not reached"']);
+    const { inv } = await run([
+      'pw=$(aws ssm get-parameter --name /x/none --with-decryption --query Parameter.Value --output text) || exit 9; echo "not reached"',
+    ]);
     expect(inv).toMatchObject({ Status: 'Failed', ResponseCode: 9, StandardOutputContent: '' });
     expect(inv.StandardErrorContent).toBe('\nAn error occurred (ParameterNotFound) when calling the GetParameter operation: \n');
     const { inv: code } = await run(['aws ssm get-parameter --name /x/none; echo "rc=$?"']);
@@ -231,7 +276,13 @@ describe('fleet: the aws stand-in in sandboxes', () => {
 
     const { inv: whole } = await run(['aws ssm get-parameter --name /x/pw --with-decryption']);
     expect(JSON.parse(whole.StandardOutputContent ?? '')).toMatchObject({
-      Parameter: { Name: '/x/pw', Type: 'SecureString', Value: 's3cr et', Version: 1, ARN: 'arn:aws:ssm:us-east-1:000000000000:parameter/x/pw' },
+      Parameter: {
+        Name: '/x/pw',
+        Type: 'SecureString',
+        Value: 's3cr et',
+        Version: 1,
+        ARN: 'arn:aws:ssm:us-east-1:000000000000:parameter/x/pw',
+      },
     });
 
     const { inv: usage } = await run([
@@ -262,18 +313,30 @@ describe('fleet: config of the consistency faults', () => {
       faults: { dropResponseAfterCommit: { SendCommand: 0.3, '*': 0.01 }, listingLagMs: 4_000, invocationListingLagMs: 500 },
       instances: [{ id: N1, faults: { dropResponseAfterCommit: 0.5 } }],
     });
-    expect(config.faults).toEqual({ dropResponseAfterCommit: { SendCommand: 0.3, '*': 0.01 }, listingLagMs: 4_000, invocationListingLagMs: 500 });
+    expect(config.faults).toEqual({
+      dropResponseAfterCommit: { SendCommand: 0.3, '*': 0.01 },
+      listingLagMs: 4_000,
+      invocationListingLagMs: 500,
+    });
     expect(config.instances[0]?.faults).toEqual({ dropResponseAfterCommit: 0.5 });
   });
 
   it('names the field of a bad value', () => {
-    expect(fails({ faults: { dropResponseAfterCommit: 2 } })).toBe('fleet config: faults.dropResponseAfterCommit: must be a fraction between 0 and 1');
-    expect(fails({ faults: { dropResponseAfterCommit: { SendCommand: -0.1 } } })).toContain('faults.dropResponseAfterCommit.SendCommand: must be a fraction');
+    expect(fails({ faults: { dropResponseAfterCommit: 2 } })).toBe(
+      'fleet config: faults.dropResponseAfterCommit: must be a fraction between 0 and 1',
+    );
+    expect(fails({ faults: { dropResponseAfterCommit: { SendCommand: -0.1 } } })).toContain(
+      'faults.dropResponseAfterCommit.SendCommand: must be a fraction',
+    );
     expect(fails({ faults: { dropResponseAfterCommit: 'often' } })).toContain('faults.dropResponseAfterCommit: must be a fraction');
     expect(fails({ faults: { listingLagMs: -1 } })).toContain('faults.listingLagMs: must be a number');
     expect(fails({ faults: { listingLagMs: '4s' } })).toContain('faults.listingLagMs: must be a number');
     expect(fails({ faults: { invocationListingLagMs: Number.NaN } })).toContain('faults.invocationListingLagMs: must be a number');
-    expect(fails({ instances: [{ id: N1, faults: { listingLagMs: 100 } }] })).toContain('instances[0].faults.listingLagMs: is a global fault only');
-    expect(fails({ instances: [{ id: N1, faults: { dropResponseAfterCommit: [0.1] } }] })).toContain('instances[0].faults.dropResponseAfterCommit');
+    expect(fails({ instances: [{ id: N1, faults: { listingLagMs: 100 } }] })).toContain(
+      'instances[0].faults.listingLagMs: is a global fault only',
+    );
+    expect(fails({ instances: [{ id: N1, faults: { dropResponseAfterCommit: [0.1] } }] })).toContain(
+      'instances[0].faults.dropResponseAfterCommit',
+    );
   });
 });

@@ -22,7 +22,8 @@ const N2 = 'i-0fa000000000000a2';
 const N3 = 'i-0fa000000000000a3';
 
 const send = async (ssm: SSMClient, instanceIds: string[], commands: string[]) =>
-  (await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: instanceIds, Parameters: { commands } }))).Command?.CommandId ?? '';
+  (await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: instanceIds, Parameters: { commands } })))
+    .Command?.CommandId ?? '';
 
 describe('fleet: fault injection', () => {
   let t: TestFleet;
@@ -79,12 +80,17 @@ describe('fleet: fault injection', () => {
   });
 
   it('takes an instance offline at runtime (ConnectionLost, Delayed) and delivers when it is back', async () => {
-    const post = await fetch(`${t.fleet.endpoint}/_fleet/faults`, { method: 'POST', body: JSON.stringify({ instances: { [N3]: { offline: true } } }) });
+    const post = await fetch(`${t.fleet.endpoint}/_fleet/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ instances: { [N3]: { offline: true } } }),
+    });
     expect(post.status).toBe(200);
     const info = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'PingStatus', Values: ['ConnectionLost'] }] }));
     expect(info.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([N3]);
     const cmd = await send(ssm, [N3], ['echo back']);
-    await eventually(async () => ((await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: N3 }))).Status === 'Delayed' ? true : undefined));
+    await eventually(async () =>
+      (await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: N3 }))).Status === 'Delayed' ? true : undefined,
+    );
     expect(t.fleet.executions().filter((e) => e.commandId === cmd)).toEqual([]);
     t.fleet.setFaults({ instances: { [N3]: null } });
     expect(await waitForCommand(ssm, cmd)).toMatchObject({ Status: 'Success' });
@@ -138,39 +144,62 @@ describe('fleet: Parameter Store and {{ssm:…}}', () => {
   afterAll(() => t.dispose());
 
   it('stores versions, honours Overwrite, hides SecureString plaintext without decryption', async () => {
-    expect((await ssm.send(new GetParameterCommand({ Name: '/app/greeting' }))).Parameter).toMatchObject({ Type: 'String', Value: 'hello', Version: 1, DataType: 'text' });
+    expect((await ssm.send(new GetParameterCommand({ Name: '/app/greeting' }))).Parameter).toMatchObject({
+      Type: 'String',
+      Value: 'hello',
+      Version: 1,
+      DataType: 'text',
+    });
     const exists = await ssm.send(new PutParameterCommand({ Name: '/app/greeting', Value: 'hi', Type: 'String' })).catch((e: Error) => e);
     expect((exists as Error).name).toBe('ParameterAlreadyExists');
-    expect(await ssm.send(new PutParameterCommand({ Name: '/app/greeting', Value: 'hi', Overwrite: true }))).toMatchObject({ Version: 2, Tier: 'Standard' });
+    expect(await ssm.send(new PutParameterCommand({ Name: '/app/greeting', Value: 'hi', Overwrite: true }))).toMatchObject({
+      Version: 2,
+      Tier: 'Standard',
+    });
     expect((await ssm.send(new GetParameterCommand({ Name: '/app/greeting' }))).Parameter?.Value).toBe('hi');
-    expect((await ssm.send(new GetParameterCommand({ Name: '/app/greeting:1' }))).Parameter).toMatchObject({ Value: 'hello', Version: 1, Selector: ':1' });
+    expect((await ssm.send(new GetParameterCommand({ Name: '/app/greeting:1' }))).Parameter).toMatchObject({
+      Value: 'hello',
+      Version: 1,
+      Selector: ':1',
+    });
     const secret = (await ssm.send(new GetParameterCommand({ Name: '/app/secret' }))).Parameter;
     expect(secret?.Type).toBe('SecureString');
     expect(secret?.Value).not.toContain('hunter2');
     expect((await ssm.send(new GetParameterCommand({ Name: '/app/secret', WithDecryption: true }))).Parameter?.Value).toBe('hunter2');
     expect(((await ssm.send(new GetParameterCommand({ Name: '/nope' })).catch((e: Error) => e)) as Error).name).toBe('ParameterNotFound');
-    expect(((await ssm.send(new PutParameterCommand({ Name: '/new', Value: 'x' })).catch((e: Error) => e)) as Error).name).toBe('ValidationException');
+    expect(((await ssm.send(new PutParameterCommand({ Name: '/new', Value: 'x' })).catch((e: Error) => e)) as Error).name).toBe(
+      'ValidationException',
+    );
     const many = await ssm.send(new GetParametersCommand({ Names: ['/app/hosts', '/missing', '/app/greeting'] }));
     expect(many.Parameters?.map((p) => [p.Name, p.Value])).toEqual([
       ['/app/greeting', 'hi'],
       ['/app/hosts', 'a,b,c'],
     ]);
     expect(many.InvalidParameters).toEqual(['/missing']);
-    const tooMany = await ssm.send(new GetParametersCommand({ Names: Array.from({ length: 11 }, (_, i) => `/p${i}`) })).catch((e: Error) => e);
+    const tooMany = await ssm
+      .send(new GetParametersCommand({ Names: Array.from({ length: 11 }, (_, i) => `/p${i}`) }))
+      .catch((e: Error) => e);
     expect((tooMany as Error).name).toBe('ValidationException');
   });
 
   it('resolves {{ssm:name}} on the node, refusing SecureString and unknown names as the agent does', async () => {
     const ok = await send(ssm, [N1], ['echo {{ssm:/app/greeting}} {{ ssm:/app/greeting:1 }} {{ssm:/app/hosts}}']);
     await waitForCommand(ssm, ok);
-    expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: ok, InstanceId: N1 }))).StandardOutputContent).toBe('hi hello a,b,c\n');
+    expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: ok, InstanceId: N1 }))).StandardOutputContent).toBe(
+      'hi hello a,b,c\n',
+    );
     const secure = await send(ssm, [N1], ['echo {{ssm:/app/secret}}']);
     await waitForCommand(ssm, secure);
     const refused = await ssm.send(new GetCommandInvocationCommand({ CommandId: secure, InstanceId: N1 }));
-    expect(refused).toMatchObject({ Status: 'Failed', StandardErrorContent: 'Parameters [/app/secret] of type SecureString are not supported' });
+    expect(refused).toMatchObject({
+      Status: 'Failed',
+      StandardErrorContent: 'Parameters [/app/secret] of type SecureString are not supported',
+    });
     const unknown = await send(ssm, [N1], ['echo {{ssm:/app/none}}']);
     await waitForCommand(ssm, unknown);
-    expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: unknown, InstanceId: N1 }))).StandardErrorContent).toBe('Input contains invalid parameters [/app/none]');
+    expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: unknown, InstanceId: N1 }))).StandardErrorContent).toBe(
+      'Input contains invalid parameters [/app/none]',
+    );
     expect(t.fleet.executions().filter((e) => e.commandId === secure || e.commandId === unknown)).toEqual([]);
   });
 });
@@ -178,7 +207,13 @@ describe('fleet: Parameter Store and {{ssm:…}}', () => {
 describe('fleet: restart survival and the execution journal', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'fleet-restart-'));
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
-  const config = { invocationVisibilityDelayMs: 0, instances: [{ id: N1, tags: {} }, { id: N2, tags: {} }] };
+  const config = {
+    invocationVisibilityDelayMs: 0,
+    instances: [
+      { id: N1, tags: {} },
+      { id: N2, tags: {} },
+    ],
+  };
 
   it('keeps commands, invocations and output across a restart; an interrupted run ends Failed (137), never re-run', async () => {
     const first = await startFleet({ config, stateDir });
@@ -197,7 +232,10 @@ describe('fleet: restart survival and the execution journal', () => {
       expect(listed).toEqual([interrupted, done]);
       expect((await ssm2.send(new GetCommandInvocationCommand({ CommandId: done, InstanceId: N1 }))).StandardOutputContent).toBe('kept\n');
       expect(await waitForCommand(ssm2, interrupted)).toMatchObject({ Status: 'Failed', ErrorCount: 1 });
-      expect(await ssm2.send(new GetCommandInvocationCommand({ CommandId: interrupted, InstanceId: N2 }))).toMatchObject({ Status: 'Failed', ResponseCode: 137 });
+      expect(await ssm2.send(new GetCommandInvocationCommand({ CommandId: interrupted, InstanceId: N2 }))).toMatchObject({
+        Status: 'Failed',
+        ResponseCode: 137,
+      });
 
       const viaHttp = (await (await fetch(`${second.endpoint}/_fleet/executions`)).json()) as ExecutionRecord[];
       expect(viaHttp).toEqual(second.executions());

@@ -65,7 +65,11 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
   it('ramps up from one instance and never runs more than MaxConcurrency at once', async () => {
     // The first target's delivery is slow; nothing else may start until it is acknowledged.
     t.fleet.setFaults({ instances: { [id(1)]: { deliveryDelayMs: 400 } } });
-    const cmd = await send({ Targets: [{ Key: 'tag:Group', Values: ['ramp'] }], MaxConcurrency: '3', Parameters: { commands: ['sleep 0.2'] } });
+    const cmd = await send({
+      Targets: [{ Key: 'tag:Group', Values: ['ramp'] }],
+      MaxConcurrency: '3',
+      Parameters: { commands: ['sleep 0.2'] },
+    });
     let sampledWhileFirstPending = 0;
     await eventually(async () => {
       // The journal is read first: if the first target is still Pending afterwards, it was then too.
@@ -85,7 +89,12 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
   });
 
   it('stops at MaxErrors and terminates the targets never sent', async () => {
-    const cmd = await send({ Targets: [{ Key: 'tag:Group', Values: ['ramp'] }], MaxConcurrency: '1', MaxErrors: '1', Parameters: { commands: ['exit 2'] } });
+    const cmd = await send({
+      Targets: [{ Key: 'tag:Group', Values: ['ramp'] }],
+      MaxConcurrency: '1',
+      MaxErrors: '1',
+      Parameters: { commands: ['exit 2'] },
+    });
     const done = await waitForCommand(ssm, cmd);
     expect(done).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', ErrorCount: 2, CompletedCount: 10, TargetCount: 10 });
     expect(journalOf(cmd)).toHaveLength(2);
@@ -95,7 +104,11 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
     const terminated = await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: id(10) }));
     expect(terminated).toMatchObject({ StatusDetails: 'Terminated', ResponseCode: -1 });
     // A percentage budget: 20% of 10 tolerates two failures, with only one failing target the command is Incomplete.
-    const pct = await send({ Targets: [{ Key: 'tag:Group', Values: ['ramp'] }], MaxErrors: '20%', Parameters: { commands: ['[ "$AWS_SSM_INSTANCE_ID" != i-0r000000000000003 ]'] } });
+    const pct = await send({
+      Targets: [{ Key: 'tag:Group', Values: ['ramp'] }],
+      MaxErrors: '20%',
+      Parameters: { commands: ['[ "$AWS_SSM_INSTANCE_ID" != i-0r000000000000003 ]'] },
+    });
     expect(await waitForCommand(ssm, pct)).toMatchObject({ Status: 'Failed', StatusDetails: 'Incomplete', ErrorCount: 1 });
   });
 
@@ -104,7 +117,10 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
       InstanceIds: [id(2)],
       Parameters: { commands: ['sh -c "sleep 300 & echo \\$! > grandchild.pid; wait" &', 'sleep 300'], executionTimeout: ['5'] },
     });
-    const failure = await waitUntilCommandExecuted({ client: ssm, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { CommandId: cmd, InstanceId: id(2) }).catch((e: Error) => e);
+    const failure = await waitUntilCommandExecuted(
+      { client: ssm, maxWaitTime: 30, minDelay: 1, maxDelay: 1 },
+      { CommandId: cmd, InstanceId: id(2) },
+    ).catch((e: Error) => e);
     expect(failure).toBeInstanceOf(Error);
     const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: id(2) }));
     expect(inv).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut', ResponseCode: 137 });
@@ -123,23 +139,42 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
       return r.Status === 'Delayed' ? r : undefined;
     });
     const done = await waitForCommand(ssm, cmd);
-    expect(done).toMatchObject({ Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut', DeliveryTimedOutCount: 1, ErrorCount: 0, CompletedCount: 3 });
+    expect(done).toMatchObject({
+      Status: 'TimedOut',
+      StatusDetails: 'DeliveryTimedOut',
+      DeliveryTimedOutCount: 1,
+      ErrorCount: 0,
+      CompletedCount: 3,
+    });
     expect(await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: OFFLINE }))).toMatchObject({
       Status: 'TimedOut',
       StatusDetails: 'DeliveryTimedOut',
       ResponseCode: -1,
     });
-    expect(await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: GONE }))).toMatchObject({ Status: 'Failed', StatusDetails: 'Undeliverable', ResponseCode: -1 });
+    expect(await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: GONE }))).toMatchObject({
+      Status: 'Failed',
+      StatusDetails: 'Undeliverable',
+      ResponseCode: -1,
+    });
     expect(journalOf(cmd).map((e) => e.instanceId)).toEqual([id(3)]);
-    expect(done.ExpiresAfter && done.RequestedDateTime ? done.ExpiresAfter.getTime() - done.RequestedDateTime.getTime() : 0).toBe((30 + 3600) * 20);
+    expect(done.ExpiresAfter && done.RequestedDateTime ? done.ExpiresAfter.getTime() - done.RequestedDateTime.getTime() : 0).toBe(
+      (30 + 3600) * 20,
+    );
   });
 
   it('cancels: running processes go Cancelling → Cancelled, unsent invocations end Cancelled with -1', async () => {
-    const cmd = await send({ Targets: [{ Key: 'tag:Group', Values: ['ramp'] }], MaxConcurrency: '1', Parameters: { commands: ['echo $$ > running.pid', 'sleep 300'] } });
+    const cmd = await send({
+      Targets: [{ Key: 'tag:Group', Values: ['ramp'] }],
+      MaxConcurrency: '1',
+      Parameters: { commands: ['echo $$ > running.pid', 'sleep 300'] },
+    });
     const running = await eventually(() => journalOf(cmd)[0]);
     const pidFile = join(t.stateDir, 'instances', running.instanceId, 'running.pid');
     // Started is not yet running the first line: wait for it, so there is a process to cancel.
-    await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? true : undefined), { timeoutMs: 20_000, description: 'the command to write its pid' });
+    await eventually(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '' ? true : undefined), {
+      timeoutMs: 20_000,
+      description: 'the command to write its pid',
+    });
     await ssm.send(new CancelCommandCommand({ CommandId: cmd }));
     const states = new Set<string>();
     const done = await eventually(async () => {
@@ -155,14 +190,17 @@ describe('fleet: rate controls, timeouts and cancellation', () => {
     const others = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: cmd }))).CommandInvocations ?? [];
     expect(others.every((i) => i.Status === 'Cancelled')).toBe(true);
     const unsent = others.find((i) => i.InstanceId !== running.instanceId);
-    expect(await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: unsent?.InstanceId }))).toMatchObject({ ResponseCode: -1 });
+    expect(await ssm.send(new GetCommandInvocationCommand({ CommandId: cmd, InstanceId: unsent?.InstanceId }))).toMatchObject({
+      ResponseCode: -1,
+    });
     expect(journalOf(cmd)).toHaveLength(1);
     expect(journalOf(cmd)[0]).toMatchObject({ status: 'Cancelled' });
     // Cancelling a finished command is accepted and changes nothing.
     await ssm.send(new CancelCommandCommand({ CommandId: cmd }));
-    const waiter = await waitUntilCommandExecuted({ client: ssm, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { CommandId: cmd, InstanceId: running.instanceId }).catch(
-      (e: Error) => e,
-    );
+    const waiter = await waitUntilCommandExecuted(
+      { client: ssm, maxWaitTime: 10, minDelay: 1, maxDelay: 1 },
+      { CommandId: cmd, InstanceId: running.instanceId },
+    ).catch((e: Error) => e);
     expect(String((waiter as Error).message)).toContain('FAILURE');
   });
 });

@@ -22,7 +22,12 @@ describe('discovery by tag on the local fleet', () => {
   let tagging: ResourceGroupsTaggingAPIClient;
   beforeAll(async () => {
     t = await startTestFleet({ region: 'eu-west-1', instances: fleetInstances });
-    tagging = new ResourceGroupsTaggingAPIClient({ endpoint: t.fleet.endpoint, region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    tagging = new ResourceGroupsTaggingAPIClient({
+      endpoint: t.fleet.endpoint,
+      region: 'eu-west-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
   });
   afterAll(async () => {
     tagging?.destroy();
@@ -43,7 +48,9 @@ describe('discovery by tag on the local fleet', () => {
     const all = [...(first.ResourceTagMappingList ?? [])];
     let token = first.PaginationToken;
     while (token) {
-      const page = await tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster' }], ResourcesPerPage: 100, PaginationToken: token }));
+      const page = await tagging.send(
+        new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster' }], ResourcesPerPage: 100, PaginationToken: token }),
+      );
       all.push(...(page.ResourceTagMappingList ?? []));
       token = page.PaginationToken;
     }
@@ -53,24 +60,51 @@ describe('discovery by tag on the local fleet', () => {
   });
 
   it('GetResources filters by tag values (any of them, every key) and by resource type', async () => {
-    const prodEdge = await tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'Env', Values: ['prod'] }, { Key: 'Cluster', Values: ['edge', 'pg-25'] }] }));
+    const prodEdge = await tagging.send(
+      new GetResourcesCommand({
+        TagFilters: [
+          { Key: 'Env', Values: ['prod'] },
+          { Key: 'Cluster', Values: ['edge', 'pg-25'] },
+        ],
+      }),
+    );
     expect(prodEdge.ResourceTagMappingList).toHaveLength(11);
-    const hybrid = await tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster' }], ResourceTypeFilters: ['ssm:managed-instance'] }));
-    expect(hybrid.ResourceTagMappingList?.map((m) => m.ResourceARN)).toEqual(['arn:aws:ssm:eu-west-1:000000000000:managed-instance/mi-0b0000000000000e1']);
+    const hybrid = await tagging.send(
+      new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster' }], ResourceTypeFilters: ['ssm:managed-instance'] }),
+    );
+    expect(hybrid.ResourceTagMappingList?.map((m) => m.ResourceARN)).toEqual([
+      'arn:aws:ssm:eu-west-1:000000000000:managed-instance/mi-0b0000000000000e1',
+    ]);
     const buckets = await tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster' }], ResourceTypeFilters: ['s3'] }));
     expect(buckets.ResourceTagMappingList).toEqual([]);
     expect(buckets.PaginationToken).toBe('');
   });
 
   it('GetResources refuses what the service refuses, naming the parameter', async () => {
-    expect(await rejection(tagging.send(new GetResourcesCommand({ ResourcesPerPage: 0 })))).toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(/ResourcesPerPage/) });
+    expect(await rejection(tagging.send(new GetResourcesCommand({ ResourcesPerPage: 0 })))).toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringMatching(/ResourcesPerPage/),
+    });
     expect(
-      await rejection(tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster', Values: Array.from({ length: 21 }, (_, i) => `v${i}`) }] }))),
+      await rejection(
+        tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster', Values: Array.from({ length: 21 }, (_, i) => `v${i}`) }] })),
+      ),
     ).toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(/at most 20 values/) });
-    expect(await rejection(tagging.send(new GetResourcesCommand({ ResourceARNList: ['arn:aws:ec2:eu-west-1:000000000000:instance/i-0b000000000000001'], TagFilters: [{ Key: 'Env' }] })))).toMatchObject({
+    expect(
+      await rejection(
+        tagging.send(
+          new GetResourcesCommand({
+            ResourceARNList: ['arn:aws:ec2:eu-west-1:000000000000:instance/i-0b000000000000001'],
+            TagFilters: [{ Key: 'Env' }],
+          }),
+        ),
+      ),
+    ).toMatchObject({
       name: 'InvalidParameterException',
     });
-    expect(await rejection(tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster' }], PaginationToken: 'not-a-token' })))).toMatchObject({ name: 'InvalidParameterException' });
+    expect(
+      await rejection(tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'Cluster' }], PaginationToken: 'not-a-token' }))),
+    ).toMatchObject({ name: 'InvalidParameterException' });
   });
 
   it('discoverClustersByTag groups every page by the tag value, in name order, with instance counts', async () => {

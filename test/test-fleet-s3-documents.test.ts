@@ -41,7 +41,12 @@ describe('fleet: S3 output and custom documents', () => {
   let ssm: SSMClient;
   beforeAll(async () => {
     s3emu = await startS3Emulator();
-    s3 = new S3Client({ endpoint: s3emu.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    s3 = new S3Client({
+      endpoint: s3emu.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     t = await startTestFleet({
       s3Endpoint: s3emu.endpoint,
@@ -89,23 +94,48 @@ describe('fleet: S3 output and custom documents', () => {
     expect(inv.StandardErrorUrl).toBe(`https://s3.us-east-1.amazonaws.com/${BUCKET}/${key.replace(/stdout$/, 'stderr')}`);
     const details = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations?.[0];
     expect(details?.StandardOutputUrl).toBe(inv.StandardOutputUrl);
-    expect(details?.CommandPlugins?.[0]).toMatchObject({ OutputS3BucketName: BUCKET, OutputS3KeyPrefix: `runs/r1/${id}/${NODE}/awsrunShellScript` });
+    expect(details?.CommandPlugins?.[0]).toMatchObject({
+      OutputS3BucketName: BUCKET,
+      OutputS3KeyPrefix: `runs/r1/${id}/${NODE}/awsrunShellScript`,
+    });
 
     const missing = await ssm
-      .send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [NODE], OutputS3BucketName: 'no-such-bucket', Parameters: { commands: ['true'] } }))
+      .send(
+        new SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [NODE],
+          OutputS3BucketName: 'no-such-bucket',
+          Parameters: { commands: ['true'] },
+        }),
+      )
       .catch((e: Error) => e);
     expect((missing as Error).name).toBe('InvalidOutputFolder');
   });
 
   it('creates YAML and JSON 2.2 documents, describes them, and runs multi-step documents with substitution', async () => {
-    const created = await ssm.send(new CreateDocumentCommand({ Name: 'Two-Step', Content: TWO_STEP_YAML, DocumentFormat: 'YAML', DocumentType: 'Command' }));
-    expect(created.DocumentDescription).toMatchObject({ Name: 'Two-Step', SchemaVersion: '2.2', DocumentType: 'Command', Status: 'Active', DocumentFormat: 'YAML' });
+    const created = await ssm.send(
+      new CreateDocumentCommand({ Name: 'Two-Step', Content: TWO_STEP_YAML, DocumentFormat: 'YAML', DocumentType: 'Command' }),
+    );
+    expect(created.DocumentDescription).toMatchObject({
+      Name: 'Two-Step',
+      SchemaVersion: '2.2',
+      DocumentType: 'Command',
+      Status: 'Active',
+      DocumentFormat: 'YAML',
+    });
     expect(created.DocumentDescription?.Parameters?.map((p) => p.Name)).toEqual(['target', 'flags', 'price']);
-    const again = await ssm.send(new CreateDocumentCommand({ Name: 'Two-Step', Content: TWO_STEP_YAML, DocumentFormat: 'YAML' })).catch((e: Error) => e);
+    const again = await ssm
+      .send(new CreateDocumentCommand({ Name: 'Two-Step', Content: TWO_STEP_YAML, DocumentFormat: 'YAML' }))
+      .catch((e: Error) => e);
     expect((again as Error).name).toBe('DocumentAlreadyExists');
-    const bad = await ssm.send(new CreateDocumentCommand({ Name: 'Bad-Doc', Content: '{"schemaVersion":"2.2","mainSteps":[]}' })).catch((e: Error) => e);
+    const bad = await ssm
+      .send(new CreateDocumentCommand({ Name: 'Bad-Doc', Content: '{"schemaVersion":"2.2","mainSteps":[]}' }))
+      .catch((e: Error) => e);
     expect((bad as Error).name).toBe('InvalidDocumentContent');
-    expect((await ssm.send(new DescribeDocumentCommand({ Name: 'AWS-RunShellScript' }))).Document).toMatchObject({ SchemaVersion: '1.2', Owner: 'Amazon' });
+    expect((await ssm.send(new DescribeDocumentCommand({ Name: 'AWS-RunShellScript' }))).Document).toMatchObject({
+      SchemaVersion: '1.2',
+      Owner: 'Amazon',
+    });
     expect((await ssm.send(new DescribeDocumentCommand({ Name: 'Json-Doc' }))).Document?.DocumentFormat).toBe('JSON');
 
     const sent = await ssm.send(
@@ -124,16 +154,21 @@ describe('fleet: S3 output and custom documents', () => {
     expect(await body(`${id}/${NODE}/awsrunShellScript/test/stdout`)).toBe('testing prod\n');
     const step = await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: NODE, PluginName: 'test' }));
     expect(step).toMatchObject({ PluginName: 'test', Status: 'Success', StandardOutputContent: 'testing prod\n' });
-    const noPlugin = await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: NODE, PluginName: 'nope' })).catch((e: Error) => e);
+    const noPlugin = await ssm
+      .send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: NODE, PluginName: 'nope' }))
+      .catch((e: Error) => e);
     expect((noPlugin as Error).name).toBe('InvalidPluginName');
-    const plugins = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations?.[0]?.CommandPlugins;
+    const plugins = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations?.[0]
+      ?.CommandPlugins;
     expect(plugins?.map((p) => [p.Name, p.Status])).toEqual([
       ['build', 'Success'],
       ['test', 'Success'],
     ]);
 
     // A whole-string {{ names }} becomes the list itself: two commands.
-    const json = await ssm.send(new SendCommandCommand({ DocumentName: 'Json-Doc', InstanceIds: [NODE], Parameters: { names: ['echo one', 'echo two'] } }));
+    const json = await ssm.send(
+      new SendCommandCommand({ DocumentName: 'Json-Doc', InstanceIds: [NODE], Parameters: { names: ['echo one', 'echo two'] } }),
+    );
     await waitForCommand(ssm, json.Command?.CommandId ?? '');
     const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: json.Command?.CommandId, InstanceId: NODE }));
     expect(out.StandardOutputContent).toBe('one\ntwo\nmode=fast\n');
@@ -141,7 +176,9 @@ describe('fleet: S3 output and custom documents', () => {
       .send(new SendCommandCommand({ DocumentName: 'Json-Doc', InstanceIds: [NODE], Parameters: { names: ['true'], mode: ['warp'] } }))
       .catch((e: Error) => e);
     expect((notAllowed as Error).name).toBe('InvalidParameters');
-    const missingRequired = await ssm.send(new SendCommandCommand({ DocumentName: 'Json-Doc', InstanceIds: [NODE] })).catch((e: Error) => e);
+    const missingRequired = await ssm
+      .send(new SendCommandCommand({ DocumentName: 'Json-Doc', InstanceIds: [NODE] }))
+      .catch((e: Error) => e);
     expect((missingRequired as Error).name).toBe('InvalidParameters');
   });
 
@@ -162,11 +199,17 @@ describe('fleet: S3 output and custom documents', () => {
     const sent = await ssm.send(new SendCommandCommand({ DocumentName: 'Stop-Early', InstanceIds: [NODE] }));
     const id = sent.Command?.CommandId ?? '';
     expect(await waitForCommand(ssm, id)).toMatchObject({ Status: 'Failed' });
-    const plugins = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations?.[0]?.CommandPlugins;
+    const plugins = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations?.[0]
+      ?.CommandPlugins;
     expect(plugins?.map((p) => [p.Name, p.Status, p.StatusDetails])).toEqual([
       ['first', 'Failed', 'Failed'],
       ['second', 'Success', 'Skipped'],
     ]);
-    expect(t.fleet.executions().filter((e) => e.commandId === id).map((e) => e.stepName)).toEqual(['first']);
+    expect(
+      t.fleet
+        .executions()
+        .filter((e) => e.commandId === id)
+        .map((e) => e.stepName),
+    ).toEqual(['first']);
   });
 });

@@ -16,7 +16,12 @@ describe('fleet: request validation and error shapes', () => {
   let t: TestFleet;
   let ssm: SSMClient;
   beforeAll(async () => {
-    t = await startTestFleet({ instances: [{ id: A, tags: { Role: 'web' } }, { id: B, tags: { Role: 'db' } }] });
+    t = await startTestFleet({
+      instances: [
+        { id: A, tags: { Role: 'web' } },
+        { id: B, tags: { Role: 'db' } },
+      ],
+    });
     ssm = t.ssm;
   });
   afterAll(() => t.dispose());
@@ -27,7 +32,9 @@ describe('fleet: request validation and error shapes', () => {
   it('reports model constraint violations as ValidationException with the service wording', async () => {
     const e = await rejection(send({ InstanceIds: [A], TimeoutSeconds: 10 }));
     expect(e.name).toBe('ValidationException');
-    expect(e.message).toBe("1 validation error detected: Value '10' at 'timeoutSeconds' failed to satisfy constraint: Member must have value greater than or equal to 30");
+    expect(e.message).toBe(
+      "1 validation error detected: Value '10' at 'timeoutSeconds' failed to satisfy constraint: Member must have value greater than or equal to 30",
+    );
     const bad = await rejection(send({ InstanceIds: ['i-123'], MaxConcurrency: '0', Comment: 'x'.repeat(101) }));
     expect(bad.message).toMatch(/^3 validation errors detected: /);
     expect(bad.message).toContain("Value '[i-123]' at 'instanceIds'");
@@ -40,7 +47,10 @@ describe('fleet: request validation and error shapes', () => {
 
   it('rejects unknown instances, documents, versions and duplicate ids with the service exceptions', async () => {
     const unknown = await rejection(send({ InstanceIds: ['i-0123456789abcdef9'] }));
-    expect(unknown).toEqual({ name: 'InvalidInstanceId', message: 'Instances [[i-0123456789abcdef9]] not in a valid state for account 000000000000' });
+    expect(unknown).toEqual({
+      name: 'InvalidInstanceId',
+      message: 'Instances [[i-0123456789abcdef9]] not in a valid state for account 000000000000',
+    });
     expect((await rejection(send({ InstanceIds: [A], DocumentName: 'No-Such-Doc' }))).name).toBe('InvalidDocument');
     expect((await rejection(send({ InstanceIds: [A], DocumentVersion: '7' }))).name).toBe('InvalidDocumentVersion');
     expect((await rejection(send({ InstanceIds: [A, A] }))).name).toBe('DuplicateInstanceId');
@@ -48,21 +58,29 @@ describe('fleet: request validation and error shapes', () => {
 
   it('chooses ValidationException when both or neither of InstanceIds and Targets are given', async () => {
     expect((await rejection(send({}))).name).toBe('ValidationException');
-    expect((await rejection(send({ InstanceIds: [A], Targets: [{ Key: 'tag:Role', Values: ['web'] }] }))).message).toContain('Exactly one of InstanceIds or Targets');
+    expect((await rejection(send({ InstanceIds: [A], Targets: [{ Key: 'tag:Role', Values: ['web'] }] }))).message).toContain(
+      'Exactly one of InstanceIds or Targets',
+    );
   });
 
   it('rejects undeclared or missing document parameters as InvalidParameters', async () => {
     expect((await rejection(send({ InstanceIds: [A], Parameters: { commands: ['true'], bogus: ['1'] } }))).name).toBe('InvalidParameters');
     expect((await rejection(send({ InstanceIds: [A], Parameters: {} }))).name).toBe('InvalidParameters');
-    expect((await rejection(send({ InstanceIds: [A], Parameters: { commands: ['true'], executionTimeout: ['abc'] } }))).name).toBe('InvalidParameters');
+    expect((await rejection(send({ InstanceIds: [A], Parameters: { commands: ['true'], executionTimeout: ['abc'] } }))).name).toBe(
+      'InvalidParameters',
+    );
   });
 
   it('answers unknown command ids with InvalidCommandId and bad ids with ValidationException', async () => {
     const missing = '11111111-2222-3333-4444-555555555555';
     expect((await rejection(ssm.send(new ListCommandsCommand({ CommandId: missing })))).name).toBe('InvalidCommandId');
     expect((await rejection(ssm.send(new CancelCommandCommand({ CommandId: missing })))).name).toBe('InvalidCommandId');
-    expect((await rejection(ssm.send(new GetCommandInvocationCommand({ CommandId: missing, InstanceId: A })))).name).toBe('InvalidCommandId');
-    expect((await rejection(ssm.send(new GetCommandInvocationCommand({ CommandId: 'short', InstanceId: A })))).name).toBe('ValidationException');
+    expect((await rejection(ssm.send(new GetCommandInvocationCommand({ CommandId: missing, InstanceId: A })))).name).toBe(
+      'InvalidCommandId',
+    );
+    expect((await rejection(ssm.send(new GetCommandInvocationCommand({ CommandId: 'short', InstanceId: A })))).name).toBe(
+      'ValidationException',
+    );
   });
 
   it('serves the protocol errors with HTTP 400, __type and x-amzn-errortype', async () => {

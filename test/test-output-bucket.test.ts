@@ -46,7 +46,9 @@ describe('output bucket preflight on the shared dev server and S3 emulator', () 
     expect(cause?.message).toContain('SSMFLOW_OUTPUT_BUCKET');
     // Non-retryable: one attempt, not five.
     const history = await handle.fetchHistory();
-    const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes?.attempt);
+    const attempts = history.events
+      ?.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt);
     expect(attempts).toEqual([1]);
   });
 });

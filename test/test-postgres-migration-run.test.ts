@@ -5,7 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createLocalPostgresCluster, setInjectedFailure, type LocalPostgresCluster, type LocalPostgresClusterOptions } from '../local/postgres-cluster.js';
+import {
+  createLocalPostgresCluster,
+  setInjectedFailure,
+  type LocalPostgresCluster,
+  type LocalPostgresClusterOptions,
+} from '../local/postgres-cluster.js';
 import { OperatorActionRejected, runControls, startRun } from '../client/runs.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import { loadRunbookFile } from '../runbook/load-file.js';
@@ -37,9 +42,20 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
   beforeAll(async () => {
     stack = await connectTestStack();
     stateDir = mkdtempSync(join(tmpdir(), 'pg-e2e-'));
-    clusterOptions = { cluster: CLUSTER, stateDir, standbys: 1, fromVersion: FROM, s3Endpoint: inject('s3Endpoint'), backupBucket: BACKUP_BUCKET, seedScale: 1 };
+    clusterOptions = {
+      cluster: CLUSTER,
+      stateDir,
+      standbys: 1,
+      fromVersion: FROM,
+      s3Endpoint: inject('s3Endpoint'),
+      backupBucket: BACKUP_BUCKET,
+      seedScale: 1,
+    };
     cluster = await createLocalPostgresCluster(clusterOptions);
-    testFleet = await startTestFleet({ instances: cluster.instances, s3Endpoint: inject('s3Endpoint'), invocationVisibilityDelayMs: 50 }, { stateDir });
+    testFleet = await startTestFleet(
+      { instances: cluster.instances, s3Endpoint: inject('s3Endpoint'), invocationVisibilityDelayMs: 50 },
+      { stateDir },
+    );
     const loaded = await loadRunbookFile(new URL('../runbooks/postgres-major-upgrade.yaml', import.meta.url).pathname);
     if ('errors' in loaded) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
     runbook = loaded.normalized;
@@ -82,8 +98,16 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
   }
 
   async function upgrade(strategy: Strategy, decisions: Decisions = {}) {
-    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
-    const handle = await startRun(stack.client, { runbook, parameters: parameters(strategy), initiator: 'dba@example.com', taskQueue, workflowId: uniqueId(`pg-${strategy}`) });
+    const { worker, taskQueue } = await stack.createWorker({
+      dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) },
+    });
+    const handle = await startRun(stack.client, {
+      runbook,
+      parameters: parameters(strategy),
+      initiator: 'dba@example.com',
+      taskQueue,
+      workflowId: uniqueId(`pg-${strategy}`),
+    });
     return worker.runUntil(async () => {
       const summary = await driveRun(handle.workflowId, decisions);
       return { summary, state: await runControls(stack.client, handle.workflowId).state() };
@@ -95,14 +119,27 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
     expect(await sql(cluster, cluster.clientPort, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${TO}\\.`));
     expect(await snapshot(cluster, cluster.clientPort)).toEqual(original);
     // The identity column and the standalone sequence carry on where they were.
-    expect(await sql(cluster, cluster.clientPort, 'app', "INSERT INTO customers (name, email, created_at) VALUES ('Ødegård', 'new@example.test', now()) RETURNING id")).toBe('8001');
+    expect(
+      await sql(
+        cluster,
+        cluster.clientPort,
+        'app',
+        "INSERT INTO customers (name, email, created_at) VALUES ('Ødegård', 'new@example.test', now()) RETURNING id",
+      ),
+    ).toBe('8001');
     expect(await sql(cluster, cluster.clientPort, 'app', "SELECT nextval('order_number_seq')")).toBe('175000');
     await expectStandbysStreaming(cluster, TO);
     expect(await snapshot(cluster, cluster.standbys[0]!.port)).toEqual(await snapshot(cluster, cluster.primary.port));
   }
 
   // `failSwitch` is the script that fails (pooler steps share pooler.sh).
-  const failureCases: { strategy: Strategy; step: string; failSwitch?: string; expected: RunStatus; how?: 'reject' | 'paused-then-rollback' }[] = [
+  const failureCases: {
+    strategy: Strategy;
+    step: string;
+    failSwitch?: string;
+    expected: RunStatus;
+    how?: 'reject' | 'paused-then-rollback';
+  }[] = [
     { strategy: 'link', step: 'precheck', expected: 'failed' }, // onFailure: abort, nothing changed yet
     { strategy: 'link', step: 'backup', expected: 'rolled-back' },
     { strategy: 'link', step: 'prepare-target', expected: 'rolled-back' },
@@ -121,27 +158,30 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
     { strategy: 'dump', step: 'cleanup', expected: 'rolled-back', how: 'paused-then-rollback' }, // irreversible: pauses
   ];
 
-  it.each(failureCases)('$strategy: a failure at $step leaves PostgreSQL 16 serving through the pooler, writable, every row intact', async ({ strategy, step, failSwitch, expected, how }) => {
-    const switchName = failSwitch ?? step;
-    if (how !== 'reject') setInjectedFailure(cluster, switchName, true);
-    try {
-      const { summary, state } = await upgrade(strategy, {
-        ...(how === 'reject' ? { reject: step } : {}),
-        onPaused: async (paused) => {
-          expect(paused.currentStepId).toBe(step);
-          await runControls(stack.client, paused.runId).rollback({ by: 'dba@example.com', reason: 'go back to 16' });
-        },
-      });
-      expect(summary.status).toBe(expected);
-      const failedStep = state.steps.find((s) => s.id === step);
-      expect(failedStep?.status === 'failed' || failedStep?.status === 'rolled-back').toBe(true);
-      if (!how) expect(JSON.stringify(failedStep?.history)).toContain('injected test failure');
-      expect(state.pastPointOfNoReturn).toBeUndefined();
-    } finally {
-      setInjectedFailure(cluster, switchName, false);
-    }
-    await expectSourceServesIntact(cluster, FROM, original);
-  });
+  it.each(failureCases)(
+    '$strategy: a failure at $step leaves PostgreSQL 16 serving through the pooler, writable, every row intact',
+    async ({ strategy, step, failSwitch, expected, how }) => {
+      const switchName = failSwitch ?? step;
+      if (how !== 'reject') setInjectedFailure(cluster, switchName, true);
+      try {
+        const { summary, state } = await upgrade(strategy, {
+          ...(how === 'reject' ? { reject: step } : {}),
+          onPaused: async (paused) => {
+            expect(paused.currentStepId).toBe(step);
+            await runControls(stack.client, paused.runId).rollback({ by: 'dba@example.com', reason: 'go back to 16' });
+          },
+        });
+        expect(summary.status).toBe(expected);
+        const failedStep = state.steps.find((s) => s.id === step);
+        expect(failedStep?.status === 'failed' || failedStep?.status === 'rolled-back').toBe(true);
+        if (!how) expect(JSON.stringify(failedStep?.history)).toContain('injected test failure');
+        expect(state.pastPointOfNoReturn).toBeUndefined();
+      } finally {
+        setInjectedFailure(cluster, switchName, false);
+      }
+      await expectSourceServesIntact(cluster, FROM, original);
+    },
+  );
 
   it(`link: upgrades ${FROM} → ${TO} with pg_upgrade --link; data equal per table, the standby rebuilt and streaming`, async () => {
     const { summary, state } = await upgrade('link');
@@ -149,7 +189,21 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
     await expectUpgraded();
     expect(state.pastPointOfNoReturn?.stepId).toBe('start-new-primary');
     const commandSteps = state.audit.filter((e) => e.type === 'command').map((e) => (e.type === 'command' ? e.stepId : ''));
-    expect(commandSteps).toEqual(['precheck', 'backup', 'prepare-target', 'upgrade-check', 'pause-writes', 'stop-primary', 'pg-upgrade', 'start-new-primary', 'resume-writes', 'postcheck', 'cleanup', 'rebuild-standby', 'analyze']);
+    expect(commandSteps).toEqual([
+      'precheck',
+      'backup',
+      'prepare-target',
+      'upgrade-check',
+      'pause-writes',
+      'stop-primary',
+      'pg-upgrade',
+      'start-new-primary',
+      'resume-writes',
+      'postcheck',
+      'cleanup',
+      'rebuild-standby',
+      'analyze',
+    ]);
     const approval = state.audit.find((e) => e.type === 'operator');
     expect(approval).toMatchObject({ action: 'approve', stepId: 'approve-start' });
     expect(state.steps.find((s) => s.id === 'analyze')?.instances[0]?.outputTail).toMatch(/ANALYZE \{"amcheck":"passed"/);
@@ -186,11 +240,21 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
     const taskQueue = uniqueId('tq-pg-kill');
     const env = { AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, AWS_ENDPOINT_URL_S3: inject('s3Endpoint') };
     const first = await spawnWorkerProcess({ taskQueue, env });
-    const handle = await startRun(stack.client, { runbook, parameters: parameters('link'), initiator: 'dba@example.com', taskQueue, workflowId: uniqueId('pg-link-kill'), options: { heartbeatTimeoutSeconds: 3 } });
-    await eventuallyTrue(() => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/pg-upgrade/1`), {
-      timeoutMs: 120_000,
-      description: 'pg-upgrade to start',
+    const handle = await startRun(stack.client, {
+      runbook,
+      parameters: parameters('link'),
+      initiator: 'dba@example.com',
+      taskQueue,
+      workflowId: uniqueId('pg-link-kill'),
+      options: { heartbeatTimeoutSeconds: 3 },
     });
+    await eventuallyTrue(
+      () => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/pg-upgrade/1`),
+      {
+        timeoutMs: 120_000,
+        description: 'pg-upgrade to start',
+      },
+    );
     await first.kill('SIGKILL');
     const killedAt = Date.now();
     const successor = await spawnWorkerProcess({ taskQueue, env });
@@ -202,7 +266,11 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
     }
     const executions = testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}/`));
     const perStepAndInstance = new Map<string, number>();
-    for (const e of executions) perStepAndInstance.set(`${stepCommentOf(e.comment)}@${e.instanceId}`, (perStepAndInstance.get(`${stepCommentOf(e.comment)}@${e.instanceId}`) ?? 0) + 1);
+    for (const e of executions)
+      perStepAndInstance.set(
+        `${stepCommentOf(e.comment)}@${e.instanceId}`,
+        (perStepAndInstance.get(`${stepCommentOf(e.comment)}@${e.instanceId}`) ?? 0) + 1,
+      );
     expect([...perStepAndInstance.entries()].filter(([, n]) => n !== 1)).toEqual([]);
     const upgrades = executions.filter((e) => stepCommentOf(e.comment).includes('/pg-upgrade/'));
     expect(upgrades).toHaveLength(1);

@@ -8,7 +8,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { stepCommentOf } from '../aws/ssm/idempotency-comment.js';
 import { runControls, startRun } from '../client/runs.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
-import { createLocalPostgresCluster, setInjectedFailure, type LocalPostgresCluster, type LocalPostgresClusterOptions } from '../local/postgres-cluster.js';
+import {
+  createLocalPostgresCluster,
+  setInjectedFailure,
+  type LocalPostgresCluster,
+  type LocalPostgresClusterOptions,
+} from '../local/postgres-cluster.js';
 import { startWriteProbe, type WriteProbe } from '../local/write-probe.js';
 import { loadRunbookFile } from '../runbook/load-file.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
@@ -38,9 +43,20 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
   beforeAll(async () => {
     stack = await connectTestStack();
     stateDir = mkdtempSync(join(tmpdir(), 'pg-online-'));
-    clusterOptions = { cluster: CLUSTER, stateDir, standbys: 1, fromVersion: FROM, s3Endpoint: inject('s3Endpoint'), backupBucket: BACKUP_BUCKET, seedScale: 1 };
+    clusterOptions = {
+      cluster: CLUSTER,
+      stateDir,
+      standbys: 1,
+      fromVersion: FROM,
+      s3Endpoint: inject('s3Endpoint'),
+      backupBucket: BACKUP_BUCKET,
+      seedScale: 1,
+    };
     cluster = await createLocalPostgresCluster(clusterOptions);
-    testFleet = await startTestFleet({ instances: cluster.instances, s3Endpoint: inject('s3Endpoint'), invocationVisibilityDelayMs: 50 }, { stateDir });
+    testFleet = await startTestFleet(
+      { instances: cluster.instances, s3Endpoint: inject('s3Endpoint'), invocationVisibilityDelayMs: 50 },
+      { stateDir },
+    );
     const loaded = await loadRunbookFile(new URL('../runbooks/postgres-major-upgrade.yaml', import.meta.url).pathname);
     if ('errors' in loaded) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
     runbook = loaded.normalized;
@@ -65,7 +81,14 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
     return report;
   }
 
-  const parameters = (extra: Record<string, string | number> = {}) => ({ ...cluster.runbookParameters, strategy: 'online', toVersion: TO, backupBucket: BACKUP_BUCKET, switchoverTimeout: 30, ...extra });
+  const parameters = (extra: Record<string, string | number> = {}) => ({
+    ...cluster.runbookParameters,
+    strategy: 'online',
+    toVersion: TO,
+    backupBucket: BACKUP_BUCKET,
+    switchoverTimeout: 30,
+    ...extra,
+  });
 
   interface Decisions {
     reject?: string;
@@ -81,10 +104,12 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
       if (terminal.includes(state.status)) return controls.handle.result();
       if (state.status === 'waiting-approval') {
         if (await decisions.onApproval?.(state)) continue;
-        await controls.approve({ by: 'dba@example.com', reason: 'checked', reject: state.currentStepId === decisions.reject }).catch((err: Error) => {
-          // The wait opens one workflow task after the status shows it: ask again.
-          if (!/about to wait/.test(err.message)) throw err;
-        });
+        await controls
+          .approve({ by: 'dba@example.com', reason: 'checked', reject: state.currentStepId === decisions.reject })
+          .catch((err: Error) => {
+            // The wait opens one workflow task after the status shows it: ask again.
+            if (!/about to wait/.test(err.message)) throw err;
+          });
       }
       if (state.status === 'paused-on-failure') {
         if (!decisions.onPaused) throw new Error(`run paused unexpectedly at ${state.currentStepId}: ${state.failure?.message}`);
@@ -95,18 +120,32 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
   }
 
   async function upgrade(decisions: Decisions = {}, extra: Record<string, string | number> = {}) {
-    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
-    const handle = await startRun(stack.client, { runbook, parameters: parameters(extra), initiator: 'dba@example.com', taskQueue, workflowId: uniqueId('pg-online') });
+    const { worker, taskQueue } = await stack.createWorker({
+      dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) },
+    });
+    const handle = await startRun(stack.client, {
+      runbook,
+      parameters: parameters(extra),
+      initiator: 'dba@example.com',
+      taskQueue,
+      workflowId: uniqueId('pg-online'),
+    });
     return worker.runUntil(async () => {
       const summary = await driveRun(handle.workflowId, decisions);
       return { summary, state: await runControls(stack.client, handle.workflowId).state(), runId: handle.workflowId };
     });
   }
 
-  const logicalSlots = (port: number) => sql(cluster, port, 'postgres', "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots WHERE slot_type = 'logical'");
+  const logicalSlots = (port: number) =>
+    sql(cluster, port, 'postgres', "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots WHERE slot_type = 'logical'");
 
   it(`upgrades ${FROM} → ${TO} while a client writes: 0 lost, tables equal, sequences ahead, no slot left, the standby streaming`, async () => {
-    const sequencesBefore = await sql(cluster, cluster.primary.port, 'app', "SELECT string_agg(format('%I.%I', schemaname, sequencename) || '=' || coalesce(last_value, 0), ',' ORDER BY 1) FROM pg_sequences");
+    const sequencesBefore = await sql(
+      cluster,
+      cluster.primary.port,
+      'app',
+      "SELECT string_agg(format('%I.%I', schemaname, sequencename) || '=' || coalesce(last_value, 0), ',' ORDER BY 1) FROM pg_sequences",
+    );
     const { summary, state } = await upgrade();
     const writes = await stopProbe();
     expect(summary.status).toBe('succeeded');
@@ -119,7 +158,14 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
       const [name, value] = entry.split('=');
       expect(Number(await sql(cluster, cluster.clientPort, 'app', `SELECT last_value FROM ${name}`))).toBeGreaterThanOrEqual(Number(value));
     }
-    expect(await sql(cluster, cluster.clientPort, 'app', "INSERT INTO customers (name, email, created_at) VALUES ('Ødegård', 'new@example.test', now()) RETURNING id")).toBe('8001');
+    expect(
+      await sql(
+        cluster,
+        cluster.clientPort,
+        'app',
+        "INSERT INTO customers (name, email, created_at) VALUES ('Ødegård', 'new@example.test', now()) RETURNING id",
+      ),
+    ).toBe('8001');
     expect(await logicalSlots(cluster.primary.stagingPort)).toBe('');
     await expectStandbysStreaming({ ...cluster, primary: { ...cluster.primary, port: cluster.primary.stagingPort } }, TO);
     const approval = state.audit.find((e) => e.type === 'operator' && e.stepId === 'approve-cutover-online');
@@ -137,7 +183,9 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
         // Clients write on 17 for a while; then the operator decides to go back.
         const written = (await sql(cluster, cluster.clientPort, 'ssmflow_probe', 'SELECT count(*) FROM write_probe')).trim();
         await new Promise((r) => setTimeout(r, 1_500));
-        expect(Number(await sql(cluster, cluster.clientPort, 'ssmflow_probe', 'SELECT count(*) FROM write_probe'))).toBeGreaterThan(Number(written));
+        expect(Number(await sql(cluster, cluster.clientPort, 'ssmflow_probe', 'SELECT count(*) FROM write_probe'))).toBeGreaterThan(
+          Number(written),
+        );
         await runControls(stack.client, waiting.runId).rollback({ by: 'dba@example.com', reason: 'application errors on 17' });
         return true;
       },
@@ -158,15 +206,29 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
           if (waiting.currentStepId !== 'approve-cutover-online' || stalled) return false;
           // Replication stops behind the scripts' back, so the cut-over can never see lag 0.
           stalled = true;
-          const dbs = (await sql(cluster, cluster.primary.stagingPort, 'postgres', "SELECT string_agg(datname, ',') FROM pg_database WHERE datallowconn AND NOT datistemplate")).split(',');
+          const dbs = (
+            await sql(
+              cluster,
+              cluster.primary.stagingPort,
+              'postgres',
+              "SELECT string_agg(datname, ',') FROM pg_database WHERE datallowconn AND NOT datistemplate",
+            )
+          ).split(',');
           for (const db of dbs) {
-            await sql(cluster, cluster.primary.stagingPort, db, "DO $$ DECLARE s text; BEGIN FOR s IN SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) LOOP EXECUTE format('ALTER SUBSCRIPTION %I DISABLE', s); END LOOP; END $$");
+            await sql(
+              cluster,
+              cluster.primary.stagingPort,
+              db,
+              "DO $$ DECLARE s text; BEGIN FOR s IN SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) LOOP EXECUTE format('ALTER SUBSCRIPTION %I DISABLE', s); END LOOP; END $$",
+            );
           }
           return false;
         },
         onPaused: async (paused) => {
           expect(paused.currentStepId).toBe('cutover-online');
-          expect(paused.failure?.message).toMatch(/switchover timed out after 5s during 'wait for lag 0': nothing changed, writes resumed on the old cluster/);
+          expect(paused.failure?.message).toMatch(
+            /switchover timed out after 5s during 'wait for lag 0': nothing changed, writes resumed on the old cluster/,
+          );
           expect(await sql(cluster, cluster.clientPort, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${FROM}\\.`));
           await runControls(stack.client, paused.runId).rollback({ by: 'dba@example.com', reason: 'try another night' });
         },
@@ -188,27 +250,38 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
     { step: 'verify-online' },
     { step: 'approve-cutover-online', how: 'reject' },
   ];
-  it.each(failures)('a failure at $step rolls back with the application writing through the pooler throughout, 0 lost', async ({ step, failSwitch, how }) => {
-    const switchName = failSwitch ?? step;
-    if (!how) setInjectedFailure(cluster, switchName, true);
-    try {
-      const { summary, state } = await upgrade(how === 'reject' ? { reject: step } : {});
-      expect(summary.status).toBe('rolled-back');
-      if (!how) expect(JSON.stringify(state.steps.find((s) => s.id === step)?.history)).toContain('injected test failure');
-    } finally {
-      setInjectedFailure(cluster, switchName, false);
-    }
-    const writes = await stopProbe();
-    expect(writes.lost).toBe(0);
-    expect(writes.failed).toBe(0);
-    await expectSourceServesIntact(cluster, FROM, original);
-    expect(await logicalSlots(cluster.primary.port)).toBe('');
-  });
+  it.each(failures)(
+    'a failure at $step rolls back with the application writing through the pooler throughout, 0 lost',
+    async ({ step, failSwitch, how }) => {
+      const switchName = failSwitch ?? step;
+      if (!how) setInjectedFailure(cluster, switchName, true);
+      try {
+        const { summary, state } = await upgrade(how === 'reject' ? { reject: step } : {});
+        expect(summary.status).toBe('rolled-back');
+        if (!how) expect(JSON.stringify(state.steps.find((s) => s.id === step)?.history)).toContain('injected test failure');
+      } finally {
+        setInjectedFailure(cluster, switchName, false);
+      }
+      const writes = await stopProbe();
+      expect(writes.lost).toBe(0);
+      expect(writes.failed).toBe(0);
+      await expectSourceServesIntact(cluster, FROM, original);
+      expect(await logicalSlots(cluster.primary.port)).toBe('');
+    },
+  );
 
   it.each([
-    { fixture: 'a table without a primary key', setup: 'CREATE TABLE public.no_key (v int); INSERT INTO public.no_key VALUES (1)', message: /table\(s\) public\.no_key have no primary key and no REPLICA IDENTITY/ },
+    {
+      fixture: 'a table without a primary key',
+      setup: 'CREATE TABLE public.no_key (v int); INSERT INTO public.no_key VALUES (1)',
+      message: /table\(s\) public\.no_key have no primary key and no REPLICA IDENTITY/,
+    },
     { fixture: 'a large object', setup: "SELECT lo_from_bytea(0, 'blob')", message: /database app holds 1 large object\(s\)/ },
-    { fixture: 'too little slot capacity', setup: "SELECT pg_create_physical_replication_slot('filler_' || g) FROM generate_series(1, 16) AS g", message: /only \d+ replication slots are free on the old cluster; \d+ are needed \(\d+ databases \+ 2 table copies\)/ },
+    {
+      fixture: 'too little slot capacity',
+      setup: "SELECT pg_create_physical_replication_slot('filler_' || g) FROM generate_series(1, 16) AS g",
+      message: /only \d+ replication slots are free on the old cluster; \d+ are needed \(\d+ databases \+ 2 table copies\)/,
+    },
   ])('a guardrail stops the run before any change: $fixture', async ({ setup, message }) => {
     await sql(cluster, cluster.primary.port, 'app', setup);
     try {
@@ -218,7 +291,12 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
       expect(state.failure?.message).toMatch(message);
       expect(state.steps.filter((s) => s.status !== 'pending').map((s) => s.id)).toEqual(['precheck']);
     } finally {
-      await sql(cluster, cluster.primary.port, 'app', "DROP TABLE IF EXISTS public.no_key; SELECT lo_unlink(oid) FROM pg_largeobject_metadata; SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'filler\\_%'");
+      await sql(
+        cluster,
+        cluster.primary.port,
+        'app',
+        "DROP TABLE IF EXISTS public.no_key; SELECT lo_unlink(oid) FROM pg_largeobject_metadata; SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'filler\\_%'",
+      );
     }
     const writes = await stopProbe();
     expect(writes.lost).toBe(0);
@@ -228,11 +306,21 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
     const taskQueue = uniqueId('tq-pg-online-kill');
     const env = { AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, AWS_ENDPOINT_URL_S3: inject('s3Endpoint') };
     const first = await spawnWorkerProcess({ taskQueue, env });
-    const handle = await startRun(stack.client, { runbook, parameters: parameters(), initiator: 'dba@example.com', taskQueue, workflowId: uniqueId('pg-online-kill'), options: { heartbeatTimeoutSeconds: 3 } });
-    await eventuallyTrue(() => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/wait-`)), {
-      timeoutMs: 120_000,
-      description: 'the catch-up wait to start',
+    const handle = await startRun(stack.client, {
+      runbook,
+      parameters: parameters(),
+      initiator: 'dba@example.com',
+      taskQueue,
+      workflowId: uniqueId('pg-online-kill'),
+      options: { heartbeatTimeoutSeconds: 3 },
     });
+    await eventuallyTrue(
+      () => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/wait-`)),
+      {
+        timeoutMs: 120_000,
+        description: 'the catch-up wait to start',
+      },
+    );
     await first.kill('SIGKILL');
     const killedAt = Date.now();
     const successor = await spawnWorkerProcess({ taskQueue, env });
@@ -241,7 +329,9 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
     } finally {
       await successor.kill('SIGTERM');
     }
-    const subscribes = testFleet.fleet.executions().filter((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/subscribe/`));
+    const subscribes = testFleet.fleet
+      .executions()
+      .filter((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/subscribe/`));
     expect(subscribes).toHaveLength(1);
     // The kill landed inside the wait: a check of it was sent before the kill, and more after it.
     const checks = testFleet.fleet.executions().filter((e) => stepCommentOf(e.comment).startsWith(`ssmflow:${handle.workflowId}/wait-`));

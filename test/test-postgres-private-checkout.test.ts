@@ -46,11 +46,17 @@ describe('a checkout in a private folder', () => {
 
     const bootstrap = await run('node', ['scripts/tools.mjs', '--quiet'], { cwd: checkout, env, timeout: 280_000 });
     expect(bootstrap.stdout).toMatch(/^tools: .* postgres 16\.\d+, 17\.\d+, 18\.\d+ as \S+;/m);
-    const manifest = JSON.parse(readFileSync(join(checkout, '.tools', 'tools.json'), 'utf8')) as { postgres: { majors: Record<string, { binDir: string }> } };
+    const manifest = JSON.parse(readFileSync(join(checkout, '.tools', 'tools.json'), 'utf8')) as {
+      postgres: { majors: Record<string, { binDir: string }> };
+    };
     const toolsetsAt = runningAsRoot() ? '/usr/local/lib/ssmflow/postgres/' : join(checkout, '.tools', 'postgres/');
     expect(Object.values(manifest.postgres.majors).map((major) => major.binDir.startsWith(toolsetsAt))).toEqual([true, true, true]);
 
-    const created = await run('node', ['--import', 'tsx', 'test/harness/private-checkout-cluster.ts'], { cwd: checkout, env, timeout: 120_000 });
+    const created = await run('node', ['--import', 'tsx', 'test/harness/private-checkout-cluster.ts'], {
+      cwd: checkout,
+      env,
+      timeout: 120_000,
+    });
     const cluster = JSON.parse(created.stdout) as { fleetDir: string; version: string; binDir: string };
     fleetDir = cluster.fleetDir;
     expect(cluster.version).toMatch(/^16\.\d+$/);

@@ -34,9 +34,21 @@ let runbook: NormalizedRunbook;
 let original: Map<string, string>;
 
 /** The runbook's command steps for a strategy, rendered for this cluster, in order. */
-function stepsOf(strategy: 'link' | 'dump' | 'online', on: LocalPostgresCluster = cluster, versions = { from: FROM, to: TO }): RenderedRunStep[] {
+function stepsOf(
+  strategy: 'link' | 'dump' | 'online',
+  on: LocalPostgresCluster = cluster,
+  versions = { from: FROM, to: TO },
+): RenderedRunStep[] {
   const { scriptsDir, envFile } = on.runbookParameters;
-  const resolved = resolveParameterValues(runbook, { cluster: on.cluster, strategy, fromVersion: versions.from, toVersion: versions.to, backupBucket: BUCKET, scriptsDir, envFile });
+  const resolved = resolveParameterValues(runbook, {
+    cluster: on.cluster,
+    strategy,
+    fromVersion: versions.from,
+    toVersion: versions.to,
+    backupBucket: BUCKET,
+    scriptsDir,
+    envFile,
+  });
   if ('errors' in resolved) throw new Error(resolved.errors.map((e) => e.message).join('\n'));
   return selectSteps(runbook, resolved.values)
     .steps.map((step) => renderStep(step, resolved.values))
@@ -61,7 +73,12 @@ async function send(step: RenderedRunStep, which: 'run' | 'rollback'): Promise<S
   const invocations = await Promise.all(
     (listed.CommandInvocations ?? []).map(async ({ InstanceId }) => {
       const inv = await testFleet.ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId }));
-      return { instanceId: InstanceId ?? '', status: inv.Status ?? '', stdout: inv.StandardOutputContent ?? '', stderr: inv.StandardErrorContent ?? '' };
+      return {
+        instanceId: InstanceId ?? '',
+        status: inv.Status ?? '',
+        stdout: inv.StandardOutputContent ?? '',
+        stderr: inv.StandardErrorContent ?? '',
+      };
     }),
   );
   return { status: command.Status ?? '', invocations };
@@ -80,7 +97,15 @@ const upTo = (steps: RenderedRunStep[], last: string) => steps.slice(0, steps.fi
 
 beforeAll(async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'pg-scripts-test-'));
-  clusterOptions = { cluster: CLUSTER, stateDir, standbys: 1, fromVersion: FROM, s3Endpoint: inject('s3Endpoint'), backupBucket: BUCKET, seedScale: 1 };
+  clusterOptions = {
+    cluster: CLUSTER,
+    stateDir,
+    standbys: 1,
+    fromVersion: FROM,
+    s3Endpoint: inject('s3Endpoint'),
+    backupBucket: BUCKET,
+    seedScale: 1,
+  };
   cluster = await createLocalPostgresCluster(clusterOptions);
   testFleet = await startTestFleet({ instances: cluster.instances, invocationVisibilityDelayMs: 50 }, { stateDir });
   const loaded = await loadRunbookFile(new URL('../runbooks/postgres-major-upgrade.yaml', import.meta.url).pathname);
@@ -139,7 +164,10 @@ describe('postgres-major-upgrade scripts on a local primary + standby + PgBounce
   it('link: once the new primary has started, the rollback scripts refuse', async () => {
     const steps = stepsOf('link');
     for (const step of upTo(steps, 'start-new-primary')) await expectStepSucceeds(step);
-    const undo = await send(steps.find((s) => s.id === 'pg-upgrade')!, 'rollback');
+    const undo = await send(
+      steps.find((s) => s.id === 'pg-upgrade')!,
+      'rollback',
+    );
     expect(undo.status).toBe('Failed');
     expect(undo.invocations[0]!.stdout + undo.invocations[0]!.stderr).toMatch(/point of no return/);
     for (const step of steps.slice(steps.findIndex((s) => s.id === 'resume-writes'))) await expectStepSucceeds(step);
@@ -156,12 +184,16 @@ describe('postgres-major-upgrade scripts on a local primary + standby + PgBounce
     const cleanup = await send(named('cleanup-replication'), 'run');
     expect(cleanup.status).toBe('Failed');
     expect(cleanup.invocations[0]!.stderr).toMatch(/the cut-over has not happened, so the old cluster still serves/);
-    for (const step of upTo(steps, 'subscribe').filter((s) => s.rollback).reverse()) {
+    for (const step of upTo(steps, 'subscribe')
+      .filter((s) => s.rollback)
+      .reverse()) {
       await expectStepSucceeds(step, 'rollback');
       await expectStepSucceeds(step, 'rollback');
     }
     await expectSourceServesIntact(cluster, FROM, original);
-    expect(await sql(cluster, cluster.primary.port, 'postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_type = 'logical'")).toBe('0');
+    expect(
+      await sql(cluster, cluster.primary.port, 'postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_type = 'logical'"),
+    ).toBe('0');
   });
 
   it('dump: verify reports a table that differs and cutover refuses', async () => {
@@ -169,15 +201,24 @@ describe('postgres-major-upgrade scripts on a local primary + standby + PgBounce
     for (const step of upTo(steps, 'migrate')) await expectStepSucceeds(step);
     // Tamper with the target on the staging port, behind the scripts' back.
     await sql(cluster, cluster.primary.stagingPort, 'app', "UPDATE products SET title = title || ' (changed)' WHERE sku = 'SKU-00001'");
-    const verify = await send(steps.find((s) => s.id === 'verify')!, 'run');
+    const verify = await send(
+      steps.find((s) => s.id === 'verify')!,
+      'run',
+    );
     expect(verify.status).toBe('Failed');
     const line = verify.invocations[0]!.stdout.split('\n').find((l) => l.startsWith('VERIFY '));
     const summary = JSON.parse(line!.slice('VERIFY '.length)) as { ok: boolean; mismatches: Array<{ database: string; relation: string }> };
     expect(summary.ok).toBe(false);
     expect(summary.mismatches).toEqual([expect.objectContaining({ database: 'app', relation: 'table public.products' })]);
-    const cutover = await send(steps.find((s) => s.id === 'cutover')!, 'run');
+    const cutover = await send(
+      steps.find((s) => s.id === 'cutover')!,
+      'run',
+    );
     expect(cutover.status).toBe('Failed');
-    for (const step of upTo(steps, 'migrate').filter((s) => s.rollback).reverse()) await expectStepSucceeds(step, 'rollback');
+    for (const step of upTo(steps, 'migrate')
+      .filter((s) => s.rollback)
+      .reverse())
+      await expectStepSucceeds(step, 'rollback');
     await expectSourceServesIntact(cluster, FROM, original);
   });
 
@@ -191,7 +232,7 @@ describe('postgres-major-upgrade scripts on a local primary + standby + PgBounce
     await expectStandbysStreaming(cluster, TO);
   });
 
-  it('link: upgrades 17 to 18, giving the new cluster the old one\'s data checksum setting (18 turns them on by default)', async () => {
+  it("link: upgrades 17 to 18, giving the new cluster the old one's data checksum setting (18 turns them on by default)", async () => {
     const older = await createLocalPostgresCluster({ ...clusterOptions, cluster: 'pg-scripts-17', fromVersion: 17 });
     try {
       testFleet.fleet.registerInstances(older.instances);

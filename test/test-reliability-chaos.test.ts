@@ -92,7 +92,12 @@ const sendWindowMs = 500;
  * activities in flight the kill counts for the most delicate phase: send, then wait, then before.
  * The journal cross-checks the histories: a step process running at the kill has its activity open.
  */
-function killPhase(kill: Kill, spans: ActivitySpan[], commands: Command[], executions: ExecutionRecord[]): { phase: KillPhase; unexplained: string[] } {
+function killPhase(
+  kill: Kill,
+  spans: ActivitySpan[],
+  commands: Command[],
+  executions: ExecutionRecord[],
+): { phase: KillPhase; unexplained: string[] } {
   const inFlight = spans.filter((s) => s.scheduledAtMs <= kill.at && (s.closedAtMs === undefined || s.closedAtMs > kill.at));
   const waitsLogged = new Set(jsonLogLines(kill.logs).flatMap((line) => (line.phase === 'wait' ? [String(line.commandId)] : [])));
   const openComments = new Set<string>();
@@ -106,9 +111,12 @@ function killPhase(kill: Kill, spans: ActivitySpan[], commands: Command[], execu
     if (kill.at - sentAt <= sendWindowMs && !waitsLogged.has(command?.CommandId ?? '')) return 'in/right after the send';
     return 'while waiting';
   });
-  const running = executions.filter((e) => Date.parse(e.startedAt) <= kill.at && (e.endedAt === undefined || Date.parse(e.endedAt) > kill.at));
+  const running = executions.filter(
+    (e) => Date.parse(e.startedAt) <= kill.at && (e.endedAt === undefined || Date.parse(e.endedAt) > kill.at),
+  );
   const unexplained = running.filter((e) => !openComments.has(e.comment)).map((e) => `${e.comment}@${e.instanceId}`);
-  const phase = (['in/right after the send', 'while waiting', 'before the send'] as const).find((p) => phases.includes(p)) ?? 'no activity in flight';
+  const phase =
+    (['in/right after the send', 'while waiting', 'before the send'] as const).find((p) => phases.includes(p)) ?? 'no activity in flight';
   return { phase, unexplained };
 }
 
@@ -117,7 +125,9 @@ describe('process failures', () => {
   let testFleet: TestFleet;
   beforeAll(async () => {
     stack = await connectTestStack();
-    testFleet = await startTestFleet({ instances: clusters.flatMap((cluster) => instancesOf(cluster).map((id) => ({ id, tags: { Cluster: cluster } }))) });
+    testFleet = await startTestFleet({
+      instances: clusters.flatMap((cluster) => instancesOf(cluster).map((id) => ({ id, tags: { Cluster: cluster } }))),
+    });
   });
   afterAll(async () => {
     await testFleet?.dispose();
@@ -173,7 +183,9 @@ describe('process failures', () => {
       const delayMs = Math.floor(random() * 1_300);
       const busy = worker;
       const enteredActivity = await holdsWithin(
-        async () => busy.output().includes('"phase":"') || (await listCommandsSince(testFleet.ssm, readyAt)).some((c) => c.Comment?.startsWith(`ssmflow:${handle.workflowId}--`)),
+        async () =>
+          busy.output().includes('"phase":"') ||
+          (await listCommandsSince(testFleet.ssm, readyAt)).some((c) => c.Comment?.startsWith(`ssmflow:${handle.workflowId}--`)),
         { timeoutMs: 15_000, intervalMs: 20 },
       );
       await new Promise((r) => setTimeout(r, delayMs));
@@ -197,28 +209,43 @@ describe('process failures', () => {
     for (const cluster of clusters) {
       for (const step of ['drain', 'patch', 'undrain']) {
         for (const instanceId of instancesOf(cluster)) {
-          const ran = executions.filter((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}--${cluster}/${step}/1` && e.instanceId === instanceId);
+          const ran = executions.filter(
+            (e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}--${cluster}/${step}/1` && e.instanceId === instanceId,
+          );
           expect({ cluster, step, instanceId, times: ran.length }).toEqual({ cluster, step, instanceId, times: 1 });
         }
       }
     }
     // Exactly one command was ever sent per (cluster, step): no retried attempt sent it again.
-    const commands = (await listCommandsSince(testFleet.ssm, testStartedAt)).filter((c) => c.Comment?.startsWith(`ssmflow:${handle.workflowId}--`));
+    const commands = (await listCommandsSince(testFleet.ssm, testStartedAt)).filter((c) =>
+      c.Comment?.startsWith(`ssmflow:${handle.workflowId}--`),
+    );
     expect(commands.map((c) => stepCommentOf(c.Comment ?? '')).sort()).toEqual(
-      clusters.flatMap((cluster) => ['drain', 'patch', 'undrain'].map((step) => `ssmflow:${handle.workflowId}--${cluster}/${step}/1`)).sort(),
+      clusters
+        .flatMap((cluster) => ['drain', 'patch', 'undrain'].map((step) => `ssmflow:${handle.workflowId}--${cluster}/${step}/1`))
+        .sort(),
     );
 
     // Where each kill landed, from the histories (activity open intervals), SSM (when each
     // command was requested), the journal (what ran) and the killed worker's own logs.
     const spans = (
-      await Promise.all(clusters.map(async (cluster) => activitySpans(await stack.client.workflow.getHandle(`${handle.workflowId}--${cluster}`).fetchHistory())))
+      await Promise.all(
+        clusters.map(async (cluster) =>
+          activitySpans(await stack.client.workflow.getHandle(`${handle.workflowId}--${cluster}`).fetchHistory()),
+        ),
+      )
     ).flat();
     const landed = kills.map((kill) => killPhase(kill, spans, commands, executions));
     // A step process running at a kill always has its activity open in the history.
     expect(landed.flatMap((l) => l.unexplained)).toEqual([]);
     const phases = landed.map((l) => l.phase);
-    const counts = Object.fromEntries(killPhases.map((phase) => [phase, phases.filter((p) => p === phase).length])) as Record<KillPhase, number>;
-    console.log(`chaos: where the 20 kills landed: ${JSON.stringify(counts)}; in order: ${kills.map((k, i) => `${k.enteredActivity ? '' : 'no activity for 15 s, '}+${k.delayMs} ms → ${phases[i]}`).join('; ')}`);
+    const counts = Object.fromEntries(killPhases.map((phase) => [phase, phases.filter((p) => p === phase).length])) as Record<
+      KillPhase,
+      number
+    >;
+    console.log(
+      `chaos: where the 20 kills landed: ${JSON.stringify(counts)}; in order: ${kills.map((k, i) => `${k.enteredActivity ? '' : 'no activity for 15 s, '}+${k.delayMs} ms → ${phases[i]}`).join('; ')}`,
+    );
     expect(counts['in/right after the send'] + counts['while waiting']).toBeGreaterThanOrEqual(10);
   }, 300_000); // 21 worker processes started one after another: slow on a loaded 2-core machine, so a wider hang guard
 
@@ -240,11 +267,21 @@ describe('process failures', () => {
     });
     const running = worker.run();
     try {
-      const handle = await startRun(client, { runbook: patchRunbook, parameters: { cluster: 'k1' }, initiator: 'chaos@example.com', taskQueue, workflowId: uniqueId('restart'), options: { heartbeatTimeoutSeconds: 5 } });
-      await eventuallyTrue(() => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/patch/1`), {
-        timeoutMs: 30_000,
-        description: 'the patch step to start',
+      const handle = await startRun(client, {
+        runbook: patchRunbook,
+        parameters: { cluster: 'k1' },
+        initiator: 'chaos@example.com',
+        taskQueue,
+        workflowId: uniqueId('restart'),
+        options: { heartbeatTimeoutSeconds: 5 },
       });
+      await eventuallyTrue(
+        () => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/patch/1`),
+        {
+          timeoutMs: 30_000,
+          description: 'the patch step to start',
+        },
+      );
       await server.stop();
       await new Promise((r) => setTimeout(r, 1_000));
       server = await startTemporalDevServer({ dbFile, port });

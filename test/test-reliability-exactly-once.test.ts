@@ -71,10 +71,15 @@ describe('a workflow id used again', () => {
       try {
         secondHandle = await startRun(stack.client, launch);
         secondRunId = (await secondHandle.describe()).runId;
-        await eventuallyTrue(() => sends.filter((s) => s.comment === `ssmflow:${workflowId}/stamp/1@${secondRunId}` && s.error === 'ThrottlingException').length >= 4, {
-          description: 'four refused sends',
-          timeoutMs: 60_000,
-        });
+        await eventuallyTrue(
+          () =>
+            sends.filter((s) => s.comment === `ssmflow:${workflowId}/stamp/1@${secondRunId}` && s.error === 'ThrottlingException').length >=
+            4,
+          {
+            description: 'four refused sends',
+            timeoutMs: 60_000,
+          },
+        );
       } finally {
         testFleet.fleet.setFaults({ global: null });
       }
@@ -96,19 +101,25 @@ describe('a workflow id used again', () => {
       'sent',
     ]);
     const spans = activitySpans(await stack.client.workflow.getHandle(workflowId, second.runId).fetchHistory());
-    const stampSpan = spans.find((s) => (s.input as { idempotencyKey?: string }).idempotencyKey === `${workflowId}/stamp/1@${second.runId}`);
+    const stampSpan = spans.find(
+      (s) => (s.input as { idempotencyKey?: string }).idempotencyKey === `${workflowId}/stamp/1@${second.runId}`,
+    );
     expect(stampSpan?.attempt).toBe(2);
     expect((stampSpan?.result as CommandResult | undefined)?.reusedEarlierSend).toBe(false);
 
     // SSM holds exactly one command per (run, step), and the journal one execution of each per instance.
     const commands = (await listCommandsSince(testFleet.ssm, testStartedAt)).filter((c) => c.Comment?.startsWith(`ssmflow:${workflowId}/`));
-    expect(commands.map((c) => c.Comment).sort()).toEqual([first.runId, second.runId].flatMap((runId) => steps.map((step) => keyOf(runId, step))).sort());
+    expect(commands.map((c) => c.Comment).sort()).toEqual(
+      [first.runId, second.runId].flatMap((runId) => steps.map((step) => keyOf(runId, step))).sort(),
+    );
     const executions = testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${workflowId}/`));
     for (const run of [first, second]) {
       for (const [index, step] of steps.entries()) {
         const command = commands.find((c) => c.Comment === keyOf(run.runId, step));
         const ran = executions.filter((e) => e.comment === keyOf(run.runId, step));
-        expect(ran.map((e) => `${e.instanceId} ${e.status} ${e.commandId}`).sort()).toEqual(ids.map((id) => `${id} Success ${command?.CommandId}`));
+        expect(ran.map((e) => `${e.instanceId} ${e.status} ${e.commandId}`).sort()).toEqual(
+          ids.map((id) => `${id} Success ${command?.CommandId}`),
+        );
         // The run's own summary names the command that ran.
         expect(run.summary.steps[index]).toMatchObject({ id: step, status: 'succeeded', attempts: 1, commandIds: [command?.CommandId] });
       }
@@ -116,7 +127,12 @@ describe('a workflow id used again', () => {
     expect(second.summary.status).toBe('succeeded');
     // And the instances saw it: each stamp file holds the first run's command id, then the second's.
     const stampCommands = [first, second].map((run) => commands.find((c) => c.Comment === keyOf(run.runId, 'stamp'))?.CommandId);
-    for (const id of ids) expect(readFileSync(join(testFleet.stateDir, 'instances', id, 'stamps'), 'utf8').trim().split('\n')).toEqual(stampCommands);
+    for (const id of ids)
+      expect(
+        readFileSync(join(testFleet.stateDir, 'instances', id, 'stamps'), 'utf8')
+          .trim()
+          .split('\n'),
+      ).toEqual(stampCommands);
     ssmSend.destroy();
   });
 });

@@ -53,7 +53,8 @@ function assertNoDuplicateExecutions(fleet: RunningFleet, runId: string): void {
   expect(duplicates).toEqual([]);
 }
 
-const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> => waitForRunStatus(controls, status, { timeoutMs: 90_000, intervalMs: 150 });
+const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> =>
+  waitForRunStatus(controls, status, { timeoutMs: 90_000, intervalMs: 150 });
 
 function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -61,7 +62,8 @@ function countBy(values: string[]): Record<string, number> {
   return counts;
 }
 
-const waitFor = (condition: () => boolean, what: string): Promise<void> => eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });
+const waitFor = (condition: () => boolean, what: string): Promise<void> =>
+  eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });
 
 describe('runs under faults', () => {
   let stack: TestStack;
@@ -82,7 +84,9 @@ describe('runs under faults', () => {
   });
 
   async function start(runbook: NormalizedRunbook, parameters: Record<string, string>, output?: { bucket: string; keyPrefix: string }) {
-    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
+    const { worker, taskQueue } = await stack.createWorker({
+      dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) },
+    });
     const handle = await startRun(stack.client, {
       runbook,
       parameters: { cluster: 'rel', ...parameters },
@@ -157,9 +161,13 @@ describe('runs under faults', () => {
     const [afterOne = [], afterTwo = []] = pauses;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     // SendCommand is never retried by the SDK: the send path pauses itself between sends of one key.
-    const sendsByKey = [...new Set(attempts.filter((a) => a.operation === 'SendCommand').map((a) => a.comment))].map((comment) => attempts.filter((a) => a.comment === comment));
+    const sendsByKey = [...new Set(attempts.filter((a) => a.operation === 'SendCommand').map((a) => a.comment))].map((comment) =>
+      attempts.filter((a) => a.comment === comment),
+    );
     const sends = sendsByKey.map((tries) => tries.map((a) => a.error ?? 'sent'));
-    const sendPauses = sendsByKey.flatMap((tries) => tries.slice(1).map((next, i) => next.startedAt - (tries[i]?.endedAt ?? next.startedAt)));
+    const sendPauses = sendsByKey.flatMap((tries) =>
+      tries.slice(1).map((next, i) => next.startedAt - (tries[i]?.endedAt ?? next.startedAt)),
+    );
     console.log(
       `throttling: ${throttled.length} of ${attempts.length} SSM attempts throttled (${JSON.stringify(countBy(throttled.map((a) => a.operation)))}); ` +
         `pause after 1 throttle: n=${afterOne.length} mean ${Math.round(mean(afterOne))} ms, range ${Math.min(...afterOne)}–${Math.max(...afterOne)} ms, first ${afterOne.slice(0, 8).join(',')}; ` +
@@ -177,7 +185,13 @@ describe('runs under faults', () => {
     const { worker, handle, controls } = await start(threeSteps('echo two'), {});
     await worker.runUntil(async () => {
       // Take the instances offline as soon as step one has run everywhere.
-      await waitFor(() => testFleet.fleet.executions().filter((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/one/1` && e.status === 'Success').length === 2, 'step one');
+      await waitFor(
+        () =>
+          testFleet.fleet
+            .executions()
+            .filter((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/one/1` && e.status === 'Success').length === 2,
+        'step one',
+      );
       testFleet.fleet.setFaults({ instances: Object.fromEntries(ids.map((id) => [id, { offline: true }])) });
       const paused = await waitForStatus(controls, 'paused-on-failure');
       expect(paused.currentStepId).toBe('two');
@@ -192,10 +206,17 @@ describe('runs under faults', () => {
   it('the fleet restarted mid-command: the interrupted step fails visibly (exit 137), and a retry finishes the run', async () => {
     const { worker, handle, controls } = await start(threeSteps('sleep 5'), {});
     await worker.runUntil(async () => {
-      await waitFor(() => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/two/1`), 'step two to start');
+      await waitFor(
+        () => testFleet.fleet.executions().some((e) => stepCommentOf(e.comment) === `ssmflow:${handle.workflowId}/two/1`),
+        'step two to start',
+      );
       const { port, stateDir } = testFleet.fleet;
       await testFleet.fleet.stop();
-      testFleet.fleet = await startFleet({ stateDir, port, config: { s3Endpoint: stack.s3Endpoint, millisPerSecond: 100, instances: ids.map((id) => ({ id, tags: { Cluster: 'rel' } })) } });
+      testFleet.fleet = await startFleet({
+        stateDir,
+        port,
+        config: { s3Endpoint: stack.s3Endpoint, millisPerSecond: 100, instances: ids.map((id) => ({ id, tags: { Cluster: 'rel' } })) },
+      });
       const paused = await waitForStatus(controls, 'paused-on-failure');
       expect(paused.failure?.instances.map((i) => i.exitCode)).toEqual([137, 137]);
       await controls.retry({ by: 'oncall', reason: 'fleet back' });
@@ -208,7 +229,10 @@ describe('runs under faults', () => {
     const { CreateBucketCommand } = await import('@aws-sdk/client-s3');
     const ownS3 = await startS3Emulator();
     const s3 = createS3Client({ endpoint: ownS3.endpoint });
-    const outputFleet = await startTestFleet({ s3Endpoint: ownS3.endpoint, instances: [{ id: 'i-0e0000000000000f1', tags: { Cluster: 'rel' } }] });
+    const outputFleet = await startTestFleet({
+      s3Endpoint: ownS3.endpoint,
+      instances: [{ id: 'i-0e0000000000000f1', tags: { Cluster: 'rel' } }],
+    });
     await ownS3.stop();
     const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3, ssm: fleetClient(outputFleet.fleet.endpoint, 3) } });
     const handle = await startRun(stack.client, {
@@ -270,7 +294,8 @@ steps:
       return controls.state();
     });
     const { readFileSync } = await import('node:fs');
-    for (const id of ids) expect(readFileSync(join(testFleet.stateDir, 'instances', id, 'secret-check'), 'utf8')).toBe('Sup3r-Secret-Value-42');
+    for (const id of ids)
+      expect(readFileSync(join(testFleet.stateDir, 'instances', id, 'secret-check'), 'utf8')).toBe('Sup3r-Secret-Value-42');
     const history = historyToJSON(await handle.fetchHistory());
     expect(history).not.toContain('Sup3r-Secret-Value-42');
     expect(Buffer.from(history).toString('base64')).not.toContain(Buffer.from('Sup3r-Secret-Value-42').toString('base64'));
@@ -280,6 +305,8 @@ steps:
     expect(decoded).not.toContain('Sup3r-Secret-Value-42');
     expect(JSON.stringify(state)).not.toContain('Sup3r-Secret-Value-42');
     const audit = state.audit.find((e) => e.type === 'command');
-    expect(audit?.type === 'command' && audit.commands).toEqual([`printf '%s' '****' > "$FLEET_INSTANCE_DIR/secret-check" && echo configured`]);
+    expect(audit?.type === 'command' && audit.commands).toEqual([
+      `printf '%s' '****' > "$FLEET_INSTANCE_DIR/secret-check" && echo configured`,
+    ]);
   });
 });

@@ -109,10 +109,16 @@ describe('hostile and malformed input', () => {
   it('mutated runbooks either validate or are rejected with a located error and a fix (2,000 cases)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom(...paths), fc.oneof(fc.constant(undefined), fc.anything({ maxDepth: 2 }), fc.string(), fc.integer(), fc.constant('{{ nope }}'))), {
-          minLength: 1,
-          maxLength: 4,
-        }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom(...paths),
+            fc.oneof(fc.constant(undefined), fc.anything({ maxDepth: 2 }), fc.string(), fc.integer(), fc.constant('{{ nope }}')),
+          ),
+          {
+            minLength: 1,
+            maxLength: 4,
+          },
+        ),
         (mutations) => {
           const doc = structuredClone(baseRunbook) as unknown;
           for (const [path, value] of mutations) setPath(doc, path, value);
@@ -130,9 +136,16 @@ describe('hostile and malformed input', () => {
 
   it('arbitrary text (unicode, control characters, YAML tricks) never crashes the loader (2,000 cases)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 400 }), fc.string({ unit: 'binary', maxLength: 400 }), fc.constantFrom('&a [*a, *a]', '!!js/function x', '{{', '- - - -', 'steps: &s [*s]')), (text) => {
-        expectValidOrExplained(text);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'grapheme', maxLength: 400 }),
+          fc.string({ unit: 'binary', maxLength: 400 }),
+          fc.constantFrom('&a [*a, *a]', '!!js/function x', '{{', '- - - -', 'steps: &s [*s]'),
+        ),
+        (text) => {
+          expectValidOrExplained(text);
+        },
+      ),
       { numRuns: 2_000, seed: 7 },
     );
   });
@@ -140,9 +153,24 @@ describe('hostile and malformed input', () => {
   it('no parameter value can escape its shell word: every value arrives literally or is refused (500 cases)', () => {
     const runbook = expectValidOrExplained(stringify(baseRunbook));
     if (!runbook) throw new Error('the base runbook must validate');
-    const hostile = fc.constantFrom('$(touch /tmp/ssmflow-pwned)', '`id`', "'; rm -rf / #", '"$HOME"', 'a\nb', '${IFS}x', '\\', "'", '{{ssm:/x}}', '@@SSMFLOW_SECRET[pw]@@', 'ünïcødé ✓ 中文 🚀');
+    const hostile = fc.constantFrom(
+      '$(touch /tmp/ssmflow-pwned)',
+      '`id`',
+      "'; rm -rf / #",
+      '"$HOME"',
+      'a\nb',
+      '${IFS}x',
+      '\\',
+      "'",
+      '{{ssm:/x}}',
+      '@@SSMFLOW_SECRET[pw]@@',
+      'ünïcødé ✓ 中文 🚀',
+    );
     fc.assert(
-      fc.property(fc.oneof(hostile, fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 60 })), (value) => shellQuoteRoundTrips(value, runbook)),
+      fc.property(
+        fc.oneof(hostile, fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 60 })),
+        (value) => shellQuoteRoundTrips(value, runbook),
+      ),
       { numRuns: 500, seed: 99 },
     );
     expect(existsSync('/tmp/ssmflow-pwned')).toBe(false);
@@ -160,7 +188,10 @@ describe('oversize output', () => {
   let testFleet: TestFleet;
   beforeAll(async () => {
     stack = await connectTestStack();
-    testFleet = await startTestFleet({ s3Endpoint: stack.s3Endpoint, instances: [{ id: 'i-0f0f0f0f0f0f0f0f0', tags: { Cluster: 'big' } }] }, { stateDir: mkdtempSync(join(tmpdir(), 'oversize-')) });
+    testFleet = await startTestFleet(
+      { s3Endpoint: stack.s3Endpoint, instances: [{ id: 'i-0f0f0f0f0f0f0f0f0', tags: { Cluster: 'big' } }] },
+      { stateDir: mkdtempSync(join(tmpdir(), 'oversize-')) },
+    );
   });
   afterAll(async () => {
     await testFleet?.dispose();
@@ -169,7 +200,9 @@ describe('oversize output', () => {
 
   it('20 MB of output keeps a 2 KB tail in the workflow and a small history', async () => {
     const bucket = await stack.createBucket('oversize');
-    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
+    const { worker, taskQueue } = await stack.createWorker({
+      dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) },
+    });
     const handle = await stack.client.workflow.start(adHocCommand, {
       taskQueue,
       workflowId: uniqueId('oversize'),

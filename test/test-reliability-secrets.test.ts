@@ -55,16 +55,35 @@ steps:
     const taskQueue = uniqueId('tq-secrets');
     const worker = await spawnWorkerProcess({
       taskQueue,
-      env: { SSMFLOW_TEST_PRODUCTION_WORKER: '1', SSMFLOW_LOG_LEVEL: 'debug', SSMFLOW_HTTP_ADDRESS: 'off', SSMFLOW_SDK_METRICS_ADDRESS: 'off', AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, AWS_ENDPOINT_URL_S3: stack.s3Endpoint },
+      env: {
+        SSMFLOW_TEST_PRODUCTION_WORKER: '1',
+        SSMFLOW_LOG_LEVEL: 'debug',
+        SSMFLOW_HTTP_ADDRESS: 'off',
+        SSMFLOW_SDK_METRICS_ADDRESS: 'off',
+        AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint,
+        AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
+      },
     });
-    const env = { TEMPORAL_ADDRESS: stack.temporalAddress, SSMFLOW_TASK_QUEUE: taskQueue, AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint, SSMFLOW_OUTPUT_BUCKET: bucket, SSMFLOW_USER: 'secops@example.com' };
+    const env = {
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      SSMFLOW_TASK_QUEUE: taskQueue,
+      AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint,
+      SSMFLOW_OUTPUT_BUCKET: bucket,
+      SSMFLOW_USER: 'secops@example.com',
+    };
     const runId = uniqueId('rotate');
     const outputs: string[] = [];
     try {
       const run = await runCli(['run', runbookFile, '-p', 'cluster=vault', '--id', runId, '--wait', '--json'], env);
       expect(run.code).toBe(0);
       outputs.push(run.stdout, run.stderr);
-      for (const args of [['status', runId], ['status', runId, '--json'], ['audit', runId, '--format', 'json'], ['audit', runId, '--format', 'markdown'], ['plan', runbookFile, '-p', 'cluster=vault']]) {
+      for (const args of [
+        ['status', runId],
+        ['status', runId, '--json'],
+        ['audit', runId, '--format', 'json'],
+        ['audit', runId, '--format', 'markdown'],
+        ['plan', runbookFile, '-p', 'cluster=vault'],
+      ]) {
         const result = await runCli(args, env);
         expect(result.code, `ssmflow ${args.join(' ')}: ${result.stderr}`).toBe(0);
         outputs.push(result.stdout, result.stderr);
@@ -96,14 +115,24 @@ steps:
     const listCommands = JSON.stringify(listed);
     expect(listed.length).toBeGreaterThan(0);
     expect(listCommands).toContain('/vault/db-password');
-    const invocations = JSON.stringify((await testFleet.ssm.send(new ListCommandInvocationsCommand({ Details: true, MaxResults: 50 }))).CommandInvocations);
+    const invocations = JSON.stringify(
+      (await testFleet.ssm.send(new ListCommandInvocationsCommand({ Details: true, MaxResults: 50 }))).CommandInvocations,
+    );
     // The fleet's commands/<id>/command.json hold each command as sent (its Parameter Store, parameters.json, holds the value by design).
     const fleetRecords = readdirSync(join(testFleet.stateDir, 'commands'), { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
       .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8'))
       .join('\n');
     expect(fleetRecords).toContain('/vault/db-password');
-    for (const [where, text] of Object.entries({ history, decodedPayloads, logs, cliOutput: audit, listCommands, invocations, fleetRecords })) {
+    for (const [where, text] of Object.entries({
+      history,
+      decodedPayloads,
+      logs,
+      cliOutput: audit,
+      listCommands,
+      invocations,
+      fleetRecords,
+    })) {
       expect(text.includes(SECRET), `secret found in ${where}`).toBe(false);
     }
   });

@@ -25,7 +25,8 @@ function runbookFrom(text: string): NormalizedRunbook {
   return parsed.normalized;
 }
 
-const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> => waitForRunStatus(controls, status, { timeoutMs: 90_000, intervalMs: 150 });
+const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> =>
+  waitForRunStatus(controls, status, { timeoutMs: 90_000, intervalMs: 150 });
 
 describe('undoing real runs', () => {
   let stack: TestStack;
@@ -40,8 +41,16 @@ describe('undoing real runs', () => {
   });
 
   async function start(runbook: NormalizedRunbook) {
-    const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
-    const handle = await startRun(stack.client, { runbook, parameters: { cluster: 'undo' }, initiator: 'oncall@example.com', taskQueue, workflowId: uniqueId('undo') });
+    const { worker, taskQueue } = await stack.createWorker({
+      dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) },
+    });
+    const handle = await startRun(stack.client, {
+      runbook,
+      parameters: { cluster: 'undo' },
+      initiator: 'oncall@example.com',
+      taskQueue,
+      workflowId: uniqueId('undo'),
+    });
     return { worker, handle, controls: runControls(stack.client, handle.workflowId) };
   }
 
@@ -49,7 +58,8 @@ describe('undoing real runs', () => {
   const journalOf = (workflowId: string): ExecutionRecord[] => {
     const lines = testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${workflowId}/`));
     const firstStart = new Map<string, string>();
-    for (const e of lines) if (!firstStart.has(e.commandId) || e.startedAt < (firstStart.get(e.commandId) ?? '')) firstStart.set(e.commandId, e.startedAt);
+    for (const e of lines)
+      if (!firstStart.has(e.commandId) || e.startedAt < (firstStart.get(e.commandId) ?? '')) firstStart.set(e.commandId, e.startedAt);
     const commandStart = (e: ExecutionRecord) => firstStart.get(e.commandId) ?? '';
     return lines.sort((a, b) => commandStart(a).localeCompare(commandStart(b)) || a.instanceId.localeCompare(b.instanceId));
   };
@@ -75,7 +85,10 @@ steps:
     const { worker, handle, controls } = await start(runbook);
     const wid = handle.workflowId;
     await worker.runUntil(async () => {
-      await eventually(() => (journalOf(wid).filter((e) => keyOf(wid, e) === 'upgrade/1' && e.status === 'running').length === 2 ? true : undefined), { timeoutMs: 30_000, description: 'upgrade running on both instances' });
+      await eventually(
+        () => (journalOf(wid).filter((e) => keyOf(wid, e) === 'upgrade/1' && e.status === 'running').length === 2 ? true : undefined),
+        { timeoutMs: 30_000, description: 'upgrade running on both instances' },
+      );
       await handle.cancel();
       const failure = await handle.result().then(
         () => undefined,
@@ -88,23 +101,35 @@ steps:
       const state = await controls.state();
       expect(state.status).toBe('cancelled');
       expect(state.steps.map((s) => `${s.id} ${s.status}`)).toEqual(['prepare rolled-back', 'upgrade rolled-back', 'finish pending']);
-      expect(state.audit.at(-1)).toMatchObject({ type: 'run', event: 'finished', status: 'cancelled', detail: 'run cancelled; completed steps rolled back' });
+      expect(state.audit.at(-1)).toMatchObject({
+        type: 'run',
+        event: 'finished',
+        status: 'cancelled',
+        detail: 'run cancelled; completed steps rolled back',
+      });
 
       // What the instances went through. (Soft assertions: one run shows every way it went wrong.)
       const upgradeCommandId = journalOf(wid).find((e) => keyOf(wid, e) === 'upgrade/1')?.commandId ?? '';
-      await eventually(() => (journalOf(wid).every((e) => e.status !== 'running') ? true : undefined), { timeoutMs: 40_000, description: 'every process of the run to end' });
+      await eventually(() => (journalOf(wid).every((e) => e.status !== 'running') ? true : undefined), {
+        timeoutMs: 40_000,
+        description: 'every process of the run to end',
+      });
       const journal = journalOf(wid);
       // The in-flight command was cancelled in SSM: its processes were killed (137), not left to finish.
-      expect.soft(journal.filter((e) => keyOf(wid, e) === 'upgrade/1').map((e) => `${e.instanceId} ${e.status} ${e.exitCode}`)).toEqual(ids.map((id) => `${id} Cancelled 137`));
+      expect
+        .soft(journal.filter((e) => keyOf(wid, e) === 'upgrade/1').map((e) => `${e.instanceId} ${e.status} ${e.exitCode}`))
+        .toEqual(ids.map((id) => `${id} Cancelled 137`));
       const command = (await testFleet.ssm.send(new ListCommandsCommand({ CommandId: upgradeCommandId }))).Commands?.[0];
       expect.soft(command?.Status).toBe('Cancelled');
       // Rollbacks: the interrupted step, then the completed one; the last step never ran.
-      expect.soft(journal.map((e) => `${keyOf(wid, e)} ${e.instanceId} ${e.status}`)).toEqual([
-        ...ids.map((id) => `prepare/1 ${id} Success`),
-        ...ids.map((id) => `upgrade/1 ${id} Cancelled`),
-        ...ids.map((id) => `upgrade/rollback-1 ${id} Success`),
-        ...ids.map((id) => `prepare/rollback-1 ${id} Success`),
-      ]);
+      expect
+        .soft(journal.map((e) => `${keyOf(wid, e)} ${e.instanceId} ${e.status}`))
+        .toEqual([
+          ...ids.map((id) => `prepare/1 ${id} Success`),
+          ...ids.map((id) => `upgrade/1 ${id} Cancelled`),
+          ...ids.map((id) => `upgrade/rollback-1 ${id} Success`),
+          ...ids.map((id) => `prepare/rollback-1 ${id} Success`),
+        ]);
       // Each undo starts only once what it undoes has stopped: upgrade's rollback after the
       // upgrade processes were killed, prepare's after upgrade's rollback.
       const ended = (step: string) => Math.max(...journal.filter((e) => keyOf(wid, e) === step).map((e) => Date.parse(e.endedAt ?? '')));
@@ -148,8 +173,14 @@ steps:
     await worker.runUntil(async () => {
       const paused = await waitForStatus(controls, 'paused-on-failure');
       expect(paused.currentStepId).toBe('migrate');
-      expect(paused.failure).toMatchObject({ stepId: 'migrate', phase: 'rollback', instances: [{ instanceId: broken, statusDetails: 'Failed', exitCode: 3 }] });
-      expect(paused.failure?.message).toMatch(new RegExp(`^rollback of migrate failed: 1 of 2 instances failed .*${broken} Failed exit 3: no backup to restore from`));
+      expect(paused.failure).toMatchObject({
+        stepId: 'migrate',
+        phase: 'rollback',
+        instances: [{ instanceId: broken, statusDetails: 'Failed', exitCode: 3 }],
+      });
+      expect(paused.failure?.message).toMatch(
+        new RegExp(`^rollback of migrate failed: 1 of 2 instances failed .*${broken} Failed exit 3: no backup to restore from`),
+      );
       expect(paused.failure?.message).not.toContain(healthy);
       expect(paused.failure?.allowedActions).toEqual(['retry', 'skip', 'abort']);
       expect(paused.steps.find((s) => s.id === 'migrate')).toMatchObject({ status: 'rollback-failed', rollback: { status: 'failed' } });

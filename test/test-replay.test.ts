@@ -15,11 +15,14 @@ interface RecordedEvent {
  * replay under the id it was recorded with; other fixtures replay under their file name.
  */
 function recordedWorkflowId(events: RecordedEvent[], fixture: string): string {
-  const childId = events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+  const childId = events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
+    ?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
   return childId ? childId.slice(0, childId.lastIndexOf('--')) : fixture.replace(/\.json$/, '');
 }
 
-const fixtures = readdirSync(historiesDir).filter((f) => f.endsWith('.json')).sort();
+const fixtures = readdirSync(historiesDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 // Committed histories replay against today's workflow code: a change that alters the commands a
 // running workflow issues must go behind patched() or it fails here. Replaying JSON also proves
@@ -32,7 +35,11 @@ describe('replay of committed workflow histories', () => {
   it.each(fixtures)('%s replays deterministically', async (fixture) => {
     const history = JSON.parse(readFileSync(join(historiesDir, fixture), 'utf8')) as { events: RecordedEvent[] };
     expect(history.events.length).toBeGreaterThan(2);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, recordedWorkflowId(history.events, fixture));
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      history,
+      recordedWorkflowId(history.events, fixture),
+    );
   });
 
   it('detects a history whose commands no longer match the code', async () => {
@@ -42,8 +49,8 @@ describe('replay of committed workflow histories', () => {
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
     if (!scheduled?.activityTaskScheduledEventAttributes) throw new Error('fixture has no scheduled activity');
     scheduled.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity';
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, 'tampered')).rejects.toBeInstanceOf(
-      DeterminismViolationError,
-    );
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, 'tampered'),
+    ).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

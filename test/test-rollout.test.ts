@@ -76,7 +76,19 @@ describe('rollouts across clusters', () => {
     const handle = await stack.client.workflow.start(runbookRollout, {
       taskQueue,
       workflowId: uniqueId('rollout'),
-      args: [{ runbook, clusters: clusters(6), parameters: {}, waves: ['1', '50%', '100%'], maxInFlight: 2, errorBudget: '0', approvalBetweenWaves: false, initiator: 'platform@example.com', ...input }],
+      args: [
+        {
+          runbook,
+          clusters: clusters(6),
+          parameters: {},
+          waves: ['1', '50%', '100%'],
+          maxInFlight: 2,
+          errorBudget: '0',
+          approvalBetweenWaves: false,
+          initiator: 'platform@example.com',
+          ...input,
+        },
+      ],
     });
     return { worker, handle };
   }
@@ -144,19 +156,38 @@ describe('rollouts across clusters', () => {
     const firstRun = await stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
     expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
     expect(firstRun.historyLength).toBeLessThan(60);
-    await recordHistoryIfAsked(stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'rollout-continued-as-new-first-generation');
+    await recordHistoryIfAsked(
+      stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+      'rollout-continued-as-new-first-generation',
+    );
     await recordHistoryIfAsked(handle, 'rollout-continued-as-new-last-generation');
   });
 
   it('discovers its clusters once, keeps them across continue-as-new, and refuses an empty discovery', async () => {
     const fake = fleetOfClusters();
     let discoveries = 0;
-    const discovered = (names: string[]) => async (request: ClusterDiscoveryRequest): Promise<ClusterDiscoveryResult> => {
-      discoveries += 1;
-      return { tagKey: request.tagKey, clusters: names.map((name) => ({ name, instances: 11 })), instances: names.length * 11, emptyValueInstances: 0 };
+    const discovered =
+      (names: string[]) =>
+      async (request: ClusterDiscoveryRequest): Promise<ClusterDiscoveryResult> => {
+        discoveries += 1;
+        return {
+          tagKey: request.tagKey,
+          clusters: names.map((name) => ({ name, instances: 11 })),
+          instances: names.length * 11,
+          emptyValueInstances: 0,
+        };
+      };
+    const { worker, taskQueue } = await stack.createWorker({
+      activityOverrides: { ...fake.activities, discoverClusters: discovered(['c3', 'c1', 'c2', 'c4']) },
+    });
+    const base = {
+      runbook,
+      parameters: {},
+      maxInFlight: 2,
+      errorBudget: '0',
+      approvalBetweenWaves: false,
+      initiator: 'platform@example.com',
     };
-    const { worker, taskQueue } = await stack.createWorker({ activityOverrides: { ...fake.activities, discoverClusters: discovered(['c3', 'c1', 'c2', 'c4']) } });
-    const base = { runbook, parameters: {}, maxInFlight: 2, errorBudget: '0', approvalBetweenWaves: false, initiator: 'platform@example.com' };
     const handle = await stack.client.workflow.start(runbookRollout, {
       taskQueue,
       workflowId: uniqueId('rollout-discover'),
@@ -177,7 +208,12 @@ describe('rollouts across clusters', () => {
       workflowId: uniqueId('rollout-discover-empty'),
       args: [{ ...base, discover: { tagKey: 'Clustr', tagFilters: [{ key: 'Env', values: ['prod'] }] }, waves: ['100%'] }],
     });
-    const failure = await empty.worker.runUntil(emptyHandle.result().then(() => undefined, (err: unknown) => err as WorkflowFailedError));
+    const failure = await empty.worker.runUntil(
+      emptyHandle.result().then(
+        () => undefined,
+        (err: unknown) => err as WorkflowFailedError,
+      ),
+    );
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect((failure?.cause as Error).message).toMatch(/no instance carries the tag Clustr, Env=prod: nothing to roll out/);
   });
@@ -185,5 +221,10 @@ describe('rollouts across clusters', () => {
 
 function waitForRolloutStatus(client: Client, rolloutId: string, status: RolloutStatus): Promise<RolloutState> {
   const handle = client.workflow.getHandle(rolloutId);
-  return eventually(() => handle.query(rolloutStateQuery), { until: (state) => state.status === status, timeoutMs: 60_000, intervalMs: 100, description: `rollout ${rolloutId} to be ${status}` });
+  return eventually(() => handle.query(rolloutStateQuery), {
+    until: (state) => state.status === status,
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    description: `rollout ${rolloutId} to be ${status}`,
+  });
 }

@@ -11,14 +11,29 @@ const step = (id: string, outputs: Record<string, string>): StepState =>
     attempts: 1,
     commandIds: [],
     history: [],
-    instances: Object.entries(outputs).map(([instanceId, outputTail]) => ({ instanceId, status: 'Success', statusDetails: 'Success', exitCode: 0, outputTail, outputTruncated: false })),
+    instances: Object.entries(outputs).map(([instanceId, outputTail]) => ({
+      instanceId,
+      status: 'Success',
+      statusDetails: 'Success',
+      exitCode: 0,
+      outputTail,
+      outputTruncated: false,
+    })),
   }) as unknown as StepState;
 
-describe('approval message with earlier steps\' output', () => {
+describe("approval message with earlier steps' output", () => {
   it('puts the last non-empty output line of each named step and instance under the question', () => {
-    const steps = [step('wait-catch-up', { 'i-1': 'LAG 4096 bytes (threshold 65536)\n' }), step('verify-online', { 'i-3': 'differs: nothing\nVERIFY {"ok":true}\n\n' })];
+    const steps = [
+      step('wait-catch-up', { 'i-1': 'LAG 4096 bytes (threshold 65536)\n' }),
+      step('verify-online', { 'i-3': 'differs: nothing\nVERIFY {"ok":true}\n\n' }),
+    ];
     expect(approvalMessageWithOutputs('Cut over?', ['wait-catch-up', 'verify-online', 'skipped-one'], steps)).toBe(
-      ['Cut over?', 'wait-catch-up on i-1: LAG 4096 bytes (threshold 65536)', 'verify-online on i-3: VERIFY {"ok":true}', 'skipped-one: (did not run)'].join('\n'),
+      [
+        'Cut over?',
+        'wait-catch-up on i-1: LAG 4096 bytes (threshold 65536)',
+        'verify-online on i-3: VERIFY {"ok":true}',
+        'skipped-one: (did not run)',
+      ].join('\n'),
     );
   });
 
@@ -41,8 +56,14 @@ steps:
     );
     expect('errors' in parsed && parsed.errors.map((e) => [e.path, e.message])).toEqual([
       ['steps[2].approval.showOutputOf[0]', '"later" is not a step before this approval'],
-      ['steps[2].approval.showOutputOf[1]', 'step "ask-first" has no output to show in this run (an approval, a sleep, or a step of another strategy)'],
-      ['steps[2].approval.showOutputOf[2]', 'step "only-b" has no output to show in this run (an approval, a sleep, or a step of another strategy)'],
+      [
+        'steps[2].approval.showOutputOf[1]',
+        'step "ask-first" has no output to show in this run (an approval, a sleep, or a step of another strategy)',
+      ],
+      [
+        'steps[2].approval.showOutputOf[2]',
+        'step "only-b" has no output to show in this run (an approval, a sleep, or a step of another strategy)',
+      ],
     ]);
   });
 });

@@ -85,7 +85,10 @@ steps:
     );
     if ('errors' in parsed) throw new Error(JSON.stringify(parsed.errors));
     expect(doubleQuotedPlaceholderWarnings(parsed.runbook).map((warning) => [warning.path, warning.message])).toEqual([
-      [['steps', 0, 'run', 1], expect.stringMatching(/^step "announce", run: \{\{ version \}\} is inside double quotes.*: echo "stage '…'"$/)],
+      [
+        ['steps', 0, 'run', 1],
+        expect.stringMatching(/^step "announce", run: \{\{ version \}\} is inside double quotes.*: echo "stage '…'"$/),
+      ],
       [['steps', 0, 'rollback', 'run'], expect.stringMatching(/^step "announce", rollback\.run: \{\{ version \}\}/)],
       [['steps', 1, 'waitUntil', 'run'], expect.stringMatching(/^step "wait", waitUntil\.run: \{\{ version \}\}/)],
     ]);

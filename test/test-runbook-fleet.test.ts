@@ -54,7 +54,10 @@ describe('runbook runs against the local fleet', () => {
   beforeAll(async () => {
     stack = await connectTestStack();
     bucket = await stack.createBucket('run-output');
-    testFleet = await startTestFleet({ s3Endpoint: stack.s3Endpoint, instances: instanceIds.map((id) => ({ id, tags: { Cluster: 'web-1' } })) });
+    testFleet = await startTestFleet({
+      s3Endpoint: stack.s3Endpoint,
+      instances: instanceIds.map((id) => ({ id, tags: { Cluster: 'web-1' } })),
+    });
   });
   afterAll(async () => {
     await testFleet?.dispose();
@@ -100,10 +103,12 @@ describe('runbook runs against the local fleet', () => {
     // Exactly one process per (command, instance): nothing was sent twice.
     const runs = testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}/`));
     const perCommandAndInstance = new Map<string, number>();
-    for (const r of runs) perCommandAndInstance.set(`${r.commandId}/${r.instanceId}`, (perCommandAndInstance.get(`${r.commandId}/${r.instanceId}`) ?? 0) + 1);
+    for (const r of runs)
+      perCommandAndInstance.set(`${r.commandId}/${r.instanceId}`, (perCommandAndInstance.get(`${r.commandId}/${r.instanceId}`) ?? 0) + 1);
     expect([...perCommandAndInstance.values()].every((n) => n === 1)).toBe(true);
     const activations = runs.filter((r) => r.comment.includes('/activate/'));
-    const onAttempt = (n: number) => activations.filter((r) => stepCommentOf(r.comment).endsWith(`/activate/${n}`)).map((r) => r.instanceId);
+    const onAttempt = (n: number) =>
+      activations.filter((r) => stepCommentOf(r.comment).endsWith(`/activate/${n}`)).map((r) => r.instanceId);
     expect(onAttempt(1).length).toBeLessThan(instanceIds.length);
     expect(onAttempt(2).sort()).toEqual(instanceIds);
 
@@ -117,8 +122,14 @@ describe('runbook runs against the local fleet', () => {
     ]);
     const first = commandEntries[0];
     expect(first?.type === 'command' && first.targets).toBe('tag:Cluster=web-1');
-    expect(first?.type === 'command' && first.instances[0]?.output).toMatch(new RegExp(`^s3://${bucket}/ssmflow/runs/${handle.workflowId}/`));
-    expect(state.audit.find((e) => e.type === 'operator')).toMatchObject({ action: 'retry', by: 'oncall@example.com', reason: 'allowed activation' });
+    expect(first?.type === 'command' && first.instances[0]?.output).toMatch(
+      new RegExp(`^s3://${bucket}/ssmflow/runs/${handle.workflowId}/`),
+    );
+    expect(state.audit.find((e) => e.type === 'operator')).toMatchObject({
+      action: 'retry',
+      by: 'oncall@example.com',
+      reason: 'allowed activation',
+    });
   });
 
   it('rolls back on the operator’s word: the failing step and the completed ones are undone on every instance', async () => {
@@ -126,7 +137,12 @@ describe('runbook runs against the local fleet', () => {
       const allow = join(sandbox(id), 'allow-activate');
       if (existsSync(allow)) writeFileSync(allow, '');
     }
-    const blocking = { ...deployRunbook, steps: deployRunbook.steps.map((s) => (s.id === 'activate' && s.kind === 'run' ? { ...s, commands: ['echo "cannot activate" >&2', 'exit 9'] } : s)) };
+    const blocking = {
+      ...deployRunbook,
+      steps: deployRunbook.steps.map((s) =>
+        s.id === 'activate' && s.kind === 'run' ? { ...s, commands: ['echo "cannot activate" >&2', 'exit 9'] } : s,
+      ),
+    };
     const { worker, handle, controls } = await startDeploy(blocking, { cluster: 'web-1', version: 8 });
     await worker.runUntil(async () => {
       await waitForStatus(controls, 'paused-on-failure');
@@ -148,4 +164,5 @@ describe('runbook runs against the local fleet', () => {
   });
 });
 
-const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> => waitForRunStatus(controls, status, { timeoutMs: 60_000, intervalMs: 150 });
+const waitForStatus = (controls: ReturnType<typeof runControls>, status: RunStatus): Promise<RunState> =>
+  waitForRunStatus(controls, status, { timeoutMs: 60_000, intervalMs: 150 });

@@ -78,7 +78,13 @@ steps:
     run: echo a
     onfailure: abort
 `);
-    expect(error).toMatchObject({ line: 7, column: 5, path: 'steps[0].onfailure', message: 'unknown key "onfailure"', fix: 'did you mean `onFailure`?' });
+    expect(error).toMatchObject({
+      line: 7,
+      column: 5,
+      path: 'steps[0].onfailure',
+      message: 'unknown key "onfailure"',
+      fix: 'did you mean `onFailure`?',
+    });
   });
 
   it('suggests close top-level and nested keys', () => {
@@ -184,9 +190,9 @@ steps: [{ id: a, run: x }]
   });
 
   it('checks targets: exactly one form, instance id shape', () => {
-    expect(only(`apiVersion: ssmflow/v1\nname: x\ntargets: { tags: { A: b }, instanceIds: [i-12345678] }\nsteps: [{ id: a, run: x }]\n`).fix).toBe(
-      'keep either `tags` or `instanceIds`',
-    );
+    expect(
+      only(`apiVersion: ssmflow/v1\nname: x\ntargets: { tags: { A: b }, instanceIds: [i-12345678] }\nsteps: [{ id: a, run: x }]\n`).fix,
+    ).toBe('keep either `tags` or `instanceIds`');
     expect(only(`apiVersion: ssmflow/v1\nname: x\ntargets: { instanceIds: [web-1] }\nsteps: [{ id: a, run: x }]\n`)).toMatchObject({
       path: 'targets.instanceIds[0]',
       line: 3,
@@ -355,9 +361,9 @@ steps: [{ id: a, run: x }]
       ['maintenanceWindow.cron', expect.stringMatching(/^"0 25 \* \* \*" is not a valid cron: .*hour/)],
       ['maintenanceWindow.timezone', '"Mars/Olympus" is not an IANA time zone name'],
     ]);
-    expect(only(`${header}maintenanceWindow: { cron: '0 2 * *', duration: 1h, timezone: UTC }\nsteps: [{ id: a, run: x }]\n`).message).toMatch(
-      /has 4 fields; a cron needs five/,
-    );
+    expect(
+      only(`${header}maintenanceWindow: { cron: '0 2 * *', duration: 1h, timezone: UTC }\nsteps: [{ id: a, run: x }]\n`).message,
+    ).toMatch(/has 4 fields; a cron needs five/);
   });
 
   it('checks that timeouts fit together', () => {

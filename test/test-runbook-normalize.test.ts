@@ -97,7 +97,10 @@ steps:
     });
     expect(ask).toEqual({ id: 'ask', kind: 'approval', onFailure: 'rollback', message: 'go?' });
     expect(nap).toEqual({ id: 'nap', kind: 'sleep', durationMs: 5_400_000 });
-    expect(doc).toMatchObject({ kind: 'document', document: { name: 'AWS-ConfigureAWSPackage', parameters: { action: ['Install'], versions: ['1', '2'] } } });
+    expect(doc).toMatchObject({
+      kind: 'document',
+      document: { name: 'AWS-ConfigureAWSPackage', parameters: { action: ['Install'], versions: ['1', '2'] } },
+    });
   });
 
   it('survives a JSON round trip unchanged (workflow arguments are JSON)', () => {

@@ -97,7 +97,13 @@ steps: [{ id: a, run: 'echo {{ fromVersion }} {{ toVersion }}' }]
     if ('errors' in upgrade) throw new Error(JSON.stringify(upgrade.errors));
     expect(resolveParameterValues(upgrade.normalized, { toVersion: 18 })).toEqual({ values: { fromVersion: 16, toVersion: 18 } });
     expect(resolveParameterValues(upgrade.normalized, { fromVersion: 17, toVersion: 16 })).toEqual({
-      errors: [{ parameter: 'toVersion', message: '16 must be above fromVersion (17)', fix: 'give toVersion greater than 17, or set fromVersion to what the target runs now' }],
+      errors: [
+        {
+          parameter: 'toVersion',
+          message: '16 must be above fromVersion (17)',
+          fix: 'give toVersion greater than 17, or set fromVersion to what the target runs now',
+        },
+      ],
     });
     expect(resolveParameterValues(upgrade.normalized, { toVersion: 16 })).toMatchObject({ errors: [{ parameter: 'toVersion' }] });
     const broken = parseRunbook(
@@ -111,7 +117,9 @@ steps: [{ id: a, run: 'echo {{ fromVersion }} {{ toVersion }}' }]
 `,
       'up.yaml',
     );
-    expect('errors' in broken && broken.errors.map((e) => [e.path, e.message])).toEqual([['parameters.toVersion.above', '"fromVersion" is not an integer parameter of this runbook']]);
+    expect('errors' in broken && broken.errors.map((e) => [e.path, e.message])).toEqual([
+      ['parameters.toVersion.above', '"fromVersion" is not an integer parameter of this runbook'],
+    ]);
   });
 
   it('says when a runbook takes no parameters', () => {

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../runbook/load.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
-import { commandsReadingSecretsOnInstance, redactSecrets, renderCommand, renderStep, renderTargets, renderText } from '../runbook/render.js';
+import {
+  commandsReadingSecretsOnInstance,
+  redactSecrets,
+  renderCommand,
+  renderStep,
+  renderTargets,
+  renderText,
+} from '../runbook/render.js';
 import type { NormalizedRunbook, ParameterValues, RenderedRunStep } from '../runbook/types.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'ssmflow-render-'));
@@ -117,25 +124,39 @@ describe('secrets', () => {
   const binDir = join(workDir, 'bin');
   const secretFile = join(workDir, 'secret-value');
   mkdirSync(binDir, { recursive: true });
-  writeFileSync(join(binDir, 'aws'), `#!/bin/sh\n[ "$1 $2 $3 $4" = 'ssm get-parameter --name /db/c1/password' ] || { echo "unexpected: $*" >&2; exit 254; }\ncat "${secretFile}"\n`, { mode: 0o755 });
+  writeFileSync(
+    join(binDir, 'aws'),
+    `#!/bin/sh\n[ "$1 $2 $3 $4" = 'ssm get-parameter --name /db/c1/password' ] || { echo "unexpected: $*" >&2; exit 254; }\ncat "${secretFile}"\n`,
+    { mode: 0o755 },
+  );
   const runOnInstance = (commands: string[], secret: string | undefined) => {
     if (secret === undefined) rmSync(secretFile, { force: true });
     else writeFileSync(secretFile, secret);
-    return execFileSync('sh', ['-c', commands.join('\n')], { cwd: workDir, encoding: 'utf8', env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('sh', ['-c', commands.join('\n')], {
+      cwd: workDir,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   };
 
   // Command substitution drops trailing newlines, as `$(aws …)` does on any host.
-  it.each(hostileValues.filter((value) => value !== '' && !value.endsWith('\n')))('the instance reads secret %j itself, as one literal word', (secret) => {
-    const sent = commandsReadingSecretsOnInstance(step.commands, step.secrets);
-    // (Short values such as "'" occur in any script; long ones must not be there.)
-    if (secret.length >= 8) expect(sent.join('\n')).not.toContain(secret);
-    expect(runOnInstance(sent, secret)).toBe(secret);
-    expect(existsSync(canary)).toBe(false);
-  });
+  it.each(hostileValues.filter((value) => value !== '' && !value.endsWith('\n')))(
+    'the instance reads secret %j itself, as one literal word',
+    (secret) => {
+      const sent = commandsReadingSecretsOnInstance(step.commands, step.secrets);
+      // (Short values such as "'" occur in any script; long ones must not be there.)
+      if (secret.length >= 8) expect(sent.join('\n')).not.toContain(secret);
+      expect(runOnInstance(sent, secret)).toBe(secret);
+      expect(existsSync(canary)).toBe(false);
+    },
+  );
 
   it('sends only the Parameter Store name, and stops the script naming it when the instance cannot read it', () => {
     const sent = commandsReadingSecretsOnInstance(step.commands, step.secrets);
-    expect(sent[0]).toMatch(/^SSMFLOW_SECRET_dbPassword=\$\(aws ssm get-parameter --name '\/db\/c1\/password' --with-decryption --query Parameter.Value --output text\) \|\| \{/);
+    expect(sent[0]).toMatch(
+      /^SSMFLOW_SECRET_dbPassword=\$\(aws ssm get-parameter --name '\/db\/c1\/password' --with-decryption --query Parameter.Value --output text\) \|\| \{/,
+    );
     expect(sent[1]).toBe(`printf '%s' "$SSMFLOW_SECRET_dbPassword"`);
     let failure: { status?: number; stderr?: string } = {};
     try {

@@ -75,7 +75,12 @@ steps:
 async function startParkingWorker(taskQueue: string) {
   const child = spawn(process.execPath, ['--input-type=module', '-e', parkingWorker], {
     cwd: projectRoot,
-    env: { ...process.env, TEST_TEMPORAL_ADDRESS: inject('temporalAddress'), TEST_TASK_QUEUE: taskQueue, TEST_WORKFLOW_BUNDLE: inject('workflowBundlePath') },
+    env: {
+      ...process.env,
+      TEST_TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEST_TASK_QUEUE: taskQueue,
+      TEST_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -124,7 +129,13 @@ describe('approval answered in the task that reaches it, after a worker restart'
   it('refuses the approve sent on a query answered ahead of history, takes the next one, and the history replays', async () => {
     const taskQueue = uniqueId('tq-approval-restart');
     const first = await startParkingWorker(taskQueue);
-    const handle = await startRun(stack.client, { runbook: gatedRunbook(), parameters: {}, initiator: 'test@example.com', taskQueue, workflowId: uniqueId('gated') });
+    const handle = await startRun(stack.client, {
+      runbook: gatedRunbook(),
+      parameters: {},
+      initiator: 'test@example.com',
+      taskQueue,
+      workflowId: uniqueId('gated'),
+    });
     const { taskToken, input } = await first.parked();
     await first.kill();
 
@@ -138,7 +149,10 @@ describe('approval answered in the task that reaches it, after a worker restart'
       await pause(completeAfterKillMs);
       await stack.client.activity.complete(Buffer.from(taskToken, 'base64'), commandResult(input, true));
       let state: RunState = await ahead;
-      if (state.currentStepId !== 'approve-cutover') state = await waitForRunState(controls, (s) => s.currentStepId === 'approve-cutover', 'to reach approve-cutover', { intervalMs: 50 });
+      if (state.currentStepId !== 'approve-cutover')
+        state = await waitForRunState(controls, (s) => s.currentStepId === 'approve-cutover', 'to reach approve-cutover', {
+          intervalMs: 50,
+        });
 
       // The answer came from a task no worker has completed: history does not show the approval yet.
       expect(upsertedStatuses(await handle.fetchHistory())).not.toContain('waiting-approval');
@@ -146,7 +160,9 @@ describe('approval answered in the task that reaches it, after a worker restart'
       // there (before the fix it was accepted, and the history below failed to replay).
       early = await controls.approve({ by: 'oncall', reason: 'approved the moment it asked' }).catch((err: unknown) => err);
       if (early instanceof OperatorActionRejected) {
-        expect(early.message).toBe(`run ${handle.workflowId} is about to wait for the operator at step approve-cutover: try approve again in a moment`);
+        expect(early.message).toBe(
+          `run ${handle.workflowId} is about to wait for the operator at step approve-cutover: try approve again in a moment`,
+        );
         // One task later the wait is open: status says so, and the same approve goes through.
         if (state.status !== 'waiting-approval') state = await waitForRunStatus(controls, 'waiting-approval', { intervalMs: 50 });
         expect(state.waitingFor).toMatchObject({ reason: 'approval', stepId: 'approve-cutover' });
@@ -154,13 +170,19 @@ describe('approval answered in the task that reaches it, after a worker restart'
       }
       const summary = await handle.result();
       expect(summary.status).toBe('succeeded');
-      expect(summary.audit.filter((e) => e.type === 'operator')).toMatchObject([{ action: 'approve', by: 'oncall', stepId: 'approve-cutover' }]);
+      expect(summary.audit.filter((e) => e.type === 'operator')).toMatchObject([
+        { action: 'approve', by: 'oncall', stepId: 'approve-cutover' },
+      ]);
       expect(ssm.order()).toEqual(['gated/cutover']);
     });
 
     const history = await handle.fetchHistory();
     expect(upsertedStatuses(history)).toEqual(['waiting-approval', 'running', 'succeeded']);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, JSON.parse(historyToJSON(history)), handle.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      JSON.parse(historyToJSON(history)),
+      handle.workflowId,
+    );
     await recordHistoryIfAsked(handle, 'runbook-run-approval-answered-after-worker-kill');
     expect(early).toBeInstanceOf(OperatorActionRejected);
   });
@@ -176,7 +198,11 @@ function approvedInTheTaskThatOpens(history: { events: Record<string, unknown>[]
   const events = structuredClone(history.events);
   const fired = events.findIndex((e) => e.eventType === 'EVENT_TYPE_TIMER_FIRED');
   const openingTask = events.slice(fired + 1, fired + 4);
-  expect(openingTask.map((e) => e.eventType)).toEqual(['EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 'EVENT_TYPE_WORKFLOW_TASK_STARTED', 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED']);
+  expect(openingTask.map((e) => e.eventType)).toEqual([
+    'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+    'EVENT_TYPE_WORKFLOW_TASK_STARTED',
+    'EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
+  ]);
   const kept = events.filter((e) => !openingTask.includes(e));
   const ids = new Map(kept.map((e, i) => [e.eventId as string, String(i + 1)]));
   const renumber = (node: unknown): void => {
@@ -199,7 +225,9 @@ function approvedInTheTaskThatOpens(history: { events: Record<string, unknown>[]
 
 describe('approval accepted in the task that opens the wait', () => {
   it('replays: the task that opens a wait issues no command, so the Update may come first', async () => {
-    const recorded = JSON.parse(readFileSync(join(projectRoot, 'test', 'histories', 'runbook-run-approval-answered-after-worker-kill.json'), 'utf8')) as { events: Record<string, unknown>[] };
+    const recorded = JSON.parse(
+      readFileSync(join(projectRoot, 'test', 'histories', 'runbook-run-approval-answered-after-worker-kill.json'), 'utf8'),
+    ) as { events: Record<string, unknown>[] };
     const history = approvedInTheTaskThatOpens(recorded);
     const types = history.events.map((e) => e.eventType);
     const fired = types.indexOf('EVENT_TYPE_TIMER_FIRED');
@@ -210,6 +238,10 @@ describe('approval accepted in the task that opens the wait', () => {
       'EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
       'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
     ]);
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, 'approved-in-the-task-that-opens');
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      history,
+      'approved-in-the-task-that-opens',
+    );
   });
 });

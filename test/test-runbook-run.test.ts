@@ -13,7 +13,8 @@ import { waitForRunState, waitForRunStatus } from './harness/run-waits.js';
 
 /** Five run steps; s3 has no rollback, so it must never appear among the rollbacks. */
 function fiveSteps(onFailure: string): NormalizedRunbook {
-  const step = (n: number) => `  - id: s${n}\n    run: echo step ${n} {{ version }}\n${n === 3 ? '' : `    rollback: { run: echo undo ${n} }\n`}`;
+  const step = (n: number) =>
+    `  - id: s${n}\n    run: echo step ${n} {{ version }}\n${n === 3 ? '' : `    rollback: { run: echo undo ${n} }\n`}`;
   return runbookFromYaml(`apiVersion: ssmflow/v1
 name: five
 parameters:
@@ -25,8 +26,16 @@ steps:
 ${[1, 2, 3, 4, 5].map(step).join('')}`);
 }
 
-const rollbacksOf = (ssm: ScriptedSsm) => ssm.order().filter((d) => d.endsWith('(rollback)')).map((d) => d.replace(/^five\/(s\d) \(rollback\)$/, '$1'));
-const stepsRun = (ssm: ScriptedSsm) => ssm.order().filter((d) => !d.endsWith('(rollback)')).map((d) => d.replace(/^five\//, ''));
+const rollbacksOf = (ssm: ScriptedSsm) =>
+  ssm
+    .order()
+    .filter((d) => d.endsWith('(rollback)'))
+    .map((d) => d.replace(/^five\/(s\d) \(rollback\)$/, '$1'));
+const stepsRun = (ssm: ScriptedSsm) =>
+  ssm
+    .order()
+    .filter((d) => !d.endsWith('(rollback)'))
+    .map((d) => d.replace(/^five\//, ''));
 
 describe('runbook run workflow', () => {
   let stack: TestStack;
@@ -43,7 +52,13 @@ describe('runbook run workflow', () => {
   ): Promise<T> {
     const ssm = scriptedSsm(script);
     const { worker, taskQueue } = await stack.createWorker({ activityOverrides: ssm.activities });
-    const handle = await startRun(stack.client, { runbook, parameters, initiator: 'test@example.com', taskQueue, workflowId: uniqueId(runbook.name) });
+    const handle = await startRun(stack.client, {
+      runbook,
+      parameters,
+      initiator: 'test@example.com',
+      taskQueue,
+      workflowId: uniqueId(runbook.name),
+    });
     return worker.runUntil(scenario(handle, ssm, runControls(stack.client, handle.workflowId)));
   }
 
@@ -56,7 +71,11 @@ describe('runbook run workflow', () => {
           if (policy === 'pause') {
             const paused = await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
             expect(paused.currentStepId).toBe(`s${k}`);
-            expect(paused.failure).toMatchObject({ stepId: `s${k}`, phase: 'step', instances: [{ instanceId: 'i-0123456789abcdef0', exitCode: 2 }] });
+            expect(paused.failure).toMatchObject({
+              stepId: `s${k}`,
+              phase: 'step',
+              instances: [{ instanceId: 'i-0123456789abcdef0', exitCode: 2 }],
+            });
             expect(paused.failure?.message).toContain('something broke');
             expect(paused.failure?.allowedActions).toEqual(['retry', 'skip', 'rollback', 'abort']);
             await controls.rollback({ by: 'oncall@example.com', reason: 'bad step' });
@@ -162,7 +181,13 @@ describe('runbook run workflow', () => {
       async (handle, ssm, controls) => {
         await waitForStatus(stack.client, handle.workflowId, 'paused-on-failure');
         const after = await controls.retry({ by: 'oncall@example.com', reason: 'disk cleaned' });
-        expect(after.audit.at(-1)).toMatchObject({ type: 'operator', action: 'retry', by: 'oncall@example.com', reason: 'disk cleaned', stepId: 's2' });
+        expect(after.audit.at(-1)).toMatchObject({
+          type: 'operator',
+          action: 'retry',
+          by: 'oncall@example.com',
+          reason: 'disk cleaned',
+          stepId: 's2',
+        });
         const summary = await handle.result();
         expect(summary.status).toBe('succeeded');
         expect(summary.steps[1]).toMatchObject({ id: 's2', status: 'succeeded', attempts: 2 });
@@ -228,53 +253,75 @@ describe('runbook run workflow', () => {
 
   describe('approval', () => {
     it('approved: the run goes on, and the approver is in the audit', async () => {
-      await withRun(gatedRunbook(), () => 'success', async (handle, ssm, controls) => {
-        const waiting = await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
-        expect(waiting.waitingFor).toMatchObject({ reason: 'approval', stepId: 'approve-cutover', message: 'Cut over now?' });
-        await expect(controls.retry({ by: 'x' })).rejects.toThrow(/is waiting-approval at step approve-cutover: retry applies only while the run is paused-on-failure/);
-        await controls.approve({ by: 'lead@example.com', reason: 'change CHG-42' });
-        const summary = await handle.result();
-        expect(summary.status).toBe('succeeded');
-        expect(ssm.order()).toEqual(['gated/prepare', 'gated/cutover']);
-        const state = await runControls(stack.client, handle.workflowId).state();
-        expect(state.audit.find((e) => e.type === 'operator')).toMatchObject({ action: 'approve', by: 'lead@example.com', reason: 'change CHG-42' });
-        await recordHistoryIfAsked(handle, 'runbook-run-approved');
-      });
+      await withRun(
+        gatedRunbook(),
+        () => 'success',
+        async (handle, ssm, controls) => {
+          const waiting = await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
+          expect(waiting.waitingFor).toMatchObject({ reason: 'approval', stepId: 'approve-cutover', message: 'Cut over now?' });
+          await expect(controls.retry({ by: 'x' })).rejects.toThrow(
+            /is waiting-approval at step approve-cutover: retry applies only while the run is paused-on-failure/,
+          );
+          await controls.approve({ by: 'lead@example.com', reason: 'change CHG-42' });
+          const summary = await handle.result();
+          expect(summary.status).toBe('succeeded');
+          expect(ssm.order()).toEqual(['gated/prepare', 'gated/cutover']);
+          const state = await runControls(stack.client, handle.workflowId).state();
+          expect(state.audit.find((e) => e.type === 'operator')).toMatchObject({
+            action: 'approve',
+            by: 'lead@example.com',
+            reason: 'change CHG-42',
+          });
+          await recordHistoryIfAsked(handle, 'runbook-run-approved');
+        },
+      );
     });
 
     it('rejected: the step fails and its policy (rollback) undoes what ran', async () => {
-      await withRun(gatedRunbook(), () => 'success', async (handle, ssm, controls) => {
-        await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
-        await controls.approve({ by: 'lead', reject: true, reason: 'not tonight' });
-        const summary = await handle.result();
-        expect(summary.status).toBe('rolled-back');
-        expect(ssm.order()).toEqual(['gated/prepare', 'gated/prepare (rollback)']);
-        expect(summary.failure).toBeUndefined();
-        const state = await runControls(stack.client, handle.workflowId).state();
-        expect(state.steps[1]).toMatchObject({ status: 'failed', message: 'rejected by lead: not tonight' });
-      });
+      await withRun(
+        gatedRunbook(),
+        () => 'success',
+        async (handle, ssm, controls) => {
+          await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
+          await controls.approve({ by: 'lead', reject: true, reason: 'not tonight' });
+          const summary = await handle.result();
+          expect(summary.status).toBe('rolled-back');
+          expect(ssm.order()).toEqual(['gated/prepare', 'gated/prepare (rollback)']);
+          expect(summary.failure).toBeUndefined();
+          const state = await runControls(stack.client, handle.workflowId).state();
+          expect(state.steps[1]).toMatchObject({ status: 'failed', message: 'rejected by lead: not tonight' });
+        },
+      );
     });
 
     it('aborted while waiting: the run ends failed at once, nothing rolled back, no rejection recorded', async () => {
-      await withRun(gatedRunbook(), () => 'success', async (handle, ssm, controls) => {
-        await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
-        await controls.abort({ by: 'oncall', reason: 'wrong maintenance night' });
-        const summary = await handle.result();
-        expect(summary.status).toBe('failed');
-        expect(ssm.order()).toEqual(['gated/prepare']);
-        expect(summary.steps[1]).toMatchObject({ status: 'failed', message: 'aborted by oncall' });
-        expect(summary.audit.filter((e) => e.type === 'operator').map((e) => (e.type === 'operator' ? e.action : ''))).toEqual(['abort']);
-      });
+      await withRun(
+        gatedRunbook(),
+        () => 'success',
+        async (handle, ssm, controls) => {
+          await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
+          await controls.abort({ by: 'oncall', reason: 'wrong maintenance night' });
+          const summary = await handle.result();
+          expect(summary.status).toBe('failed');
+          expect(ssm.order()).toEqual(['gated/prepare']);
+          expect(summary.steps[1]).toMatchObject({ status: 'failed', message: 'aborted by oncall' });
+          expect(summary.audit.filter((e) => e.type === 'operator').map((e) => (e.type === 'operator' ? e.action : ''))).toEqual(['abort']);
+        },
+      );
     });
 
     it('timed out: the step fails with the reason', async () => {
-      await withRun(gatedRunbook('2s'), () => 'success', async (handle, ssm) => {
-        const summary = await handle.result();
-        expect(summary.status).toBe('rolled-back');
-        expect(ssm.order()).toEqual(['gated/prepare', 'gated/prepare (rollback)']);
-        const state = await runControls(stack.client, handle.workflowId).state();
-        expect(state.steps[1]?.message).toMatch(/approval timed out/);
-      });
+      await withRun(
+        gatedRunbook('2s'),
+        () => 'success',
+        async (handle, ssm) => {
+          const summary = await handle.result();
+          expect(summary.status).toBe('rolled-back');
+          expect(ssm.order()).toEqual(['gated/prepare', 'gated/prepare (rollback)']);
+          const state = await runControls(stack.client, handle.workflowId).state();
+          expect(state.steps[1]?.message).toMatch(/approval timed out/);
+        },
+      );
     });
   });
 
@@ -294,54 +341,68 @@ steps:
   - id: pause-a-bit
     sleep: 1s
 `);
-    await withRun(runbook, () => 'success', async (handle, ssm, controls) => {
-      await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
-      await controls.approve({ by: 'lead' });
-      const summary = await handle.result();
-      expect(summary.status).toBe('succeeded');
-      expect(summary.steps.map((s) => [s.id, s.status])).toEqual([
-        ['shell', 'succeeded'],
-        ['doc', 'succeeded'],
-        ['until-ready', 'succeeded'],
-        ['gate', 'succeeded'],
-        ['pause-a-bit', 'succeeded'],
-      ]);
-      expect(ssm.calls.map((c) => [c.description, c.commands])).toEqual([
-        ['kinds/shell', ['echo one', 'echo two']],
-        ['kinds/doc', []],
-        ['kinds/until-ready', ['test -f /tmp/ready']],
-      ]);
-      const state = await runControls(stack.client, handle.workflowId).state();
-      expect(state.audit.filter((e) => e.type === 'command').map((e) => (e.type === 'command' ? [e.stepId, e.phase, e.document] : []))).toEqual([
-        ['shell', 'step', 'AWS-RunShellScript'],
-        ['doc', 'step', 'Team-Restart'],
-        ['until-ready', 'check', 'AWS-RunShellScript'],
-      ]);
-    });
+    await withRun(
+      runbook,
+      () => 'success',
+      async (handle, ssm, controls) => {
+        await waitForStatus(stack.client, handle.workflowId, 'waiting-approval');
+        await controls.approve({ by: 'lead' });
+        const summary = await handle.result();
+        expect(summary.status).toBe('succeeded');
+        expect(summary.steps.map((s) => [s.id, s.status])).toEqual([
+          ['shell', 'succeeded'],
+          ['doc', 'succeeded'],
+          ['until-ready', 'succeeded'],
+          ['gate', 'succeeded'],
+          ['pause-a-bit', 'succeeded'],
+        ]);
+        expect(ssm.calls.map((c) => [c.description, c.commands])).toEqual([
+          ['kinds/shell', ['echo one', 'echo two']],
+          ['kinds/doc', []],
+          ['kinds/until-ready', ['test -f /tmp/ready']],
+        ]);
+        const state = await runControls(stack.client, handle.workflowId).state();
+        expect(
+          state.audit.filter((e) => e.type === 'command').map((e) => (e.type === 'command' ? [e.stepId, e.phase, e.document] : [])),
+        ).toEqual([
+          ['shell', 'step', 'AWS-RunShellScript'],
+          ['doc', 'step', 'Team-Restart'],
+          ['until-ready', 'check', 'AWS-RunShellScript'],
+        ]);
+      },
+    );
   });
 
   describe('maintenance window', () => {
     it('a disruptive step waits, pending, while the window is closed; status says until when', async () => {
       // A one-hour window that opens twelve hours from now: certainly closed while the test runs.
       const opensAtHour = (new Date().getUTCHours() + 12) % 24;
-      await withRun(windowedRunbook(`0 ${opensAtHour} * * *`), () => 'success', async (handle, ssm, controls) => {
-        const waiting = await waitFor(stack.client, handle.workflowId, (s) => s.waitingFor?.reason === 'maintenance-window');
-        expect(waiting.status).toBe('running');
-        expect(waiting.waitingFor?.stepId).toBe('restart');
-        expect(waiting.waitingFor?.until).toMatch(new RegExp(`T${String(opensAtHour).padStart(2, '0')}:00:00\\.000Z$`));
-        expect(waiting.steps.map((st) => st.status)).toEqual(['succeeded', 'pending']);
-        expect(ssm.order()).toEqual(['windowed/prepare']);
-        await controls.abort({ by: 'oncall', reason: 'not this year' });
-        expect((await handle.result()).status).toBe('failed');
-        expect(ssm.order()).toEqual(['windowed/prepare']);
-      });
+      await withRun(
+        windowedRunbook(`0 ${opensAtHour} * * *`),
+        () => 'success',
+        async (handle, ssm, controls) => {
+          const waiting = await waitFor(stack.client, handle.workflowId, (s) => s.waitingFor?.reason === 'maintenance-window');
+          expect(waiting.status).toBe('running');
+          expect(waiting.waitingFor?.stepId).toBe('restart');
+          expect(waiting.waitingFor?.until).toMatch(new RegExp(`T${String(opensAtHour).padStart(2, '0')}:00:00\\.000Z$`));
+          expect(waiting.steps.map((st) => st.status)).toEqual(['succeeded', 'pending']);
+          expect(ssm.order()).toEqual(['windowed/prepare']);
+          await controls.abort({ by: 'oncall', reason: 'not this year' });
+          expect((await handle.result()).status).toBe('failed');
+          expect(ssm.order()).toEqual(['windowed/prepare']);
+        },
+      );
     });
 
     it('a disruptive step runs at once inside an open window', async () => {
-      await withRun(windowedRunbook('* * * * *'), () => 'success', async (handle, ssm) => {
-        expect((await handle.result()).status).toBe('succeeded');
-        expect(ssm.order()).toEqual(['windowed/prepare', 'windowed/restart']);
-      });
+      await withRun(
+        windowedRunbook('* * * * *'),
+        () => 'success',
+        async (handle, ssm) => {
+          expect((await handle.result()).status).toBe('succeeded');
+          expect(ssm.order()).toEqual(['windowed/prepare', 'windowed/restart']);
+        },
+      );
     });
   });
 
@@ -354,11 +415,15 @@ steps:
     waitUntil: { run: test -f /tmp/ready, interval: 1s, timeout: 1m }
     onFailure: abort
 `);
-    await withRun(runbook, () => 'fail', async (handle) => {
-      const summary = await handle.result();
-      expect(summary.status).toBe('failed');
-      expect(summary.failure?.message).toMatch(/condition not met after 5 checks/);
-    });
+    await withRun(
+      runbook,
+      () => 'fail',
+      async (handle) => {
+        const summary = await handle.result();
+        expect(summary.status).toBe('failed');
+        expect(summary.failure?.message).toMatch(/condition not met after 5 checks/);
+      },
+    );
   });
 
   it('rejects operator actions that make no sense now, with a message that says why', async () => {
@@ -463,27 +528,42 @@ steps:
         expect(rollbacksOf(ssm)).toEqual([]);
         const state = await runControls(stack.client, handle.workflowId).state();
         expect(state.status).toBe('cancelled');
-        expect(state.audit.at(-1)).toMatchObject({ type: 'run', event: 'finished', detail: 'run cancelled past the point of no return (step s3): nothing rolled back' });
+        expect(state.audit.at(-1)).toMatchObject({
+          type: 'run',
+          event: 'finished',
+          detail: 'run cancelled past the point of no return (step s3): nothing rolled back',
+        });
       },
       { strategy: 'link' },
     );
   });
 
   it('keeps a 20-step run far below the history limits', async () => {
-    const steps = Array.from({ length: 20 }, (_, i) => `  - id: step-${i + 1}\n    run: echo ${i + 1}\n    rollback: { run: echo undo }\n`).join('');
-    const runbook = runbookFromYaml(`apiVersion: ssmflow/v1\nname: twenty\ntargets: { instanceIds: [i-0123456789abcdef0] }\nsteps:\n${steps}`);
-    await withRun(runbook, () => 'success', async (handle) => {
-      expect((await handle.result()).status).toBe('succeeded');
-      const events = (await handle.fetchHistory()).events?.length ?? 0;
-      console.log(`20-step run: ${events} history events`);
-      expect(events).toBeLessThan(1_000);
-    });
+    const steps = Array.from(
+      { length: 20 },
+      (_, i) => `  - id: step-${i + 1}\n    run: echo ${i + 1}\n    rollback: { run: echo undo }\n`,
+    ).join('');
+    const runbook = runbookFromYaml(
+      `apiVersion: ssmflow/v1\nname: twenty\ntargets: { instanceIds: [i-0123456789abcdef0] }\nsteps:\n${steps}`,
+    );
+    await withRun(
+      runbook,
+      () => 'success',
+      async (handle) => {
+        expect((await handle.result()).status).toBe('succeeded');
+        const events = (await handle.fetchHistory()).events?.length ?? 0;
+        console.log(`20-step run: ${events} history events`);
+        expect(events).toBeLessThan(1_000);
+      },
+    );
   });
 });
 
-const waitForStatus = (client: Client, runId: string, status: RunStatus): Promise<RunState> => waitForRunStatus(runControls(client, runId), status);
+const waitForStatus = (client: Client, runId: string, status: RunStatus): Promise<RunState> =>
+  waitForRunStatus(runControls(client, runId), status);
 
 const waitFor = (client: Client, runId: string, predicate: (state: RunState) => boolean): Promise<RunState> =>
   waitForRunState(runControls(client, runId), predicate, 'to reach the expected state');
 
-const waitUntil = (condition: () => boolean, what: string): Promise<void> => eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });
+const waitUntil = (condition: () => boolean, what: string): Promise<void> =>
+  eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });

@@ -74,8 +74,18 @@ function oneTaskHistory(workflowType: string): unknown {
           attempt: 1,
         },
       },
-      { eventId: '2', eventTime: time, eventType: 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', workflowTaskScheduledEventAttributes: { taskQueue: { name: 'sandbox-test' }, startToCloseTimeout: '10s', attempt: 1 } },
-      { eventId: '3', eventTime: time, eventType: 'EVENT_TYPE_WORKFLOW_TASK_STARTED', workflowTaskStartedEventAttributes: { scheduledEventId: '2', requestId: 'r1' } },
+      {
+        eventId: '2',
+        eventTime: time,
+        eventType: 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+        workflowTaskScheduledEventAttributes: { taskQueue: { name: 'sandbox-test' }, startToCloseTimeout: '10s', attempt: 1 },
+      },
+      {
+        eventId: '3',
+        eventTime: time,
+        eventType: 'EVENT_TYPE_WORKFLOW_TASK_STARTED',
+        workflowTaskStartedEventAttributes: { scheduledEventId: '2', requestId: 'r1' },
+      },
     ],
   };
 }
@@ -87,8 +97,18 @@ describe('runbook modules in the Temporal workflow sandbox', () => {
     const bundle = await bundleWorkflowCode({
       workflowsPath,
       // The workflow file lives in a temporary directory: resolve packages from the repo.
-      webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? ['node_modules']), nodeModules] } }),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (message: string, meta?: unknown) => console.error(message, meta), log() {} },
+      webpackConfigHook: (config) => ({
+        ...config,
+        resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? ['node_modules']), nodeModules] },
+      }),
+      logger: {
+        trace() {},
+        debug() {},
+        info() {},
+        warn() {},
+        error: (message: string, meta?: unknown) => console.error(message, meta),
+        log() {},
+      },
     });
     expect(bundle.code).toContain('runbookModulesInSandbox');
     const outcomes: string[] = [];

@@ -12,7 +12,10 @@ describe('runbook.schema.json', () => {
     const schema = runbookJsonSchema() as {
       $id: string;
       title: string;
-      $defs: Record<string, { description?: string; additionalProperties?: unknown; properties?: Record<string, { description?: string }>; oneOf?: unknown }>;
+      $defs: Record<
+        string,
+        { description?: string; additionalProperties?: unknown; properties?: Record<string, { description?: string }>; oneOf?: unknown }
+      >;
     };
     expect(schema.$id).toBe(SCHEMA_ID);
     expect(schema.title).toBe('ssmflow runbook (v1)');

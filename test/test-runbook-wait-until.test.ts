@@ -37,7 +37,13 @@ function normalized(yaml: string): NormalizedRunbook {
 describe('waitUntil giveUpExitCode in the runbook format', () => {
   it('is kept through normalize and render, and absent when not written', () => {
     const given = normalized(runbookWith('{ run: ./check-lag, interval: 10s, timeout: 30m, giveUpExitCode: 3 }')).steps[0];
-    expect(given).toMatchObject({ kind: 'waitUntil', commands: ['./check-lag'], intervalMs: 10_000, waitTimeoutMs: 1_800_000, giveUpExitCode: 3 });
+    expect(given).toMatchObject({
+      kind: 'waitUntil',
+      commands: ['./check-lag'],
+      intervalMs: 10_000,
+      waitTimeoutMs: 1_800_000,
+      giveUpExitCode: 3,
+    });
     expect(renderStep(given!, {})).toMatchObject({ kind: 'waitUntil', giveUpExitCode: 3 });
 
     const without = normalized(runbookWith('{ run: ./check-lag, interval: 10s, timeout: 30m }')).steps[0];
@@ -53,11 +59,20 @@ describe('waitUntil giveUpExitCode in the runbook format', () => {
   ])('refuses giveUpExitCode %s, naming the field', (value, message) => {
     const errors = parsed(runbookWith(`{ run: ./check-lag, interval: 10s, timeout: 30m, giveUpExitCode: ${value} }`));
     expect(Array.isArray(errors)).toBe(true);
-    expect(errors).toEqual([expect.objectContaining({ path: 'steps[0].waitUntil.giveUpExitCode', message: expect.stringContaining(message) })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ path: 'steps[0].waitUntil.giveUpExitCode', message: expect.stringContaining(message) }),
+    ]);
   });
 
   it('is an integer from 1 to 255 in runbook.schema.json, described for editors', () => {
-    const schema = runbookJsonSchema() as { $defs: { WaitUntil: { properties: Record<string, { type?: string; minimum?: number; maximum?: number; description?: string }>; required: string[] } } };
+    const schema = runbookJsonSchema() as {
+      $defs: {
+        WaitUntil: {
+          properties: Record<string, { type?: string; minimum?: number; maximum?: number; description?: string }>;
+          required: string[];
+        };
+      };
+    };
     const field = schema.$defs.WaitUntil.properties.giveUpExitCode;
     expect(field).toMatchObject({ type: 'integer', minimum: 1, maximum: 255 });
     expect(field?.description).toContain('at once');
@@ -65,9 +80,15 @@ describe('waitUntil giveUpExitCode in the runbook format', () => {
   });
 
   it('shows in `ssmflow plan`', async () => {
-    const plan = await planRun(normalized(runbookWith('{ run: ./check-lag, interval: 10s, timeout: 30m, giveUpExitCode: 3 }')), {}, { maxTargets: 50 });
+    const plan = await planRun(
+      normalized(runbookWith('{ run: ./check-lag, interval: 10s, timeout: 30m, giveUpExitCode: 3 }')),
+      {},
+      { maxTargets: 50 },
+    );
     expect(plan.steps[0]?.wait).toEqual({ intervalMs: 10_000, timeoutMs: 1_800_000, giveUpExitCode: 3 });
-    expect(renderPlan(plan, 'ssmflow run wait.yaml')).toContain('until it passes: every 10s, for at most 30m; gives up at once when it exits 3');
+    expect(renderPlan(plan, 'ssmflow run wait.yaml')).toContain(
+      'until it passes: every 10s, for at most 30m; gives up at once when it exits 3',
+    );
   });
 });
 
@@ -106,7 +127,11 @@ describe('what a waiting check said', () => {
   });
 
   it('lists instances that do not pass first, with counts for all', () => {
-    const result = commandResult([invocation('i-a', 0, 'LAG 0 bytes\n'), invocation('i-b', 1, 'LAG 99 bytes\n'), invocation('i-c', 0, 'LAG 1 bytes\n')]);
+    const result = commandResult([
+      invocation('i-a', 0, 'LAG 0 bytes\n'),
+      invocation('i-b', 1, 'LAG 99 bytes\n'),
+      invocation('i-c', 0, 'LAG 1 bytes\n'),
+    ]);
     const progress = waitProgressOf(result, 7, 41_000, Date.parse('2025-06-07T02:00:41Z'));
     expect(progress).toEqual({
       check: 7,
@@ -124,8 +149,14 @@ describe('what a waiting check said', () => {
   });
 
   it('reads as one line for one instance', () => {
-    const progress = waitProgressOf(commandResult([invocation('i-0a1b2c3d4e5f60718', 1, 'LAG 1048576 bytes (threshold 65536)\n')]), 7, 41_000);
-    expect(waitProgressLines(progress, plain)).toEqual(['  waiting: check 7 after 41s — i-0a1b2c3d4e5f60718: LAG 1048576 bytes (threshold 65536)']);
+    const progress = waitProgressOf(
+      commandResult([invocation('i-0a1b2c3d4e5f60718', 1, 'LAG 1048576 bytes (threshold 65536)\n')]),
+      7,
+      41_000,
+    );
+    expect(waitProgressLines(progress, plain)).toEqual([
+      '  waiting: check 7 after 41s — i-0a1b2c3d4e5f60718: LAG 1048576 bytes (threshold 65536)',
+    ]);
   });
 
   it('gives up on the first instance that exited giveUpExitCode, and the message quotes its output', () => {

@@ -18,7 +18,8 @@ import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
 import { spawnWorkerProcess } from './harness/worker-process.js';
 import { eventuallyTrue } from './harness/eventually.js';
 
-const clusterIds = (cluster: string, count: number) => Array.from({ length: count }, (_, i) => `i-${cluster}${String(i).padStart(17 - cluster.length, '0')}`);
+const clusterIds = (cluster: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `i-${cluster}${String(i).padStart(17 - cluster.length, '0')}`);
 
 describe('SSM activities against the local fleet', () => {
   let stack: TestStack;
@@ -60,7 +61,9 @@ describe('SSM activities against the local fleet', () => {
     const ssm = fleetClient(testFleet.fleet.endpoint, 3);
     const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm } });
     const input = commandInput();
-    const result = await worker.runUntil(stack.client.workflow.execute(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc'), args: [{ command: input }] }));
+    const result = await worker.runUntil(
+      stack.client.workflow.execute(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc'), args: [{ command: input }] }),
+    );
 
     expect(result.status).toBe('Success');
     expect(result.reusedEarlierSend).toBe(false);
@@ -79,11 +82,16 @@ describe('SSM activities against the local fleet', () => {
     const ssm = fleetClient(testFleet.fleet.endpoint, 3);
     const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm } });
     const input = commandInput({
-      document: { kind: 'shell', commands: ['seq 1 20000', `if [ "$AWS_SSM_INSTANCE_ID" = "${clusterIds('b2', 3)[1]}" ]; then echo "disk full" >&2; exit 3; fi`] },
+      document: {
+        kind: 'shell',
+        commands: ['seq 1 20000', `if [ "$AWS_SSM_INSTANCE_ID" = "${clusterIds('b2', 3)[1]}" ]; then echo "disk full" >&2; exit 3; fi`],
+      },
       targets: { tags: { Cluster: ['beta'] } },
       rateControl: { maxConcurrency: '3', maxErrors: '3' },
     });
-    const result = await worker.runUntil(stack.client.workflow.execute(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc'), args: [{ command: input }] }));
+    const result = await worker.runUntil(
+      stack.client.workflow.execute(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc'), args: [{ command: input }] }),
+    );
     expect(result.status).toBe('Failed');
     const failed = result.invocations.find((i) => i.instanceId === clusterIds('b2', 3)[1]);
     expect(failed).toMatchObject({ status: 'Failed', exitCode: 3, outputTruncated: true });
@@ -96,7 +104,11 @@ describe('SSM activities against the local fleet', () => {
     const ssm = fleetClient(testFleet.fleet.endpoint, 3);
     const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm } });
     const input = commandInput({ document: { kind: 'document', name: 'Team-DoesNotExist', parameters: {} } });
-    const handle = await stack.client.workflow.start(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc'), args: [{ command: input }] });
+    const handle = await stack.client.workflow.start(adHocCommand, {
+      taskQueue,
+      workflowId: uniqueId('adhoc'),
+      args: [{ command: input }],
+    });
     const failure = await worker.runUntil(handle.result().catch((err: unknown) => err));
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause?.cause as Error;
@@ -155,12 +167,19 @@ describe('SSM activities against the local fleet', () => {
     const ssm = fleetClient(testFleet.fleet.endpoint, 3);
     const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm } });
     const input = commandInput({ document: { kind: 'shell', commands: ['sleep 30'] } });
-    const handle = await stack.client.workflow.start(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc-cancel'), args: [{ command: input }] });
+    const handle = await stack.client.workflow.start(adHocCommand, {
+      taskQueue,
+      workflowId: uniqueId('adhoc-cancel'),
+      args: [{ command: input }],
+    });
     await worker.runUntil(async () => {
       await waitFor(() => executionsOf(`ssmflow:${input.idempotencyKey}`).length === 3, 'the command to start');
       await handle.cancel();
       await handle.result().catch(() => undefined);
-      await waitFor(() => executionsOf(`ssmflow:${input.idempotencyKey}`).every((r) => r.status === 'Cancelled'), 'the processes to be cancelled');
+      await waitFor(
+        () => executionsOf(`ssmflow:${input.idempotencyKey}`).every((r) => r.status === 'Cancelled'),
+        'the processes to be cancelled',
+      );
     });
     expect((await handle.describe()).status.name).toBe('CANCELLED');
   });
@@ -170,7 +189,10 @@ describe('SSM activities against the local fleet', () => {
     const activities = createSsmActivities({ ssm, s3: stack.s3, poller: new CommandStatusPoller(ssm) });
     const env = activityEnvironment();
     const gammaId = clusterIds('c3', 1)[0] ?? '';
-    expect(await runActivity(env, activities.resolveTargets, { tags: { Cluster: ['gamma'] } })).toMatchObject({ online: [], offline: [{ instanceId: gammaId, pingStatus: 'ConnectionLost' }] });
+    expect(await runActivity(env, activities.resolveTargets, { tags: { Cluster: ['gamma'] } })).toMatchObject({
+      online: [],
+      offline: [{ instanceId: gammaId, pingStatus: 'ConnectionLost' }],
+    });
     expect((await runActivity(env, activities.resolveTargets, { tags: { Cluster: ['alpha'] } })).online).toEqual(clusterIds('a1', 3));
 
     const waiting = runActivity(env, activities.waitForInstancesOnline, { instanceIds: [gammaId], pollIntervalMs: 100 });
@@ -218,7 +240,18 @@ describe('SSM activities against the local fleet', () => {
     const ssm = fleetClient(testFleet.fleet.endpoint, 3);
     const poller = new CommandStatusPoller(ssm, { unknownCommandGraceMs: 2_000 });
     const sent = await Promise.all(
-      manyIds.map(async (instanceId) => (await ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [instanceId], Parameters: { commands: ['sleep 1'] } }))).Command?.CommandId ?? ''),
+      manyIds.map(
+        async (instanceId) =>
+          (
+            await ssm.send(
+              new SendCommandCommand({
+                DocumentName: 'AWS-RunShellScript',
+                InstanceIds: [instanceId],
+                Parameters: { commands: ['sleep 1'] },
+              }),
+            )
+          ).Command?.CommandId ?? '',
+      ),
     );
     const bogus = randomUUID();
     let badSettled = false;
@@ -246,9 +279,14 @@ describe('SSM activities against the local fleet', () => {
     const ssm = fleetClient(testFleet.fleet.endpoint, 3);
     const calls = countSsmCalls(ssm);
     const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm } });
-    const command = (instanceId: string) => commandInput({ document: { kind: 'shell', commands: ['sleep 2'] }, targets: { instanceIds: [instanceId] }, output: undefined });
+    const command = (instanceId: string) =>
+      commandInput({ document: { kind: 'shell', commands: ['sleep 2'] }, targets: { instanceIds: [instanceId] }, output: undefined });
     const results = await worker.runUntil(
-      Promise.all(manyIds.map((id) => stack.client.workflow.execute(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc-many'), args: [{ command: command(id) }] }))),
+      Promise.all(
+        manyIds.map((id) =>
+          stack.client.workflow.execute(adHocCommand, { taskQueue, workflowId: uniqueId('adhoc-many'), args: [{ command: command(id) }] }),
+        ),
+      ),
     );
     expect(results.every((r) => r.status === 'Success')).toBe(true);
     const ours = calls.byOperation();
@@ -259,12 +297,19 @@ describe('SSM activities against the local fleet', () => {
     const baselineCalls = countSsmCalls(baselineClient);
     await Promise.all(
       manyIds.map(async (instanceId) => {
-        const sent = await baselineClient.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [instanceId], Parameters: { commands: ['sleep 2'] } }));
-        await waitUntilCommandExecuted({ client: baselineClient, maxWaitTime: 300, minDelay: 1, maxDelay: 5 }, { CommandId: sent.Command?.CommandId, InstanceId: instanceId });
+        const sent = await baselineClient.send(
+          new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [instanceId], Parameters: { commands: ['sleep 2'] } }),
+        );
+        await waitUntilCommandExecuted(
+          { client: baselineClient, maxWaitTime: 300, minDelay: 1, maxDelay: 5 },
+          { CommandId: sent.Command?.CommandId, InstanceId: instanceId },
+        );
       }),
     );
     const baselineReads = baselineCalls.byOperation().GetCommandInvocation ?? 0;
-    console.log(`100 concurrent waits: ssmflow ${ourReads} SSM reads (${JSON.stringify(ours)}); waitUntilCommandExecuted per invocation: ${baselineReads} reads`);
+    console.log(
+      `100 concurrent waits: ssmflow ${ourReads} SSM reads (${JSON.stringify(ours)}); waitUntilCommandExecuted per invocation: ${baselineReads} reads`,
+    );
     expect(ourReads).toBeLessThan(baselineReads);
     // No per-invocation polling at all, and one ListCommandInvocations per finished command (a few
     // more when a read fails and is retried). The shared ListCommands rounds depend on how long the
@@ -275,14 +320,17 @@ describe('SSM activities against the local fleet', () => {
   });
 });
 
-const waitFor = (condition: () => boolean, what: string): Promise<void> => eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });
+const waitFor = (condition: () => boolean, what: string): Promise<void> =>
+  eventuallyTrue(condition, { description: what, timeoutMs: 30_000 });
 
 async function listManyInstanceIds(ssm: SSMClient): Promise<string[]> {
   const { DescribeInstanceInformationCommand } = await import('@aws-sdk/client-ssm');
   const ids: string[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'tag:Cluster', Values: ['many'] }], MaxResults: 50, NextToken }));
+    const page = await ssm.send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'tag:Cluster', Values: ['many'] }], MaxResults: 50, NextToken }),
+    );
     ids.push(...(page.InstanceInformationList ?? []).map((i) => i.InstanceId ?? ''));
     NextToken = page.NextToken;
   } while (NextToken);

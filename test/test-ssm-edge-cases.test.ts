@@ -1,7 +1,15 @@
 // Unit tests of the SSM activities with aws-sdk-client-mock: edge sequences the local fleet does
 // not produce on demand. The same code runs against the fleet in test-ssm-activities.test.ts.
 import { S3Client } from '@aws-sdk/client-s3';
-import { CancelCommandCommand, GetParametersCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient, type CommandInvocation } from '@aws-sdk/client-ssm';
+import {
+  CancelCommandCommand,
+  GetParametersCommand,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+  type CommandInvocation,
+} from '@aws-sdk/client-ssm';
 import { ApplicationFailure } from '@temporalio/common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,7 +40,6 @@ const input: RunCommandInput = {
   executionTimeoutSeconds: 60,
   secrets: { dbPassword: '/db/c1/password' },
 };
-
 
 describe('command status poller', () => {
   it('keeps waiting through ThrottlingException and resolves when the command turns terminal', async () => {
@@ -72,9 +79,10 @@ describe('command status poller', () => {
     expect(calls.filter((c) => c.CommandId)).toHaveLength(0);
   });
 
-  it('a command SSM does not know fails only its own waiter; the round keeps the others\' results', async () => {
+  it("a command SSM does not know fails only its own waiter; the round keeps the others' results", async () => {
     ssmMock.on(ListCommandsCommand).callsFake((request: { CommandId?: string }) => {
-      if (request.CommandId === 'c-bad') throw Object.assign(new Error(''), { name: 'InvalidCommandId', $metadata: { httpStatusCode: 400 } });
+      if (request.CommandId === 'c-bad')
+        throw Object.assign(new Error(''), { name: 'InvalidCommandId', $metadata: { httpStatusCode: 400 } });
       return { Commands: [{ CommandId: request.CommandId, Status: 'Success' }] };
     });
     const poller = new CommandStatusPoller(ssm, { ...fastPoll, unknownCommandGraceMs: 50 });
@@ -100,16 +108,27 @@ describe('command status poller', () => {
 
 describe('runCommand sends at most once per idempotency key', () => {
   // Listing lag bounded at 200 ms here; real SSM gets 30 s (worker.ssmListingLag).
-  const sendOnce = { listingLagMs: 200, lookupIntervalMs: 20, random: () => 0.5, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))) };
+  const sendOnce = {
+    listingLagMs: 200,
+    lookupIntervalMs: 20,
+    random: () => 0.5,
+    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))),
+  };
   const activities = () => createSsmActivities({ ssm, ssmSend: ssm, s3, poller: new CommandStatusPoller(ssm, fastPoll), sendOnce });
   const comment = idempotencyComment(input.idempotencyKey);
-  const oneInvocation = (commandId: string): { CommandInvocations: CommandInvocation[] } => ({ CommandInvocations: [{ CommandId: commandId, InstanceId: 'i-00000000000000001', Status: 'Success', StatusDetails: 'Success' }] });
+  const oneInvocation = (commandId: string): { CommandInvocations: CommandInvocation[] } => ({
+    CommandInvocations: [{ CommandId: commandId, InstanceId: 'i-00000000000000001', Status: 'Success', StatusDetails: 'Success' }],
+  });
   const connectionReset = () => Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
 
   it('resumes from the heartbeat checkpoint of an earlier attempt without sending or searching', async () => {
     ssmMock.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'c-7', Status: 'Success', TargetCount: 1 }] });
     ssmMock.on(ListCommandInvocationsCommand).resolves(oneInvocation('c-7'));
-    const result = await runActivity(activityEnvironment({ attempt: 2, heartbeatDetails: { commandId: 'c-7', requestedAtMs: Date.now() } }), activities().runCommand, input);
+    const result = await runActivity(
+      activityEnvironment({ attempt: 2, heartbeatDetails: { commandId: 'c-7', requestedAtMs: Date.now() } }),
+      activities().runCommand,
+      input,
+    );
     expect(result.commandId).toBe('c-7');
     expect(result.reusedEarlierSend).toBe(true);
     expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0);
@@ -169,8 +188,17 @@ describe('runCommand sends at most once per idempotency key', () => {
   });
 
   it('a lost response for a command SSM never created is sent again once the listing lag has passed', async () => {
-    ssmMock.on(SendCommandCommand).rejectsOnce(Object.assign(new Error('Internal error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } })).resolves({ Command: { CommandId: 'c-second', RequestedDateTime: new Date() } });
-    ssmMock.on(ListCommandsCommand).callsFake((request: { CommandId?: string }) => (request.CommandId ? { Commands: [{ CommandId: request.CommandId, Status: 'Success' }] } : { Commands: [] }));
+    ssmMock
+      .on(SendCommandCommand)
+      .rejectsOnce(
+        Object.assign(new Error('Internal error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+      )
+      .resolves({ Command: { CommandId: 'c-second', RequestedDateTime: new Date() } });
+    ssmMock
+      .on(ListCommandsCommand)
+      .callsFake((request: { CommandId?: string }) =>
+        request.CommandId ? { Commands: [{ CommandId: request.CommandId, Status: 'Success' }] } : { Commands: [] },
+      );
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
     const result = await runActivity(activityEnvironment(), activities().runCommand, input);
     expect(result.commandId).toBe('c-second');
@@ -186,11 +214,17 @@ describe('runCommand sends at most once per idempotency key', () => {
       ],
     });
     ssmMock.on(CancelCommandCommand).resolves({});
-    const failure = (await runActivity(activityEnvironment({ attempt: 2 }), activities().runCommand, input).catch((err: unknown) => err)) as ApplicationFailure;
+    const failure = (await runActivity(activityEnvironment({ attempt: 2 }), activities().runCommand, input).catch(
+      (err: unknown) => err,
+    )) as ApplicationFailure;
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'SsmDuplicateCommand', nonRetryable: true });
     expect(failure.message).toMatch(/kept c-older, cancelled c-newer/);
-    expect(failure.details?.[0]).toEqual({ idempotencyKey: input.idempotencyKey, keptCommandId: 'c-older', cancelledCommandIds: ['c-newer'] });
+    expect(failure.details?.[0]).toEqual({
+      idempotencyKey: input.idempotencyKey,
+      keptCommandId: 'c-older',
+      cancelledCommandIds: ['c-newer'],
+    });
     expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input.CommandId)).toEqual(['c-newer']);
     expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0);
   });
@@ -209,8 +243,16 @@ describe('runCommand sends at most once per idempotency key', () => {
   });
 
   it('a refused send (validation) is neither looked up nor sent again', async () => {
-    ssmMock.on(SendCommandCommand).rejects(Object.assign(new Error("Value 'x' at 'timeoutSeconds' failed to satisfy constraint"), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
-    const failure = (await runActivity(activityEnvironment(), activities().runCommand, input).catch((err: unknown) => err)) as ApplicationFailure;
+    ssmMock.on(SendCommandCommand).rejects(
+      Object.assign(new Error("Value 'x' at 'timeoutSeconds' failed to satisfy constraint"), {
+        name: 'ValidationException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const failure = (await runActivity(activityEnvironment(), activities().runCommand, input).catch(
+      (err: unknown) => err,
+    )) as ApplicationFailure;
     expect(failure).toMatchObject({ type: 'SsmValidationException', nonRetryable: true });
     expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(1);
     expect(ssmMock.commandCalls(ListCommandsCommand)).toHaveLength(0);
@@ -233,9 +275,16 @@ describe('runCommand sends at most once per idempotency key', () => {
     ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'c-short', RequestedDateTime: new Date() } });
     ssmMock.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'c-short', Status: 'Success', TargetCount: 2 }] });
     // One instance listed twice, the other never.
-    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [oneInvocation('c-short').CommandInvocations[0]!, oneInvocation('c-short').CommandInvocations[0]!] });
+    ssmMock
+      .on(ListCommandInvocationsCommand)
+      .resolves({ CommandInvocations: [oneInvocation('c-short').CommandInvocations[0]!, oneInvocation('c-short').CommandInvocations[0]!] });
     const { collectInvocationResults } = await import('../activities/ssm/invocation-results.js');
-    const failure = (await collectInvocationResults(ssm, s3, { commandId: 'c-short', expectedIds: byIds.targets.instanceIds, targetCount: 2 }, { waitMs: 300 }).catch((err: unknown) => err)) as ApplicationFailure;
+    const failure = (await collectInvocationResults(
+      ssm,
+      s3,
+      { commandId: 'c-short', expectedIds: byIds.targets.instanceIds, targetCount: 2 },
+      { waitMs: 300 },
+    ).catch((err: unknown) => err)) as ApplicationFailure;
     expect(failure).toMatchObject({ type: 'SsmInvocationsMissing', nonRetryable: false });
     expect(failure.message).toMatch(/lists 1 of 2 targeted instances.*missing: i-00000000000000002/);
   });
@@ -257,12 +306,19 @@ describe('runCommand sends at most once per idempotency key', () => {
 describe('error classification', () => {
   it('treats throttling as retryable and bad input as non-retryable with a fix', () => {
     expect(classifySsmError(throttling)).toBe('throttled');
-    expect(classifySsmError(Object.assign(new Error('boom'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }))).toBe('transient');
+    expect(classifySsmError(Object.assign(new Error('boom'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }))).toBe(
+      'transient',
+    );
     expect(classifySsmError(Object.assign(new Error('socket hang up'), { name: 'Error' }))).toBe('transient');
-    const invalidDocument = toActivityFailure(Object.assign(new Error('Document not found'), { name: 'InvalidDocument' }), 'sending step pg/backup');
+    const invalidDocument = toActivityFailure(
+      Object.assign(new Error('Document not found'), { name: 'InvalidDocument' }),
+      'sending step pg/backup',
+    );
     expect(invalidDocument.nonRetryable).toBe(true);
     expect(invalidDocument.type).toBe('SsmInvalidDocument');
-    expect(invalidDocument.message).toMatch(/sending step pg\/backup: InvalidDocument: Document not found \(fix: .*create it or fix the document name/);
+    expect(invalidDocument.message).toMatch(
+      /sending step pg\/backup: InvalidDocument: Document not found \(fix: .*create it or fix the document name/,
+    );
     expect(toActivityFailure(throttling, 'x').nonRetryable).toBe(false);
   });
 });

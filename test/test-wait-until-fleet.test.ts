@@ -87,14 +87,19 @@ describe('waitUntil against the local fleet', () => {
     expect(summary.status).toBe('failed');
     expect(summary.failure?.stepId).toBe('wait-caught-up');
     expect(summary.failure?.message).toMatch(
-      new RegExp(`^gave up after 2 checks: ${instanceId} exited 3: LAG 2048 bytes \\(threshold 1024\\) / DDL changed table public\\.orders on the source \\(command [0-9a-f-]+\\)$`),
+      new RegExp(
+        `^gave up after 2 checks: ${instanceId} exited 3: LAG 2048 bytes \\(threshold 1024\\) / DDL changed table public\\.orders on the source \\(command [0-9a-f-]+\\)$`,
+      ),
     );
     const step = summary.steps.find((s) => s.id === 'wait-caught-up');
     expect(step).toMatchObject({ status: 'failed', attempts: 1 });
 
     // What ran on the instance: two checks of attempt 1, nothing after the one that gave up.
     const ran = commandsOf(workflowId);
-    expect(ran.map((e) => e.comment.replace(/@[0-9a-f-]{36}/, ''))).toEqual([`ssmflow:${workflowId}/wait-caught-up/1/check-1`, `ssmflow:${workflowId}/wait-caught-up/1/check-2`]);
+    expect(ran.map((e) => e.comment.replace(/@[0-9a-f-]{36}/, ''))).toEqual([
+      `ssmflow:${workflowId}/wait-caught-up/1/check-1`,
+      `ssmflow:${workflowId}/wait-caught-up/1/check-2`,
+    ]);
     expect(ran.map((e) => e.exitCode)).toEqual([1, 3]);
     expect(new Set(ran.map((e) => e.commandId)).size).toBe(2);
   });
@@ -120,11 +125,17 @@ describe('waitUntil against the local fleet', () => {
     };
 
     // The line changes from check to check, and status follows it.
-    const first = await eventually(async () => (await statusJson()).steps[0]?.progress, { timeoutMs: 60_000, description: 'progress in status --json' });
-    const later = await eventually(async () => {
-      const progress = (await statusJson()).steps[0]?.progress;
-      return progress && progress.check > first.check ? progress : undefined;
-    }, { timeoutMs: 60_000, description: 'a later check in status --json' });
+    const first = await eventually(async () => (await statusJson()).steps[0]?.progress, {
+      timeoutMs: 60_000,
+      description: 'progress in status --json',
+    });
+    const later = await eventually(
+      async () => {
+        const progress = (await statusJson()).steps[0]?.progress;
+        return progress && progress.check > first.check ? progress : undefined;
+      },
+      { timeoutMs: 60_000, description: 'a later check in status --json' },
+    );
     for (const progress of [first, later]) {
       expect(progress).toMatchObject({
         instanceCount: 1,
@@ -153,7 +164,10 @@ describe('waitUntil against the local fleet', () => {
     mkdirSync(sandbox(), { recursive: true });
     const keys = { SSMFLOW_ENCRYPTION_KEYS: `k1=${Buffer.alloc(32, 7).toString('base64')}`, SSMFLOW_ENCRYPTION_KEY_ID: 'k1' };
     const dataConverter = dataConverterFromEnv({ env: keys });
-    const encrypted = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) }, dataConverter });
+    const encrypted = await stack.createWorker({
+      dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) },
+      dataConverter,
+    });
     const client = new Client({ connection: stack.client.connection, namespace: 'default', dataConverter });
     const book = runbook(
       `      run: |
@@ -163,19 +177,31 @@ describe('waitUntil against the local fleet', () => {
       timeout: 10m`,
     );
     const workflowId = uniqueId('enc-lag');
-    const handle = await startRun(client, { runbook: book, parameters: {}, initiator: 'dba@example.com', taskQueue: encrypted.taskQueue, workflowId });
+    const handle = await startRun(client, {
+      runbook: book,
+      parameters: {},
+      initiator: 'dba@example.com',
+      taskQueue: encrypted.taskQueue,
+      workflowId,
+    });
     await encrypted.worker.runUntil(async () => {
       // The heartbeat Temporal holds is ciphertext...
-      const payload = await eventually(async () => (await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0], { timeoutMs: 60_000, description: 'a heartbeat' });
+      const payload = await eventually(async () => (await handle.describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0], {
+        timeoutMs: 60_000,
+        description: 'a heartbeat',
+      });
       expect(Buffer.from(payload.metadata?.encoding ?? []).toString()).not.toBe('json/plain');
       expect(Buffer.from(payload.data ?? []).toString('latin1')).not.toContain('LAG 777');
       // ...which status decodes with the keys the worker uses.
       const env = { TEMPORAL_ADDRESS: stack.temporalAddress, ...keys };
-      const progress = await eventually(async () => {
-        const result = await runCli(['status', workflowId, '--json'], env);
-        expect(result.code, result.stderr).toBe(0);
-        return result.json<StatusJson>().steps[0]?.progress;
-      }, { timeoutMs: 60_000, description: 'progress in status --json' });
+      const progress = await eventually(
+        async () => {
+          const result = await runCli(['status', workflowId, '--json'], env);
+          expect(result.code, result.stderr).toBe(0);
+          return result.json<StatusJson>().steps[0]?.progress;
+        },
+        { timeoutMs: 60_000, description: 'progress in status --json' },
+      );
       expect(progress.instances).toEqual([{ instanceId, exitCode: 1, line: 'LAG 777 bytes (threshold 65536)' }]);
       writeFileSync(join(sandbox(), 'secret-caught-up'), '');
       expect((await handle.result()).status).toBe('succeeded');
@@ -197,7 +223,10 @@ describe('waitUntil against the local fleet', () => {
       const result = await runActivity(env, activities.runCheckUntilSuccess, {
         idempotencyKey: key,
         description: 'pg-online/wait-caught-up',
-        document: { kind: 'shell', commands: ['n=$(( $(cat resume-checks 2>/dev/null || echo 0) + 1 )); echo $n > resume-checks', 'echo "LAG $n"', 'test $n -ge 2'] },
+        document: {
+          kind: 'shell',
+          commands: ['n=$(( $(cat resume-checks 2>/dev/null || echo 0) + 1 )); echo $n > resume-checks', 'echo "LAG $n"', 'test $n -ge 2'],
+        },
         targets: { instanceIds: [instanceId] },
         rateControl: { maxConcurrency: '1', maxErrors: '0' },
         executionTimeoutSeconds: 60,
@@ -209,11 +238,19 @@ describe('waitUntil against the local fleet', () => {
     } finally {
       poller.stop();
     }
-    expect(testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${key}/`)).map((e) => e.comment)).toEqual([`ssmflow:${key}/check-4`, `ssmflow:${key}/check-5`]);
+    expect(
+      testFleet.fleet
+        .executions()
+        .filter((e) => e.comment.startsWith(`ssmflow:${key}/`))
+        .map((e) => e.comment),
+    ).toEqual([`ssmflow:${key}/check-4`, `ssmflow:${key}/check-5`]);
     // Every heartbeat keeps the resume checkpoint; once check 4 has finished they also carry its line.
     expect(heartbeats.every((h) => typeof h.check === 'number' && h.startedAtMs === startedAtMs)).toBe(true);
     const withProgress = heartbeats.filter((h) => h.lastCheck);
     expect(withProgress.length).toBeGreaterThan(0);
-    expect(withProgress.at(-1)).toMatchObject({ check: 5, lastCheck: { check: 4, instances: [{ instanceId, exitCode: 1, line: 'LAG 1' }] } });
+    expect(withProgress.at(-1)).toMatchObject({
+      check: 5,
+      lastCheck: { check: 4, instances: [{ instanceId, exitCode: 1, line: 'LAG 1' }] },
+    });
   });
 });

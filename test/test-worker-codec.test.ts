@@ -53,7 +53,9 @@ describe('AES-256-GCM payload codec', () => {
     const failure = await codec.decode([encoded as Payload]).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(PayloadDecryptionError);
     expect((failure as PayloadDecryptionError).keyId).toBe('retired');
-    expect((failure as Error).message).toMatch(/^payload is encrypted with key "retired", which is not configured here \(configured: 2025-06\); add that key to SSMFLOW_ENCRYPTION_KEYS/);
+    expect((failure as Error).message).toMatch(
+      /^payload is encrypted with key "retired", which is not configured here \(configured: 2025-06\); add that key to SSMFLOW_ENCRYPTION_KEYS/,
+    );
   });
 
   it('rejects a payload relabelled with another key id, or encrypted under a different key of the same id', async () => {
@@ -83,7 +85,11 @@ describe('codec server', () => {
     data: Buffer.from(payload.data ?? []).toString('base64'),
   });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ui-secret', ...headers }, body: JSON.stringify(body) });
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ui-secret', ...headers },
+      body: JSON.stringify(body),
+    });
 
   beforeAll(async () => {
     server = await startCodecServer({ host: '127.0.0.1', port: 0, codec, corsOrigins: [uiOrigin], token: 'ui-secret' });
@@ -92,7 +98,11 @@ describe('codec server', () => {
 
   it('decodes what the worker encrypted, and encodes for the UI, in the base64 JSON format', async () => {
     const [encrypted] = await codec.encode([toPayload({ ticket: 'CHG-4711' })]);
-    const decodeResponse = await post('/decode', { payloads: [asJson(encrypted as Payload)] }, { origin: uiOrigin, 'x-namespace': 'default' });
+    const decodeResponse = await post(
+      '/decode',
+      { payloads: [asJson(encrypted as Payload)] },
+      { origin: uiOrigin, 'x-namespace': 'default' },
+    );
     expect(decodeResponse.status).toBe(200);
     expect(decodeResponse.headers.get('access-control-allow-origin')).toBe(uiOrigin);
     const decoded = (await decodeResponse.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
@@ -105,12 +115,22 @@ describe('codec server', () => {
   });
 
   it('answers the UI’s CORS preflight for its origin only', async () => {
-    const allowed = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin: uiOrigin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization,x-namespace' } });
+    const allowed = await fetch(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: uiOrigin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,authorization,x-namespace',
+      },
+    });
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(uiOrigin);
     expect(allowed.headers.get('access-control-allow-headers')).toContain('authorization');
     expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
-    const other = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await fetch(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -122,11 +142,15 @@ describe('codec server', () => {
   });
 
   it('answers bad requests and unknown keys with a clear error', async () => {
-    expect(await (await post('/decode', { nothing: true })).json()).toEqual({ error: 'expected { "payloads": [{ "metadata": {...}, "data": "<base64>" }] }' });
+    expect(await (await post('/decode', { nothing: true })).json()).toEqual({
+      error: 'expected { "payloads": [{ "metadata": {...}, "data": "<base64>" }] }',
+    });
     const [foreign] = await new AesGcmPayloadCodec(keyring('other', { other: key(12) })).encode([toPayload('x')]);
     const response = await post('/decode', { payloads: [asJson(foreign as Payload)] });
     expect(response.status).toBe(422);
-    expect(((await response.json()) as { error: string }).error).toMatch(/encrypted with key "other", which is not configured here \(configured: 2025-06, 2024-12\)/);
+    expect(((await response.json()) as { error: string }).error).toMatch(
+      /encrypted with key "other", which is not configured here \(configured: 2025-06, 2024-12\)/,
+    );
     expect((await fetch(`${server.url}/other`, { method: 'POST', headers: { authorization: 'Bearer ui-secret' } })).status).toBe(404);
   });
 

@@ -35,7 +35,8 @@ function withoutDraft4Ids(node: unknown): unknown {
   );
 }
 
-const dependencies = (service: ComposeService | undefined) => (Array.isArray(service?.depends_on) ? service.depends_on : Object.keys(service?.depends_on ?? {}));
+const dependencies = (service: ComposeService | undefined) =>
+  Array.isArray(service?.depends_on) ? service.depends_on : Object.keys(service?.depends_on ?? {});
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification schema', () => {
@@ -57,7 +58,16 @@ describe('docker-compose.yml', () => {
   });
 
   it('has the services of a deployment, each with an image or a build', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['codec-server', 'postgresql', 's3', 's3-setup', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'codec-server',
+      'postgresql',
+      's3',
+      's3-setup',
+      'temporal',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
     for (const [name, service] of Object.entries(compose.services)) expect(service.image ?? service.build, name).toBeDefined();
     expect(compose.services.worker?.build).toBe('.');
     expect(compose.services.worker?.command).toEqual(['worker']);
@@ -74,10 +84,17 @@ describe('docker-compose.yml', () => {
     const { worker, 'temporal-ui': ui, 'codec-server': codec, temporal } = compose.services;
     expect(ui?.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_CODEC_ENDPOINT: 'http://localhost:8888' });
     expect(codec?.command).toEqual(expect.arrayContaining(['--cors-origins', 'http://localhost:8080']));
-    expect(worker?.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', SSMFLOW_OUTPUT_BUCKET: 'ssmflow-output', AWS_ENDPOINT_URL_S3: 'http://s3:5000' });
+    expect(worker?.environment).toMatchObject({
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      SSMFLOW_OUTPUT_BUCKET: 'ssmflow-output',
+      AWS_ENDPOINT_URL_S3: 'http://s3:5000',
+    });
     // The worker and codec server share the keys; compose refuses to start without them.
     for (const service of [worker, codec]) expect(service?.environment?.SSMFLOW_ENCRYPTION_KEYS).toMatch(/^\$\{SSMFLOW_ENCRYPTION_KEYS:\?/);
-    expect(worker?.depends_on).toMatchObject({ 'temporal-setup': { condition: 'service_completed_successfully' }, 's3-setup': { condition: 'service_completed_successfully' } });
+    expect(worker?.depends_on).toMatchObject({
+      'temporal-setup': { condition: 'service_completed_successfully' },
+      's3-setup': { condition: 'service_completed_successfully' },
+    });
     expect(dependencies(temporal)).toEqual(['postgresql']);
     expect(dependencies(ui)).toEqual(expect.arrayContaining(['temporal', 'codec-server']));
     // Docker must not SIGKILL a worker that is still within its own shutdown bound.
@@ -125,7 +142,8 @@ describe('Dockerfile', () => {
     const runtime = runtimeFolders(['bin/ssmflow.mjs', 'worker/main.ts']);
     expect(runtime).toEqual(expect.arrayContaining(['bin', 'client', 'core', 'aws', 'activities', 'worker', 'workflows', 'runbook']));
     for (const folder of runtime) expect(copiedIn('runtime').has(folder), `runtime stage copies ${folder}/`).toBe(true);
-    for (const folder of runtimeFolders(['worker/build-workflow-bundle.ts', 'workflows/index.ts'])) expect(copiedIn('bundle').has(folder), `bundle stage copies ${folder}/`).toBe(true);
+    for (const folder of runtimeFolders(['worker/build-workflow-bundle.ts', 'workflows/index.ts']))
+      expect(copiedIn('bundle').has(folder), `bundle stage copies ${folder}/`).toBe(true);
   });
 
   it('leaves the local stack and the fleet out of the image', () => {
@@ -138,7 +156,15 @@ describe('.dockerignore', () => {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => ({ include: line.startsWith('!'), pattern: globRegExp(line.replace(/^!/, '').replace(/^\.?\//, '').replace(/\/$/, '')) }));
+    .map((line) => ({
+      include: line.startsWith('!'),
+      pattern: globRegExp(
+        line
+          .replace(/^!/, '')
+          .replace(/^\.?\//, '')
+          .replace(/\/$/, ''),
+      ),
+    }));
   // Docker's rule: the last line matching the path, or one of its parent folders, decides.
   const inBuildContext = (path: string) => {
     const candidates = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
@@ -148,7 +174,17 @@ describe('.dockerignore', () => {
   };
 
   it('keeps the local stack, tests, benchmarks, scripts and local state out of the build context', () => {
-    for (const path of ['fleet/main.ts', 'local/commands.ts', 'test/test-architecture.test.ts', 'bench/rollout.ts', 'scripts/tools.mjs', '.tools/bin/temporal', '.ssmflow/temporal.db', 'node_modules/zod/package.json', '.git/HEAD']) {
+    for (const path of [
+      'fleet/main.ts',
+      'local/commands.ts',
+      'test/test-architecture.test.ts',
+      'bench/rollout.ts',
+      'scripts/tools.mjs',
+      '.tools/bin/temporal',
+      '.ssmflow/temporal.db',
+      'node_modules/zod/package.json',
+      '.git/HEAD',
+    ]) {
       expect(inBuildContext(path), path).toBe(false);
     }
   });
@@ -163,7 +199,12 @@ describe('.dockerignore', () => {
 
 /** A .dockerignore pattern as a regular expression over a path relative to the context root. */
 function globRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\0/g, '.*');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*/g, '\0')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]')
+    .replace(/\0/g, '.*');
   return new RegExp(`^${body}$`);
 }
 

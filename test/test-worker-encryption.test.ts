@@ -39,7 +39,8 @@ steps:
   return parsed.normalized;
 })();
 
-const rot13 = (text: string) => text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c < 'a' ? 65 : 97)));
+const rot13 = (text: string) =>
+  text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c < 'a' ? 65 : 97)));
 
 describe('payload encryption in a real run', () => {
   let stack: TestStack;
@@ -48,13 +49,19 @@ describe('payload encryption in a real run', () => {
   let scratch: string;
   let productionBundlePath: string;
   const encryption: DataConverter = dataConverterFromEnv({
-    env: { SSMFLOW_ENCRYPTION_KEYS: `2025-06=${Buffer.alloc(32, 21).toString('base64')},2024-12=${Buffer.alloc(32, 22).toString('base64')}`, SSMFLOW_ENCRYPTION_KEY_ID: '2025-06' },
+    env: {
+      SSMFLOW_ENCRYPTION_KEYS: `2025-06=${Buffer.alloc(32, 21).toString('base64')},2024-12=${Buffer.alloc(32, 22).toString('base64')}`,
+      SSMFLOW_ENCRYPTION_KEY_ID: '2025-06',
+    },
   });
 
   beforeAll(async () => {
     stack = await connectTestStack();
     bucket = await stack.createBucket('enc-output');
-    testFleet = await startTestFleet({ s3Endpoint: stack.s3Endpoint, instances: instanceIds.map((id) => ({ id, tags: { Cluster: 'enc-1' } })) });
+    testFleet = await startTestFleet({
+      s3Endpoint: stack.s3Endpoint,
+      instances: instanceIds.map((id) => ({ id, tags: { Cluster: 'enc-1' } })),
+    });
     // The bundle the Docker image ships (tracing interceptors inside, spans discarded when tracing is off).
     scratch = mkdtempSync(join(tmpdir(), 'ssmflow-bundle-'));
     productionBundlePath = join(scratch, 'workflow-bundle.js');
@@ -68,7 +75,11 @@ describe('payload encryption in a real run', () => {
 
   async function runChangeTicket(
     dataConverter: DataConverter | undefined,
-    extra: { plugins?: NonNullable<Parameters<TestStack['createWorker']>[0]>['plugins']; bundleAtStart?: boolean; bundlePath?: string } = {},
+    extra: {
+      plugins?: NonNullable<Parameters<TestStack['createWorker']>[0]>['plugins'];
+      bundleAtStart?: boolean;
+      bundlePath?: string;
+    } = {},
   ) {
     const ticket = `CHG-${randomUUID().slice(0, 8)}-canary`;
     const client = new Client({ connection: stack.client.connection, namespace: 'default', ...(dataConverter ? { dataConverter } : {}) });
@@ -79,10 +90,28 @@ describe('payload encryption in a real run', () => {
       ...(extra.bundleAtStart ? { workflowBundlePath: undefined } : {}),
       ...(extra.bundlePath ? { workflowBundlePath: extra.bundlePath } : {}),
     });
-    const handle = await startRun(client, { runbook, parameters: { cluster: 'enc-1', ticket }, initiator: 'sec@example.com', taskQueue, workflowId: uniqueId('enc'), output: { bucket, keyPrefix: 'runs' } });
+    const handle = await startRun(client, {
+      runbook,
+      parameters: { cluster: 'enc-1', ticket },
+      initiator: 'sec@example.com',
+      taskQueue,
+      workflowId: uniqueId('enc'),
+      output: { bucket, keyPrefix: 'runs' },
+    });
     // Queries need a worker: read the state while it still runs.
-    const { summary, state } = await worker.runUntil(async () => ({ summary: await handle.result(), state: await runControls(client, handle.workflowId).state() }));
-    return { ticket, output: rot13(ticket), summary, state, client, history: historyText(await handle.fetchHistory()), workflowId: handle.workflowId };
+    const { summary, state } = await worker.runUntil(async () => ({
+      summary: await handle.result(),
+      state: await runControls(client, handle.workflowId).state(),
+    }));
+    return {
+      ticket,
+      output: rot13(ticket),
+      summary,
+      state,
+      client,
+      history: historyText(await handle.fetchHistory()),
+      workflowId: handle.workflowId,
+    };
   }
 
   it('keeps parameters, output tails and audit records out of the history as plaintext (worker on the production bundle)', async () => {
@@ -112,7 +141,10 @@ describe('payload encryption in a real run', () => {
 
   it('traces a run with the OpenTelemetry plugin, without any collector', async () => {
     const exporter = new InMemorySpanExporter();
-    const tracing = tracingFromSettings({ enabled: true, exporter: 'console', otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'ssmflow-test' }, exporter);
+    const tracing = tracingFromSettings(
+      { enabled: true, exporter: 'console', otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'ssmflow-test' },
+      exporter,
+    );
     expect(tracing).toBeDefined();
     // Bundled at start, so the plugin's workflow interceptors are in the bundle.
     const run = await runChangeTicket(encryption, { plugins: [tracing?.plugin].filter((p) => p !== undefined), bundleAtStart: true });

@@ -62,14 +62,25 @@ describe('the production worker process', () => {
   }
 
   const start = (runbookToRun: NormalizedRunbook, taskQueue: string) =>
-    startRun(stack.client, { runbook: runbookToRun, parameters: { cluster: 'ops-1' }, initiator: 'sre@example.com', taskQueue, workflowId: uniqueId(runbookToRun.name), output: { bucket, keyPrefix: 'runs' }, options: { heartbeatTimeoutSeconds: 10 } });
+    startRun(stack.client, {
+      runbook: runbookToRun,
+      parameters: { cluster: 'ops-1' },
+      initiator: 'sre@example.com',
+      taskQueue,
+      workflowId: uniqueId(runbookToRun.name),
+      output: { bucket, keyPrefix: 'runs' },
+      options: { heartbeatTimeoutSeconds: 10 },
+    });
 
   const taskQueue = uniqueId('tq-prod');
 
   beforeAll(async () => {
     stack = await connectTestStack();
     bucket = await stack.createBucket('prod-output');
-    testFleet = await startTestFleet({ s3Endpoint: stack.s3Endpoint, instances: instanceIds.map((id) => ({ id, tags: { Cluster: 'ops-1' } })) });
+    testFleet = await startTestFleet({
+      s3Endpoint: stack.s3Endpoint,
+      instances: instanceIds.map((id) => ({ id, tags: { Cluster: 'ops-1' } })),
+    });
     const env = await productionWorkerEnv();
     opsUrl = `http://${env.SSMFLOW_HTTP_ADDRESS}`;
     worker = await spawnWorkerProcess({ taskQueue, env });
@@ -93,10 +104,13 @@ describe('the production worker process', () => {
     const handle = await start(quickRunbook, taskQueue);
     // A throttling burst on ListCommands while the step waits: the poller backs off and counts it.
     testFleet.fleet.setFaults({ global: { throttle: { ListCommands: 1 } } });
-    const throttled = await eventually(async () => {
-      const text = await (await fetch(`${opsUrl}/metrics`)).text();
-      return (sample(text, 'ssmflow_ssm_throttles_total{source="poller"}') ?? 0) > 0 ? true : undefined;
-    }, { timeoutMs: 30_000, description: 'the status poller to be throttled' });
+    const throttled = await eventually(
+      async () => {
+        const text = await (await fetch(`${opsUrl}/metrics`)).text();
+        return (sample(text, 'ssmflow_ssm_throttles_total{source="poller"}') ?? 0) > 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the status poller to be throttled' },
+    );
     testFleet.fleet.setFaults({ global: null });
     expect(throttled).toBe(true);
     expect((await handle.result()).status).toBe('succeeded');
@@ -109,10 +123,13 @@ describe('the production worker process', () => {
     expect(sample(metrics, 'ssmflow_step_duration_seconds_count{activity="runCommand",status="Success"}')).toBeGreaterThanOrEqual(1);
     expect(sample(metrics, 'ssmflow_step_duration_seconds_sum{activity="runCommand",status="Success"}')).toBeGreaterThan(0);
     // Visibility is eventually consistent, and the worker caches the counts for a few seconds.
-    const succeededRuns = await eventually(async () => {
-      const value = sample(await (await fetch(`${opsUrl}/metrics`)).text(), 'ssmflow_runs{status="succeeded"}') ?? 0;
-      return value >= 1 ? value : undefined;
-    }, { timeoutMs: 20_000, description: 'ssmflow_runs{status="succeeded"} to count the run' });
+    const succeededRuns = await eventually(
+      async () => {
+        const value = sample(await (await fetch(`${opsUrl}/metrics`)).text(), 'ssmflow_runs{status="succeeded"}') ?? 0;
+        return value >= 1 ? value : undefined;
+      },
+      { timeoutMs: 20_000, description: 'ssmflow_runs{status="succeeded"} to count the run' },
+    );
     expect(succeededRuns).toBeGreaterThanOrEqual(1);
     expect(sample(metrics, 'ssmflow_commands_waiting')).toBe(0);
     // The SDK's own metrics, from Core's Prometheus exporter, in the same response.
@@ -121,29 +138,51 @@ describe('the production worker process', () => {
 
     // Log lines cross a pipe from the worker process: under load they can trail the metrics.
     const finished = await eventually(
-      () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'SSM command finished' && l.workflowId === handle.workflowId),
+      () =>
+        logLines
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((l) => l.msg === 'SSM command finished' && l.workflowId === handle.workflowId),
       { timeoutMs: 15_000, description: 'the "SSM command finished" log line' },
     );
-    expect(finished).toMatchObject({ level: 'info', workflowId: handle.workflowId, activityType: 'runCommand', step: 'say-hello/hello', status: 'Success', targetCount: 3 });
+    expect(finished).toMatchObject({
+      level: 'info',
+      workflowId: handle.workflowId,
+      activityType: 'runCommand',
+      step: 'say-hello/hello',
+      status: 'Success',
+      targetCount: 3,
+    });
     expect(finished?.commandId).toEqual(expect.any(String));
   });
 
   it('SIGTERM during a command: drains and exits cleanly within the bound, another worker finishes the run, each instance ran each command once', async () => {
     const handle = await start(slowRunbook, taskQueue);
     const ofRun = () => testFleet.fleet.executions().filter((e) => e.comment.startsWith(`ssmflow:${handle.workflowId}/`));
-    await eventually(() => (ofRun().length === instanceIds.length ? true : undefined), { timeoutMs: 30_000, description: 'the slow step to start on every instance' });
+    await eventually(() => (ofRun().length === instanceIds.length ? true : undefined), {
+      timeoutMs: 30_000,
+      description: 'the slow step to start on every instance',
+    });
 
     worker.child.kill('SIGTERM');
     // Draining: still alive, no longer ready.
-    const readiness = await eventually(async () => {
-      const response = await fetch(`${opsUrl}/readyz`).catch(() => undefined);
-      return response?.status === 503 ? { ready: response.status, live: (await fetch(`${opsUrl}/healthz`)).status } : undefined;
-    }, { timeoutMs: 10_000, description: '/readyz to report the drain' });
+    const readiness = await eventually(
+      async () => {
+        const response = await fetch(`${opsUrl}/readyz`).catch(() => undefined);
+        return response?.status === 503 ? { ready: response.status, live: (await fetch(`${opsUrl}/healthz`)).status } : undefined;
+      },
+      { timeoutMs: 10_000, description: '/readyz to report the drain' },
+    );
     expect(readiness).toEqual({ ready: 503, live: 200 });
     // Exit code 0: the drain finished before the force time (30s), which would have failed the worker.
     expect(await worker.exited).toEqual({ code: 0, signal: null });
     const messages = logLines.map((l) => (JSON.parse(l) as { msg: string }).msg);
-    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^shutdown requested/), expect.stringMatching(/^grace time over: handing SSM command waits/), 'ssmflow worker drained and stopped']));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^shutdown requested/),
+        expect.stringMatching(/^grace time over: handing SSM command waits/),
+        'ssmflow worker drained and stopped',
+      ]),
+    );
 
     const successor = await spawnWorkerProcess({ taskQueue, env: await productionWorkerEnv() });
     try {
@@ -153,7 +192,8 @@ describe('the production worker process', () => {
       await successor.kill('SIGTERM');
     }
     const perCommandAndInstance = new Map<string, number>();
-    for (const e of ofRun()) perCommandAndInstance.set(`${e.commandId}/${e.instanceId}`, (perCommandAndInstance.get(`${e.commandId}/${e.instanceId}`) ?? 0) + 1);
+    for (const e of ofRun())
+      perCommandAndInstance.set(`${e.commandId}/${e.instanceId}`, (perCommandAndInstance.get(`${e.commandId}/${e.instanceId}`) ?? 0) + 1);
     expect(perCommandAndInstance.size).toBe(2 * instanceIds.length);
     expect([...perCommandAndInstance.values()].every((n) => n === 1)).toBe(true);
     const slow = ofRun().filter((e) => e.comment.includes('/slow-step/'));

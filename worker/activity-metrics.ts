@@ -17,7 +17,13 @@ export function commandDurationSeconds(result: CommandResult, nowMs = Date.now()
 }
 
 export function withActivityMetrics<A extends Record<string, ActivityFunction>>(activities: A, metrics: SsmflowMetrics): A {
-  const observeCommand = (activity: string, input: RunCommandInput | undefined, result: CommandResult, seconds: number, stepStatus = result.status) => {
+  const observeCommand = (
+    activity: string,
+    input: RunCommandInput | undefined,
+    result: CommandResult,
+    seconds: number,
+    stepStatus = result.status,
+  ) => {
     metrics.commandsFinished.inc({ status: result.status });
     metrics.stepDuration.observe({ activity, status: stepStatus }, seconds);
     log.info('SSM command finished', {
@@ -43,7 +49,13 @@ export function withActivityMetrics<A extends Record<string, ActivityFunction>>(
           observeCommand(name, input, command, commandDurationSeconds(command));
         } else if (name === 'runCheckUntilSuccess') {
           const waited = result as WaitUntilResult;
-          observeCommand(name, input, waited.lastResult, waited.elapsedMs / 1_000, waited.satisfied ? 'Success' : waited.gaveUp ? 'GaveUp' : 'NotSatisfied');
+          observeCommand(
+            name,
+            input,
+            waited.lastResult,
+            waited.elapsedMs / 1_000,
+            waited.satisfied ? 'Success' : waited.gaveUp ? 'GaveUp' : 'NotSatisfied',
+          );
         }
         return result;
       } catch (err) {

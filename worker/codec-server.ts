@@ -130,14 +130,17 @@ function parsePayloads(body: string): Payload[] {
       if (typeof value !== 'string') throw new HttpError(400, `payloads[${index}].metadata.${key} is not a base64 string`);
       metadata[key] = Buffer.from(value, 'base64');
     }
-    if (item.data !== undefined && typeof item.data !== 'string') throw new HttpError(400, `payloads[${index}].data is not a base64 string`);
+    if (item.data !== undefined && typeof item.data !== 'string')
+      throw new HttpError(400, `payloads[${index}].data is not a base64 string`);
     return { metadata, data: Buffer.from(item.data ?? '', 'base64') };
   });
 }
 
 function toJsonPayload(payload: Payload): JsonPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
   };
 }

@@ -14,7 +14,14 @@ export interface SsmflowWorkerOptions {
   dependencies: ActivityDependencies;
   /** Replace or extend activities (tests inject failures here). */
   activityOverrides?: Record<string, (...args: never[]) => Promise<unknown>>;
-  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'shutdownGraceTime' | 'shutdownForceTime' | 'maxCachedWorkflows'>;
+  tuning?: Pick<
+    WorkerOptions,
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'shutdownGraceTime'
+    | 'shutdownForceTime'
+    | 'maxCachedWorkflows'
+  >;
   /** The payload codec etc.; clients must use the same (see dataConverterFromConfig). */
   dataConverter?: DataConverter;
   /** ssmflow's Prometheus metrics, fed by the activities' outcomes. */

@@ -45,10 +45,17 @@ export function handleShutdownSignals(options: {
       process.exit(1);
     }
     started = true;
-    logger.info({ signal, graceMs: times.graceMs, forceMs: times.forceMs, waitingCommands: poller.waitingCount }, 'shutdown requested: stopped polling, letting running activities finish');
+    logger.info(
+      { signal, graceMs: times.graceMs, forceMs: times.forceMs, waitingCommands: poller.waitingCount },
+      'shutdown requested: stopped polling, letting running activities finish',
+    );
     options.shutdownWorker();
     handOverTimer = setTimeout(() => {
-      if (poller.waitingCount > 0) logger.info({ waitingCommands: poller.waitingCount }, 'grace time over: handing SSM command waits to other workers (they resume from the heartbeated CommandId)');
+      if (poller.waitingCount > 0)
+        logger.info(
+          { waitingCommands: poller.waitingCount },
+          'grace time over: handing SSM command waits to other workers (they resume from the heartbeated CommandId)',
+        );
       poller.stop();
     }, times.graceMs);
     handOverTimer.unref();

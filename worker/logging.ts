@@ -20,7 +20,13 @@ export function createJsonLogger(level: LevelWithSilent, destination: NodeJS.Wri
   );
 }
 
-const pinoLevel: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const pinoLevel: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /** The Temporal SDK's Logger interface over pino, for Runtime.install({ logger }). */
 export function temporalLoggerFor(logger: SsmflowLogger): TemporalLogger {

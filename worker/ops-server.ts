@@ -39,7 +39,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     if (path === '/metrics') {
       void metricsText(options).then(
         (text) => res.writeHead(200, { 'content-type': options.metrics.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${(err as Error).message}\n`),
+        (err: unknown) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${(err as Error).message}\n`),
       );
       return;
     }
@@ -47,7 +48,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       const state = options.health.workerState();
       const shuttingDown = options.health.shuttingDown();
       const ok = path === '/healthz' ? aliveStates.has(state) : state === 'RUNNING' && !shuttingDown;
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', workerState: state ?? 'STARTING', shuttingDown }) + '\n');
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', workerState: state ?? 'STARTING', shuttingDown }) + '\n');
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('ssmflow worker: /metrics, /healthz, /readyz\n');

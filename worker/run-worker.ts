@@ -62,7 +62,9 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
   if (settings.observability.runsGauge) {
     const client = new Client({ connection, namespace, dataConverter });
     metrics.countRunsWith(async () => {
-      const counts = await Promise.all(runStatuses.map(async (status) => [status, (await client.workflow.count(`SsmflowStatus = '${status}'`)).count] as const));
+      const counts = await Promise.all(
+        runStatuses.map(async (status) => [status, (await client.workflow.count(`SsmflowStatus = '${status}'`)).count] as const),
+      );
       return Object.fromEntries(counts);
     });
   }
@@ -85,7 +87,13 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
       namespace,
       taskQueue,
       workflowBundlePath: settings.worker.workflowBundle,
-      dependencies: { s3, ssm, ...(options.ssmSend ? { ssmSend: options.ssmSend } : {}), poller, sendOnce: { listingLagMs: settings.worker.ssmListingLag } },
+      dependencies: {
+        s3,
+        ssm,
+        ...(options.ssmSend ? { ssmSend: options.ssmSend } : {}),
+        poller,
+        sendOnce: { listingLagMs: settings.worker.ssmListingLag },
+      },
       dataConverter,
       metrics,
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
@@ -99,7 +107,12 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
     const running = worker;
     shutdown = handleShutdownSignals({ times, poller, logger, shutdownWorker: () => running.shutdown() });
     logger.info(
-      { ...describeConnection(settings.temporal), opsAddress: ops?.address, encryption: dataConverter.payloadCodecs ? 'aes-256-gcm' : 'off', tracing: tracing ? settings.observability.tracing.exporter : 'off' },
+      {
+        ...describeConnection(settings.temporal),
+        opsAddress: ops?.address,
+        encryption: dataConverter.payloadCodecs ? 'aes-256-gcm' : 'off',
+        tracing: tracing ? settings.observability.tracing.exporter : 'off',
+      },
       'ssmflow worker polling',
     );
     options.onReady?.({ opsAddress: ops?.address });

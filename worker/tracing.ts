@@ -3,7 +3,14 @@
 import { createRequire } from 'node:module';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 
 export interface TracingSettings {
@@ -21,13 +28,18 @@ export interface Tracing {
 }
 
 /** The workflow-side interceptors, which must be inside the workflow bundle. */
-export const tracingWorkflowInterceptorModule = createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+export const tracingWorkflowInterceptorModule = createRequire(import.meta.url).resolve(
+  '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
+);
 
 export function tracingFromSettings(settings: TracingSettings, exporterOverride?: SpanExporter): Tracing | undefined {
   if (!settings.enabled) return undefined;
   const resource = new Resource({ 'service.name': settings.serviceName });
-  const exporter = exporterOverride ?? (settings.exporter === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter({ url: settings.otlpEndpoint }));
-  const spanProcessor: SpanProcessor = settings.exporter === 'console' || exporterOverride ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
+  const exporter =
+    exporterOverride ??
+    (settings.exporter === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter({ url: settings.otlpEndpoint }));
+  const spanProcessor: SpanProcessor =
+    settings.exporter === 'console' || exporterOverride ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   const plugin = new OpenTelemetryPlugin({ resource, spanProcessor, tracer: provider.getTracer('ssmflow') });
   return { plugin, shutdown: () => provider.shutdown() };

@@ -2,7 +2,12 @@ import type { StepState } from './run-state.js';
 
 /** The last non-empty line of an output tail, shortened for a one-line message. */
 function lastLine(outputTail: string): string {
-  const line = outputTail.trimEnd().split('\n').filter((l) => l.trim() !== '').at(-1) ?? '(no output)';
+  const line =
+    outputTail
+      .trimEnd()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .at(-1) ?? '(no output)';
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 

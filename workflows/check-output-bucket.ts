@@ -4,7 +4,11 @@ import type { OutputBucketProbeInput, OutputBucketProbeResult } from '../aws/out
 
 const { probeOutputBucket } = proxyActivities<OutputBucketActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 5, initialInterval: '1 second', nonRetryableErrorTypes: ['OutputBucketMissing', 'OutputBucketAccessDenied', 'OutputBucketCorrupt'] },
+  retry: {
+    maximumAttempts: 5,
+    initialInterval: '1 second',
+    nonRetryableErrorTypes: ['OutputBucketMissing', 'OutputBucketAccessDenied', 'OutputBucketCorrupt'],
+  },
 });
 
 /** Preflight: the output bucket ssmflow writes full command output to is usable by the workers. */

@@ -17,10 +17,22 @@ export function effectivePolicy(step: RenderedStep, pastPointOfNoReturn: boolean
   return step.onFailure;
 }
 
-export async function decideAfterFailure(step: RenderedStep, stepState: StepState, outcome: Extract<StepOutcome, { ok: false }>, record: RunRecord, controls: OperatorControls): Promise<AfterFailure> {
+export async function decideAfterFailure(
+  step: RenderedStep,
+  stepState: StepState,
+  outcome: Extract<StepOutcome, { ok: false }>,
+  record: RunRecord,
+  controls: OperatorControls,
+): Promise<AfterFailure> {
   const state = record.state;
   const canRollBack = !state.pastPointOfNoReturn;
-  state.failure = { stepId: step.id, phase: 'step', message: outcome.message, instances: failedInstances(outcome.result), allowedActions: [] };
+  state.failure = {
+    stepId: step.id,
+    phase: 'step',
+    message: outcome.message,
+    instances: failedInstances(outcome.result),
+    allowedActions: [],
+  };
   const policy = effectivePolicy(step, !canRollBack);
   if (policy !== 'pause') return policy === 'continue' ? 'next' : policy;
   state.failure.allowedActions = allowedActions('paused-on-failure', 'step', canRollBack);

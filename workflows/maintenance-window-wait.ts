@@ -5,7 +5,12 @@ import type { OperatorControls } from './operator-controls.js';
 import { RunAborted } from './run-errors.js';
 import type { RunRecord } from './run-record.js';
 
-export async function waitForMaintenanceWindow(runbook: NormalizedRunbook, step: RenderedStep, record: RunRecord, controls: OperatorControls): Promise<void> {
+export async function waitForMaintenanceWindow(
+  runbook: NormalizedRunbook,
+  step: RenderedStep,
+  record: RunRecord,
+  controls: OperatorControls,
+): Promise<void> {
   const window = runbook.maintenanceWindow;
   if (!window || !('disruptive' in step) || !step.disruptive) return;
   for (;;) {

@@ -12,7 +12,10 @@ const validWhile: Record<OperatorAction, readonly RunStatus[]> = {
 };
 
 /** Why `action` cannot be taken on the run now, or undefined when it can. */
-export function operatorActionProblem(state: Pick<RunState, 'runId' | 'status' | 'currentStepId' | 'failure' | 'pastPointOfNoReturn'>, action: OperatorAction): string | undefined {
+export function operatorActionProblem(
+  state: Pick<RunState, 'runId' | 'status' | 'currentStepId' | 'failure' | 'pastPointOfNoReturn'>,
+  action: OperatorAction,
+): string | undefined {
   if (action === 'rollback' && state.pastPointOfNoReturn && !terminalRunStatuses.includes(state.status)) {
     return (
       `run ${state.runId} is past its point of no return: step ${state.pastPointOfNoReturn.stepId} started at ${state.pastPointOfNoReturn.at}, ` +
@@ -20,7 +23,8 @@ export function operatorActionProblem(state: Pick<RunState, 'runId' | 'status' |
     );
   }
   if (validWhile[action].includes(state.status)) {
-    if (action === 'rollback' && state.failure?.phase === 'rollback') return `run ${state.runId} is already rolling back; retry, skip or abort the failed rollback`;
+    if (action === 'rollback' && state.failure?.phase === 'rollback')
+      return `run ${state.runId} is already rolling back; retry, skip or abort the failed rollback`;
     return undefined;
   }
   const where = state.currentStepId ? ` at step ${state.currentStepId}` : '';
@@ -39,5 +43,7 @@ const actionOrder: readonly OperatorAction[] = ['approve', 'reject', 'retry', 's
  * return nothing rolls back.
  */
 export function allowedActions(status: RunStatus, phase: 'step' | 'rollback' = 'step', canRollBack = true): OperatorAction[] {
-  return actionOrder.filter((action) => validWhile[action].includes(status) && (action !== 'rollback' || (phase === 'step' && canRollBack)));
+  return actionOrder.filter(
+    (action) => validWhile[action].includes(status) && (action !== 'rollback' || (phase === 'step' && canRollBack)),
+  );
 }

@@ -1,6 +1,14 @@
 // The operator's hold on a run: the Updates that approve, retry, skip, roll back or abort, and the
 // waits in which the run takes them. Decisions are recorded in the audit as they are accepted.
-import { CancellationScope, allHandlersFinished, condition, patched, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  patched,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { operatorActionProblem } from './operator-actions.js';
 import type { RunPlan } from './run-plan.js';
 import type { RunRecord } from './run-record.js';
@@ -36,7 +44,9 @@ export class OperatorControls {
   /** Registers the query and the operator Updates; call once, before the first step. */
   install(): void {
     setHandler(runStateQuery, () => this.record.state);
-    setHandler(approveUpdate, (req) => this.decide(req.reject ? 'reject' : 'approve', req), { validator: (req) => this.validate(req?.reject ? 'reject' : 'approve', req) });
+    setHandler(approveUpdate, (req) => this.decide(req.reject ? 'reject' : 'approve', req), {
+      validator: (req) => this.validate(req?.reject ? 'reject' : 'approve', req),
+    });
     setHandler(
       retryUpdate,
       (req) => {
@@ -102,13 +112,19 @@ export class OperatorControls {
   }
 
   /** @returns false when `timeoutMs` passed with no decision */
-  private async waitForOperator(status: 'paused-on-failure' | 'waiting-approval', waitingFor: WaitingFor, timeoutMs: number | undefined): Promise<boolean> {
+  private async waitForOperator(
+    status: 'paused-on-failure' | 'waiting-approval',
+    waitingFor: WaitingFor,
+    timeoutMs: number | undefined,
+  ): Promise<boolean> {
     try {
       if (this.operatorWaitOpensNextTask()) {
         this.beginOperatorWait(status, waitingFor);
         // The timeout's timer starts here too, so the task that opens the wait issues no command.
         try {
-          return timeoutMs === undefined ? await condition(() => this.decided()).then(() => true) : await condition(() => this.decided(), timeoutMs);
+          return timeoutMs === undefined
+            ? await condition(() => this.decided()).then(() => true)
+            : await condition(() => this.decided(), timeoutMs);
         } finally {
           this.opening = undefined;
         }
@@ -119,7 +135,9 @@ export class OperatorControls {
       const given = () => this.decision !== undefined;
       if (status === 'paused-on-failure') return await condition(given).then(() => true);
       // No timeout: wait on the decision alone (runs from before this patch started a 285,000-year timer).
-      return timeoutMs === undefined && patched('approval-without-timer') ? await condition(given).then(() => true) : await condition(given, timeoutMs ?? Number.MAX_SAFE_INTEGER);
+      return timeoutMs === undefined && patched('approval-without-timer')
+        ? await condition(given).then(() => true)
+        : await condition(given, timeoutMs ?? Number.MAX_SAFE_INTEGER);
     } finally {
       this.record.state.waitingFor = undefined;
     }
@@ -127,7 +145,10 @@ export class OperatorControls {
 
   private validate(action: OperatorAction, request: OperatorRequest): void {
     if (!request?.by?.trim()) throw new Error(`${action} needs "by": who is acting (recorded in the audit trail)`);
-    if (this.opening) throw new Error(`run ${this.record.runId} is about to wait for the operator at step ${this.opening.stepId}: try ${action} again in a moment`);
+    if (this.opening)
+      throw new Error(
+        `run ${this.record.runId} is about to wait for the operator at step ${this.opening.stepId}: try ${action} again in a moment`,
+      );
     const problem = operatorActionProblem(this.record.state, action);
     if (problem) throw new Error(problem);
   }

@@ -33,7 +33,9 @@ export async function rollbackCompletedSteps({ plan, record, controls, commands 
   const state = record.state;
   record.setStatus('rolling-back');
   const skipped: { stepId: string; by: string }[] = [];
-  const toUndo = state.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'running');
+  const toUndo = state.steps
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'running');
   for (const { s: stepState, i } of toUndo.reverse()) {
     const step = plan.step(i) as RenderedStep;
     if (step.kind === 'approval' || step.kind === 'sleep' || !step.rollback) continue;
@@ -59,8 +61,19 @@ export async function rollbackCompletedSteps({ plan, record, controls, commands 
       }
       stepState.rollback = { ...stepState.rollback, status: 'failed', message };
       stepState.status = 'rollback-failed';
-      state.failure = { stepId: step.id, phase: 'rollback', message: `rollback of ${step.id} failed: ${message}`, instances: failedInstances(result), allowedActions: allowedActions('paused-on-failure', 'rollback') };
-      const made = await controls.waitForDecision({ reason: 'operator', stepId: step.id, since: record.now(), message: state.failure.message });
+      state.failure = {
+        stepId: step.id,
+        phase: 'rollback',
+        message: `rollback of ${step.id} failed: ${message}`,
+        instances: failedInstances(result),
+        allowedActions: allowedActions('paused-on-failure', 'rollback'),
+      };
+      const made = await controls.waitForDecision({
+        reason: 'operator',
+        stepId: step.id,
+        since: record.now(),
+        message: state.failure.message,
+      });
       if (made.action === 'abort') return { kind: 'aborted', stepId: step.id, by: made.request.by };
       record.setStatus('rolling-back');
       if (made.action === 'skip') {

@@ -28,7 +28,8 @@ export function waveSpecProblem(specs: readonly string[]): string | undefined {
   if (specs.length === 0) return 'give at least one wave, e.g. --waves 1,10%,50%,100%';
   for (const spec of specs) {
     const trimmed = spec.trim();
-    if (!/^\d+$/.test(trimmed) && !/^\d+(?:\.\d+)?%$/.test(trimmed)) return `wave "${spec}" is neither a count (e.g. 5) nor a percentage (e.g. 10%)`;
+    if (!/^\d+$/.test(trimmed) && !/^\d+(?:\.\d+)?%$/.test(trimmed))
+      return `wave "${spec}" is neither a count (e.g. 5) nor a percentage (e.g. 10%)`;
     if (/^0+%?$/.test(trimmed)) return `wave "${spec}" is empty: every wave must add clusters`;
     if (trimmed.endsWith('%') && Number(trimmed.slice(0, -1)) > 100) return `wave "${spec}" is over 100%`;
   }

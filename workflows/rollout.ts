@@ -19,7 +19,15 @@ import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
 import { errorBudgetCount, errorBudgetExceeded, planWaveEnds } from './rollout-plan.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';
-import { describeDiscovery, type CarriedProgress, type ClusterProgress, type RolloutAuditEntry, type RolloutInput, type RolloutState, type RolloutStatus } from './rollout-state.js';
+import {
+  describeDiscovery,
+  type CarriedProgress,
+  type ClusterProgress,
+  type RolloutAuditEntry,
+  type RolloutInput,
+  type RolloutState,
+  type RolloutStatus,
+} from './rollout-state.js';
 import type { RunInput } from './run-state.js';
 import { runbookRun, type RunSummary } from './runbook-run.js';
 import { clusterKey, initiatorKey, runbookKey, statusKey } from './search-attributes.js';
@@ -64,7 +72,15 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     waves: carried.waveEnds.map((end, index) => {
       const inWave = clusters.filter((c) => c.wave === index);
       const count = (s: ClusterProgress['status']) => inWave.filter((c) => c.status === s).length;
-      return { index, end, size: inWave.length, pending: count('pending'), running: count('running'), succeeded: count('succeeded'), failed: count('failed') };
+      return {
+        index,
+        end,
+        size: inWave.length,
+        pending: count('pending'),
+        running: count('running'),
+        succeeded: count('succeeded'),
+        failed: count('failed'),
+      };
     }),
     errorBudget: { spec: errorBudget, allowedFailures: errorBudgetCount(errorBudget, clusters.length), failedClusters: failedCount() },
     maxInFlight: input.maxInFlight,
@@ -72,14 +88,19 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     generation: carried.generation,
     clusters,
     audit,
-    ...(carried.discovery ? { discovery: carried.discovery } : input.discover && !input.carried ? { discovery: { ...input.discover, pending: true as const } } : {}),
+    ...(carried.discovery
+      ? { discovery: carried.discovery }
+      : input.discover && !input.carried
+        ? { discovery: { ...input.discover, pending: true as const } }
+        : {}),
   });
   const setStatus = (next: RolloutStatus) => {
     if (status === next) return;
     status = next;
     upsertSearchAttributes([{ key: statusKey, value: `rollout-${next}` }]);
   };
-  const record = (event: RolloutAuditEntry['event'], by: string, detail?: string) => audit.push({ at: now(), event, by, ...(detail ? { detail } : {}) });
+  const record = (event: RolloutAuditEntry['event'], by: string, detail?: string) =>
+    audit.push({ at: now(), event, by, ...(detail ? { detail } : {}) });
 
   let waveApproved = false;
   let resumed = false;
@@ -94,7 +115,8 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     {
       validator: (req) => {
         if (!req?.by?.trim()) throw new Error('approveWave needs "by": who is approving (recorded in the audit trail)');
-        if (status !== 'waiting-approval') throw new Error(`rollout ${rolloutId} is ${status}: approveWave applies only while it waits between waves`);
+        if (status !== 'waiting-approval')
+          throw new Error(`rollout ${rolloutId} is ${status}: approveWave applies only while it waits between waves`);
       },
     },
   );
@@ -113,7 +135,9 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
         const budget = req.errorBudget ?? errorBudget;
         const allowed = errorBudgetCount(budget, clusters.length);
         if (failedCount() > allowed) {
-          throw new Error(`${failedCount()} clusters have failed and error budget "${budget}" allows ${allowed}: resume with a larger errorBudget (at least ${failedCount()})`);
+          throw new Error(
+            `${failedCount()} clusters have failed and error budget "${budget}" allows ${allowed}: resume with a larger errorBudget (at least ${failedCount()})`,
+          );
         }
       },
     },
@@ -130,8 +154,14 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     clusters.push(...fresh.clusters);
     carried.waveEnds = fresh.waveEnds;
     carried.discovery = { ...request, at: now(), clusters: found.clusters.length, instances: found.instances };
-    const skipped = found.emptyValueInstances ? `; ${found.emptyValueInstances} instances with an empty ${request.tagKey} value left out` : '';
-    record('clusters-discovered', 'tag discovery', `${found.clusters.length} clusters (${found.instances} instances) by tag ${describeDiscovery(request)}${skipped}`);
+    const skipped = found.emptyValueInstances
+      ? `; ${found.emptyValueInstances} instances with an empty ${request.tagKey} value left out`
+      : '';
+    record(
+      'clusters-discovered',
+      'tag discovery',
+      `${found.clusters.length} clusters (${found.instances} instances) by tag ${describeDiscovery(request)}${skipped}`,
+    );
   }
 
   /** Refuses, before any run starts, a rollout with no clusters or with clusters the runbook cannot take. */
@@ -191,10 +221,17 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
         ],
       });
       const summary: RunSummary = await child.result();
-      Object.assign(progress, { status: summary.status === 'succeeded' ? 'succeeded' : 'failed', runStatus: summary.status, ...(summary.failure ? { message: summary.failure.message } : {}) });
+      Object.assign(progress, {
+        status: summary.status === 'succeeded' ? 'succeeded' : 'failed',
+        runStatus: summary.status,
+        ...(summary.failure ? { message: summary.failure.message } : {}),
+      });
     } catch (err) {
       // Runs on detached promises: record the outcome, never throw (the main loop sees cancellation itself).
-      Object.assign(progress, { status: 'failed', message: isCancellation(err) ? 'cancelled with the rollout' : err instanceof Error ? err.message : String(err) });
+      Object.assign(progress, {
+        status: 'failed',
+        message: isCancellation(err) ? 'cancelled with the rollout' : err instanceof Error ? err.message : String(err),
+      });
     }
   }
 
@@ -208,7 +245,11 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
       carried.currentWave = wave;
       if (input.approvalBetweenWaves && wave > 0 && approvedWaves < wave) {
         setStatus('waiting-approval');
-        waitingFor = { reason: 'wave-approval', since: now(), message: `wave ${wave + 1} of ${carried.waveEnds.length} waits for approveWave` };
+        waitingFor = {
+          reason: 'wave-approval',
+          since: now(),
+          message: `wave ${wave + 1} of ${carried.waveEnds.length} waits for approveWave`,
+        };
         waveApproved = false;
         await condition(() => waveApproved);
         approvedWaves = wave;
@@ -224,7 +265,11 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
           record('halted', 'error budget', `${failedCount()} failed clusters exceed the budget "${errorBudget}"`);
         }
         if (currentStatus() === 'halted' && inFlight === 0) {
-          waitingFor = { reason: 'resume', since: now(), message: `halted: ${failedCount()} failed clusters exceed the error budget "${errorBudget}"; resumeRollout to go on` };
+          waitingFor = {
+            reason: 'resume',
+            since: now(),
+            message: `halted: ${failedCount()} failed clusters exceed the error budget "${errorBudget}"; resumeRollout to go on`,
+          };
           resumed = false;
           await condition(() => resumed);
           waitingFor = undefined;
@@ -246,7 +291,9 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
           });
         }
         const before = inFlight;
-        await condition(() => inFlight < before || (currentStatus() === 'halted' && inFlight === 0) || (inFlight === 0 && pending.length === 0));
+        await condition(
+          () => inFlight < before || (currentStatus() === 'halted' && inFlight === 0) || (inFlight === 0 && pending.length === 0),
+        );
       }
     }
     setStatus(failedCount() === 0 ? 'succeeded' : 'failed');
@@ -263,12 +310,18 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     rolloutId,
     status,
     succeeded: clusters.filter((c) => c.status === 'succeeded').map((c) => c.cluster),
-    failed: clusters.filter((c) => c.status === 'failed').map(({ cluster, runId, runStatus, message }) => ({ cluster, runId, runStatus, message })),
+    failed: clusters
+      .filter((c) => c.status === 'failed')
+      .map(({ cluster, runId, runStatus, message }) => ({ cluster, runId, runStatus, message })),
     generation: carried.generation,
   };
 }
 
-function freshProgress(clusterNames: string[], { waves, errorBudget }: Pick<RolloutInput, 'waves' | 'errorBudget'>, startedAt: string): CarriedProgress {
+function freshProgress(
+  clusterNames: string[],
+  { waves, errorBudget }: Pick<RolloutInput, 'waves' | 'errorBudget'>,
+  startedAt: string,
+): CarriedProgress {
   const clusters = [...new Set(clusterNames)];
   const waveEnds = planWaveEnds(clusters.length, waves);
   return {

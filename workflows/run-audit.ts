@@ -22,7 +22,10 @@ export function commandAuditEntry(
     commandId: result.commandId,
     document: input.document.kind === 'shell' ? 'AWS-RunShellScript' : input.document.name,
     targets: describeTargets(input.targets as CommandTargets),
-    commands: input.document.kind === 'shell' ? redactSecrets(input.document.commands) : Object.entries(input.document.parameters).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
+    commands:
+      input.document.kind === 'shell'
+        ? redactSecrets(input.document.commands)
+        : Object.entries(input.document.parameters).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
     status: result.status,
     instances: result.invocations.map((i) => ({
       instanceId: i.instanceId,
@@ -41,14 +44,25 @@ interface DuplicateSend {
 }
 
 function duplicateSendIn(err: unknown): DuplicateSend | undefined {
-  for (let current = err as { type?: string; details?: unknown[]; cause?: unknown } | undefined; current; current = current.cause as typeof current) {
+  for (
+    let current = err as { type?: string; details?: unknown[]; cause?: unknown } | undefined;
+    current;
+    current = current.cause as typeof current
+  ) {
     if (current.type === 'SsmDuplicateCommand') return current.details?.[0] as DuplicateSend | undefined;
   }
   return undefined;
 }
 
 /** Audit entries for a step found sent more than once: the command kept and each one cancelled. */
-export function duplicateSendAuditEntries(at: string, stepId: string, phase: 'step' | 'rollback' | 'check', attempt: number, input: RunCommandInput, err: unknown): Extract<AuditEntry, { type: 'command' }>[] {
+export function duplicateSendAuditEntries(
+  at: string,
+  stepId: string,
+  phase: 'step' | 'rollback' | 'check',
+  attempt: number,
+  input: RunCommandInput,
+  err: unknown,
+): Extract<AuditEntry, { type: 'command' }>[] {
   const duplicate = duplicateSendIn(err);
   if (!duplicate) return [];
   const entry = (commandId: string, status: string): Extract<AuditEntry, { type: 'command' }> => ({
@@ -64,7 +78,10 @@ export function duplicateSendAuditEntries(at: string, stepId: string, phase: 'st
     status,
     instances: [],
   });
-  return [entry(duplicate.keptCommandId, 'DuplicateSend: kept'), ...duplicate.cancelledCommandIds.map((id) => entry(id, 'DuplicateSend: cancelled'))];
+  return [
+    entry(duplicate.keptCommandId, 'DuplicateSend: kept'),
+    ...duplicate.cancelledCommandIds.map((id) => entry(id, 'DuplicateSend: cancelled')),
+  ];
 }
 
 /**
@@ -77,16 +94,24 @@ export function countInstanceOutcomes(invocations: readonly { statusDetails: str
   const cancelled = notSucceeded.filter((i) => i.statusDetails === 'Cancelled').length;
   const failed = notSucceeded.length - notRun - cancelled;
   if (notRun === 0 && cancelled === 0) return `${failed} of ${invocations.length} instances failed`;
-  const parts = [`${failed} failed`, ...(notRun ? [`${notRun} not run (MaxErrors reached)`] : []), ...(cancelled ? [`${cancelled} cancelled`] : [])];
+  const parts = [
+    `${failed} failed`,
+    ...(notRun ? [`${notRun} not run (MaxErrors reached)`] : []),
+    ...(cancelled ? [`${cancelled} cancelled`] : []),
+  ];
   return `${parts.join(', ')}, of ${invocations.length} instances`;
 }
 
 /** One line on what went wrong: which instances, how, and the last line they printed. */
 export function summarizeCommandFailure(result: CommandResult): string {
-  if (result.invocations.length === 0) return `SSM command ${result.commandId} ended ${result.status} (${result.statusDetails}) without reaching any instance`;
+  if (result.invocations.length === 0)
+    return `SSM command ${result.commandId} ended ${result.status} (${result.statusDetails}) without reaching any instance`;
   // The instances that failed come first: those never started say nothing about the step.
   const notSucceeded = result.invocations.filter((i) => i.status !== 'Success');
-  const failed = [...notSucceeded.filter((i) => i.statusDetails !== 'Terminated'), ...notSucceeded.filter((i) => i.statusDetails === 'Terminated')];
+  const failed = [
+    ...notSucceeded.filter((i) => i.statusDetails !== 'Terminated'),
+    ...notSucceeded.filter((i) => i.statusDetails === 'Terminated'),
+  ];
   const parts = failed.slice(0, 3).map((i) => {
     const lastLine = i.outputTail.trimEnd().split('\n').pop() ?? '';
     const code = i.exitCode >= 0 ? ` exit ${i.exitCode}` : '';
@@ -110,12 +135,16 @@ export function gaveUpMessage(waited: WaitUntilResult & { gaveUp: NonNullable<Wa
 }
 
 export function failedInstances(result: CommandResult | undefined): RunFailure['instances'] {
-  return (result?.invocations ?? []).filter((i) => i.status !== 'Success').map((i) => ({ instanceId: i.instanceId, statusDetails: i.statusDetails, exitCode: i.exitCode }));
+  return (result?.invocations ?? [])
+    .filter((i) => i.status !== 'Success')
+    .map((i) => ({ instanceId: i.instanceId, statusDetails: i.statusDetails, exitCode: i.exitCode }));
 }
 
 /** Parameter values as people may see them: secrets as their Parameter Store name. */
 export function displayParameters(values: ParameterValues): Record<string, string | number | boolean> {
-  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, typeof value === 'object' ? `(secret) ${value.parameterStore}` : value]));
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [name, typeof value === 'object' ? `(secret) ${value.parameterStore}` : value]),
+  );
 }
 
 /** The message of an activity failure, without the SDK's wrapping. */

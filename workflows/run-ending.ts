@@ -22,7 +22,11 @@ export interface EndingEntry {
 export function endingEntry(ending: RunEnding, initiator: string): EndingEntry {
   switch (ending.kind) {
     case 'completed':
-      return { status: 'succeeded', by: initiator, ...(ending.failedSteps.length ? { detail: `continued past failed steps ${ending.failedSteps.join(', ')}` } : {}) };
+      return {
+        status: 'succeeded',
+        by: initiator,
+        ...(ending.failedSteps.length ? { detail: `continued past failed steps ${ending.failedSteps.join(', ')}` } : {}),
+      };
     case 'aborted':
       return { status: 'failed', by: ending.by ?? initiator, detail: `aborted by ${ending.by ?? 'its failure policy'}` };
     case 'rolled-back': {
@@ -44,7 +48,8 @@ export function endingEntry(ending: RunEnding, initiator: string): EndingEntry {
 }
 
 function notUndone(rollback: Exclude<RollbackOutcome, { kind: 'undone' }>): string {
-  if (rollback.kind === 'aborted') return `rollback aborted by ${rollback.by} at step ${rollback.stepId}: ${rollback.stepId} and the steps before it were not undone`;
+  if (rollback.kind === 'aborted')
+    return `rollback aborted by ${rollback.by} at step ${rollback.stepId}: ${rollback.stepId} and the steps before it were not undone`;
   const skipped = rollback.skipped.map((s) => `rollback of ${s.stepId} skipped by ${s.by}`).join('; ');
   return `${skipped}: the other steps were rolled back`;
 }

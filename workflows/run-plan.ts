@@ -34,10 +34,16 @@ export class RunPlan {
    */
   valuesWithChanges(changes: Record<string, string | number | boolean>): ParameterValues {
     const chooser = Object.keys(changes).find((name) => this.stepChoosers.includes(name) && changes[name] !== this.current[name]);
-    if (chooser) throw new Error(`parameter ${chooser} chose this run's steps when it started, so it cannot change now (fix: keep ${chooser}=${String(this.current[chooser])}, or abort and start a new run)`);
-    const given = Object.fromEntries(Object.entries(this.current).filter((entry): entry is [string, string | number | boolean] => typeof entry[1] !== 'object'));
+    if (chooser)
+      throw new Error(
+        `parameter ${chooser} chose this run's steps when it started, so it cannot change now (fix: keep ${chooser}=${String(this.current[chooser])}, or abort and start a new run)`,
+      );
+    const given = Object.fromEntries(
+      Object.entries(this.current).filter((entry): entry is [string, string | number | boolean] => typeof entry[1] !== 'object'),
+    );
     const resolved = resolveParameterValues(this.runbook, { ...given, ...changes });
-    if ('errors' in resolved) throw new Error(resolved.errors.map((e) => `parameter ${e.parameter}: ${e.message} (fix: ${e.fix})`).join('; '));
+    if ('errors' in resolved)
+      throw new Error(resolved.errors.map((e) => `parameter ${e.parameter}: ${e.message} (fix: ${e.fix})`).join('; '));
     return resolved.values;
   }
 

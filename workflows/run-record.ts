@@ -20,7 +20,9 @@ export interface RunSummary {
    * The step columns of the live status table; output tails and attempt history stay out to keep
    * the result small. Results of runs that ended before `kind` and the times were added lack them.
    */
-  steps: (Pick<StepState, 'id' | 'status' | 'attempts' | 'commandIds' | 'startedAt' | 'endedAt' | 'message'> & { kind?: StepState['kind'] })[];
+  steps: (Pick<StepState, 'id' | 'status' | 'attempts' | 'commandIds' | 'startedAt' | 'endedAt' | 'message'> & {
+    kind?: StepState['kind'];
+  })[];
   failure?: RunState['failure'];
   /** Every command and operator action (no output tails: those live in S3). */
   audit: RunState['audit'];
@@ -42,8 +44,26 @@ export class RunRecord {
       status: 'running',
       startedAt: now,
       parameters: displayParameters(plan.values),
-      steps: runbook.steps.map((s) => ({ id: s.id, kind: s.kind, ...(s.description ? { description: s.description } : {}), status: 'pending', attempts: 0, commandIds: [], instances: [], history: [] })),
-      audit: [{ at: now, type: 'run', event: 'started', status: 'running', by: input.initiator, ...(input.reason ? { detail: input.reason } : {}) }],
+      steps: runbook.steps.map((s) => ({
+        id: s.id,
+        kind: s.kind,
+        ...(s.description ? { description: s.description } : {}),
+        status: 'pending',
+        attempts: 0,
+        commandIds: [],
+        instances: [],
+        history: [],
+      })),
+      audit: [
+        {
+          at: now,
+          type: 'run',
+          event: 'started',
+          status: 'running',
+          by: input.initiator,
+          ...(input.reason ? { detail: input.reason } : {}),
+        },
+      ],
     };
   }
 
@@ -85,7 +105,14 @@ export class RunRecord {
   passPointOfNoReturn(stepId: string): void {
     if (this.state.pastPointOfNoReturn) return;
     this.state.pastPointOfNoReturn = { stepId, at: this.now() };
-    this.state.audit.push({ at: this.now(), type: 'run', event: 'point-of-no-return', status: this.state.status, by: this.state.initiator, detail: `step ${stepId} started: the run can no longer roll back` });
+    this.state.audit.push({
+      at: this.now(),
+      type: 'run',
+      event: 'point-of-no-return',
+      status: this.state.status,
+      by: this.state.initiator,
+      detail: `step ${stepId} started: the run can no longer roll back`,
+    });
   }
 
   /** The run's last entry: its final status, who ended it, and what happened. */
@@ -114,7 +141,16 @@ export class RunRecord {
       endedAt: state.endedAt ?? this.now(),
       parameters: state.parameters,
       // Unset times and message are undefined here and left out of the JSON result.
-      steps: state.steps.map(({ id, kind, status, attempts, commandIds, startedAt, endedAt, message }) => ({ id, kind, status, attempts, commandIds, startedAt, endedAt, message })),
+      steps: state.steps.map(({ id, kind, status, attempts, commandIds, startedAt, endedAt, message }) => ({
+        id,
+        kind,
+        status,
+        attempts,
+        commandIds,
+        startedAt,
+        endedAt,
+        message,
+      })),
       ...(state.failure ? { failure: state.failure } : {}),
       audit: state.audit,
     };

@@ -2,7 +2,16 @@
 import type { CommandResult, InvocationResult } from '../aws/ssm/types.js';
 import type { NormalizedRunbook, ParameterValues, StepKind } from '../runbook/types.js';
 
-export const runStatuses = ['running', 'waiting-approval', 'paused-on-failure', 'rolling-back', 'succeeded', 'failed', 'rolled-back', 'cancelled'] as const;
+export const runStatuses = [
+  'running',
+  'waiting-approval',
+  'paused-on-failure',
+  'rolling-back',
+  'succeeded',
+  'failed',
+  'rolled-back',
+  'cancelled',
+] as const;
 export type RunStatus = (typeof runStatuses)[number];
 export const terminalRunStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'rolled-back', 'cancelled'];
 

@@ -38,7 +38,10 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     // Cancelling a run undoes what it did; the rollback itself must not be cancelled.
     await CancellationScope.nonCancellable(async () => {
       const past = record.state.pastPointOfNoReturn;
-      await finish({ kind: 'cancelled', rollback: past ? { kind: 'past-point-of-no-return', stepId: past.stepId } : await rollbackCompletedSteps(parts) });
+      await finish({
+        kind: 'cancelled',
+        rollback: past ? { kind: 'past-point-of-no-return', stepId: past.stepId } : await rollbackCompletedSteps(parts),
+      });
     });
     throw err;
   }

@@ -11,6 +11,8 @@ export function stepActivities(step: RenderedCommandStep, heartbeatTimeoutSecond
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
     // A cancelled step's rollback must not start while its command still runs: wait until the
     // activity has cancelled the command in SSM.
-    cancellationType: patched('wait-for-step-cancel') ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
+    cancellationType: patched('wait-for-step-cancel')
+      ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+      : ActivityCancellationType.TRY_CANCEL,
   });
 }

@@ -27,7 +27,12 @@ export function stepCommandInput(step: RenderedCommandStep, attempt: number, ctx
 }
 
 /** The SSM command that undoes a step (its `rollback`), attempt `attempt`. */
-export function rollbackCommandInput(step: RenderedCommandStep, rollback: RollbackAction, attempt: number, ctx: CommandContext): RunCommandInput {
+export function rollbackCommandInput(
+  step: RenderedCommandStep,
+  rollback: RollbackAction,
+  attempt: number,
+  ctx: CommandContext,
+): RunCommandInput {
   const document: CommandDocument =
     rollback.kind === 'document'
       ? { kind: 'document', name: rollback.document.name, parameters: rollback.document.parameters }
@@ -40,7 +45,13 @@ function commandKey(ctx: CommandContext, stepAndAttempt: string): string {
   return `${ctx.runId}/${stepAndAttempt}${ctx.temporalRunId ? `@${ctx.temporalRunId}` : ''}`;
 }
 
-function commandInput(step: RenderedCommandStep, document: CommandDocument, idempotencyKey: string, description: string, ctx: CommandContext): RunCommandInput {
+function commandInput(
+  step: RenderedCommandStep,
+  document: CommandDocument,
+  idempotencyKey: string,
+  description: string,
+  ctx: CommandContext,
+): RunCommandInput {
   return {
     idempotencyKey,
     description,

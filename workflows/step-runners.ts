@@ -28,7 +28,11 @@ export function runStepOnce(step: RenderedStep, stepState: StepState, parts: Ste
 }
 
 /** A run, document or waitUntil step: one SSM command per attempt, retried by the step's retry policy. */
-async function runCommandStep(step: RenderedCommandStep, stepState: StepState, { record, commands }: StepRunnerParts): Promise<StepOutcome> {
+async function runCommandStep(
+  step: RenderedCommandStep,
+  stepState: StepState,
+  { record, commands }: StepRunnerParts,
+): Promise<StepOutcome> {
   let outcome: StepOutcome = { ok: false, message: 'not run' };
   const heartbeat = commands.options?.heartbeatTimeoutSeconds;
   for (let retry = 1; retry <= step.retry.maxAttempts; retry += 1) {
@@ -41,7 +45,12 @@ async function runCommandStep(step: RenderedCommandStep, stepState: StepState, {
       if (step.kind === 'waitUntil') {
         // giveUpExitCode only when set: the activity input of existing runbooks stays as it was.
         const giveUp = step.giveUpExitCode === undefined ? {} : { giveUpExitCode: step.giveUpExitCode };
-        const waited = await stepActivities(step, heartbeat, step.waitTimeoutMs).runCheckUntilSuccess({ ...commandInput, intervalMs: step.intervalMs, timeoutMs: step.waitTimeoutMs, ...giveUp });
+        const waited = await stepActivities(step, heartbeat, step.waitTimeoutMs).runCheckUntilSuccess({
+          ...commandInput,
+          intervalMs: step.intervalMs,
+          timeoutMs: step.waitTimeoutMs,
+          ...giveUp,
+        });
         record.recordCommand(stepState, 'check', attempt, commandInput, waited.lastResult);
         stepState.instances = waited.lastResult.invocations;
         const gaveUp = waited.gaveUp;
@@ -49,7 +58,11 @@ async function runCommandStep(step: RenderedCommandStep, stepState: StepState, {
           ? { ok: true }
           : gaveUp
             ? { ok: false, message: gaveUpMessage({ ...waited, gaveUp }), result: waited.lastResult, noRetry: true }
-            : { ok: false, message: `condition not met after ${waited.checks} checks in ${Math.round(waited.elapsedMs / 1000)}s: ${summarizeCommandFailure(waited.lastResult)}`, result: waited.lastResult };
+            : {
+                ok: false,
+                message: `condition not met after ${waited.checks} checks in ${Math.round(waited.elapsedMs / 1000)}s: ${summarizeCommandFailure(waited.lastResult)}`,
+                result: waited.lastResult,
+              };
       } else {
         const result = await stepActivities(step, heartbeat).runCommand(commandInput);
         record.recordCommand(stepState, 'step', attempt, commandInput, result);
@@ -62,7 +75,11 @@ async function runCommandStep(step: RenderedCommandStep, stepState: StepState, {
       outcome = { ok: false, message: failureMessage(err) };
     }
     attemptRecord.commandIds = stepState.commandIds.slice(-1);
-    Object.assign(attemptRecord, { endedAt: record.now(), outcome: outcome.ok ? 'succeeded' : 'failed', ...(outcome.ok ? {} : { message: outcome.message }) });
+    Object.assign(attemptRecord, {
+      endedAt: record.now(),
+      outcome: outcome.ok ? 'succeeded' : 'failed',
+      ...(outcome.ok ? {} : { message: outcome.message }),
+    });
     // A check that gave up said waiting is pointless: starting the wait over would not help.
     if (outcome.ok || retry === step.retry.maxAttempts || outcome.noRetry) return outcome;
     await sleep(Math.min(step.retry.maximumIntervalMs, step.retry.initialIntervalMs * step.retry.backoffCoefficient ** (retry - 1)));
@@ -74,12 +91,20 @@ async function runCommandStep(step: RenderedCommandStep, stepState: StepState, {
  * Waits for the operator's answer. Approve goes on; reject fails the step (its policy applies);
  * "roll back" and abort end the step at once.
  */
-async function runApprovalStep(step: Extract<RenderedStep, { kind: 'approval' }>, stepState: StepState, { record, controls }: StepRunnerParts): Promise<StepOutcome> {
+async function runApprovalStep(
+  step: Extract<RenderedStep, { kind: 'approval' }>,
+  stepState: StepState,
+  { record, controls }: StepRunnerParts,
+): Promise<StepOutcome> {
   stepState.attempts += 1;
   // The operator decides on what earlier steps found (a lag, a verification), shown under the question.
   const message = step.showOutputOf ? approvalMessageWithOutputs(step.message, step.showOutputOf, record.state.steps) : step.message;
-  const made = await controls.waitForApproval({ reason: 'approval', stepId: step.id, since: record.now(), message }, step.approvalTimeoutMs);
-  if (!made) return { ok: false, message: `approval timed out after ${Math.round((step.approvalTimeoutMs ?? 0) / 60_000)} min with no decision` };
+  const made = await controls.waitForApproval(
+    { reason: 'approval', stepId: step.id, since: record.now(), message },
+    step.approvalTimeoutMs,
+  );
+  if (!made)
+    return { ok: false, message: `approval timed out after ${Math.round((step.approvalTimeoutMs ?? 0) / 60_000)} min with no decision` };
   if (made.action === 'approve') return { ok: true };
   if (made.action === 'rollback') throw new RollbackRequested();
   if (made.action === 'abort') throw new RunAborted();

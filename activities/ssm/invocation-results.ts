@@ -1,5 +1,11 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ListCommandInvocationsCommand, type Command, type CommandInvocation, type CommandPlugin, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  ListCommandInvocationsCommand,
+  type Command,
+  type CommandInvocation,
+  type CommandPlugin,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CommandTargets, InvocationResult } from '../../aws/ssm/types.js';
 
@@ -25,7 +31,11 @@ export function expectedInstanceIds(targets: CommandTargets, command: Command): 
 }
 
 /** One invocation per instance (a listing that repeats one keeps the last), and who is still missing. */
-export function matchInvocations(invocations: CommandInvocation[], expectedIds: string[] | undefined, targetCount: number): { byInstance: CommandInvocation[]; missing: string[]; shortBy: number } {
+export function matchInvocations(
+  invocations: CommandInvocation[],
+  expectedIds: string[] | undefined,
+  targetCount: number,
+): { byInstance: CommandInvocation[]; missing: string[]; shortBy: number } {
   const byId = new Map<string, CommandInvocation>();
   for (const invocation of invocations) byId.set(invocation.InstanceId ?? '', invocation);
   const missing = (expectedIds ?? []).filter((id) => !byId.has(id));
@@ -58,7 +68,12 @@ export interface CollectOptions {
   describeMissing?: (seen: string[]) => Promise<string[]>;
 }
 
-export async function collectInvocationResults(ssm: SSMClient, s3: S3Client | undefined, expect: InvocationExpectations, options: CollectOptions = {}): Promise<InvocationResult[]> {
+export async function collectInvocationResults(
+  ssm: SSMClient,
+  s3: S3Client | undefined,
+  expect: InvocationExpectations,
+  options: CollectOptions = {},
+): Promise<InvocationResult[]> {
   const { commandId, expectedIds, targetCount } = expect;
   const { output, alreadyRead, onWait = () => undefined } = options;
   const fromPoller = alreadyRead?.every((i) => i.CommandId === commandId) ? alreadyRead : undefined;
@@ -90,7 +105,9 @@ async function listInvocations(ssm: SSMClient, commandId: string): Promise<Comma
   const invocations: CommandInvocation[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, MaxResults: 50, NextToken: nextToken }));
+    const page = await ssm.send(
+      new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, MaxResults: 50, NextToken: nextToken }),
+    );
     invocations.push(...(page.CommandInvocations ?? []));
     nextToken = page.NextToken;
   } while (nextToken);

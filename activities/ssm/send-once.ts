@@ -2,7 +2,14 @@
 // a run-unique key, every send is a single HTTP attempt (an SDK retry could create a second
 // command), and any outcome that leaves it unknown whether SSM created the command is settled by
 // looking the key up, waiting out ListCommands' listing lag, before anything is sent again.
-import { CancelCommandCommand, ListCommandsCommand, SendCommandCommand, type Command, type SendCommandCommandInput, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  CancelCommandCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  type Command,
+  type SendCommandCommandInput,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { ApplicationFailure } from '@temporalio/activity';
 import { classifySsmError } from '../../aws/ssm/classify-error.js';
 import { idempotencyComment } from '../../aws/ssm/idempotency-comment.js';
@@ -112,7 +119,13 @@ export async function findCommandsByKey(ssm: SSMClient, input: RunCommandInput, 
  * Looks the key up until it is found or `untilMs` has passed: a command created before the lookup
  * started is listed within the listing-lag bound, so an empty answer after that means "not sent".
  */
-export async function lookUpKeyUntil(ssm: SSMClient, input: RunCommandInput, sentNoEarlierThanMs: number, untilMs: number, options: SendOnceOptions): Promise<Command[]> {
+export async function lookUpKeyUntil(
+  ssm: SSMClient,
+  input: RunCommandInput,
+  sentNoEarlierThanMs: number,
+  untilMs: number,
+  options: SendOnceOptions,
+): Promise<Command[]> {
   for (;;) {
     options.onWait();
     const found = await findCommandsByKey(ssm, input, sentNoEarlierThanMs);
@@ -141,7 +154,11 @@ export async function failOnDuplicates(ssm: SSMClient, input: RunCommandInput, c
   for (const commandId of cancelled) {
     await ssm.send(new CancelCommandCommand({ CommandId: commandId })).catch(() => undefined);
   }
-  const details: DuplicateCommandDetails = { idempotencyKey: input.idempotencyKey, keptCommandId: kept?.CommandId ?? '', cancelledCommandIds: cancelled };
+  const details: DuplicateCommandDetails = {
+    idempotencyKey: input.idempotencyKey,
+    keptCommandId: kept?.CommandId ?? '',
+    cancelledCommandIds: cancelled,
+  };
   throw ApplicationFailure.create({
     type: duplicateCommandFailureType,
     nonRetryable: true,

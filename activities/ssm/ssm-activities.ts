@@ -4,7 +4,15 @@ import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat,
 import { withoutSdkRetries } from '../../aws/clients.js';
 import { type CommandStatusPoller, type TerminalCommand } from '../../aws/ssm/command-status-poller.js';
 import { describeInstances } from '../../aws/ssm/describe-instances.js';
-import type { CommandResult, CommandTargets, ResolvedTargets, RunCommandInput, WaitProgress, WaitUntilInput, WaitUntilResult } from '../../aws/ssm/types.js';
+import type {
+  CommandResult,
+  CommandTargets,
+  ResolvedTargets,
+  RunCommandInput,
+  WaitProgress,
+  WaitUntilInput,
+  WaitUntilResult,
+} from '../../aws/ssm/types.js';
 import { toActivityFailure } from './activity-failure.js';
 import { collectInvocationResults, expectedInstanceIds } from './invocation-results.js';
 import { defaultSendOnceOptions, failOnDuplicates, findCommandsByKey, sendOnce, type SendOnceOptions } from './send-once.js';
@@ -61,12 +69,20 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
   ): Promise<{ checkpoint: RunCommandCheckpoint; reused: boolean }> {
     const info = activityInfo();
     if (resumeFrom?.commandId) {
-      log.debug('send path: resuming the wait from the checkpoint', { phase: 'resume', idempotencyKey: input.idempotencyKey, commandId: resumeFrom.commandId });
+      log.debug('send path: resuming the wait from the checkpoint', {
+        phase: 'resume',
+        idempotencyKey: input.idempotencyKey,
+        commandId: resumeFrom.commandId,
+      });
       return { checkpoint: resumeFrom, reused: true };
     }
     sendClient ??= withoutSdkRetries(ssm);
     const mayHaveBeenSent = info.attempt > 1 && firstKeyOfAttempt;
-    log.debug('send path: sending', { phase: mayHaveBeenSent ? 'lookup' : 'send', idempotencyKey: input.idempotencyKey, attempt: info.attempt });
+    log.debug('send path: sending', {
+      phase: mayHaveBeenSent ? 'lookup' : 'send',
+      idempotencyKey: input.idempotencyKey,
+      attempt: info.attempt,
+    });
     try {
       const sent = await sendOnce(
         ssm,
@@ -79,7 +95,11 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
       const requestedAtMs = sent.command.RequestedDateTime?.getTime() ?? Date.now();
       log.debug('send path: sent', { phase: 'sent', idempotencyKey: input.idempotencyKey, commandId, foundByKey: sent.foundByKey });
       return {
-        checkpoint: { commandId, requestedAtMs, ...(sent.needsDuplicateCheck ? { checkKeyUniqueAtMs: Date.now() + options.listingLagMs } : {}) },
+        checkpoint: {
+          commandId,
+          requestedAtMs,
+          ...(sent.needsDuplicateCheck ? { checkKeyUniqueAtMs: Date.now() + options.listingLagMs } : {}),
+        },
         reused: sent.foundByKey,
       };
     } catch (err) {
@@ -107,7 +127,12 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
   }
 
   /** Waits for the command (heartbeating `progress`), cancels it in SSM if the activity is cancelled, then reads every invocation. */
-  async function waitAndCollect(input: RunCommandInput, checkpoint: RunCommandCheckpoint, reusedEarlierSend: boolean, progress: object): Promise<CommandResult> {
+  async function waitAndCollect(
+    input: RunCommandInput,
+    checkpoint: RunCommandCheckpoint,
+    reusedEarlierSend: boolean,
+    progress: object,
+  ): Promise<CommandResult> {
     const { commandId } = checkpoint;
     heartbeat(progress);
     log.debug('send path: waiting', { phase: 'wait', idempotencyKey: input.idempotencyKey, commandId });
@@ -148,7 +173,8 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
           ...(input.output ? { output: input.output } : {}),
           ...(finished.invocations ? { alreadyRead: finished.invocations } : {}),
           onWait: () => heartbeat(progress),
-          describeMissing: async (seen) => (await describeInstances(ssm, input.targets)).map((i) => i.InstanceId ?? '').filter((id) => id && !seen.includes(id)),
+          describeMissing: async (seen) =>
+            (await describeInstances(ssm, input.targets)).map((i) => i.InstanceId ?? '').filter((id) => id && !seen.includes(id)),
         },
       );
       log.debug('send path: results read', { phase: 'done', idempotencyKey: input.idempotencyKey, commandId });
@@ -198,7 +224,11 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
       const checkInput = { ...commandInput, idempotencyKey: `${input.idempotencyKey}/check-${check}` };
       const resumeFrom =
         resumed?.check === check && resumed.commandId
-          ? { commandId: resumed.commandId, requestedAtMs: resumed.requestedAtMs ?? Date.now(), ...(resumed.checkKeyUniqueAtMs ? { checkKeyUniqueAtMs: resumed.checkKeyUniqueAtMs } : {}) }
+          ? {
+              commandId: resumed.commandId,
+              requestedAtMs: resumed.requestedAtMs ?? Date.now(),
+              ...(resumed.checkKeyUniqueAtMs ? { checkKeyUniqueAtMs: resumed.checkKeyUniqueAtMs } : {}),
+            }
           : undefined;
       const progress = { check, startedAtMs, ...(lastCheck ? { lastCheck } : {}) };
       const { checkpoint, reused } = await sendOrResume(checkInput, resumeFrom, check === firstCheckOfAttempt, progress);
@@ -231,7 +261,11 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
       const online = instances.filter((i) => i.PingStatus === 'Online').map((i) => i.InstanceId ?? '');
       const offline = instances
         .filter((i) => i.PingStatus !== 'Online')
-        .map((i) => ({ instanceId: i.InstanceId ?? '', pingStatus: i.PingStatus ?? 'Unknown', ...(i.LastPingDateTime ? { lastPingAt: i.LastPingDateTime.toISOString() } : {}) }));
+        .map((i) => ({
+          instanceId: i.InstanceId ?? '',
+          pingStatus: i.PingStatus ?? 'Unknown',
+          ...(i.LastPingDateTime ? { lastPingAt: i.LastPingDateTime.toISOString() } : {}),
+        }));
       const known = new Set(instances.map((i) => i.InstanceId));
       const missing = 'instanceIds' in targets ? targets.instanceIds.filter((id) => !known.has(id)) : [];
       return { online: online.sort(), offline, missing };
@@ -257,7 +291,11 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
    * The full output of one invocation: from S3 when the command wrote there, else the API's text,
    * which SSM truncates (24,000 chars stdout, 8,000 stderr); `source` and `note` say which.
    */
-  async function getCommandOutput(input: { commandId: string; instanceId: string; output?: { bucket: string; s3KeyPrefix: string } }): Promise<{
+  async function getCommandOutput(input: {
+    commandId: string;
+    instanceId: string;
+    output?: { bucket: string; s3KeyPrefix: string };
+  }): Promise<{
     stdout: string;
     stderr: string;
     source: 's3' | 'ssm-api';
@@ -269,7 +307,9 @@ export function createSsmActivities({ ssm, ssmSend, s3, poller, sendOnce: sendOp
         const [stdout, stderr] = await Promise.all(
           ['stdout', 'stderr'].map(async (stream) => {
             try {
-              const object = await s3.send(new GetObjectCommand({ Bucket: input.output?.bucket, Key: `${input.output?.s3KeyPrefix}/${stream}` }));
+              const object = await s3.send(
+                new GetObjectCommand({ Bucket: input.output?.bucket, Key: `${input.output?.s3KeyPrefix}/${stream}` }),
+              );
               return (await object.Body?.transformToString('utf8')) ?? '';
             } catch (err) {
               // The agent uploads only non-empty streams: a missing object is empty output.

@@ -25,7 +25,11 @@ export function lastOutputLine(outputTail: string): string {
 
 /** The progress after check number `check` finished, `elapsedMs` into the wait. */
 export function waitProgressOf(result: CommandResult, check: number, elapsedMs: number, nowMs = Date.now()): WaitProgress {
-  const lines: CheckLine[] = result.invocations.map((i) => ({ instanceId: i.instanceId, exitCode: i.exitCode, line: lastOutputLine(i.outputTail) }));
+  const lines: CheckLine[] = result.invocations.map((i) => ({
+    instanceId: i.instanceId,
+    exitCode: i.exitCode,
+    line: lastOutputLine(i.outputTail),
+  }));
   const passing = (l: CheckLine) => l.exitCode === 0;
   const ordered = [...lines.filter((l) => !passing(l)), ...lines.filter(passing)];
   return {

@@ -10,7 +10,8 @@ export interface AwsErrorShape {
 
 // SSM exceptions that no retry can fix, with what the operator should change.
 const badInputFixes: Record<string, string> = {
-  InvalidDocument: 'the SSM document does not exist in this account and region, or is not shared with it: create it or fix the document name in the runbook',
+  InvalidDocument:
+    'the SSM document does not exist in this account and region, or is not shared with it: create it or fix the document name in the runbook',
   InvalidDocumentVersion: 'that document version does not exist: use $DEFAULT, $LATEST or an existing version number',
   InvalidInstanceId: 'an instance is unknown to SSM, stopped, or its agent is not registered: check the ids/tags with `ssmflow plan`',
   DuplicateInstanceId: 'an instance id is listed twice: remove the duplicate',
@@ -32,7 +33,8 @@ const badInputFixes: Record<string, string> = {
 
 export function classifySsmError(err: unknown): SsmErrorClass {
   const e = err as AwsErrorShape;
-  if (e?.name === 'ThrottlingException' || e?.name === 'TooManyRequestsException' || /rate exceeded/i.test(e?.message ?? '')) return 'throttled';
+  if (e?.name === 'ThrottlingException' || e?.name === 'TooManyRequestsException' || /rate exceeded/i.test(e?.message ?? ''))
+    return 'throttled';
   if (e?.name && e.name in badInputFixes) return 'bad-input';
   return 'transient';
 }

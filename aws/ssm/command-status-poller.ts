@@ -1,4 +1,10 @@
-import { ListCommandInvocationsCommand, ListCommandsCommand, type Command, type CommandInvocation, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  type Command,
+  type CommandInvocation,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { classifySsmError } from './classify-error.js';
 
 const terminalStatuses = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
@@ -83,7 +89,9 @@ interface Resolver {
 /** Rejects the waiter of a command SSM does not know, naming it. */
 export class UnknownCommandError extends Error {
   constructor(readonly commandId: string) {
-    super(`SSM does not know command ${commandId} (InvalidCommandId): it was never created in this account and region, or is older than SSM keeps`);
+    super(
+      `SSM does not know command ${commandId} (InvalidCommandId): it was never created in this account and region, or is older than SSM keeps`,
+    );
     this.name = 'InvalidCommandId';
   }
 }
@@ -192,7 +200,9 @@ export class CommandStatusPoller {
         this.options.log(`SSM throttled the status poller; next look in ~${this.intervalMs} ms`);
       } else {
         this.intervalMs = Math.min(this.options.maxThrottledIntervalMs, Math.max(1_000, this.intervalMs * 2));
-        this.options.log(`status poll failed (${(err as Error).name ?? 'Error'}: ${(err as Error).message}); retrying in ~${this.intervalMs} ms`);
+        this.options.log(
+          `status poll failed (${(err as Error).name ?? 'Error'}: ${(err as Error).message}); retrying in ~${this.intervalMs} ms`,
+        );
       }
     } finally {
       this.polling = false;
@@ -220,7 +230,9 @@ export class CommandStatusPoller {
     const fromListing = [...finished.values()].filter((c) => listed.has(c.CommandId ?? ''));
     const invocations = await this.listInvocations(fromListing, [...executing, ...listed.values()]).catch((err: unknown) => {
       // The activities read their own invocations instead.
-      this.options.log(`batched read of finished commands' invocations failed (${(err as Error).name ?? 'Error'}: ${(err as Error).message})`);
+      this.options.log(
+        `batched read of finished commands' invocations failed (${(err as Error).name ?? 'Error'}: ${(err as Error).message})`,
+      );
       return new Map<string, CommandInvocation[]>();
     });
     return this.settleAll(finished, invocations);
@@ -303,7 +315,11 @@ export class CommandStatusPoller {
     const times = finished.map((c) => requestedMs(c, now));
     const after = Math.min(...times) - slack;
     const before = Math.max(...times) + slack;
-    const inWindow = new Map([...known, ...finished].filter((c) => c.CommandId && requestedMs(c, now) >= after && requestedMs(c, now) <= before).map((c) => [c.CommandId, c]));
+    const inWindow = new Map(
+      [...known, ...finished]
+        .filter((c) => c.CommandId && requestedMs(c, now) >= after && requestedMs(c, now) <= before)
+        .map((c) => [c.CommandId, c]),
+    );
     const estimatedPages = Math.ceil([...inWindow.values()].reduce((sum, c) => sum + (c.TargetCount ?? 0), 0) / pageSize);
     const ownReads = finished.reduce((sum, c) => sum + Math.max(1, Math.ceil((c.TargetCount ?? 0) / pageSize)), 0);
     if (estimatedPages >= ownReads) return result;
@@ -354,7 +370,9 @@ export class CommandStatusPoller {
     // trips, and every waiter would wait for the slowest of them.
     for (let i = 0; i < commandIds.length; i += this.options.readConcurrency) {
       const reads = commandIds.slice(i, i + this.options.readConcurrency).filter((id) => this.waiters.has(id));
-      const results = await Promise.allSettled(reads.map(async (id) => (await this.ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands?.[0]));
+      const results = await Promise.allSettled(
+        reads.map(async (id) => (await this.ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands?.[0]),
+      );
       results.forEach((result, index) => {
         const commandId = reads[index] as string;
         if (result.status === 'fulfilled') {
@@ -370,7 +388,9 @@ export class CommandStatusPoller {
           this.intervalMs = Math.min(this.options.maxThrottledIntervalMs, Math.max(this.options.minIntervalMs, this.intervalMs) * 2);
           this.options.log(`SSM throttled the status read of ${commandId}; next look in ~${this.intervalMs} ms`);
         } else if (err?.name !== 'InvalidCommandId') {
-          this.options.log(`status read of ${commandId} failed (${err?.name ?? 'Error'}: ${err?.message ?? String(err)}); it is read again next round`);
+          this.options.log(
+            `status read of ${commandId} failed (${err?.name ?? 'Error'}: ${err?.message ?? String(err)}); it is read again next round`,
+          );
         }
       });
     }

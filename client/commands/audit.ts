@@ -21,7 +21,9 @@ export function registerAuditCommand(program: Command): void {
         'A finished run is read from its result (no worker needed); an open run is asked directly.',
     )
     .argument('<run-id>', 'the run id')
-    .addOption(new Option('--format <format>', 'markdown for people and tickets, json for tools').choices(['markdown', 'json']).default('markdown'))
+    .addOption(
+      new Option('--format <format>', 'markdown for people and tickets, json for tools').choices(['markdown', 'json']).default('markdown'),
+    )
     .option('--json', 'same as --format json');
   addConnectionOptions(command).addHelpText(
     'after',
@@ -34,7 +36,10 @@ Examples:
     await withTemporal(opts, async (connected) => {
       const view = await readRun(connected, runId);
       if (view.source === 'history') {
-        throw new CliOperationFailed(`run ${runId} ended without a readable state (the workflow was terminated or failed), so its audit trail cannot be read`, `its event history is still in Temporal: temporal workflow show --workflow-id ${runId}`);
+        throw new CliOperationFailed(
+          `run ${runId} ended without a readable state (the workflow was terminated or failed), so its audit trail cannot be read`,
+          `its event history is still in Temporal: temporal workflow show --workflow-id ${runId}`,
+        );
       }
       if (opts.json || opts.format === 'json') {
         const { source: _source, taskQueue: _taskQueue, ...audit } = view;

@@ -32,10 +32,17 @@ export function listQuery(flags: Omit<ListFlags, 'limit' | 'json' | keyof Connec
     for (const status of statuses) {
       if (!runStatuses.includes(status as RunStatus)) {
         const near = closestMatch(status, runStatuses);
-        throw new CliInputError(`--status "${status}" is not a run status`, near ? `did you mean ${near}?` : `use one of ${runStatuses.join(', ')}`);
+        throw new CliInputError(
+          `--status "${status}" is not a run status`,
+          near ? `did you mean ${near}?` : `use one of ${runStatuses.join(', ')}`,
+        );
       }
     }
-    clauses.push(statuses.length === 1 ? `${statusKey.name} = ${quoted(statuses[0] ?? '', '--status')}` : `${statusKey.name} IN (${statuses.map((s) => quoted(s, '--status')).join(', ')})`);
+    clauses.push(
+      statuses.length === 1
+        ? `${statusKey.name} = ${quoted(statuses[0] ?? '', '--status')}`
+        : `${statusKey.name} IN (${statuses.map((s) => quoted(s, '--status')).join(', ')})`,
+    );
   }
   if (flags.runbook) clauses.push(`${runbookKey.name} = ${quoted(flags.runbook, '--runbook')}`);
   if (flags.cluster) clauses.push(`${clusterKey.name} = ${quoted(flags.cluster, '--cluster')}`);
@@ -69,7 +76,8 @@ Examples:
   );
   command.action(async (opts: ListFlags) => {
     const limit = Number(opts.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new CliInputError(`--limit must be a whole number of at least 1, got "${opts.limit}"`, 'such as --limit 20');
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new CliInputError(`--limit must be a whole number of at least 1, got "${opts.limit}"`, 'such as --limit 20');
     const query = listQuery(opts);
     await withTemporal(opts, async (connected) => {
       const runs = [];
@@ -92,7 +100,9 @@ Examples:
         return;
       }
       const rows = runs.map((r) => [r.runId, statusColour(r.status), r.runbook, r.cluster ?? '', r.initiator, ago(r.startedAt)]);
-      process.stdout.write(`${formatColumns([['RUN', 'STATUS', 'RUNBOOK', 'CLUSTER', 'INITIATOR', 'STARTED'].map((h) => c.dim(h)), ...rows]).join('\n')}\n`);
+      process.stdout.write(
+        `${formatColumns([['RUN', 'STATUS', 'RUNBOOK', 'CLUSTER', 'INITIATOR', 'STARTED'].map((h) => c.dim(h)), ...rows]).join('\n')}\n`,
+      );
     });
   });
 }

@@ -54,7 +54,9 @@ Environment: AWS_REGION, AWS_ENDPOINT_URL_SSM and the standard AWS credential ch
         const plan = await planRun(runbook, values, { ...(ssm ? { ssm } : {}), maxTargets });
         if (opts.json) return printJson(plan);
         const confirm = plan.blastRadius?.needsConfirm ? ` --confirm ${plan.blastRadius.instanceCount}` : '';
-        const rerun = ['ssmflow run', shellWord(file), ...Object.entries(given).map(([k, v]) => `-p ${shellWord(`${k}=${String(v)}`)}`)].join(' ') + confirm;
+        const rerun =
+          ['ssmflow run', shellWord(file), ...Object.entries(given).map(([k, v]) => `-p ${shellWord(`${k}=${String(v)}`)}`)].join(' ') +
+          confirm;
         process.stdout.write(`${renderPlan(plan, rerun)}\n`);
       } finally {
         ssm?.destroy();

@@ -67,8 +67,16 @@ export function registerRolloutCommand(program: Command): void {
     .argument('<runbook-file>', 'runbook YAML file; its cluster parameter receives each cluster name')
     .option('--clusters <a,b,c>', 'clusters to roll across, in order (the first ones form the canary)')
     .option('--clusters-file <file>', 'clusters, one per line (# comments allowed)')
-    .option('--discover-tag <key>', 'instead of a list: one cluster per value of this instance tag, found when the rollout starts (sorted by name)')
-    .option('--discover-filter <key[=value]>', 'with --discover-tag: only instances with this tag (and value); repeat for more', collect, [])
+    .option(
+      '--discover-tag <key>',
+      'instead of a list: one cluster per value of this instance tag, found when the rollout starts (sorted by name)',
+    )
+    .option(
+      '--discover-filter <key[=value]>',
+      'with --discover-tag: only instances with this tag (and value); repeat for more',
+      collect,
+      [],
+    )
     .option('--cluster-parameter <name>', 'the runbook parameter that receives the cluster name', 'cluster')
     .option('--waves <list>', 'cumulative wave sizes: counts or percentages of all clusters', '1,10%,50%,100%')
     .option('--max-in-flight <n>', 'clusters running at once', '5')
@@ -94,9 +102,14 @@ hybrid managed instances with the tag; \`ssmflow rollout discover --tag KEY\` sh
   start.action(async (file: string, opts: StartFlags) => {
     const runbook = await loadRunbookOrExplain(file);
     const parameters = readParameterInput(opts);
-    const discover = opts.discoverTag !== undefined ? { tagKey: opts.discoverTag, tagFilters: parseTagFilters(opts.discoverFilter, '--discover-filter') } : undefined;
-    if (!discover && opts.discoverFilter.length > 0) throw new CliInputError('--discover-filter needs --discover-tag', 'e.g. --discover-tag Cluster --discover-filter Env=prod');
-    if (discover && (opts.clusters || opts.clustersFile)) throw new CliInputError('--discover-tag and a cluster list: give one of them, not both');
+    const discover =
+      opts.discoverTag !== undefined
+        ? { tagKey: opts.discoverTag, tagFilters: parseTagFilters(opts.discoverFilter, '--discover-filter') }
+        : undefined;
+    if (!discover && opts.discoverFilter.length > 0)
+      throw new CliInputError('--discover-filter needs --discover-tag', 'e.g. --discover-tag Cluster --discover-filter Env=prod');
+    if (discover && (opts.clusters || opts.clustersFile))
+      throw new CliInputError('--discover-tag and a cluster list: give one of them, not both');
     const clusters = discover ? [] : clusterList(opts);
     const output = outputLocation(opts);
     await withTemporal(opts, async (connected) => {
@@ -123,9 +136,19 @@ hybrid managed instances with the tag; \`ssmflow rollout discover --tag KEY\` sh
       }
       const rolloutId = handle.workflowId;
       if (!opts.wait) {
-        const across = discover ? `across the clusters tagged ${discover.tagKey} (discovered as it starts)` : `across ${clusters.length} clusters`;
-        if (opts.json) return printJson({ rolloutId, runbook: runbook.name, ...(discover ? { discover } : { clusters: clusters.length }), status: 'running' });
-        process.stdout.write(`✓ started rollout ${rolloutId} of ${runbook.name} ${across}\n  follow it:  ssmflow rollout status ${rolloutId} --watch\n`);
+        const across = discover
+          ? `across the clusters tagged ${discover.tagKey} (discovered as it starts)`
+          : `across ${clusters.length} clusters`;
+        if (opts.json)
+          return printJson({
+            rolloutId,
+            runbook: runbook.name,
+            ...(discover ? { discover } : { clusters: clusters.length }),
+            status: 'running',
+          });
+        process.stdout.write(
+          `✓ started rollout ${rolloutId} of ${runbook.name} ${across}\n  follow it:  ssmflow rollout status ${rolloutId} --watch\n`,
+        );
         return;
       }
       const last = await follow(connected, rolloutId, opts.json ? 'silent' : 'log');
@@ -157,17 +180,24 @@ Example:
       const found = await discoverClustersByTag(tagging, { tagKey: opts.tag, ...(tagFilters.length ? { tagFilters } : {}) });
       if (opts.json) return printJson(found);
       if (found.clusters.length === 0) {
-        process.stdout.write(`no instance carries the tag ${opts.tag}${tagFilters.length ? ' with those filters' : ''} (tag keys and values are case-sensitive)\n`);
+        process.stdout.write(
+          `no instance carries the tag ${opts.tag}${tagFilters.length ? ' with those filters' : ''} (tag keys and values are case-sensitive)\n`,
+        );
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(formatColumns([['CLUSTER', 'INSTANCES'], ...found.clusters.map((c) => [c.name, String(c.instances)])]).join('\n') + '\n');
+      process.stdout.write(
+        formatColumns([['CLUSTER', 'INSTANCES'], ...found.clusters.map((c) => [c.name, String(c.instances)])]).join('\n') + '\n',
+      );
       const empty = found.emptyValueInstances ? `; ${found.emptyValueInstances} instances with an empty ${opts.tag} value left out` : '';
       process.stdout.write(`${found.clusters.length} clusters, ${found.instances} instances${empty}\n`);
     } catch (err) {
       const e = err as Error;
       const fault = e.name === 'InvalidParameterException' ? CliInputError : CliOperationFailed;
-      throw new fault(`discovering clusters by tag ${opts.tag}: ${e.name}: ${e.message}`, 'check AWS credentials and region (AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API for the local fleet); the caller needs tag:GetResources');
+      throw new fault(
+        `discovering clusters by tag ${opts.tag}: ${e.name}: ${e.message}`,
+        'check AWS credentials and region (AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API for the local fleet); the caller needs tag:GetResources',
+      );
     } finally {
       tagging.destroy();
     }
@@ -182,18 +212,29 @@ Example:
   addConnectionOptions(status);
   status.action(async (rolloutId: string, opts: ReadFlags) => {
     await withTemporal(opts, async (connected) => {
-      const state = opts.watch ? await follow(connected, rolloutId, opts.json ? 'silent' : 'screen') : await rolloutControls(connected.client, rolloutId).state();
+      const state = opts.watch
+        ? await follow(connected, rolloutId, opts.json ? 'silent' : 'screen')
+        : await rolloutControls(connected.client, rolloutId).state();
       if (opts.json) printJson(state);
       else if (!opts.watch) process.stdout.write(renderRolloutStatus(state));
       process.exitCode = state.status === 'failed' || state.status === 'cancelled' || state.status === 'halted' ? 1 : 0;
     });
   });
 
-  const approve = rollout.command('approve').summary('let the next wave start').argument('<rollout-id>').option('--as <who>', 'who approves (default $SSMFLOW_USER or user@host)').option('--reason <text>', 'why (recorded)').option('--json', 'print the rollout state as JSON');
+  const approve = rollout
+    .command('approve')
+    .summary('let the next wave start')
+    .argument('<rollout-id>')
+    .option('--as <who>', 'who approves (default $SSMFLOW_USER or user@host)')
+    .option('--reason <text>', 'why (recorded)')
+    .option('--json', 'print the rollout state as JSON');
   addConnectionOptions(approve);
   approve.action(async (rolloutId: string, opts: ActFlags) => {
     await withTemporal(opts, async (connected) => {
-      const state = await rolloutControls(connected.client, rolloutId).approveWave({ by: actingIdentity(opts.as), ...(opts.reason ? { reason: opts.reason } : {}) });
+      const state = await rolloutControls(connected.client, rolloutId).approveWave({
+        by: actingIdentity(opts.as),
+        ...(opts.reason ? { reason: opts.reason } : {}),
+      });
       if (opts.json) printJson(state);
       else process.stdout.write(`✓ approved wave ${state.currentWave + 1} of rollout ${rolloutId}\n`);
     });
@@ -246,14 +287,21 @@ function clusterList(opts: StartFlags): string[] {
     try {
       text = readFileSync(opts.clustersFile, 'utf8');
     } catch (err) {
-      throw new CliInputError(`--clusters-file ${opts.clustersFile}: ${(err as Error).message}`, 'give a readable file with one cluster per line');
+      throw new CliInputError(
+        `--clusters-file ${opts.clustersFile}: ${(err as Error).message}`,
+        'give a readable file with one cluster per line',
+      );
     }
     return text
       .split('\n')
       .map((line) => line.replace(/#.*$/, '').trim())
       .filter(Boolean);
   }
-  if (opts.clusters) return opts.clusters.split(',').map((c) => c.trim()).filter(Boolean);
+  if (opts.clusters)
+    return opts.clusters
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
   throw new CliInputError('no clusters: give --clusters a,b,c or --clusters-file FILE', 'e.g. --clusters pg-a,pg-b,pg-c');
 }
 

@@ -38,7 +38,10 @@ export function registerRunCommand(program: Command): void {
   addRunStartOptions(command);
   addBlastRadiusOptions(command)
     .option('--id <run-id>', 'run id to use (default: <runbook>-<cluster>-<time>-<random>)')
-    .option('--wait', 'follow the run until it ends or needs a person; exit 0 if it succeeded or waits (approval, maintenance window), 1 otherwise')
+    .option(
+      '--wait',
+      'follow the run until it ends or needs a person; exit 0 if it succeeded or waits (approval, maintenance window), 1 otherwise',
+    )
     .option('--json', 'print JSON (with --wait: the final status)');
   addTaskQueueOption(command);
   addConnectionOptions(command).addHelpText(
@@ -59,7 +62,8 @@ Then: ssmflow status RUN --watch · ssmflow approve RUN · ssmflow retry|skip|ro
     refuseEmptyTargets(resolved, runbook.name);
     const instanceCount = resolved.instanceIds.length;
     checkBlastRadius(instanceCount, opts, `runbook ${runbook.name}`);
-    if (opts.id !== undefined && !/^[\w.:@-]{1,200}$/.test(opts.id)) throw new CliInputError(`--id "${opts.id}": use letters, digits and . _ : @ - only`, 'such as --id pg-a-upgrade-2025-06-07');
+    if (opts.id !== undefined && !/^[\w.:@-]{1,200}$/.test(opts.id))
+      throw new CliInputError(`--id "${opts.id}": use letters, digits and . _ : @ - only`, 'such as --id pg-a-upgrade-2025-06-07');
     const initiator = actingIdentity(opts.as);
     await withTemporal(opts, async (connected) => {
       const output = outputLocation(opts);
@@ -74,7 +78,8 @@ Then: ssmflow status RUN --watch · ssmflow approve RUN · ssmflow retry|skip|ro
       });
       const runId = handle.workflowId;
       if (!opts.wait) {
-        if (opts.json) return printJson({ runId, runbook: runbook.name, initiator, taskQueue: opts.taskQueue, instanceCount, status: 'running' });
+        if (opts.json)
+          return printJson({ runId, runbook: runbook.name, initiator, taskQueue: opts.taskQueue, instanceCount, status: 'running' });
         process.stdout.write(
           `${c.green('✓')} started run ${c.bold(runId)} of ${runbook.name} on ${instanceCount} instance${instanceCount === 1 ? '' : 's'} (by ${initiator})\n` +
             `  follow it:  ssmflow status ${runId} --watch\n`,
@@ -85,7 +90,8 @@ Then: ssmflow status RUN --watch · ssmflow approve RUN · ssmflow retry|skip|ro
       const mode = opts.json ? 'silent' : liveMode(false);
       const last = await watchRun(connected, runId, mode, isAtRest);
       if (opts.json) printJson(statusJson(last));
-      process.exitCode = last.waitingFor?.reason === 'maintenance-window' ? 0 : exitCodeForRun(last.status, ['succeeded', 'waiting-approval']);
+      process.exitCode =
+        last.waitingFor?.reason === 'maintenance-window' ? 0 : exitCodeForRun(last.status, ['succeeded', 'waiting-approval']);
     });
   });
 }

@@ -33,7 +33,9 @@ interface ScheduleActionFlags extends ConnectionFlags {
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function withIdentity(command: Command): Command {
-  return command.option('--reason <text>', 'why (kept in the schedule note)').option('--as <who>', 'who acts (default $SSMFLOW_USER, else user@host)');
+  return command
+    .option('--reason <text>', 'why (kept in the schedule note)')
+    .option('--as <who>', 'who acts (default $SSMFLOW_USER, else user@host)');
 }
 
 function registerCreate(schedule: Command): void {
@@ -53,7 +55,11 @@ function registerCreate(schedule: Command): void {
     .option('--every <duration>', 'or: at a fixed interval, such as 6h or 1d')
     .option('--offset <duration>', 'shift --every intervals, such as --every 1d --offset 2h (02:00 UTC daily)')
     .option('--timezone <iana-name>', 'time zone of --cron (daylight saving time followed)', 'UTC')
-    .addOption(new Option('--overlap <policy>', 'when the previous run is still going at the next time').choices(Object.keys(overlapPolicies)).default('skip'))
+    .addOption(
+      new Option('--overlap <policy>', 'when the previous run is still going at the next time')
+        .choices(Object.keys(overlapPolicies))
+        .default('skip'),
+    )
     .option('--catchup-window <duration>', 'after an outage of Temporal, still start runs missed by at most this much', '15m')
     .option('--paused', 'create it paused (start it with `schedule unpause`)');
   addRunStartOptions(command);
@@ -78,7 +84,12 @@ Examples:
       runbook,
       values,
       taskQueue: opts.taskQueue,
-      timing: { ...(opts.cron ? { cron: opts.cron } : {}), ...(opts.every ? { every: opts.every } : {}), ...(opts.offset ? { offset: opts.offset } : {}), timezone: opts.timezone },
+      timing: {
+        ...(opts.cron ? { cron: opts.cron } : {}),
+        ...(opts.every ? { every: opts.every } : {}),
+        ...(opts.offset ? { offset: opts.offset } : {}),
+        timezone: opts.timezone,
+      },
       overlap: opts.overlap,
       catchupWindow: opts.catchupWindow,
       paused: Boolean(opts.paused),
@@ -92,7 +103,9 @@ Examples:
       const handle = await connected.client.schedule.create(options);
       const described = scheduleDescriptionJson(await handle.describe());
       if (opts.json) return printJson({ ...described, instanceCount });
-      process.stdout.write(`${c.green('✓')} created schedule ${c.bold(scheduleId)} (${instanceCount} instances per run)\n\n${renderScheduleDescription(described)}\n`);
+      process.stdout.write(
+        `${c.green('✓')} created schedule ${c.bold(scheduleId)} (${instanceCount} instances per run)\n\n${renderScheduleDescription(described)}\n`,
+      );
     });
   });
 }
@@ -107,7 +120,8 @@ function registerList(schedule: Command): void {
     await withTemporal(opts, async (connected) => {
       const schedules = [];
       for await (const summary of connected.client.schedule.list()) {
-        if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === 'runbookRun') schedules.push(scheduleSummaryJson(summary));
+        if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === 'runbookRun')
+          schedules.push(scheduleSummaryJson(summary));
       }
       schedules.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
       if (opts.json) return printJson(schedules);
@@ -163,7 +177,10 @@ function registerTrigger(schedule: Command): void {
     .argument('<schedule-id>')
     .addOption(new Option('--overlap <policy>', 'overlap policy for this run only').choices(Object.keys(overlapPolicies)))
     .option('--json', 'print JSON: { scheduleId, runId }');
-  addConnectionOptions(command).addHelpText('after', '\nExample:\n  ssmflow schedule trigger weekly-restart-pg-a && ssmflow list --initiator schedule:weekly-restart-pg-a');
+  addConnectionOptions(command).addHelpText(
+    'after',
+    '\nExample:\n  ssmflow schedule trigger weekly-restart-pg-a && ssmflow list --initiator schedule:weekly-restart-pg-a',
+  );
   command.action(async (scheduleId: string, opts: ConnectionFlags & { json?: boolean; overlap?: OverlapName }) => {
     await withTemporal(opts, async (connected) => {
       const handle = connected.client.schedule.getHandle(scheduleId);
@@ -175,11 +192,16 @@ function registerTrigger(schedule: Command): void {
         const started = (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !before.has(id));
         if (started) {
           if (opts.json) return printJson({ scheduleId, runId: started });
-          process.stdout.write(`${c.green('✓')} schedule ${c.bold(scheduleId)} started run ${c.bold(started)}\n  follow it:  ssmflow status ${started} --watch\n`);
+          process.stdout.write(
+            `${c.green('✓')} schedule ${c.bold(scheduleId)} started run ${c.bold(started)}\n  follow it:  ssmflow status ${started} --watch\n`,
+          );
           return;
         }
         if (Date.now() > deadline) {
-          throw new CliOperationFailed(`schedule ${scheduleId} was triggered but no new run appeared within 15s`, `its overlap policy may have skipped it (a run is still going): ssmflow schedule describe ${scheduleId}`);
+          throw new CliOperationFailed(
+            `schedule ${scheduleId} was triggered but no new run appeared within 15s`,
+            `its overlap policy may have skipped it (a run is still going): ssmflow schedule describe ${scheduleId}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 250));
       }

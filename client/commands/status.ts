@@ -27,7 +27,10 @@ export function registerStatusCommand(program: Command): void {
     )
     .argument('<run-id>', 'the run id (from `ssmflow run` or `ssmflow list`)')
     .option('-w, --watch', 'keep the view live until the run ends (Ctrl-C stops watching, not the run)')
-    .option('--json', 'print JSON: { runId, runbook, status, steps: [{ id, status, attempts, commandIds, instances, progress }], failure, nextActions, … }; with --watch one line per change');
+    .option(
+      '--json',
+      'print JSON: { runId, runbook, status, steps: [{ id, status, attempts, commandIds, instances, progress }], failure, nextActions, … }; with --watch one line per change',
+    );
   addConnectionOptions(command).addHelpText(
     'after',
     `

@@ -17,9 +17,19 @@ function fence(lines: readonly string[]): string[] {
 function entryMarkdown(entry: AuditEntry): string[] {
   switch (entry.type) {
     case 'run':
-      return [`### ${entry.at} — run ${entry.event} (${entry.status})`, '', `By ${entry.by}${entry.detail ? `: ${entry.detail}` : ''}.`, ''];
+      return [
+        `### ${entry.at} — run ${entry.event} (${entry.status})`,
+        '',
+        `By ${entry.by}${entry.detail ? `: ${entry.detail}` : ''}.`,
+        '',
+      ];
     case 'operator': {
-      const params = entry.parameters && Object.keys(entry.parameters).length ? ` with parameters ${Object.entries(entry.parameters).map(([k, v]) => `\`${k}=${String(v)}\``).join(', ')}` : '';
+      const params =
+        entry.parameters && Object.keys(entry.parameters).length
+          ? ` with parameters ${Object.entries(entry.parameters)
+              .map(([k, v]) => `\`${k}=${String(v)}\``)
+              .join(', ')}`
+          : '';
       return [
         `### ${entry.at} — operator: ${entry.action}${entry.stepId ? ` at step \`${entry.stepId}\`` : ''}`,
         '',
@@ -40,7 +50,10 @@ function entryMarkdown(entry: AuditEntry): string[] {
         '',
         '| instance | status | details | exit code | output |',
         '| --- | --- | --- | --- | --- |',
-        ...entry.instances.map((i) => `| ${i.instanceId} | ${cell(i.status)} | ${cell(i.statusDetails)} | ${i.exitCode} | ${i.output ? `\`${i.output}\`` : '—'} |`),
+        ...entry.instances.map(
+          (i) =>
+            `| ${i.instanceId} | ${cell(i.status)} | ${cell(i.statusDetails)} | ${i.exitCode} | ${i.output ? `\`${i.output}\`` : '—'} |`,
+        ),
         '',
       ];
     }
@@ -62,7 +75,11 @@ export function renderAuditMarkdown(view: RunView): string {
     `| started | ${view.startedAt} by ${view.initiator} |`,
     ...(started?.type === 'run' && started.detail ? [`| reason | ${cell(started.detail)} |`] : []),
     ...(view.endedAt ? [`| ended | ${view.endedAt} |`] : []),
-    `| parameters | ${Object.entries(view.parameters).map(([k, v]) => `\`${k}=${cell(String(v))}\``).join(' ') || '—'} |`,
+    `| parameters | ${
+      Object.entries(view.parameters)
+        .map(([k, v]) => `\`${k}=${cell(String(v))}\``)
+        .join(' ') || '—'
+    } |`,
     `| record | ${commands} command${commands === 1 ? '' : 's'}, ${actions} operator action${actions === 1 ? '' : 's'} |`,
     '',
     '## Steps',

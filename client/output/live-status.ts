@@ -20,11 +20,14 @@ const redrawEveryMs = 125;
 /** Follows the run until `done(view)`, showing it in `mode`; returns the last view. */
 export async function watchRun(connected: Connected, runId: string, mode: LiveMode, done: (view: RunView) => boolean): Promise<RunView> {
   if (mode === 'silent') return followRun(connected, runId, done, () => undefined);
-  if (mode === 'json-lines') return followRun(connected, runId, done, (view) => process.stdout.write(`${JSON.stringify(statusJson(view))}\n`));
+  if (mode === 'json-lines')
+    return followRun(connected, runId, done, (view) => process.stdout.write(`${JSON.stringify(statusJson(view))}\n`));
   if (mode === 'log') {
     let first = true;
     return followRun(connected, runId, done, (view) => {
-      process.stdout.write(`${first ? '' : '\n'}── ${formatInstant(new Date().toISOString())} ${'─'.repeat(40)}\n${renderRunStatus(view)}\n`);
+      process.stdout.write(
+        `${first ? '' : '\n'}── ${formatInstant(new Date().toISOString())} ${'─'.repeat(40)}\n${renderRunStatus(view)}\n`,
+      );
       first = false;
     });
   }

@@ -30,9 +30,13 @@ function commandFor(action: OperatorAction, runId: string, phase: 'step' | 'roll
     case 'reject':
       return [`ssmflow approve ${runId} --reject`, waitingOnApproval.reject];
     case 'retry':
-      return phase === 'rollback' ? [`ssmflow retry ${runId}`, 'run the failed rollback again'] : [`ssmflow retry ${runId} [-p name=value]`, 'run the failed step again'];
+      return phase === 'rollback'
+        ? [`ssmflow retry ${runId}`, 'run the failed rollback again']
+        : [`ssmflow retry ${runId} [-p name=value]`, 'run the failed step again'];
     case 'skip':
-      return phase === 'rollback' ? [`ssmflow skip ${runId}`, 'leave it and roll back the rest'] : [`ssmflow skip ${runId}`, 'leave it failed, go on'];
+      return phase === 'rollback'
+        ? [`ssmflow skip ${runId}`, 'leave it and roll back the rest']
+        : [`ssmflow skip ${runId}`, 'leave it failed, go on'];
     case 'rollback':
       return [`ssmflow rollback ${runId}`, 'undo completed steps, newest first'];
     case 'abort':

@@ -12,7 +12,12 @@ export function renderPlan(plan: RunPlan, rerun: string): string {
   const params = Object.entries(plan.parameters);
   if (params.length) {
     lines.push('', c.bold('Parameters'));
-    lines.push(...formatColumns(params.map(([k, v]) => [k, String(v)]), '  '));
+    lines.push(
+      ...formatColumns(
+        params.map(([k, v]) => [k, String(v)]),
+        '  ',
+      ),
+    );
   }
 
   lines.push('', c.bold('Targets'));
@@ -20,10 +25,17 @@ export function renderPlan(plan: RunPlan, rerun: string): string {
     lines.push(...plan.selectors.map((s) => `  ${s}`), c.dim('  (not resolved: --offline)'));
   } else {
     for (const set of plan.targets.sets) {
-      lines.push(`  ${set.selector}  ${c.dim(`(steps ${set.steps.join(', ')})`)}: ${set.online.length} online${set.offline.length ? c.yellow(`, ${set.offline.length} OFFLINE`) : ''}${set.missing.length ? c.red(`, ${set.missing.length} unknown to SSM`) : ''}`);
+      lines.push(
+        `  ${set.selector}  ${c.dim(`(steps ${set.steps.join(', ')})`)}: ${set.online.length} online${set.offline.length ? c.yellow(`, ${set.offline.length} OFFLINE`) : ''}${set.missing.length ? c.red(`, ${set.missing.length} unknown to SSM`) : ''}`,
+      );
       const rows = [
         ...set.online.map((id) => [c.green('●'), id, 'Online', '']),
-        ...set.offline.map((o) => [c.yellow('○'), o.instanceId, c.yellow(`${o.pingStatus} — OFFLINE, commands will wait for delivery and may time out`), o.lastPingAt ? c.dim(`last seen ${formatInstant(o.lastPingAt)}`) : '']),
+        ...set.offline.map((o) => [
+          c.yellow('○'),
+          o.instanceId,
+          c.yellow(`${o.pingStatus} — OFFLINE, commands will wait for delivery and may time out`),
+          o.lastPingAt ? c.dim(`last seen ${formatInstant(o.lastPingAt)}`) : '',
+        ]),
         ...set.missing.map((id) => [c.red('?'), id, c.red('not a managed instance (typo, terminated, or no SSM agent)'), '']),
       ];
       if (rows.length === 0) lines.push(c.red('    no instance matches: the run would fail at its first command'));
@@ -33,7 +45,9 @@ export function renderPlan(plan: RunPlan, rerun: string): string {
     if (radius) {
       lines.push(
         radius.needsConfirm
-          ? c.yellow(`  ${radius.instanceCount} instances in all: above the blast-radius limit of ${radius.limit}; \`run\` needs --confirm ${radius.instanceCount}`)
+          ? c.yellow(
+              `  ${radius.instanceCount} instances in all: above the blast-radius limit of ${radius.limit}; \`run\` needs --confirm ${radius.instanceCount}`,
+            )
           : `  ${radius.instanceCount} instance${radius.instanceCount === 1 ? '' : 's'} in all (limit without --confirm: ${radius.limit})`,
       );
     }
@@ -46,7 +60,9 @@ export function renderPlan(plan: RunPlan, rerun: string): string {
     lines.push(
       w.openNow
         ? c.green(`  open now, until ${formatInstant(w.closesAt)} (${fromNow(w.closesAt ?? '')})`)
-        : c.yellow(`  closed now; next opens ${formatInstant(w.opensAt)} (${w.opensAt ? fromNow(w.opensAt) : 'never'}) — disruptive steps would wait for it`),
+        : c.yellow(
+            `  closed now; next opens ${formatInstant(w.opensAt)} (${w.opensAt ? fromNow(w.opensAt) : 'never'}) — disruptive steps would wait for it`,
+          ),
     );
   }
 
@@ -55,22 +71,43 @@ export function renderPlan(plan: RunPlan, rerun: string): string {
     const flags = [
       step.needsApproval ? c.yellow('needs approval') : '',
       step.pointOfNoReturn ? c.red('point of no return: no rollback once it starts') : '',
-      step.disruptive ? c.yellow(plan.maintenanceWindow?.openNow ? 'disruptive (window open)' : 'disruptive: waits for the maintenance window') : '',
+      step.disruptive
+        ? c.yellow(plan.maintenanceWindow?.openNow ? 'disruptive (window open)' : 'disruptive: waits for the maintenance window')
+        : '',
       step.onFailure && step.onFailure !== 'pause' ? `on failure: ${step.onFailure}` : '',
       step.retryAttempts && step.retryAttempts > 1 ? `${step.retryAttempts} attempts` : '',
     ].filter(Boolean);
     lines.push(`  ${c.dim(`${step.index}.`)} ${c.bold(step.id)} ${c.dim(step.kind)}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
     if (step.description) lines.push(c.dim(`     ${step.description}`));
-    if (step.targets) lines.push(`     on ${step.targets}${step.rateControl ? c.dim(` · concurrency ${step.rateControl.maxConcurrency}, errors ${step.rateControl.maxErrors}`) : ''}${step.timeoutMs ? c.dim(` · timeout ${formatRunbookDuration(step.timeoutMs)}`) : ''}`);
+    if (step.targets)
+      lines.push(
+        `     on ${step.targets}${step.rateControl ? c.dim(` · concurrency ${step.rateControl.maxConcurrency}, errors ${step.rateControl.maxErrors}`) : ''}${step.timeoutMs ? c.dim(` · timeout ${formatRunbookDuration(step.timeoutMs)}`) : ''}`,
+      );
     if (step.wait) {
       const giveUp = step.wait.giveUpExitCode === undefined ? '' : `; gives up at once when it exits ${step.wait.giveUpExitCode}`;
-      lines.push(c.dim(`     until it passes: every ${formatRunbookDuration(step.wait.intervalMs)}, for at most ${formatRunbookDuration(step.wait.timeoutMs)}${giveUp}`));
+      lines.push(
+        c.dim(
+          `     until it passes: every ${formatRunbookDuration(step.wait.intervalMs)}, for at most ${formatRunbookDuration(step.wait.timeoutMs)}${giveUp}`,
+        ),
+      );
     }
-    for (const command of step.commands ?? []) lines.push(...command.trimEnd().split('\n').map((line, i) => `     ${i === 0 ? c.cyan('$') : ' '} ${line}`));
+    for (const command of step.commands ?? [])
+      lines.push(
+        ...command
+          .trimEnd()
+          .split('\n')
+          .map((line, i) => `     ${i === 0 ? c.cyan('$') : ' '} ${line}`),
+      );
     if (step.document) lines.push(`     document ${step.document.name} ${JSON.stringify(step.document.parameters)}`);
     if (step.approvalMessage) lines.push(`     asks: ${step.approvalMessage}`);
     if (step.sleepMs) lines.push(`     sleeps ${formatRunbookDuration(step.sleepMs)}`);
-    for (const command of step.rollback ?? []) lines.push(...command.trimEnd().split('\n').map((line, i) => `     ${i === 0 ? c.magenta('↶') : ' '} ${line}`));
+    for (const command of step.rollback ?? [])
+      lines.push(
+        ...command
+          .trimEnd()
+          .split('\n')
+          .map((line, i) => `     ${i === 0 ? c.magenta('↶') : ' '} ${line}`),
+      );
   }
   lines.push('', `To start it: ${rerun}`);
   return lines.join('\n');

@@ -16,13 +16,21 @@ const statusColour: Record<RolloutState['status'], (text: string) => string> = {
 export function renderRolloutStatus(state: RolloutState): string {
   const lines: string[] = [];
   lines.push(`rollout ${c.bold(state.rolloutId)}`);
-  lines.push(`        runbook ${state.runbook} · ${state.clusters.length} clusters · started by ${state.initiator} ${ago(state.startedAt)}`);
+  lines.push(
+    `        runbook ${state.runbook} · ${state.clusters.length} clusters · started by ${state.initiator} ${ago(state.startedAt)}`,
+  );
   if (state.discovery) {
     const d = state.discovery;
     const tag = describeDiscovery(d);
-    lines.push('pending' in d ? `found   discovering clusters by tag ${tag} …` : `found   ${d.clusters} clusters (${d.instances} instances) by tag ${tag} ${ago(d.at)}`);
+    lines.push(
+      'pending' in d
+        ? `found   discovering clusters by tag ${tag} …`
+        : `found   ${d.clusters} clusters (${d.instances} instances) by tag ${tag} ${ago(d.at)}`,
+    );
   }
-  lines.push(`status  ${statusColour[state.status](state.status.toUpperCase())}${state.waitingFor ? ` — ${state.waitingFor.message}` : ''}`);
+  lines.push(
+    `status  ${statusColour[state.status](state.status.toUpperCase())}${state.waitingFor ? ` — ${state.waitingFor.message}` : ''}`,
+  );
   const ending = state.audit.findLast((a) => a.event === 'finished');
   if (state.status === 'failed' && ending?.detail) lines.push(`        ${ending.detail}`);
   lines.push(
@@ -44,7 +52,13 @@ export function renderRolloutStatus(state: RolloutState): string {
     lines.push('');
     lines.push(
       ...formatColumns(
-        notable.map((cl) => [cl.status === 'failed' ? c.red('✗') : c.cyan('▶'), cl.cluster, cl.runStatus ?? cl.status, cl.runId ? `ssmflow status ${cl.runId}` : '', cl.message ? cl.message.slice(0, 80) : '']),
+        notable.map((cl) => [
+          cl.status === 'failed' ? c.red('✗') : c.cyan('▶'),
+          cl.cluster,
+          cl.runStatus ?? cl.status,
+          cl.runId ? `ssmflow status ${cl.runId}` : '',
+          cl.message ? cl.message.slice(0, 80) : '',
+        ]),
         '  ',
       ),
     );

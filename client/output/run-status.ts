@@ -82,7 +82,11 @@ function stepTime(step: StepView, nowMs: number): string {
   return formatDuration(end - Date.parse(step.startedAt));
 }
 
-function instanceLines(instances: readonly InstanceView[], options: Required<Pick<StatusViewOptions, 'tailLines' | 'maxInstances'>>, c: Colours): string[] {
+function instanceLines(
+  instances: readonly InstanceView[],
+  options: Required<Pick<StatusViewOptions, 'tailLines' | 'maxInstances'>>,
+  c: Colours,
+): string[] {
   const failed = instances.filter((i) => i.status !== 'Success');
   const shown = instances.length <= options.maxInstances ? instances : failed.slice(0, options.maxInstances);
   const rows = shown.map((i) => [
@@ -96,12 +100,18 @@ function instanceLines(instances: readonly InstanceView[], options: Required<Pic
     lines.push(line);
     const instance = shown[index];
     if (!instance || instance.status === 'Success') return;
-    const tail = (instance.outputTail ?? '').split('\n').filter((text) => text.trim() !== '').slice(-options.tailLines);
+    const tail = (instance.outputTail ?? '')
+      .split('\n')
+      .filter((text) => text.trim() !== '')
+      .slice(-options.tailLines);
     for (const text of tail) lines.push(`        ${c.dim('│')} ${text}`);
     if (instance.output && instance.exitCode >= 0) lines.push(c.dim(`        full output: ${instance.output}`));
   });
   const hidden = instances.length - shown.length;
-  if (hidden > 0) lines.push(c.dim(`    … and ${hidden} more (${instances.length - failed.length} succeeded); \`ssmflow status --json\` lists every instance`));
+  if (hidden > 0)
+    lines.push(
+      c.dim(`    … and ${hidden} more (${instances.length - failed.length} succeeded); \`ssmflow status --json\` lists every instance`),
+    );
   return lines;
 }
 
@@ -127,9 +137,14 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
   const detail = { tailLines: options.tailLines ?? 5, maxInstances: options.maxInstances ?? 12 };
   const lines: string[] = [];
 
-  const where = view.currentStepId && !['succeeded', 'rolled-back', 'failed', 'cancelled'].includes(view.status) ? ` at step ${c.bold(view.currentStepId)}` : '';
+  const where =
+    view.currentStepId && !['succeeded', 'rolled-back', 'failed', 'cancelled'].includes(view.status)
+      ? ` at step ${c.bold(view.currentStepId)}`
+      : '';
   lines.push(`${c.bold('run')}     ${view.runId}`);
-  lines.push(`        runbook ${view.runbook}${view.cluster ? ` · cluster ${view.cluster}` : ''} · started by ${view.initiator} ${ago(view.startedAt, nowMs)}${view.endedAt ? ` · ended ${ago(view.endedAt, nowMs)}` : ''}`);
+  lines.push(
+    `        runbook ${view.runbook}${view.cluster ? ` · cluster ${view.cluster}` : ''} · started by ${view.initiator} ${ago(view.startedAt, nowMs)}${view.endedAt ? ` · ended ${ago(view.endedAt, nowMs)}` : ''}`,
+  );
   lines.push(`${c.bold('status')}  ${runStatusText(view.status, c)}${where}`);
   const parameters = Object.entries(view.parameters);
   if (parameters.length) lines.push(`${c.bold('params')}  ${parameters.map(([k, v]) => `${k}=${String(v)}`).join('  ')}`);
@@ -137,12 +152,24 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
   const waiting = view.waitingFor;
   if (waiting?.reason === 'maintenance-window') {
     const until = waiting.until ? ` until ${formatInstant(waiting.until)} (${fromNow(waiting.until, nowMs)})` : ' (no window is scheduled)';
-    lines.push('', c.yellow(`⏸ waiting for maintenance window${until}`), c.dim(`  step ${waiting.stepId} is disruptive: ${waiting.message ?? ''}`));
+    lines.push(
+      '',
+      c.yellow(`⏸ waiting for maintenance window${until}`),
+      c.dim(`  step ${waiting.stepId} is disruptive: ${waiting.message ?? ''}`),
+    );
   } else if (waiting?.reason === 'approval') {
-    lines.push('', c.yellow(`? waiting for approval of step ${waiting.stepId} since ${ago(waiting.since, nowMs)}: ${waiting.message ?? ''}`));
+    lines.push(
+      '',
+      c.yellow(`? waiting for approval of step ${waiting.stepId} since ${ago(waiting.since, nowMs)}: ${waiting.message ?? ''}`),
+    );
   }
   if (view.pastPointOfNoReturn) {
-    lines.push('', c.yellow(`⚠ past the point of no return since ${ago(view.pastPointOfNoReturn.at, nowMs)} (step ${view.pastPointOfNoReturn.stepId}): this run can no longer roll back; fix forward`));
+    lines.push(
+      '',
+      c.yellow(
+        `⚠ past the point of no return since ${ago(view.pastPointOfNoReturn.at, nowMs)} (step ${view.pastPointOfNoReturn.stepId}): this run can no longer roll back; fix forward`,
+      ),
+    );
   }
 
   if (view.steps.length) {
@@ -155,25 +182,43 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
       stepStatusText(step, c),
       step.attempts ? `${step.attempts} attempt${step.attempts === 1 ? '' : 's'}` : '',
       stepTime(step, nowMs),
-      step.rollback ? `${instanceSummary(step)}${instanceSummary(step) ? ' · ' : ''}rollback ${step.rollback.status}` : instanceSummary(step),
+      step.rollback
+        ? `${instanceSummary(step)}${instanceSummary(step) ? ' · ' : ''}rollback ${step.rollback.status}`
+        : instanceSummary(step),
     ]);
-    lines.push(...formatColumns([[' #', '', 'STEP', 'KIND', 'STATUS', 'ATTEMPTS', 'TIME', 'INSTANCES'].map((h) => c.dim(h)), ...rows], ' '));
+    lines.push(
+      ...formatColumns([[' #', '', 'STEP', 'KIND', 'STATUS', 'ATTEMPTS', 'TIME', 'INSTANCES'].map((h) => c.dim(h)), ...rows], ' '),
+    );
   } else if (view.source === 'history') {
     lines.push('', c.dim('(the run ended without a readable state: only what Temporal visibility records is shown)'));
   }
 
   const running = view.steps.find((s) => s.status === 'running' && s.id === view.currentStepId);
   if (running && view.status === 'running' && !waiting) {
-    lines.push('', `${c.cyan(spinnerFrames[frame % spinnerFrames.length] ?? '*')} step ${c.bold(running.id)} running for ${stepTime(running, nowMs)}${running.attempts > 1 ? ` (attempt ${running.attempts})` : ''}`);
+    lines.push(
+      '',
+      `${c.cyan(spinnerFrames[frame % spinnerFrames.length] ?? '*')} step ${c.bold(running.id)} running for ${stepTime(running, nowMs)}${running.attempts > 1 ? ` (attempt ${running.attempts})` : ''}`,
+    );
     if (running.progress) lines.push(...waitProgressLines(running.progress, c));
   }
 
   const failure = view.failure;
   if (failure) {
     const failedStep = view.steps.find((s) => s.id === failure.stepId);
-    lines.push('', c.red(c.bold(`${failure.phase === 'rollback' ? 'Rollback failed' : 'Failed'}: step ${failure.stepId}`)) + c.red(` — ${failure.message}`));
+    lines.push(
+      '',
+      c.red(c.bold(`${failure.phase === 'rollback' ? 'Rollback failed' : 'Failed'}: step ${failure.stepId}`)) +
+        c.red(` — ${failure.message}`),
+    );
     if (failedStep?.instances.length) lines.push(...instanceLines(failedStep.instances, detail, c));
-    else if (failure.instances.length) lines.push(...instanceLines(failure.instances.map((i) => ({ ...i, status: 'Failed' })), detail, c));
+    else if (failure.instances.length)
+      lines.push(
+        ...instanceLines(
+          failure.instances.map((i) => ({ ...i, status: 'Failed' })),
+          detail,
+          c,
+        ),
+      );
   }
 
   const actions = nextActionCommands(view);

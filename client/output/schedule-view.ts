@@ -20,7 +20,11 @@ export function scheduleSummaryJson(summary: ScheduleSummary) {
     paused: summary.state.paused,
     note: summary.state.note ?? null,
     nextRunAt: summary.info.nextActionTimes[0]?.toISOString() ?? null,
-    recentRuns: summary.info.recentActions.map((a) => ({ runId: a.action.workflow.workflowId, scheduledAt: a.scheduledAt.toISOString(), startedAt: a.takenAt.toISOString() })),
+    recentRuns: summary.info.recentActions.map((a) => ({
+      runId: a.action.workflow.workflowId,
+      scheduledAt: a.scheduledAt.toISOString(),
+      startedAt: a.takenAt.toISOString(),
+    })),
   };
 }
 
@@ -59,7 +63,11 @@ export function scheduleDescriptionJson(description: ScheduleDescription) {
     runsMissedCatchupWindow: description.info.numActionsMissedCatchupWindow,
     runningRuns: description.info.runningActions.map((a) => a.workflow.workflowId),
     nextRunsAt: description.info.nextActionTimes.map((t) => t.toISOString()),
-    recentRuns: description.info.recentActions.map((a) => ({ runId: a.action.workflow.workflowId, scheduledAt: a.scheduledAt.toISOString(), startedAt: a.takenAt.toISOString() })),
+    recentRuns: description.info.recentActions.map((a) => ({
+      runId: a.action.workflow.workflowId,
+      scheduledAt: a.scheduledAt.toISOString(),
+      startedAt: a.takenAt.toISOString(),
+    })),
   };
 }
 
@@ -69,12 +77,28 @@ export function renderScheduleDescription(d: ReturnType<typeof scheduleDescripti
     ['runbook', d.runbook ?? ''],
     ['when', d.spec ?? ''],
     ['state', d.paused ? c.yellow(`paused${d.note ? ` — ${d.note}` : ''}`) : c.green(`active${d.note ? c.dim(` — ${d.note}`) : ''}`)],
-    ['parameters', Object.entries(d.parameters).map(([k, v]) => `${k}=${String(v)}`).join('  ') || '—'],
+    [
+      'parameters',
+      Object.entries(d.parameters)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join('  ') || '—',
+    ],
     ['runs as', `${d.initiator ?? ''} on task queue ${d.taskQueue}`],
     ['overlap', `${d.overlap} · catch-up window ${formatDuration(d.catchupWindowMs)}`],
     ['created', `${formatInstant(d.createdAt)} by ${d.createdBy ?? '?'}${d.reason ? ` (${d.reason})` : ''}`],
-    ['runs', `${d.runsStarted} started, ${d.runsSkippedForOverlap} skipped (overlap), ${d.runsMissedCatchupWindow} missed (catch-up window)`],
-    ['next', d.paused ? c.dim('(paused)') : d.nextRunsAt.slice(0, 3).map((t) => `${formatInstant(t)} (${fromNow(t)})`).join(', ')],
+    [
+      'runs',
+      `${d.runsStarted} started, ${d.runsSkippedForOverlap} skipped (overlap), ${d.runsMissedCatchupWindow} missed (catch-up window)`,
+    ],
+    [
+      'next',
+      d.paused
+        ? c.dim('(paused)')
+        : d.nextRunsAt
+            .slice(0, 3)
+            .map((t) => `${formatInstant(t)} (${fromNow(t)})`)
+            .join(', '),
+    ],
   ];
   const lines = formatColumns(rows);
   if (d.runningRuns.length) lines.push('', `running now: ${d.runningRuns.join(', ')}`);

@@ -23,5 +23,8 @@ export function fromNow(iso: string, nowMs = Date.now()): string {
 /** "2025-06-07 02:00:00 UTC": exact, sortable, unambiguous across time zones. */
 export function formatInstant(iso: string | undefined): string {
   if (!iso) return '';
-  return new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(iso)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }

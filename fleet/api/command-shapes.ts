@@ -38,10 +38,19 @@ export function commandShape(ctx: FleetContext, cmd: CommandRecord): JsonObject 
 }
 
 /** S3 URLs of a step's streams: reported once the step has started, whether or not an object was written. */
-export function pluginUrls(ctx: FleetContext, cmd: CommandRecord, inv: InvocationRecord, p: PluginRecord): { stdout: string; stderr: string } {
+export function pluginUrls(
+  ctx: FleetContext,
+  cmd: CommandRecord,
+  inv: InvocationRecord,
+  p: PluginRecord,
+): { stdout: string; stderr: string } {
   if (!cmd.outputS3BucketName || p.startedAt === undefined) return { stdout: '', stderr: '' };
   const url = (stream: 'stdout' | 'stderr') =>
-    outputUrl(ctx.config.region, cmd.outputS3BucketName, outputKey(cmd.outputS3KeyPrefix, inv.commandId, inv.instanceId, p.outputDir, stream));
+    outputUrl(
+      ctx.config.region,
+      cmd.outputS3BucketName,
+      outputKey(cmd.outputS3KeyPrefix, inv.commandId, inv.instanceId, p.outputDir, stream),
+    );
   return { stdout: url('stdout'), stderr: url('stderr') };
 }
 

@@ -93,8 +93,15 @@ export async function sendCommand(ctx: FleetContext, body: JsonObject): Promise<
     outputS3KeyPrefix: keyPrefix ?? '',
     outputS3Region: ctx.config.region,
     serviceRoleArn: field<string>(body, 'ServiceRoleArn', 'string') ?? '',
-    notificationConfig: field<JsonObject>(body, 'NotificationConfig', 'object') ?? { NotificationArn: '', NotificationEvents: [], NotificationType: '' },
-    cloudWatchOutputConfig: field<JsonObject>(body, 'CloudWatchOutputConfig', 'object') ?? { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false },
+    notificationConfig: field<JsonObject>(body, 'NotificationConfig', 'object') ?? {
+      NotificationArn: '',
+      NotificationEvents: [],
+      NotificationType: '',
+    },
+    cloudWatchOutputConfig: field<JsonObject>(body, 'CloudWatchOutputConfig', 'object') ?? {
+      CloudWatchLogGroupName: '',
+      CloudWatchOutputEnabled: false,
+    },
     steps,
     targetInstanceIds: ids,
     cancelRequested: false,
@@ -115,10 +122,27 @@ export async function sendCommand(ctx: FleetContext, body: JsonObject): Promise<
     // The invocationListingLagMs fault: visible later than created (dispatch is not held back).
     visibleAt: createdAt + ctx.faults.invocationListingLag(),
     dispatched: false,
-    plugins: steps.map((s) => ({ name: s.name, outputDir: s.outputDir, status: 'Pending', statusDetails: 'Pending', responseCode: -1, stdout: '', stderr: '' })),
+    plugins: steps.map((s) => ({
+      name: s.name,
+      outputDir: s.outputDir,
+      status: 'Pending',
+      statusDetails: 'Pending',
+      responseCode: -1,
+      stdout: '',
+      stderr: '',
+    })),
   }));
   ctx.store.add(cmd, invs);
-  const response = { Command: { ...commandShape(ctx, cmd), Status: 'Pending', StatusDetails: 'Pending', CompletedCount: 0, ErrorCount: 0, DeliveryTimedOutCount: 0 } };
+  const response = {
+    Command: {
+      ...commandShape(ctx, cmd),
+      Status: 'Pending',
+      StatusDetails: 'Pending',
+      CompletedCount: 0,
+      ErrorCount: 0,
+      DeliveryTimedOutCount: 0,
+    },
+  };
   ctx.dispatcher.start(cmd);
   return response;
 }
@@ -133,7 +157,8 @@ function readFilters(body: JsonObject, allowed: readonly string[]): Filter[] {
   new ConstraintCheck().count(raw, 'filters', 1, 5).done();
   return (raw ?? []).map((f) => {
     if (!f.key || !allowed.includes(f.key)) throw new SsmError('InvalidFilterKey', `The filter key ${String(f.key)} is not valid.`);
-    if (typeof f.value !== 'string' || f.value.length < 1) throw new SsmError('InvalidFilterValue', `The filter value for ${f.key} is not valid.`);
+    if (typeof f.value !== 'string' || f.value.length < 1)
+      throw new SsmError('InvalidFilterValue', `The filter value for ${f.key} is not valid.`);
     return { key: f.key, value: f.value };
   });
 }
@@ -147,7 +172,14 @@ function timeFilter(f: Filter): number {
 const COMMAND_STATUS_VALUES = ['Pending', 'InProgress', 'Success', 'Cancelled', 'Failed', 'TimedOut', 'Cancelling'];
 const COMMAND_DETAIL_VALUES = ['AccessDenied', 'DeliveryTimedOut', 'ExecutionTimedOut', 'Incomplete', 'NoInstancesInTag', 'LimitExceeded'];
 const INVOCATION_STATUS_VALUES = ['Pending', 'InProgress', 'Delayed', 'Success', 'Cancelled', 'Failed', 'TimedOut', 'Cancelling'];
-const INVOCATION_DETAIL_VALUES = ['AccessDenied', 'DeliveryTimedOut', 'ExecutionTimedOut', 'Undeliverable', 'InvalidPlatform', 'Terminated'];
+const INVOCATION_DETAIL_VALUES = [
+  'AccessDenied',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+  'Undeliverable',
+  'InvalidPlatform',
+  'Terminated',
+];
 
 function statusMatches(value: string, status: string, details: string, statusValues: string[], detailValues: string[]): boolean {
   if (statusValues.includes(value)) return status === value;
@@ -194,7 +226,8 @@ export function listCommands(ctx: FleetContext, body: JsonObject): JsonObject {
         case 'DocumentName':
           return c.documentName === f.value;
         case 'ExecutionStage':
-          if (f.value !== 'Executing' && f.value !== 'Complete') throw new SsmError('InvalidFilterValue', `${f.value} is not a valid ExecutionStage.`);
+          if (f.value !== 'Executing' && f.value !== 'Complete')
+            throw new SsmError('InvalidFilterValue', `${f.value} is not a valid ExecutionStage.`);
           return (f.value === 'Complete') === (c.final !== undefined);
         default: {
           const shape = commandShape(ctx, c);
@@ -248,7 +281,10 @@ export function listCommandInvocations(ctx: FleetContext, body: JsonObject): Jso
   }
   const query = { commandId, instanceId, filters, details };
   const { page, nextToken } = paginate(pairs, query, maxResults(body), field<string>(body, 'NextToken', 'string'));
-  return { CommandInvocations: page.map(([c, inv]) => invocationShape(ctx, c, inv, details)), ...(nextToken ? { NextToken: nextToken } : {}) };
+  return {
+    CommandInvocations: page.map(([c, inv]) => invocationShape(ctx, c, inv, details)),
+    ...(nextToken ? { NextToken: nextToken } : {}),
+  };
 }
 
 function isoOrEmpty(ms: number | undefined): string {
@@ -281,7 +317,10 @@ export function getCommandInvocation(ctx: FleetContext, body: JsonObject): JsonO
   const usePlugin = pluginName !== undefined && inv.plugins.length > 1;
   const finished = plugin.finishedAt !== undefined || isTerminal(inv);
   const urls = pluginUrls(ctx, cmd, inv, plugin);
-  const elapsed = plugin.startedAt !== undefined && plugin.finishedAt !== undefined ? `PT${((plugin.finishedAt - plugin.startedAt) / 1000).toFixed(3)}S` : '';
+  const elapsed =
+    plugin.startedAt !== undefined && plugin.finishedAt !== undefined
+      ? `PT${((plugin.finishedAt - plugin.startedAt) / 1000).toFixed(3)}S`
+      : '';
   return {
     CommandId: cmd.commandId,
     InstanceId: inv.instanceId,
@@ -316,7 +355,8 @@ export function cancelCommand(ctx: FleetContext, body: JsonObject): JsonObject {
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new SsmError('DuplicateInstanceId', `Instance ${dup} is listed more than once.`);
   const unknown = ids.filter((id) => !cmd.targetInstanceIds.includes(id));
-  if (unknown.length > 0) throw new SsmError('InvalidInstanceId', `Instances [[${unknown.join(', ')}]] are not targets of command ${cmd.commandId}`);
+  if (unknown.length > 0)
+    throw new SsmError('InvalidInstanceId', `Instances [[${unknown.join(', ')}]] are not targets of command ${cmd.commandId}`);
   // Cancelling a finished command is accepted and changes nothing.
   ctx.dispatcher.cancel(cmd, ids);
   return {};

@@ -14,7 +14,8 @@ export function createDocument(ctx: FleetContext, body: JsonObject): JsonObject 
     .pattern(name, 'name', /^[a-zA-Z0-9_\-.]{3,128}$/)
     .oneOf(format, 'documentFormat', ['YAML', 'JSON', 'TEXT'])
     .done();
-  if (type !== 'Command') throw new SsmError('InvalidDocumentContent', `The local fleet runs Command documents only (DocumentType ${type}).`);
+  if (type !== 'Command')
+    throw new SsmError('InvalidDocumentContent', `The local fleet runs Command documents only (DocumentType ${type}).`);
   const doc = ctx.documents.create({ name: name ?? '', content: content ?? '', format: format as 'JSON' | 'YAML' | 'TEXT' });
   return { DocumentDescription: ctx.documents.describe(doc) };
 }

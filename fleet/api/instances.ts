@@ -4,8 +4,29 @@ import { invalidInstances } from '../targets.js';
 import { ConstraintCheck, field } from '../validation.js';
 import { paginate } from './pagination.js';
 
-const FILTER_KEYS = ['ActivationIds', 'AgentVersion', 'AssociationStatus', 'IamRole', 'InstanceIds', 'PingStatus', 'PlatformTypes', 'ResourceType', 'SourceIds', 'SourceTypes', 'tag-key'];
-const LEGACY_KEYS = ['InstanceIds', 'AgentVersion', 'PingStatus', 'PlatformTypes', 'ActivationIds', 'IamRole', 'ResourceType', 'AssociationStatus'];
+const FILTER_KEYS = [
+  'ActivationIds',
+  'AgentVersion',
+  'AssociationStatus',
+  'IamRole',
+  'InstanceIds',
+  'PingStatus',
+  'PlatformTypes',
+  'ResourceType',
+  'SourceIds',
+  'SourceTypes',
+  'tag-key',
+];
+const LEGACY_KEYS = [
+  'InstanceIds',
+  'AgentVersion',
+  'PingStatus',
+  'PlatformTypes',
+  'ActivationIds',
+  'IamRole',
+  'ResourceType',
+  'AssociationStatus',
+];
 
 interface InstanceFilter {
   key: string;
@@ -16,7 +37,10 @@ export function describeInstanceInformation(ctx: FleetContext, body: JsonObject)
   const filtersRaw = field<{ Key?: string; Values?: string[] }[]>(body, 'Filters', 'array');
   const legacyRaw = field<{ key?: string; valueSet?: string[] }[]>(body, 'InstanceInformationFilterList', 'array');
   const max = field<number>(body, 'MaxResults', 'number');
-  const check = new ConstraintCheck().range(max, 'maxResults', 5, 50).count(filtersRaw, 'filters', 0, 200).count(legacyRaw, 'instanceInformationFilterList', 0, 200);
+  const check = new ConstraintCheck()
+    .range(max, 'maxResults', 5, 50)
+    .count(filtersRaw, 'filters', 0, 200)
+    .count(legacyRaw, 'instanceInformationFilterList', 0, 200);
   (filtersRaw ?? []).forEach((f, i) => check.count(f.Values ?? [], `filters.${i + 1}.member.values`, 1, 100));
   check.done();
   if (filtersRaw && legacyRaw) {
@@ -25,7 +49,8 @@ export function describeInstanceInformation(ctx: FleetContext, body: JsonObject)
   const filters: InstanceFilter[] = [];
   for (const f of filtersRaw ?? []) {
     const key = f.Key ?? '';
-    if (!key.startsWith('tag:') && !FILTER_KEYS.includes(key)) throw new SsmError('InvalidFilterKey', `The filter key ${key} is not valid.`);
+    if (!key.startsWith('tag:') && !FILTER_KEYS.includes(key))
+      throw new SsmError('InvalidFilterKey', `The filter key ${key} is not valid.`);
     filters.push({ key, values: f.Values ?? [] });
   }
   for (const f of legacyRaw ?? []) {

@@ -5,7 +5,12 @@ import { SsmError } from '../errors.js';
  * Opaque NextToken: the offset plus a fingerprint of the query, so a token is only accepted for
  * the query that produced it (anything else is InvalidNextToken).
  */
-export function paginate<T>(items: readonly T[], query: unknown, maxResults: number, nextToken: string | undefined): { page: T[]; nextToken?: string } {
+export function paginate<T>(
+  items: readonly T[],
+  query: unknown,
+  maxResults: number,
+  nextToken: string | undefined,
+): { page: T[]; nextToken?: string } {
   const fingerprint = createHash('sha256').update(JSON.stringify(query)).digest('hex').slice(0, 16);
   let offset = 0;
   if (nextToken !== undefined) {
@@ -14,10 +19,12 @@ export function paginate<T>(items: readonly T[], query: unknown, maxResults: num
       if (typeof decoded.o !== 'number' || decoded.f !== fingerprint || decoded.o < 0) throw new Error('mismatch');
       offset = decoded.o;
     } catch {
-      throw new SsmError('InvalidNextToken', 'The specified token isn\'t valid.');
+      throw new SsmError('InvalidNextToken', "The specified token isn't valid.");
     }
   }
   const page = items.slice(offset, offset + maxResults);
   const next = offset + maxResults;
-  return next < items.length ? { page, nextToken: Buffer.from(JSON.stringify({ o: next, f: fingerprint })).toString('base64url') } : { page };
+  return next < items.length
+    ? { page, nextToken: Buffer.from(JSON.stringify({ o: next, f: fingerprint })).toString('base64url') }
+    : { page };
 }

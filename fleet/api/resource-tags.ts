@@ -28,7 +28,8 @@ function readTagFilters(body: JsonObject): TagFilter[] {
   return raw.map((f, i) => {
     if (typeof f !== 'object' || f === null) throw new SsmError('SerializationException', `TagFilters[${i}] must be an object`);
     const { Key, Values } = f as { Key?: unknown; Values?: unknown };
-    if (typeof Key !== 'string' || Key.length < 1 || Key.length > 128) throw invalid(`TagFilters[${i}].Key must be a tag key of 1 to 128 characters.`);
+    if (typeof Key !== 'string' || Key.length < 1 || Key.length > 128)
+      throw invalid(`TagFilters[${i}].Key must be a tag key of 1 to 128 characters.`);
     if (Values !== undefined && (!Array.isArray(Values) || Values.some((v) => typeof v !== 'string'))) {
       throw new SsmError('SerializationException', `TagFilters[${i}].Values must be a list of strings`);
     }
@@ -53,8 +54,10 @@ export function getResources(ctx: FleetContext, body: JsonObject): JsonObject {
   if (typeFilters.some((t) => typeof t !== 'string' || !/^[a-z0-9-]+(:[a-zA-Z0-9-]+)?$/.test(t))) {
     throw invalid(`ResourceTypeFilters must be service[:resourceType] strings such as ec2:instance (got ${JSON.stringify(typeFilters)}).`);
   }
-  if (perPage !== undefined && (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)) throw invalid('ResourcesPerPage must be between 1 and 100.');
-  if (tagsPerPage !== undefined && (!Number.isInteger(tagsPerPage) || tagsPerPage < 100 || tagsPerPage > 500)) throw invalid('TagsPerPage must be between 100 and 500.');
+  if (perPage !== undefined && (!Number.isInteger(perPage) || perPage < 1 || perPage > 100))
+    throw invalid('ResourcesPerPage must be between 1 and 100.');
+  if (tagsPerPage !== undefined && (!Number.isInteger(tagsPerPage) || tagsPerPage < 100 || tagsPerPage > 500))
+    throw invalid('TagsPerPage must be between 100 and 500.');
   if (perPage !== undefined && tagsPerPage !== undefined) throw invalid('You can specify ResourcesPerPage or TagsPerPage, but not both.');
   if (arnList !== undefined && (tagFilters.length > 0 || typeFilters.length > 0)) {
     throw invalid('ResourceARNList cannot be used together with TagFilters or ResourceTypeFilters.');

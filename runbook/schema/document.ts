@@ -11,7 +11,10 @@ const API_VERSION = 'ssmflow/v1';
 
 export const MaintenanceWindow = z
   .strictObject({
-    cron: z.string().min(1).describe('When the window opens: five cron fields (minute hour day-of-month month day-of-week), such as `0 2 * * SAT`.'),
+    cron: z
+      .string()
+      .min(1)
+      .describe('When the window opens: five cron fields (minute hour day-of-month month day-of-week), such as `0 2 * * SAT`.'),
     duration: Duration.describe('How long the window stays open.'),
     timezone: z.string().min(1).describe('IANA time zone the cron is read in, such as UTC or Europe/Berlin.'),
   })
@@ -29,13 +32,12 @@ export const Defaults = z
 
 export const Runbook = z
   .strictObject({
-    apiVersion: z.literal(API_VERSION, withFix(`must be "${API_VERSION}"`, `start the file with apiVersion: ${API_VERSION}`)).describe('Format version; always ssmflow/v1.'),
+    apiVersion: z
+      .literal(API_VERSION, withFix(`must be "${API_VERSION}"`, `start the file with apiVersion: ${API_VERSION}`))
+      .describe('Format version; always ssmflow/v1.'),
     name: identifier().describe('Runbook name, as listed by `ssmflow list`.'),
     description: z.string().optional().describe('What the runbook does, for people.'),
-    parameters: z
-      .record(parameterName(), Parameter)
-      .optional()
-      .describe('Inputs, used in strings as {{ name }}.'),
+    parameters: z.record(parameterName(), Parameter).optional().describe('Inputs, used in strings as {{ name }}.'),
     targets: Targets,
     maintenanceWindow: MaintenanceWindow.optional(),
     defaults: Defaults.optional(),

@@ -48,5 +48,4 @@ export const Duration = z
   .meta({ id: 'Duration', description: `A duration: ${DURATION_EXAMPLES}.` });
 
 /** Text that may use {{ parameter }} templates. */
-export const templated = (description: string) =>
-  z.string().min(1).describe(`${description} May use {{ parameter }} templates.`);
+export const templated = (description: string) => z.string().min(1).describe(`${description} May use {{ parameter }} templates.`);

@@ -63,13 +63,20 @@ const IntegerParameter = z
     maximum: z.int().optional().describe('Largest allowed value.'),
     above: parameterName()
       .optional()
-      .describe('Must be greater than this other integer parameter, checked before the run starts (e.g. toVersion above fromVersion: no downgrade).'),
+      .describe(
+        'Must be greater than this other integer parameter, checked before the run starts (e.g. toVersion above fromVersion: no downgrade).',
+      ),
   })
   .superRefine((parameter, ctx) => {
     checkRequiredAgainstDefault(parameter, ctx);
     const { minimum, maximum } = parameter;
     if (minimum !== undefined && maximum !== undefined && minimum > maximum) {
-      ctx.addIssue({ code: 'custom', path: ['maximum'], message: `is below minimum ${minimum}`, params: { fix: 'swap minimum and maximum' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maximum'],
+        message: `is below minimum ${minimum}`,
+        params: { fix: 'swap minimum and maximum' },
+      });
     }
     if (parameter.default === undefined) return;
     if ((minimum !== undefined && parameter.default < minimum) || (maximum !== undefined && parameter.default > maximum)) {
@@ -103,7 +110,12 @@ const EnumParameter = z
     checkRequiredAgainstDefault(parameter, ctx);
     const duplicates = parameter.values.filter((value, index) => parameter.values.indexOf(value) !== index);
     if (duplicates.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `lists "${duplicates[0]}" twice`, params: { fix: 'remove the duplicate' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `lists "${duplicates[0]}" twice`,
+        params: { fix: 'remove the duplicate' },
+      });
     }
     if (parameter.default !== undefined && !parameter.values.includes(parameter.default)) {
       ctx.addIssue({
@@ -118,9 +130,7 @@ const EnumParameter = z
 const SecretParameter = z.strictObject({
   type: z.literal('secret'),
   description: parameterDescription,
-  parameterStore: templated(
-    'Parameter Store name (SecureString) the value is read from at run time, such as /db/{{ cluster }}/password.',
-  ),
+  parameterStore: templated('Parameter Store name (SecureString) the value is read from at run time, such as /db/{{ cluster }}/password.'),
 });
 
 export const Parameter = z

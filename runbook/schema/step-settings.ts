@@ -9,14 +9,12 @@ const MAX_ERRORS_PATTERN = /^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$/;
 
 const ON_FAILURE_VALUES = ['pause', 'rollback', 'abort', 'continue'] as const;
 
-export const CommandLines = z
-  .union([z.string().min(1), z.array(z.string()).min(1)])
-  .meta({
-    id: 'CommandLines',
-    description:
-      'Shell lines run with `sh` by AWS-RunShellScript: one string (may be a multi-line block) or a list of lines. ' +
-      '{{ parameter }} values are shell-quoted where they land.',
-  });
+export const CommandLines = z.union([z.string().min(1), z.array(z.string()).min(1)]).meta({
+  id: 'CommandLines',
+  description:
+    'Shell lines run with `sh` by AWS-RunShellScript: one string (may be a multi-line block) or a list of lines. ' +
+    '{{ parameter }} values are shell-quoted where they land.',
+});
 
 export const OnFailure = z.enum(ON_FAILURE_VALUES).meta({
   id: 'OnFailure',

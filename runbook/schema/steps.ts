@@ -42,7 +42,9 @@ const Approval = z
       .min(1)
       .max(10)
       .optional()
-      .describe("Earlier steps whose last output line (per instance) the approval shows under its message, e.g. a replication lag and a verification result."),
+      .describe(
+        'Earlier steps whose last output line (per instance) the approval shows under its message, e.g. a replication lag and a verification result.',
+      ),
   })
   .meta({ id: 'Approval', description: 'Waits for an operator to approve (`ssmflow approve`).' });
 
@@ -65,10 +67,7 @@ export const Rollback = exactlyOneInJsonSchema(
 );
 
 const StepCondition = z
-  .record(
-    parameterName(),
-    z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)]),
-  )
+  .record(parameterName(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)]))
   .refine((condition) => Object.keys(condition).length >= 1, { error: 'must name at least one parameter' })
   .meta({
     id: 'StepCondition',
@@ -108,7 +107,9 @@ const stepObject = z.strictObject({
   approval: Approval.optional(),
   sleep: Duration.optional().describe('Waits this long.'),
   timeout: Duration.optional().describe('The most one attempt may take, delivery included (run, document, waitUntil: per check).'),
-  executionTimeout: Duration.optional().describe('The most the command may run on an instance once started (SSM executionTimeout, up to 48h); defaults to timeout.'),
+  executionTimeout: Duration.optional().describe(
+    'The most the command may run on an instance once started (SSM executionTimeout, up to 48h); defaults to timeout.',
+  ),
   retry: Retry.optional(),
   onFailure: OnFailure.optional(),
   rateControl: RateControl.optional(),

@@ -34,7 +34,14 @@ export async function eventually<T>(
   probe: Probe<T | undefined>,
   options: EventuallyOptions<T | undefined> & { until?: (value: T | undefined) => boolean } = {},
 ): Promise<T | undefined> {
-  const { description = 'the condition', timeoutMs = 20_000, intervalMs = 25, hopeless, retryErrors = false, until = (value) => value !== undefined } = options;
+  const {
+    description = 'the condition',
+    timeoutMs = 20_000,
+    intervalMs = 25,
+    hopeless,
+    retryErrors = false,
+    until = (value) => value !== undefined,
+  } = options;
   const started = Date.now();
   let last: { value: T | undefined } | { error: unknown } | undefined;
   for (;;) {
@@ -42,21 +49,26 @@ export async function eventually<T>(
       const value = await probe();
       if (until(value)) return value;
       last = { value };
-      if (hopeless?.(value)) throw new EventuallyFailed(`gave up waiting for ${description} after ${Date.now() - started} ms: ${seen(last)}`);
+      if (hopeless?.(value))
+        throw new EventuallyFailed(`gave up waiting for ${description} after ${Date.now() - started} ms: ${seen(last)}`);
     } catch (error) {
       if (error instanceof EventuallyFailed || !retryErrors) throw error;
       last = { error };
     }
     const waited = Date.now() - started;
     if (waited >= timeoutMs) {
-      throw new EventuallyFailed(`timed out after ${waited} ms waiting for ${description}: ${seen(last)}`, 'error' in last ? { cause: last.error } : undefined);
+      throw new EventuallyFailed(
+        `timed out after ${waited} ms waiting for ${description}: ${seen(last)}`,
+        'error' in last ? { cause: last.error } : undefined,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, timeoutMs - waited)));
   }
 }
 
 function seen(last: { value: unknown } | { error: unknown }): string {
-  if ('error' in last) return `the probe last threw ${last.error instanceof Error ? `${last.error.name}: ${last.error.message}` : inspect(last.error)}`;
+  if ('error' in last)
+    return `the probe last threw ${last.error instanceof Error ? `${last.error.name}: ${last.error.message}` : inspect(last.error)}`;
   const shown = inspect(last.value, { depth: 4, breakLength: Infinity, maxStringLength: 2_000, maxArrayLength: 20 });
   return `the probe last returned ${shown.length > 4_000 ? `${shown.slice(0, 4_000)}…` : shown}`;
 }

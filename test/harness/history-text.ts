@@ -8,7 +8,8 @@ export function historyText(history: unknown): string {
     if (Array.isArray(node)) return node.map(reveal);
     if (node === null || typeof node !== 'object') return node;
     const entries = Object.entries(node as Record<string, unknown>);
-    const isPayload = entries.some(([k, v]) => k === 'metadata' && v !== null && typeof v === 'object') && entries.some(([k]) => k === 'data');
+    const isPayload =
+      entries.some(([k, v]) => k === 'metadata' && v !== null && typeof v === 'object') && entries.some(([k]) => k === 'data');
     if (isPayload) {
       const { metadata, data } = node as { metadata: Record<string, string>; data?: string };
       return { metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, asText(v)])), data: asText(data ?? '') };

@@ -8,9 +8,23 @@ import { tableChecksums } from '../../local/table-checksums.js';
 import { eventually } from './eventually.js';
 
 /** psql over TCP as the superuser, exactly as a client would connect. */
-export async function sql(cluster: Pick<LocalPostgresCluster, 'superuserPassword'>, port: number, database: string, query: string): Promise<string> {
+export async function sql(
+  cluster: Pick<LocalPostgresCluster, 'superuserPassword'>,
+  port: number,
+  database: string,
+  query: string,
+): Promise<string> {
   const psql = readPostgresTools().client.psql;
-  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', `postgresql://postgres:${cluster.superuserPassword}@127.0.0.1:${port}/${database}`, '-c', query];
+  const args = [
+    '-X',
+    '-q',
+    '-At',
+    '-v',
+    'ON_ERROR_STOP=1',
+    `postgresql://postgres:${cluster.superuserPassword}@127.0.0.1:${port}/${database}`,
+    '-c',
+    query,
+  ];
   return (await runCommand(psql, args)).trim();
 }
 
@@ -25,8 +39,18 @@ export async function expectStandbysStreaming(cluster: LocalPostgresCluster, ver
   for (const standby of cluster.standbys) {
     expect(await sql(cluster, standby.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${version}\\.`));
     expect(await sql(cluster, standby.port, 'postgres', 'SELECT pg_is_in_recovery()')).toBe('t');
-    await eventually(async () => ((await sql(cluster, standby.port, 'postgres', 'SELECT status FROM pg_stat_wal_receiver')) === 'streaming' ? true : undefined), { timeoutMs: 30_000, description: `standby ${standby.instanceId} streaming` });
-    await eventually(async () => ((await sql(cluster, standby.port, 'postgres', `SELECT pg_last_wal_replay_lsn() >= '${primaryLsn}'::pg_lsn`)) === 't' ? true : undefined), { timeoutMs: 30_000, description: `standby ${standby.instanceId} caught up` });
+    await eventually(
+      async () =>
+        (await sql(cluster, standby.port, 'postgres', 'SELECT status FROM pg_stat_wal_receiver')) === 'streaming' ? true : undefined,
+      { timeoutMs: 30_000, description: `standby ${standby.instanceId} streaming` },
+    );
+    await eventually(
+      async () =>
+        (await sql(cluster, standby.port, 'postgres', `SELECT pg_last_wal_replay_lsn() >= '${primaryLsn}'::pg_lsn`)) === 't'
+          ? true
+          : undefined,
+      { timeoutMs: 30_000, description: `standby ${standby.instanceId} caught up` },
+    );
   }
 }
 
@@ -34,7 +58,11 @@ export async function expectStandbysStreaming(cluster: LocalPostgresCluster, ver
  * The cluster is as before the upgrade: clients of the pooler reach the old major, writable, with
  * exactly `original`; the standbys stream it.
  */
-export async function expectSourceServesIntact(cluster: LocalPostgresCluster, fromVersion: number, original: Map<string, string>): Promise<void> {
+export async function expectSourceServesIntact(
+  cluster: LocalPostgresCluster,
+  fromVersion: number,
+  original: Map<string, string>,
+): Promise<void> {
   const port = cluster.clientPort;
   expect(await sql(cluster, port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${fromVersion}\\.`));
   expect(await sql(cluster, port, 'postgres', 'SHOW default_transaction_read_only')).toBe('off');

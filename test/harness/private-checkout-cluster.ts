@@ -10,7 +10,14 @@ import { projectRoot } from '../../local/project-root.js';
 
 const tools = readPostgresTools();
 const fleetDir = await postgresReachableDir(join(projectRoot, '.ssmflow', 'fleet'), tools.osUser);
-const cluster = await createLocalPostgresCluster({ cluster: 'private-checkout', stateDir: fleetDir, standbys: 0, pooler: false, fromVersion: 16, seedScale: 0.01 });
+const cluster = await createLocalPostgresCluster({
+  cluster: 'private-checkout',
+  stateDir: fleetDir,
+  standbys: 0,
+  pooler: false,
+  fromVersion: 16,
+  seedScale: 0.01,
+});
 try {
   const version = (await psqlOnServer(tools, cluster.primary, 'app', 'SHOW server_version;')).trim();
   console.log(JSON.stringify({ fleetDir, version, binDir: postgresBinDir(tools, 16) }));

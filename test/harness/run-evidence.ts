@@ -10,7 +10,13 @@ export async function listCommandsSince(ssm: SSMClient, sinceMs: number): Promis
   const commands: Command[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: new Date(sinceMs).toISOString() }], MaxResults: 50, NextToken: nextToken }));
+    const page = await ssm.send(
+      new ListCommandsCommand({
+        Filters: [{ key: 'InvokedAfter', value: new Date(sinceMs).toISOString() }],
+        MaxResults: 50,
+        NextToken: nextToken,
+      }),
+    );
     commands.push(...(page.Commands ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
@@ -42,7 +48,11 @@ export function activitySpans(history: temporal.api.history.v1.IHistory): Activi
     if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
       const attrs = event.activityTaskScheduledEventAttributes;
       const payload = attrs?.input?.payloads?.[0];
-      spans.set(id, { activityType: attrs?.activityType?.name ?? '', scheduledAtMs: at, input: payload ? defaultPayloadConverter.fromPayload(payload) : undefined });
+      spans.set(id, {
+        activityType: attrs?.activityType?.name ?? '',
+        scheduledAtMs: at,
+        input: payload ? defaultPayloadConverter.fromPayload(payload) : undefined,
+      });
       continue;
     }
     const started = event.activityTaskStartedEventAttributes;
@@ -52,7 +62,11 @@ export function activitySpans(history: temporal.api.history.v1.IHistory): Activi
       continue;
     }
     const completed = event.activityTaskCompletedEventAttributes;
-    const closed = completed ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes ?? event.activityTaskCanceledEventAttributes;
+    const closed =
+      completed ??
+      event.activityTaskFailedEventAttributes ??
+      event.activityTaskTimedOutEventAttributes ??
+      event.activityTaskCanceledEventAttributes;
     if (closed?.scheduledEventId !== undefined && closed.scheduledEventId !== null) {
       const span = spans.get(Number(closed.scheduledEventId));
       if (span) span.closedAtMs = at;

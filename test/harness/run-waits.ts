@@ -15,7 +15,12 @@ export interface RunWaitOptions {
  * Polls the run's state until `predicate` holds; `what` completes "run <id> …" in the failure,
  * which shows the last state seen. A run that has ended without it gives up at once.
  */
-export function waitForRunState(controls: RunControls, predicate: (state: RunState) => boolean, what: string, options: RunWaitOptions = {}): Promise<RunState> {
+export function waitForRunState(
+  controls: RunControls,
+  predicate: (state: RunState) => boolean,
+  what: string,
+  options: RunWaitOptions = {},
+): Promise<RunState> {
   return eventually(() => controls.state(), {
     until: predicate,
     hopeless: (state) => terminalRunStatuses.includes(state.status),

@@ -56,7 +56,11 @@ export function scriptedSsm(script: (description: string, seen: number, input: R
   const calls: ScriptedCall[] = [];
   const seen = new Map<string, number>();
   async function outcomeOf(input: RunCommandInput): Promise<boolean> {
-    calls.push({ key: input.idempotencyKey, description: input.description, commands: input.document.kind === 'shell' ? input.document.commands : [] });
+    calls.push({
+      key: input.idempotencyKey,
+      description: input.description,
+      commands: input.document.kind === 'shell' ? input.document.commands : [],
+    });
     const count = (seen.get(input.description) ?? 0) + 1;
     seen.set(input.description, count);
     const outcome = script(input.description, count, input);

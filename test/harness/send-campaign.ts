@@ -88,7 +88,9 @@ async function allCommandsSince(ssm: SSMClient, sinceMs: number): Promise<Comman
   const commands: Command[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: new Date(sinceMs).toISOString() }], MaxResults: 50, NextToken }));
+    const page = await ssm.send(
+      new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: new Date(sinceMs).toISOString() }], MaxResults: 50, NextToken }),
+    );
     commands.push(...(page.Commands ?? []));
     NextToken = page.NextToken;
   } while (NextToken);
@@ -126,7 +128,8 @@ function phasesAtKill(log: (LogLine & { atMs: number })[], killedAtMs: number, c
     if (phase === 'done') continue;
     const comment = stepCommentOf(`ssmflow:${key}`);
     const created = createdAt.get(comment);
-    if (phase === 'send' || phase === 'lookup') phases.push(created !== undefined && created <= killedAtMs ? 'in the send' : 'before the send');
+    if (phase === 'send' || phase === 'lookup')
+      phases.push(created !== undefined && created <= killedAtMs ? 'in the send' : 'before the send');
     else if (phase === 'sent') phases.push('after the send');
     else phases.push('while waiting');
   }
@@ -193,7 +196,9 @@ export async function runSendCampaign(options: CampaignOptions): Promise<Campaig
     const key = stepCommentOf(e.comment);
     ranPerInstance.set(`${key}|${e.instanceId}`, (ranPerInstance.get(`${key}|${e.instanceId}`) ?? 0) + 1);
   }
-  const expected = options.clusters.flatMap((cluster) => Array.from({ length: options.steps }, (_, i) => `ssmflow:${options.idPrefix}-${cluster}/s${i + 1}/1`));
+  const expected = options.clusters.flatMap((cluster) =>
+    Array.from({ length: options.steps }, (_, i) => `ssmflow:${options.idPrefix}-${cluster}/s${i + 1}/1`),
+  );
   const notExactlyOnce = expected.filter((key) => {
     const counts = [...ranPerInstance].filter(([k]) => k.startsWith(`${key}|`)).map(([, n]) => n);
     return counts.length !== 1 || counts[0] !== 1;
@@ -209,7 +214,12 @@ export async function runSendCampaign(options: CampaignOptions): Promise<Campaig
   return {
     runs: summaries.length,
     succeeded: summaries.filter((s) => s.status === 'succeeded').length,
-    failures: summaries.filter((s) => s.status !== 'succeeded').map((s) => `${s.runId} ${s.status} at ${s.failure?.stepId ?? '?'}: ${s.failure?.message ?? s.steps.find((step) => step.message)?.message ?? ''}`),
+    failures: summaries
+      .filter((s) => s.status !== 'succeeded')
+      .map(
+        (s) =>
+          `${s.runId} ${s.status} at ${s.failure?.stepId ?? '?'}: ${s.failure?.message ?? s.steps.find((step) => step.message)?.message ?? ''}`,
+      ),
     commandsCreated: commands.length,
     duplicateKeys: [...byKey].filter(([, ids]) => ids.length > 1).map(([key, ids]) => `${key}: ${ids.join(', ')}`),
     notExactlyOnce,

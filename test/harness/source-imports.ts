@@ -28,18 +28,36 @@ const isSource = (name: string) => /\.(ts|mts|mjs|js)$/.test(name);
  * project's code).
  */
 export function sourceFiles(folders?: readonly string[]): string[] {
-  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', ...(folders ?? [])], { cwd: projectRoot, encoding: 'utf8' });
-  const files = listed.split('\n').filter((path) => isSource(path) && !path.startsWith('test/histories/') && existsSync(join(projectRoot, path)));
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', ...(folders ?? [])], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+  });
+  const files = listed
+    .split('\n')
+    .filter((path) => isSource(path) && !path.startsWith('test/histories/') && existsSync(join(projectRoot, path)));
   return [...new Set(files)].sort();
 }
 
 function isTypeOnly(node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
-  if (ts.isExportDeclaration(node)) return node.isTypeOnly || (node.exportClause !== undefined && ts.isNamedExports(node.exportClause) && node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly));
+  if (ts.isExportDeclaration(node))
+    return (
+      node.isTypeOnly ||
+      (node.exportClause !== undefined &&
+        ts.isNamedExports(node.exportClause) &&
+        node.exportClause.elements.length > 0 &&
+        node.exportClause.elements.every((e) => e.isTypeOnly))
+    );
   const clause = node.importClause;
   if (!clause) return false; // `import './x.js'` runs the module
   if (clause.isTypeOnly) return true;
   const named = clause.namedBindings;
-  return !clause.name && named !== undefined && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly);
+  return (
+    !clause.name &&
+    named !== undefined &&
+    ts.isNamedImports(named) &&
+    named.elements.length > 0 &&
+    named.elements.every((e) => e.isTypeOnly)
+  );
 }
 
 /** The relative imports of one file (package imports are left out). */
@@ -49,17 +67,36 @@ export function importsOf(file: string): SourceImport[] {
   const found: SourceImport[] = [];
   const add = (specifier: string, kind: SourceImport['kind']) => {
     if (!specifier.startsWith('.')) return;
-    const target = relative(projectRoot, resolve(projectRoot, dirname(file), specifier)).split(sep).join('/').replace(/\.js$/, '.ts');
+    const target = relative(projectRoot, resolve(projectRoot, dirname(file), specifier))
+      .split(sep)
+      .join('/')
+      .replace(/\.js$/, '.ts');
     found.push({ file, specifier, target, kind });
   };
   const visit = (node: ts.Node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       add(node.moduleSpecifier.text, isTypeOnly(node) ? 'type' : 'static');
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
       add(node.arguments[0].text, 'dynamic');
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
       add(node.argument.literal.text, 'type');
-    } else if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'URL' && node.arguments?.[0] && ts.isStringLiteralLike(node.arguments[0]) && node.arguments[1]?.getText() === 'import.meta.url') {
+    } else if (
+      ts.isNewExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'URL' &&
+      node.arguments?.[0] &&
+      ts.isStringLiteralLike(node.arguments[0]) &&
+      node.arguments[1]?.getText() === 'import.meta.url'
+    ) {
       // Only modules: a URL to a data file (a runbook, a schema) is not an import.
       if (isSource(node.arguments[0].text)) add(node.arguments[0].text, 'url');
     }

@@ -26,7 +26,9 @@ export function recordSsmAttempts(ssm: SSMClient, into: SsmAttempt[] = []): SsmA
         operation: String(context.commandName ?? 'Unknown').replace(/Command$/, ''),
         invocationId: headers['amz-sdk-invocation-id'] ?? '',
         attempt: Number(/attempt=(\d+)/.exec(headers['amz-sdk-request'] ?? '')?.[1] ?? 1),
-        ...(typeof (args.input as { Comment?: unknown }).Comment === 'string' ? { comment: (args.input as { Comment: string }).Comment } : {}),
+        ...(typeof (args.input as { Comment?: unknown }).Comment === 'string'
+          ? { comment: (args.input as { Comment: string }).Comment }
+          : {}),
         startedAt: Date.now(),
       };
       try {

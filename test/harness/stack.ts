@@ -85,5 +85,8 @@ export async function connectTestStack(): Promise<TestStack> {
 export async function recordHistoryIfAsked(handle: WorkflowHandle, fixtureName: string): Promise<void> {
   if (process.env.SSMFLOW_RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
-  writeFileSync(join(projectRoot, 'test', 'histories', `${fixtureName}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
+  writeFileSync(
+    join(projectRoot, 'test', 'histories', `${fixtureName}.json`),
+    JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n',
+  );
 }

@@ -38,7 +38,12 @@ if (process.env.SSMFLOW_TEST_PRODUCTION_WORKER === '1') {
     namespace: 'default',
     taskQueue: process.env.SSMFLOW_TASK_QUEUE ?? '',
     workflowBundlePath: process.env.SSMFLOW_TEST_WORKFLOW_BUNDLE,
-    dependencies: { s3: createS3Client(), ssm, ssmSend, sendOnce: { listingLagMs: parseDuration(process.env.SSMFLOW_SSM_LISTING_LAG ?? '30s') } },
+    dependencies: {
+      s3: createS3Client(),
+      ssm,
+      ssmSend,
+      sendOnce: { listingLagMs: parseDuration(process.env.SSMFLOW_SSM_LISTING_LAG ?? '30s') },
+    },
   });
   process.stdout.write('worker-ready\n');
   await worker.run();

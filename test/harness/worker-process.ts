@@ -16,7 +16,12 @@ export interface WorkerProcess {
  * Starts an ssmflow worker in a child process on `taskQueue` and waits until it polls. Inside
  * vitest the shared dev server and bundle are used; outside (bench/) pass them.
  */
-export async function spawnWorkerProcess(options: { taskQueue: string; env: Record<string, string>; temporalAddress?: string; workflowBundlePath?: string }): Promise<WorkerProcess> {
+export async function spawnWorkerProcess(options: {
+  taskQueue: string;
+  env: Record<string, string>;
+  temporalAddress?: string;
+  workflowBundlePath?: string;
+}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'test', 'harness', 'worker-process-entry.ts')], {
     cwd: projectRoot,
     env: {
@@ -30,7 +35,9 @@ export async function spawnWorkerProcess(options: { taskQueue: string; env: Reco
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -38,7 +45,9 @@ export async function spawnWorkerProcess(options: { taskQueue: string; env: Reco
       output += chunk.toString();
       if (output.includes('worker-ready')) resolve();
     });
-    void exited.then(({ code, signal }) => reject(new Error(`worker process exited before it was ready (code ${code}, signal ${signal}):\n${output}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`worker process exited before it was ready (code ${code}, signal ${signal}):\n${output}`)),
+    );
   });
   return {
     child,
