@@ -13,7 +13,7 @@ import type { CommandTargets, InvocationResult } from '../../aws/ssm/types.js';
 export const outputTailBytes = 2_048;
 const truncationMarkers = ['---Output truncated---', '---Error truncated----', '--output truncated--'];
 
-/** The S3 folder the agent writes one plugin step's stdout/stderr to (ssm-semantics §8). */
+/** The S3 folder the agent writes one plugin step's stdout/stderr to (docs/ssm-semantics.md, "S3 output layout"). */
 export function pluginOutputKeyPrefix(keyPrefix: string, commandId: string, instanceId: string, plugin: CommandPlugin): string {
   // Only aws:runShellScript steps are supported. AWS-RunShellScript (schema 1.2) reports the plugin
   // name and writes under step id 0.aws:runShellScript; schema 2.2 documents report the step name.
