@@ -111,8 +111,9 @@ lag_bytes() {
 # wait_lag_zero PUB_PORT KIND DEADLINE: waits until every slot of KIND has confirmed the
 # publisher's position; fails (returns 1) at DEADLINE (epoch seconds).
 wait_lag_zero() {
-  # Anything written before this moment must be confirmed.
-  target=$(psql_at "$1" postgres 'SELECT pg_current_wal_lsn()')
+  # Anything committed before this moment must be confirmed: the insert position, because with
+  # synchronous_commit off a commit can return before its WAL is written (past pg_current_wal_lsn).
+  target=$(psql_at "$1" postgres 'SELECT pg_current_wal_insert_lsn()')
   while :; do
     behind=$(psql_at "$1" postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'ssmflow\\_$2\\_%' AND (confirmed_flush_lsn IS NULL OR confirmed_flush_lsn < '$target')")
     [ "$behind" = 0 ] && return 0

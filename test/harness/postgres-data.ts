@@ -35,7 +35,9 @@ export function snapshot(cluster: Pick<LocalPostgresCluster, 'superuserPassword'
 
 /** Each standby streams from the primary and has replayed everything the primary has written. */
 export async function expectStandbysStreaming(cluster: LocalPostgresCluster, version: number): Promise<void> {
-  const primaryLsn = await sql(cluster, cluster.primary.port, 'postgres', 'SELECT pg_current_wal_lsn()');
+  // The insert position, not the write position: with synchronous_commit off (the local clusters'
+  // setting) a committed row may still sit in WAL buffers, before pg_current_wal_lsn().
+  const primaryLsn = await sql(cluster, cluster.primary.port, 'postgres', 'SELECT pg_current_wal_insert_lsn()');
   for (const standby of cluster.standbys) {
     expect(await sql(cluster, standby.port, 'postgres', 'SHOW server_version')).toMatch(new RegExp(`^${version}\\.`));
     expect(await sql(cluster, standby.port, 'postgres', 'SELECT pg_is_in_recovery()')).toBe('t');
