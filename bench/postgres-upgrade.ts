@@ -817,7 +817,6 @@ function printTable(results: CaseResult[]): void {
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const scratch = mkdtempSync(join(tmpdir(), 'bench-pg-upgrade-'));
   // The clusters' OS user must traverse it to reach their data directories.

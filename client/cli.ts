@@ -5,10 +5,12 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCodecServerCommand } from './commands/codec-server.js';
 import { ConfigErrors } from '../core/config.js';
+import { packageVersion } from '../core/package-info.js';
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 import { registerAbortCommand } from './commands/abort.js';
 import { registerApproveCommand } from './commands/approve.js';
@@ -36,6 +38,7 @@ export async function buildProgram(): Promise<Command> {
       'Durable, auditable fleet operations: runbooks of AWS SSM Run Command steps executed as Temporal workflows,\n' +
         'with retries, waits, rollback, operator approval and resume, schedules and rollouts.',
     )
+    .version(packageVersion, '-V, --version', 'print the ssmflow version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .addHelpText(
@@ -88,7 +91,8 @@ interface LocalStackCommandsModule {
 
 /** Development commands (dev, fleet, local): in a checkout, not in the production image. */
 async function registerLocalStackCommandsIfPresent(program: Command): Promise<void> {
-  const localStack = new URL('../local/commands.ts', import.meta.url);
+  // commands.ts beside the sources, commands.js in dist/ (absent from the package and the image).
+  const localStack = new URL(`../local/commands${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
   if (!existsSync(fileURLToPath(localStack))) return;
   const { registerLocalStackCommands } = (await import(localStack.href)) as LocalStackCommandsModule;
   registerLocalStackCommands(program);
@@ -134,8 +138,6 @@ export function explainError(err: unknown): { exitCode: number; message: string 
 const servingCommands = new Set(['worker', 'dev', 'fleet', 'codec-server']);
 
 async function main(argv: string[]): Promise<void> {
-  // The SDK warns on every command that its releases after January 2027 need Node 22; ssmflow pins its SDK.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     let invoked = '';
     const program = (await buildProgram()).hook('preAction', (_program, action) => {

@@ -156,7 +156,7 @@ const workerSection = z.strictObject({
   workflowBundle: setting(
     nonEmpty.optional(),
     'SSMFLOW_WORKFLOW_BUNDLE',
-    'the path of a bundle built by worker/build-workflow-bundle.ts, or unset to bundle at start',
+    'the path of a prebuilt workflow bundle; unset: the one `npm run build` wrote to dist/workflow-bundle.js when running compiled, else bundle at start',
   ),
 });
 

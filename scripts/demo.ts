@@ -51,8 +51,6 @@ const BACKUP_BUCKET = 'ssmflow-pg-backups';
 const stateDir = join(projectRoot, '.ssmflow');
 
 async function demo(): Promise<void> {
-  // The SDK's "releases after January 2027 need Node 22" notice is noise in a demo on Node 20.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   Runtime.install({ logger: new DefaultLogger('WARN') });
   say('starting the local stack: Temporal dev server + UI (state in .ssmflow/temporal.db), S3 emulator');
   const stack = await startLocalStack({ stateDir });

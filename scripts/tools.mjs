@@ -13,7 +13,9 @@
 //                 clusters' OS user cannot reach the checkout: /usr/local/lib/ssmflow/postgres/).
 //   PgBouncer:    `pgbouncer` on PATH or in /usr/sbin, else Debian's pgbouncer (apt-get, as root;
 //                 its system service is left stopped and disabled).
-//   npm packages: `npm install` when node_modules is missing or older than package-lock.json.
+//   Node:         PATH's node when it is 22 or newer, else Node 24 from the npm package
+//                 node-<platform>-<arch> into .tools/node/24/ (scripts/with-node.mjs).
+//   npm packages: `npm install` (on that Node) when node_modules is missing or older than package-lock.json.
 //
 // Plain Node (no dependencies) so it can run before anything else is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -34,6 +36,7 @@ import {
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { ensureNodeRuntime, environmentFor } from './with-node.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const toolsDir = join(root, '.tools');
@@ -75,9 +78,9 @@ function versionOf(path, args) {
   return (out.stdout || out.stderr).trim().split('\n')[0];
 }
 
-function run(cmd, args, what) {
+function run(cmd, args, what, env = process.env) {
   say(`  $ ${cmd} ${args.join(' ')}`);
-  const res = spawnSync(cmd, args, { stdio: quiet ? ['ignore', 'ignore', 'pipe'] : 'inherit', encoding: 'utf8' });
+  const res = spawnSync(cmd, args, { stdio: quiet ? ['ignore', 'ignore', 'pipe'] : 'inherit', encoding: 'utf8', env });
   if (res.error || res.status !== 0) {
     const detail = res.error ? res.error.message : (res.stderr ?? '').trim().split('\n').slice(-5).join('\n');
     throw new MissingTool(`${what} failed (${cmd} exited ${res.status ?? 'with an error'})${detail ? `:\n${detail}` : ''}`);
@@ -207,14 +210,15 @@ function mtimeOf(path) {
 
 // npm records what it installed in node_modules/.package-lock.json; a lockfile newer than that
 // record (a pull that changed dependencies) or no record at all means the packages are stale.
-function ensureNpmPackages() {
+function ensureNpmPackages(runtime) {
   const installed = mtimeOf(join(root, 'node_modules', '.package-lock.json'));
   const wanted = mtimeOf(join(root, 'package-lock.json'));
   if (installed !== undefined && (wanted === undefined || installed >= wanted)) return;
   // Not `npm ci`: see .ci/run for why the lockfile cannot satisfy it on every registry.
   say('npm packages missing or out of date: running npm install');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run(npm, ['install', '--no-audit', '--no-fund'], 'npm install');
+  // On the runtime's Node, so install scripts and engine checks see the Node that will run the code.
+  run(npm, ['install', '--no-audit', '--no-fund'], 'npm install', environmentFor(runtime));
 }
 
 // ---- PostgreSQL for the postgres-major-upgrade runbook's local clusters ------------------------
@@ -510,7 +514,13 @@ function readManifest() {
 
 function main() {
   const started = Date.now();
-  ensureNpmPackages();
+  let runtime;
+  try {
+    runtime = ensureNodeRuntime({ say });
+  } catch (err) {
+    throw new MissingTool(err.message);
+  }
+  ensureNpmPackages(runtime);
   const previous = readManifest();
   const temporal = findTemporal();
   const temporalVersion = versionOf(temporal.path, ['--version']);
@@ -521,6 +531,7 @@ function main() {
   const postgres = ensurePostgres(previous);
 
   const manifest = {
+    node: { path: runtime.path, version: runtime.version, packaged: runtime.installed },
     temporal: { path: temporal.path, source: temporal.source, version: temporalVersion },
     temporalTestServer: testServer,
     moto: { path: moto.path, source: moto.source, version: motoVer },
@@ -530,7 +541,7 @@ function main() {
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(
-    `tools: temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; test server ${testServer.version} [${testServer.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(
+    `tools: node ${runtime.version.replace(/^v/, '')}${runtime.installed ? ' [.tools/node]' : ''}; temporal ${temporalVersion.replace(/^temporal version /, '')} [${temporal.source}]; test server ${testServer.version} [${testServer.source}]; moto ${motoVer} [${moto.source}]; postgres ${Object.values(
       postgres.majors,
     )
       .map((m) => m.version)

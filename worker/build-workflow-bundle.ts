@@ -1,6 +1,6 @@
-// Builds the workflow bundle ahead of time (the Docker image does this at build time), so a
-// worker starts without webpack: `node --import tsx worker/build-workflow-bundle.ts dist/workflow-bundle.js`,
-// then SSMFLOW_WORKFLOW_BUNDLE=dist/workflow-bundle.js. The tracing interceptors are always
+// Builds the workflow bundle ahead of time, so a worker starts without webpack. `npm run build`
+// runs it as `node dist/worker/build-workflow-bundle.js dist/workflow-bundle.js`; compiled workers
+// load that file unless SSMFLOW_WORKFLOW_BUNDLE names another. The tracing interceptors are always
 // included; with tracing off, the worker discards their spans.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -9,8 +9,23 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { tracingWorkflowInterceptorModule } from './tracing.js';
 import { workflowsPath } from './workflow-source.js';
 
+const ignore = () => undefined;
+/** Webpack's progress chatter off; its warnings and errors still show. */
+export const quietBundlerLogger = {
+  trace: ignore,
+  debug: ignore,
+  info: ignore,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+  log: ignore,
+};
+
 export async function buildWorkflowBundle(outputPath: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [tracingWorkflowInterceptorModule] });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [tracingWorkflowInterceptorModule],
+    logger: quietBundlerLogger,
+  });
   mkdirSync(dirname(outputPath), { recursive: true });
   writeFileSync(outputPath, code);
 }

@@ -15,6 +15,7 @@ import { splitHostPort, startOpsServer } from './ops-server.js';
 import { installWorkerRuntime } from './runtime.js';
 import { describeConnection, nativeConnectionOptions } from '../core/temporal-connection.js';
 import { tracingFromSettings } from './tracing.js';
+import { prebuiltWorkflowBundle } from './workflow-source.js';
 
 export interface RunWorkerOptions {
   /** A YAML config file; defaults to SSMFLOW_CONFIG. */
@@ -86,7 +87,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
       connection,
       namespace,
       taskQueue,
-      workflowBundlePath: settings.worker.workflowBundle,
+      workflowBundlePath: settings.worker.workflowBundle ?? prebuiltWorkflowBundle(),
       dependencies: {
         s3,
         ssm,

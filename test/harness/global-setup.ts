@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,9 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startTemporalDevServer } from '../../local/temporal-dev-server.js';
 import { startS3Emulator } from '../../local/s3-emulator.js';
+import { projectRoot } from '../../local/project-root.js';
 import { readToolsManifest } from '../../local/tools.js';
+import { quietBundlerLogger } from '../../worker/build-workflow-bundle.js';
 import { workflowsPath } from '../../worker/workflow-source.js';
 
 declare module 'vitest' {
@@ -17,7 +20,8 @@ declare module 'vitest' {
 }
 
 /**
- * One Temporal dev server, one S3 emulator and one workflow bundle for the whole test run.
+ * One Temporal dev server, one S3 emulator and one workflow bundle (from the sources) for the whole
+ * test run, and a current dist/ for the tests that run the `ssmflow` bin.
  * A missing tool fails the run here with the command that installs it; nothing is skipped.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -27,6 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     startTemporalDevServer(),
     startS3Emulator(),
     bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger }),
+    buildDistIfStale(),
   ]);
   const workflowBundlePath = join(scratch, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);
@@ -39,12 +44,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
 }
 
-const noop = () => undefined;
-const quietBundlerLogger = {
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-  log: noop,
-};
+/** dist/ as `npm run build` makes it, because tests run the `ssmflow` bin, which runs compiled code. */
+function buildDistIfStale(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(projectRoot, 'scripts', 'build.mjs'), '--if-stale'], {
+      cwd: projectRoot,
+      stdio: 'inherit',
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`node scripts/build.mjs --if-stale exited ${code}: fix the build first`)),
+    );
+  });
+}
