@@ -1,42 +1,41 @@
 # The ssmflow image: the worker by default; `codec-server` and every other ssmflow command work too.
-# Multi-stage: dependencies and the workflow bundle are built apart; the runtime stage runs as the
-# unprivileged `node` user with a read-only view of the app. The build context is the product alone
-# (.dockerignore lets nothing else in).
+# Multi-stage: the build stage compiles dist/ (tsc and the prebuilt workflow bundle, the same
+# `scripts/build.mjs` as `npm run build`); the runtime stage holds the compiled output and
+# production dependencies only, and runs as the unprivileged `node` user with a read-only view of
+# the app. The build context is the product alone (.dockerignore lets nothing else in).
+
+# Compiles dist/ with the full dependency set (TypeScript, the bundler's loaders).
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs scripts/build-freshness.mjs ./scripts/
+COPY workflows ./workflows
+COPY activities ./activities
+COPY aws ./aws
+COPY runbook ./runbook
+COPY core ./core
+COPY worker ./worker
+COPY client ./client
+RUN node scripts/build.mjs
 
 # Production dependencies only (the local stack's PostgreSQL comes from `npm run tools`, not npm).
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
-# The workflow bundle, built once here instead of by webpack at every worker start.
-FROM deps AS bundle
-COPY tsconfig.json ./
-COPY workflows ./workflows
-COPY activities ./activities
-COPY aws ./aws
-COPY runbook ./runbook
-COPY core ./core
-COPY worker ./worker
-RUN node --import tsx worker/build-workflow-bundle.ts dist/workflow-bundle.js
-
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
-    SSMFLOW_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
     SSMFLOW_HTTP_ADDRESS=0.0.0.0:9464
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=bundle /app/dist ./dist
-COPY package.json tsconfig.json runbook.schema.json ./
+# Compiled code and dist/workflow-bundle.js, which compiled workers load instead of bundling at start.
+COPY --from=build /app/dist ./dist
+COPY package.json runbook.schema.json ./
 COPY bin ./bin
-COPY workflows ./workflows
-COPY activities ./activities
-COPY aws ./aws
-COPY core ./core
-COPY worker ./worker
-COPY client ./client
-COPY runbook ./runbook
 COPY runbooks ./runbooks
 # Files stay root-owned: the worker process cannot change its own code.
 USER node

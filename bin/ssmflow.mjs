@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const MINIMUM_NODE_MAJOR = 22;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const isCheckout =
-  existsSync(new URL('../client/cli.ts', import.meta.url)) && existsSync(new URL('../scripts/with-node.mjs', import.meta.url));
+// The TypeScript sources ship in a checkout only (not in the npm package or the image).
+const isCheckout = existsSync(new URL('../client/cli.ts', import.meta.url));
 
 if (Number(process.versions.node.split('.')[0]) < MINIMUM_NODE_MAJOR) {
   if (!isCheckout) {

@@ -6,7 +6,7 @@
 //   node scripts/build.mjs              always rebuilds from a clean dist/
 //   node scripts/build.mjs --if-stale   rebuilds only when the sources changed (npm test, npm run demo)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_INFO, sourceState, staleReason } from './build-freshness.mjs';
@@ -37,6 +37,8 @@ console.log(`build: ${reason ?? 'full rebuild requested'}; compiling into dist/`
 rmSync(dist, { recursive: true, force: true });
 step('tsc', process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
 for (const asset of ASSETS) {
+  // The image builds the product alone, without the local stack's folders.
+  if (!existsSync(join(root, dirname(asset)))) continue;
   mkdirSync(dirname(join(dist, asset)), { recursive: true });
   copyFileSync(join(root, asset), join(dist, asset));
 }

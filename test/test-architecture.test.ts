@@ -52,6 +52,18 @@ const exceptions: { file: string; target: string; kind: Kind; why: string }[] = 
     why: 'development commands, loaded only where local/ exists (never in the image)',
   },
   {
+    file: 'bin/ssmflow.mjs',
+    target: 'dist/client/cli.js',
+    kind: 'dynamic',
+    why: 'the bin runs the compiled CLI',
+  },
+  ...['scripts/with-node.mjs', 'scripts/build-freshness.mjs'].map((target) => ({
+    file: 'bin/ssmflow.mjs',
+    target,
+    kind: 'dynamic' as const,
+    why: 'in a checkout only: re-run on the bootstrap Node, or from source when dist/ is stale',
+  })),
+  {
     file: 'fleet/test-support.ts',
     target: 'test/harness/eventually.ts',
     kind: 'static',

@@ -121,11 +121,14 @@ describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(projectRoot, 'Dockerfile'), 'utf8');
   const stages = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)].map((m) => m[2]);
 
-  it('is multi-stage, prebuilds the workflow bundle, and runs as a non-root user', () => {
-    expect(stages).toEqual(['deps', 'bundle', 'runtime']);
-    expect(dockerfile).toContain('RUN node --import tsx worker/build-workflow-bundle.ts dist/workflow-bundle.js');
-    expect(dockerfile).toMatch(/SSMFLOW_WORKFLOW_BUNDLE=\/app\/dist\/workflow-bundle\.js/);
+  it('is multi-stage on Node 24, builds dist/ with the workflow bundle, and runs as a non-root user', () => {
+    expect(stages).toEqual(['build', 'deps', 'runtime']);
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(Array(3).fill('node:24-bookworm-slim'));
+    expect(dockerfile).toContain('RUN node scripts/build.mjs');
     const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).toContain('COPY --from=deps /app/node_modules ./node_modules');
+    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime.indexOf('USER node')).toBeLessThan(runtime.indexOf('ENTRYPOINT'));
     expect(runtime).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
@@ -137,13 +140,13 @@ describe('Dockerfile', () => {
     return new Set([...dockerfile.slice(start, end === -1 ? undefined : end).matchAll(/^COPY (\S+) \.\/\1$/gm)].map((m) => m[1]));
   };
 
-  it('copies every folder the image runs or bundles code from', () => {
+  it('compiles every folder the image runs code from, and ships no sources', () => {
     // What `ssmflow` (every command but the local stack's) and the worker load, followed through the imports.
-    const runtime = runtimeFolders(['bin/ssmflow.mjs', 'worker/main.ts']);
-    expect(runtime).toEqual(expect.arrayContaining(['bin', 'client', 'core', 'aws', 'activities', 'worker', 'workflows', 'runbook']));
-    for (const folder of runtime) expect(copiedIn('runtime').has(folder), `runtime stage copies ${folder}/`).toBe(true);
-    for (const folder of runtimeFolders(['worker/build-workflow-bundle.ts', 'workflows/index.ts']))
-      expect(copiedIn('bundle').has(folder), `bundle stage copies ${folder}/`).toBe(true);
+    const runtime = runtimeFolders(['client/cli.ts', 'worker/main.ts']);
+    expect(runtime).toEqual(expect.arrayContaining(['client', 'core', 'aws', 'activities', 'worker', 'workflows', 'runbook']));
+    for (const folder of runtime) expect(copiedIn('build').has(folder), `build stage copies ${folder}/`).toBe(true);
+    for (const folder of runtime) expect(copiedIn('runtime').has(folder), `runtime stage has no ${folder}/ sources`).toBe(false);
+    expect(copiedIn('runtime')).toEqual(new Set(['bin', 'runbooks']));
   });
 
   it('leaves the local stack and the fleet out of the image', () => {

@@ -83,11 +83,12 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
         });
   try {
     const times = { graceMs: settings.worker.shutdownGraceTime, forceMs: settings.worker.shutdownForceTime };
+    const workflowBundle = settings.worker.workflowBundle ?? prebuiltWorkflowBundle();
     worker = await createSsmflowWorker({
       connection,
       namespace,
       taskQueue,
-      workflowBundlePath: settings.worker.workflowBundle ?? prebuiltWorkflowBundle(),
+      workflowBundlePath: workflowBundle,
       dependencies: {
         s3,
         ssm,
@@ -113,6 +114,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
         opsAddress: ops?.address,
         encryption: dataConverter.payloadCodecs ? 'aes-256-gcm' : 'off',
         tracing: tracing ? settings.observability.tracing.exporter : 'off',
+        workflowCode: workflowBundle ?? 'bundled from the sources at start',
       },
       'ssmflow worker polling',
     );

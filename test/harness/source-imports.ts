@@ -67,10 +67,12 @@ export function importsOf(file: string): SourceImport[] {
   const found: SourceImport[] = [];
   const add = (specifier: string, kind: SourceImport['kind']) => {
     if (!specifier.startsWith('.')) return;
-    const target = relative(projectRoot, resolve(projectRoot, dirname(file), specifier))
+    const path = relative(projectRoot, resolve(projectRoot, dirname(file), specifier))
       .split(sep)
-      .join('/')
-      .replace(/\.js$/, '.ts');
+      .join('/');
+    // Sources import each other as .js (NodeNext); compiled output (dist/) is imported as itself.
+    const asSource = path.replace(/\.js$/, '.ts');
+    const target = existsSync(join(projectRoot, asSource)) ? asSource : path;
     found.push({ file, specifier, target, kind });
   };
   const visit = (node: ts.Node) => {
