@@ -214,9 +214,10 @@ describe('the npm package, installed with production dependencies only', () => {
       };
     });
     afterAll(async () => {
-      if (worker && worker.exitCode === null) {
+      if (worker?.pid !== undefined && worker.exitCode === null) {
         const exited = new Promise((resolve) => worker?.once('exit', resolve));
-        worker.kill('SIGTERM');
+        // npx runs the worker in a child of its own: stop the whole process group.
+        process.kill(-worker.pid, 'SIGTERM');
         await exited;
       }
       await fleet?.dispose();
@@ -237,6 +238,7 @@ describe('the npm package, installed with production dependencies only', () => {
         cwd: app,
         env: { ...env, ...stackEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
       });
       worker.stdout?.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
       worker.stderr?.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
