@@ -6,6 +6,7 @@ import { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
 import { createDiscoveryActivities } from './discover-clusters.js';
 import { createOutputBucketActivities } from './output-bucket.js';
 import { createSsmActivities } from './ssm/ssm-activities.js';
+import { createTargetInstanceActivities } from './target-instances.js';
 import type { SendOnceOptions } from './ssm/send-once.js';
 
 export interface ActivityDependencies {
@@ -35,5 +36,6 @@ export function createActivities(deps: ActivityDependencies) {
       ...(deps.sendOnce ? { sendOnce: deps.sendOnce } : {}),
     }),
     ...createDiscoveryActivities(deps.tagging ?? createTaggingClient()),
+    ...createTargetInstanceActivities(ssm),
   };
 }

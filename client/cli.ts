@@ -16,6 +16,7 @@ import { registerAbortCommand } from './commands/abort.js';
 import { registerApproveCommand } from './commands/approve.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerListCommand } from './commands/list.js';
+import { registerLocksCommand } from './commands/locks.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerRollbackCommand } from './commands/rollback.js';
@@ -61,6 +62,7 @@ Reference: docs/cli.md`,
   registerListCommand(program);
   registerStatusCommand(program);
   registerAuditCommand(program);
+  registerLocksCommand(program);
   program.commandsGroup('Operator actions on a run:');
   registerApproveCommand(program);
   registerRetryCommand(program);

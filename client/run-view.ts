@@ -99,6 +99,7 @@ export function viewFromSummary(summary: RunSummary, description: WorkflowExecut
     endedAt: summary.endedAt,
     parameters: summary.parameters,
     ...(summary.failure ? { failure: summary.failure } : {}),
+    ...(summary.locks ? { locks: summary.locks } : {}),
     audit: summary.audit,
     source: 'result',
     taskQueue: description.taskQueue,

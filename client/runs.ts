@@ -29,6 +29,8 @@ export interface StartRunOptions {
    * where the runbook would roll back. Recorded in the run's input, so the audit shows it.
    */
   onFailure?: OnFailure;
+  /** Queue for the target lock when another run holds an instance, instead of ending as lock-refused. */
+  waitForLock?: boolean;
 }
 
 /** The runbook as this run executes it, with an operator's failure-policy override applied. */
@@ -46,6 +48,7 @@ export function runLaunch(opts: {
   output?: RunInput['output'];
   options?: RunInput['options'];
   onFailure?: OnFailure;
+  waitForLock?: boolean;
 }) {
   const cluster = typeof opts.values.cluster === 'string' ? opts.values.cluster : undefined;
   const reason = [opts.reason, opts.onFailure ? `onFailure overridden to ${opts.onFailure} for this run` : undefined]
@@ -59,6 +62,7 @@ export function runLaunch(opts: {
     ...(cluster ? { cluster } : {}),
     ...(opts.output ? { output: opts.output } : {}),
     ...(opts.options ? { options: opts.options } : {}),
+    ...(opts.waitForLock ? { lock: { wait: true } } : {}),
   };
   return {
     input,
@@ -92,7 +96,7 @@ export async function startRun(client: Client, opts: StartRunOptions): Promise<W
   });
 }
 
-function defaultRunId(runbook: string, cluster: string | undefined): string {
+export function defaultRunId(runbook: string, cluster: string | undefined): string {
   const stamp = new Date()
     .toISOString()
     .replace(/[-:]/g, '')

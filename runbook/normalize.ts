@@ -137,6 +137,7 @@ export function normalizeRunbook(runbook: Runbook): NormalizedRunbook {
     apiVersion: runbook.apiVersion,
     name: runbook.name,
     ...(runbook.description === undefined ? {} : { description: runbook.description }),
+    ...(runbook.readOnly ? { readOnly: true } : {}),
     parameters,
     targets: normalizeTargets(runbook.targets),
     ...(window === undefined

@@ -132,6 +132,8 @@ export interface NormalizedRunbook {
   apiVersion: 'ssmflow/v1';
   name: string;
   description?: string;
+  /** No step changes the instances: runs take no target lock (docs/runbook-format.md). */
+  readOnly?: boolean;
   parameters: Record<string, ParameterDefinition>;
   targets: NormalizedTargets;
   maintenanceWindow?: NormalizedMaintenanceWindow;

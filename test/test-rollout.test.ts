@@ -8,7 +8,7 @@ import { parseRunbook } from '../runbook/load.js';
 import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
 import type { RolloutInput, RolloutState, RolloutStatus } from '../workflows/rollout-state.js';
 import { runbookRollout } from '../workflows/index.js';
-import { commandResult } from './harness/scripted-ssm.js';
+import { commandResult, scriptedTargetInstances } from './harness/scripted-ssm.js';
 import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
 import { eventually } from './harness/eventually.js';
 
@@ -48,6 +48,7 @@ function fleetOfClusters(failing: string[] = []) {
     events,
     maxConcurrentCommands: () => maxRunning,
     activities: {
+      resolveTargetInstances: scriptedTargetInstances,
       async runCommand(input: RunCommandInput) {
         const cluster = clusterOf(input);
         running += 1;

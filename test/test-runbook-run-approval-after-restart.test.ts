@@ -53,9 +53,11 @@ await worker.run();
 `;
 
 function gatedRunbook() {
+  // readOnly: the parking worker registers only the command activities, so the run takes no target lock.
   const parsed = parseRunbook(
     `apiVersion: ssmflow/v1
 name: gated
+readOnly: true
 targets: { instanceIds: [i-0123456789abcdef0] }
 steps:
   - id: prepare

@@ -2,6 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { withActivityMetrics } from './activity-metrics.js';
+import { createTargetLockActivities } from './target-lock-activities.js';
 import type { SsmflowMetrics } from './metrics.js';
 import { workflowsPath } from './workflow-source.js';
 
@@ -37,7 +38,7 @@ const discardWorkflowSpans: InjectedSinks<{ exporter: { export(spans: unknown): 
 };
 
 export async function createSsmflowWorker(options: SsmflowWorkerOptions): Promise<Worker> {
-  const activities = { ...createActivities(options.dependencies), ...options.activityOverrides };
+  const activities = { ...createActivities(options.dependencies), ...createTargetLockActivities(), ...options.activityOverrides };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,

@@ -3,3 +3,4 @@ export { adHocCommand } from './ad-hoc-command.js';
 export { checkOutputBucket } from './check-output-bucket.js';
 export { runbookRun } from './runbook-run.js';
 export { runbookRollout } from './rollout.js';
+export { targetLockRegistry } from './target-lock-registry.js';

@@ -8,7 +8,7 @@ const validWhile: Record<OperatorAction, readonly RunStatus[]> = {
   skip: ['paused-on-failure'],
   rollback: ['paused-on-failure', 'waiting-approval'],
   // A rollback in progress is not interrupted; if it fails, the pause offers abort.
-  abort: ['running', 'waiting-approval', 'paused-on-failure'],
+  abort: ['running', 'waiting-approval', 'paused-on-failure', 'waiting-lock'],
 };
 
 /** Why `action` cannot be taken on the run now, or undefined when it can. */

@@ -225,6 +225,10 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
         status: summary.status === 'succeeded' ? 'succeeded' : 'failed',
         runStatus: summary.status,
         ...(summary.failure ? { message: summary.failure.message } : {}),
+        // A run refused its target lock fails its cluster; its last audit entry names the holder.
+        ...(summary.status === 'lock-refused'
+          ? { message: summary.audit.at(-1)?.type === 'run' ? (summary.audit.at(-1) as { detail?: string }).detail : 'target lock refused' }
+          : {}),
       });
     } catch (err) {
       // Runs on detached promises: record the outcome, never throw (the main loop sees cancellation itself).

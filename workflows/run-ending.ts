@@ -2,6 +2,7 @@
 // words, so the record matches what happened (e.g. a rollback skipped during a cancel).
 import type { RollbackOutcome } from './rollback.js';
 import type { RunStatus } from './run-state.js';
+import type { LockBlocker } from './target-lock-table.js';
 
 export type RunEnding =
   /** Every step ran; `failedSteps` failed under onFailure: continue. */
@@ -11,7 +12,9 @@ export type RunEnding =
   /** A failure policy or the operator asked for a rollback. */
   | { kind: 'rolled-back'; rollback: RollbackOutcome }
   /** The workflow was cancelled; past the point of no return nothing is rolled back. */
-  | { kind: 'cancelled'; rollback: RollbackOutcome | { kind: 'past-point-of-no-return'; stepId: string } };
+  | { kind: 'cancelled'; rollback: RollbackOutcome | { kind: 'past-point-of-no-return'; stepId: string } }
+  /** Another run held some of the targets and the run was not to wait: it sent nothing. */
+  | { kind: 'lock-refused'; blockers: LockBlocker[] };
 
 export interface EndingEntry {
   status: RunStatus;
@@ -44,7 +47,20 @@ export function endingEntry(ending: RunEnding, initiator: string): EndingEntry {
             : `run cancelled; ${notUndone(rollback)}`;
       return { status: 'cancelled', by: initiator, detail };
     }
+    case 'lock-refused':
+      return { status: 'lock-refused', by: initiator, detail: lockRefusedDetail(ending.blockers, initiator) };
   }
+}
+
+/** Why a run did not start, naming the holders; a scheduled run records it as a skipped start. */
+export function lockRefusedDetail(blockers: readonly LockBlocker[], initiator: string): string {
+  const holders = blockers
+    .map(
+      (b) => `${b.holder}${b.waiting ? ' (queued before it)' : ''} on ${b.overlap.join(', ')}${b.runbook ? ` (runbook ${b.runbook})` : ''}`,
+    )
+    .join('; ');
+  const what = initiator.startsWith('schedule:') ? 'skipped start' : 'not started';
+  return `${what}: targets locked by run ${holders}; nothing was sent (fix: wait for that run to end, or start with --wait-for-lock to queue)`;
 }
 
 function notUndone(rollback: Exclude<RollbackOutcome, { kind: 'undone' }>): string {

@@ -24,6 +24,8 @@ export interface RunSummary {
     kind?: StepState['kind'];
   })[];
   failure?: RunState['failure'];
+  /** The run's target lock as it ended (absent for runs that took none, and those from before locks). */
+  locks?: RunState['locks'];
   /** Every command and operator action (no output tails: those live in S3). */
   audit: RunState['audit'];
 }
@@ -115,6 +117,11 @@ export class RunRecord {
     });
   }
 
+  /** A run event that is no command and no operator action, such as queueing for the target lock. */
+  recordRunEvent(event: 'lock-waiting' | 'lock-granted', detail: string): void {
+    this.state.audit.push({ at: this.now(), type: 'run', event, status: this.state.status, by: this.state.initiator, detail });
+  }
+
   /** The run's last entry: its final status, who ended it, and what happened. */
   recordFinish(status: RunStatus, by: string, detail: string | undefined): void {
     this.setStatus(status);
@@ -152,6 +159,7 @@ export class RunRecord {
         message,
       })),
       ...(state.failure ? { failure: state.failure } : {}),
+      ...(state.locks ? { locks: state.locks } : {}),
       audit: state.audit,
     };
   }

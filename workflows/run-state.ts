@@ -1,8 +1,10 @@
 // The state of one run, as the Query returns it and the CLI shows it. Plain data, deterministic.
 import type { CommandResult, InvocationResult } from '../aws/ssm/types.js';
 import type { NormalizedRunbook, ParameterValues, StepKind } from '../runbook/types.js';
+import type { LockBlocker } from './target-lock-table.js';
 
 export const runStatuses = [
+  'waiting-lock',
   'running',
   'waiting-approval',
   'paused-on-failure',
@@ -11,9 +13,10 @@ export const runStatuses = [
   'failed',
   'rolled-back',
   'cancelled',
+  'lock-refused',
 ] as const;
 export type RunStatus = (typeof runStatuses)[number];
-export const terminalRunStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'rolled-back', 'cancelled'];
+export const terminalRunStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'rolled-back', 'cancelled', 'lock-refused'];
 
 export const stepStatuses = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'rolled-back', 'rollback-failed'] as const;
 export type StepStatus = (typeof stepStatuses)[number];
@@ -33,6 +36,8 @@ export interface RunInput {
   output?: { bucket: string; keyPrefix: string };
   /** Tuning for tests and slow fleets. */
   options?: RunOptions;
+  /** How the run takes its target lock (run-target-locks.ts); absent: refused when another run holds an instance. */
+  lock?: { wait: boolean };
 }
 
 export interface RunOptions {
@@ -82,8 +87,11 @@ export type AuditEntry =
   | {
       at: string;
       type: 'run';
-      /** point-of-no-return: a step marked pointOfNoReturn started; the run can no longer roll back. */
-      event: 'started' | 'point-of-no-return' | 'finished';
+      /**
+       * point-of-no-return: a step marked pointOfNoReturn started; the run can no longer roll back.
+       * lock-waiting / lock-granted: the run queued for its target lock, and got it.
+       */
+      event: 'started' | 'point-of-no-return' | 'lock-waiting' | 'lock-granted' | 'finished';
       status: RunStatus;
       by: string;
       detail?: string;
@@ -112,6 +120,17 @@ export type AuditEntry =
       parameters?: Record<string, string | number | boolean>;
     };
 
+/** The run's target lock, as it holds it or waits for it (absent: the run takes none). */
+export interface RunLocks {
+  /** held: granted; waiting: queued; refused: another run held an instance; released: freed as the run ended. */
+  status: 'held' | 'waiting' | 'refused' | 'released';
+  instanceIds: string[];
+  /** When the status last changed. */
+  since: string;
+  /** What blocks (waiting) or blocked (refused) the run: the runs holding or queued before for its instances. */
+  blockers?: LockBlocker[];
+}
+
 export interface RunState {
   runId: string;
   runbook: string;
@@ -129,6 +148,7 @@ export interface RunState {
   failure?: RunFailure;
   /** Set when a step marked pointOfNoReturn started: from then on the run cannot roll back. */
   pastPointOfNoReturn?: { stepId: string; at: string };
+  locks?: RunLocks;
   audit: AuditEntry[];
 }
 

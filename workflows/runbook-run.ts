@@ -13,6 +13,7 @@ import { RollbackRequested, RunAborted } from './run-errors.js';
 import { RunPlan } from './run-plan.js';
 import { RunRecord, type RunSummary } from './run-record.js';
 import type { RunInput } from './run-state.js';
+import { RunTargetLocks } from './run-target-locks.js';
 import { runStepOnce, type StepOutcome } from './step-runners.js';
 import type { CommandContext } from './step-command-input.js';
 
@@ -24,9 +25,17 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
   const record = new RunRecord(input, plan);
   const controls = new OperatorControls(record, plan);
   controls.install();
+  const locks = new RunTargetLocks(record, input);
+  locks.install();
   const parts = { plan, record, controls, commands };
 
   try {
+    // Runs started before target locks take none, so their histories replay unchanged.
+    if (patched('target-locks')) {
+      const lock = await locks.acquire(plan, controls);
+      if (lock.kind === 'refused') return await finish({ kind: 'lock-refused', blockers: lock.blockers });
+      if (lock.kind === 'aborted') return await finish({ kind: 'aborted', ...(controls.abortedBy ? { by: controls.abortedBy } : {}) });
+    }
     for (let index = 0; index < plan.runbook.steps.length; index += 1) {
       const next = await runStep(index);
       if (next === 'abort') return await finish({ kind: 'aborted', ...(controls.abortedBy ? { by: controls.abortedBy } : {}) });
@@ -44,6 +53,9 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
       });
     });
     throw err;
+  } finally {
+    // However the run ends (a failure thrown included), it frees its targets; a no-op once finish did.
+    await locks.release();
   }
 
   /** Runs step `index` until it succeeds or its failure policy says what comes next. */
@@ -93,6 +105,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
   /** Records how the run ended, once every Update it accepted has answered. */
   async function finish(ending: RunEnding): Promise<RunSummary> {
     const { status, by, detail } = endingEntry(ending, input.initiator);
+    await locks.release();
     record.recordFinish(status, by, detail);
     await condition(allHandlersFinished);
     return record.summary();

@@ -109,7 +109,8 @@ Examples:
 
 function statusColour(status: string): string {
   if (status === 'succeeded') return c.green(status);
-  if (status === 'paused-on-failure' || status === 'failed' || status === 'cancelled') return c.red(status);
+  if (status === 'paused-on-failure' || status === 'failed' || status === 'cancelled' || status === 'lock-refused') return c.red(status);
+  if (status === 'waiting-lock') return c.yellow(status);
   if (status === 'waiting-approval') return c.yellow(status);
   if (status === 'rolled-back' || status === 'rolling-back') return c.magenta(status);
   return c.cyan(status);

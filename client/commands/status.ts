@@ -49,7 +49,14 @@ Examples:
       const view = await readRun(connected, runId);
       if (opts.json) printJson(statusJson(view));
       else process.stdout.write(`${renderRunStatus(view)}\n`);
-      process.exitCode = exitCodeForRun(view.status, ['succeeded', 'running', 'waiting-approval', 'paused-on-failure', 'rolling-back']);
+      process.exitCode = exitCodeForRun(view.status, [
+        'succeeded',
+        'running',
+        'waiting-approval',
+        'paused-on-failure',
+        'rolling-back',
+        'waiting-lock',
+      ]);
     });
   });
 }

@@ -1,6 +1,7 @@
 // The `ssmflow status` view: what a tired engineer needs at a glance — where the run is, what
 // failed on which instances with their last output lines, and the exact commands to go on.
-import type { RunStatus, StepStatus } from '../../workflows/run-state.js';
+import { terminalRunStatuses, type RunState, type RunStatus, type StepStatus } from '../../workflows/run-state.js';
+import { describeBlockers } from '../../workflows/target-lock-table.js';
 import type { CheckLine, WaitProgress } from '../../aws/ssm/types.js';
 import type { InstanceView, RunView, StepView } from '../run-view.js';
 import { formatColumns } from './table.js';
@@ -29,6 +30,8 @@ function runStatusText(status: RunStatus, c: Colours): string {
       return c.bold(c.green(`✓ ${label}`));
     case 'running':
       return c.bold(c.cyan(`▶ ${label}`));
+    case 'waiting-lock':
+      return c.bold(c.yellow(`⏸ ${label}`));
     case 'waiting-approval':
       return c.bold(c.yellow(`? ${label}`));
     case 'paused-on-failure':
@@ -39,6 +42,7 @@ function runStatusText(status: RunStatus, c: Colours): string {
       return c.bold(c.magenta(`↶ ${label}`));
     case 'failed':
     case 'cancelled':
+    case 'lock-refused':
       return c.bold(c.red(`✗ ${label}`));
   }
 }
@@ -129,6 +133,28 @@ export function waitProgressLines(progress: WaitProgress, c: Colours, maxInstanc
   return lines;
 }
 
+/** The run's target lock: what it holds, waits for (and behind whom), or was refused. */
+export function lockLines(locks: RunState['locks'], nowMs: number, c: Colours): string[] {
+  if (!locks) return [];
+  const count = `${locks.instanceIds.length} instance${locks.instanceIds.length === 1 ? '' : 's'}`;
+  const ids = locks.instanceIds.length <= 6 ? locks.instanceIds.join(', ') : `${locks.instanceIds.slice(0, 6).join(', ')}, …`;
+  const blockers = locks.blockers?.length ? describeBlockers(locks.blockers) : '';
+  switch (locks.status) {
+    case 'held':
+      return [`${c.bold('locks')}   holds ${count} since ${ago(locks.since, nowMs)}: ${ids}`];
+    case 'released':
+      return [c.dim(`locks   released ${count} ${ago(locks.since, nowMs)}`)];
+    case 'waiting':
+      return [
+        '',
+        c.yellow(`⏸ waiting for the target lock on ${count} since ${ago(locks.since, nowMs)}: ${blockers}`),
+        c.dim('  it starts when that run ends; `ssmflow locks` lists every holder and waiter'),
+      ];
+    case 'refused':
+      return ['', c.red(`✗ not started: ${count} locked, ${blockers}; nothing was sent`)];
+  }
+}
+
 /** The whole status screen as text (colour codes only when `colours` produces them). */
 export function renderRunStatus(view: RunView, options: StatusViewOptions = {}): string {
   const c = options.colours ?? defaultColours;
@@ -137,10 +163,7 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
   const detail = { tailLines: options.tailLines ?? 5, maxInstances: options.maxInstances ?? 12 };
   const lines: string[] = [];
 
-  const where =
-    view.currentStepId && !['succeeded', 'rolled-back', 'failed', 'cancelled'].includes(view.status)
-      ? ` at step ${c.bold(view.currentStepId)}`
-      : '';
+  const where = view.currentStepId && !terminalRunStatuses.includes(view.status) ? ` at step ${c.bold(view.currentStepId)}` : '';
   lines.push(`${c.bold('run')}     ${view.runId}`);
   lines.push(
     `        runbook ${view.runbook}${view.cluster ? ` · cluster ${view.cluster}` : ''} · started by ${view.initiator} ${ago(view.startedAt, nowMs)}${view.endedAt ? ` · ended ${ago(view.endedAt, nowMs)}` : ''}`,
@@ -149,6 +172,7 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
   const parameters = Object.entries(view.parameters);
   if (parameters.length) lines.push(`${c.bold('params')}  ${parameters.map(([k, v]) => `${k}=${String(v)}`).join('  ')}`);
 
+  lines.push(...lockLines(view.locks, nowMs, c));
   const waiting = view.waitingFor;
   if (waiting?.reason === 'maintenance-window') {
     const until = waiting.until ? ` until ${formatInstant(waiting.until)} (${fromNow(waiting.until, nowMs)})` : ' (no window is scheduled)';
@@ -226,7 +250,7 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
     lines.push('', c.bold('Next:'));
     for (const action of actions) lines.push(`  ${action.replace(/(\s+#.*)$/, (comment: string) => c.dim(comment))}`);
   }
-  if (view.status === 'succeeded' || view.status === 'rolled-back' || view.status === 'failed' || view.status === 'cancelled') {
+  if (terminalRunStatuses.includes(view.status)) {
     lines.push('', c.dim(`The whole story: ssmflow audit ${view.runId}`));
   }
   return lines.join('\n');

@@ -37,6 +37,12 @@ export const Runbook = z
       .describe('Format version; always ssmflow/v1.'),
     name: identifier().describe('Runbook name, as listed by `ssmflow list`.'),
     description: z.string().optional().describe('What the runbook does, for people.'),
+    readOnly: z
+      .boolean()
+      .optional()
+      .describe(
+        'True when no step changes the instances (checks, reports): its runs take no target lock, so they run beside a mutating run on the same instances. Default false.',
+      ),
     parameters: z.record(parameterName(), Parameter).optional().describe('Inputs, used in strings as {{ name }}.'),
     targets: Targets,
     maintenanceWindow: MaintenanceWindow.optional(),

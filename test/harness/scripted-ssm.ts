@@ -1,7 +1,7 @@
 // Mocked SSM activities for workflow tests: each call is recorded, and a script decides whether the
 // command succeeds, fails, or runs until cancelled. The workflow under test is the real one.
 import { Context, heartbeat } from '@temporalio/activity';
-import type { CommandResult, RunCommandInput, WaitUntilResult } from '../../aws/ssm/types.js';
+import type { CommandResult, CommandTargets, RunCommandInput, WaitUntilResult } from '../../aws/ssm/types.js';
 
 export type ScriptedOutcome = 'success' | 'fail' | 'block';
 
@@ -19,7 +19,19 @@ export interface ScriptedSsm {
   activities: {
     runCommand(input: RunCommandInput): Promise<CommandResult>;
     runCheckUntilSuccess(input: RunCommandInput & { intervalMs: number; timeoutMs: number }): Promise<WaitUntilResult>;
+    resolveTargetInstances(selectors: CommandTargets[]): Promise<string[]>;
   };
+}
+
+/**
+ * What a run locks, without SSM: the ids named outright, and one made-up instance per tag value
+ * (so runs on different clusters lock different instances).
+ */
+export async function scriptedTargetInstances(selectors: CommandTargets[]): Promise<string[]> {
+  const ids = selectors.flatMap((targets) =>
+    'instanceIds' in targets ? targets.instanceIds : Object.values(targets.tags).flatMap((values) => values.map((v) => `i-scripted-${v}`)),
+  );
+  return [...new Set(ids)].sort();
 }
 
 let commandCounter = 0;
@@ -84,6 +96,7 @@ export function scriptedSsm(script: (description: string, seen: number, input: R
         const ok = await outcomeOf(input);
         return { satisfied: ok, checks: ok ? 2 : 5, elapsedMs: 1_000, lastResult: commandResult(input, ok) };
       },
+      resolveTargetInstances: scriptedTargetInstances,
     },
   };
 }
