@@ -1,6 +1,11 @@
 // Target locks from the client's side: the lock table of a task queue's registry with the status
 // of every run in it, a lock taken for a run before `ssmflow run` starts it, and forced releases.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { executeLockRegistryUpdate, lockRegistryId } from '../core/target-lock-registry.js';
 import { statusKey } from '../workflows/search-attributes.js';
 import {
@@ -72,20 +77,42 @@ async function runStatusOf(client: Client, runId: string): Promise<string> {
   }
 }
 
+/** How long `ssmflow run` waits for the registry before leaving the lock to the run itself. */
+export const registryAnswerMs = 10_000;
+
 /**
  * Locks a run's targets before `ssmflow run` starts it, so a run that would be refused is never
  * started. The run asks again as it starts, as the same holder, and is granted what is held for it.
+ * @returns false when the registry did not answer in time (no worker polls the task queue): the run's
+ *   own acquire, once a worker runs it, decides alone, and a refused run ends lock-refused having sent nothing
  * @throws CliOperationFailed naming each holder, its status and --wait-for-lock when another run holds an instance
  */
-export async function lockTargetsBeforeStart(client: Client, taskQueue: string, request: Omit<LockRequest, 'wait'>): Promise<void> {
-  const answer: AcquireAnswer = await executeLockRegistryUpdate(client, taskQueue, acquireTargetLockUpdate, [{ ...request, wait: false }]);
-  if (answer.outcome === 'granted') return;
+export async function lockTargetsBeforeStart(client: Client, taskQueue: string, request: Omit<LockRequest, 'wait'>): Promise<boolean> {
+  let answer: AcquireAnswer;
+  try {
+    answer = await client.connection.withDeadline(Date.now() + registryAnswerMs, () =>
+      executeLockRegistryUpdate(client, taskQueue, acquireTargetLockUpdate, [{ ...request, wait: false }]),
+    );
+  } catch (err) {
+    if (isDeadlineExceeded(err)) return false;
+    throw err;
+  }
+  if (answer.outcome === 'granted') return true;
   const holders = await Promise.all(answer.blockers.map(async (b) => describeBlocker(b, await runStatusOf(client, b.holder))));
   throw new CliOperationFailed(
     `not started: ${answer.blockers.length === 1 ? 'another run holds' : 'other runs hold'} the lock on instances this run targets; nothing was sent\n` +
       holders.map((line) => `    ${line}`).join('\n'),
     `wait for it to end (ssmflow status ${answer.blockers[0]?.holder ?? 'RUN'}), or queue behind it: the same command with --wait-for-lock`,
   );
+}
+
+function isDeadlineExceeded(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  for (let current = err as { code?: number; cause?: unknown } | undefined; current; current = current.cause as typeof current) {
+    // gRPC status 4: DEADLINE_EXCEEDED
+    if (current.code === 4) return true;
+  }
+  return false;
 }
 
 function describeBlocker(blocker: LockBlocker, status: string): string {

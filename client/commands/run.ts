@@ -80,13 +80,19 @@ Then: ssmflow status RUN --watch · ssmflow approve RUN · ssmflow retry|skip|ro
       const locking = !runbook.readOnly;
       // Refused here, nothing is started. The run asks again as it starts (as the same holder), so
       // two racing `ssmflow run`s and a schedule firing meanwhile are decided by the registry alone.
-      if (locking && !opts.waitForLock)
-        await lockTargetsBeforeStart(connected.client, opts.taskQueue, {
+      if (locking && !opts.waitForLock) {
+        const answered = await lockTargetsBeforeStart(connected.client, opts.taskQueue, {
           holder: runId,
           instanceIds: resolved.instanceIds,
           runbook: runbook.name,
           initiator,
         });
+        if (!answered)
+          process.stderr.write(
+            `ssmflow: the target-lock registry of task queue "${opts.taskQueue}" did not answer (is a worker polling it?); ` +
+              'the run takes its lock when a worker picks it up, and ends lock-refused, sending nothing, if another run holds its targets\n',
+          );
+      }
       try {
         await startRun(connected.client, {
           runbook,
