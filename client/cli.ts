@@ -17,7 +17,9 @@ import { registerApproveCommand } from './commands/approve.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerListCommand } from './commands/list.js';
 import { registerLocksCommand } from './commands/locks.js';
+import { registerPauseCommand } from './commands/pause.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerResumeCommand } from './commands/resume.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRolloutCommand } from './commands/rollout.js';
@@ -69,6 +71,8 @@ Reference: docs/cli.md`,
   registerSkipCommand(program);
   registerRollbackCommand(program);
   registerAbortCommand(program);
+  registerPauseCommand(program);
+  registerResumeCommand(program);
   program.commandsGroup('Many clusters:');
   registerRolloutCommand(program);
   program.commandsGroup('Scheduled maintenance:');

@@ -1,4 +1,4 @@
-// The shape every operator action shares (approve, retry, skip, rollback, abort): who acts and why,
+// The shape every operator action shares (approve, retry, skip, rollback, abort, pause, resume): who acts and why,
 // the run's own validator deciding whether the action applies now (refusals exit 2 with its reason),
 // and --wait to follow the run until it ends or needs a person again.
 import type { Command } from 'commander';
@@ -22,7 +22,7 @@ export interface OperatorFlags extends ConnectionFlags {
 }
 
 export interface OperatorCommandSpec<F extends OperatorFlags> {
-  name: 'approve' | 'retry' | 'skip' | 'rollback' | 'abort';
+  name: 'approve' | 'retry' | 'skip' | 'rollback' | 'abort' | 'pause' | 'resume';
   summary: string;
   description: string;
   examples: string;
@@ -30,6 +30,8 @@ export interface OperatorCommandSpec<F extends OperatorFlags> {
   options?: (command: Command) => void;
   /** The action as the run's validator names it (approve --reject is "reject"). */
   actionOf?: (flags: F) => OperatorAction;
+  /** --reason must be given (pause, resume: the audit says why the run stood still). */
+  reasonRequired?: boolean;
   /** Run statuses that count as success when --wait ends. */
   wantedEnd: readonly RunStatus[];
   act: (controls: ReturnType<typeof runControls>, request: { by: string; reason?: string }, flags: F) => Promise<RunState>;
@@ -77,8 +79,10 @@ async function performAction<F extends OperatorFlags>(
 export function registerOperatorCommand<F extends OperatorFlags>(program: Command, spec: OperatorCommandSpec<F>): void {
   const command = program.command(spec.name).summary(spec.summary).description(spec.description).argument('<run-id>', 'the run id');
   spec.options?.(command);
+  const reason = 'why (recorded in the audit trail with who acted)';
+  if (spec.reasonRequired) command.requiredOption('--reason <text>', `${reason}; required`);
+  else command.option('--reason <text>', reason);
   command
-    .option('--reason <text>', 'why (recorded in the audit trail with who acted)')
     .option('--as <who>', 'who acts (default $SSMFLOW_USER, else user@host)')
     .option('--wait', 'follow the run until it ends or needs a person again; exit 1 unless it ends (or waits) as intended')
     .option('--json', 'print JSON: { action, runId, by, accepted, run: <status> }');

@@ -3,7 +3,7 @@ import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@te
 import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import { resolveParameterValues, type GivenParameterValues } from '../runbook/parameters.js';
 import { runbookRollout } from '../workflows/rollout.js';
-import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
+import { approveWaveUpdate, pauseRolloutUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
 import { errorBudgetCount, waveSpecProblem } from '../workflows/rollout-plan.js';
 import type { RolloutInput, RolloutState } from '../workflows/rollout-state.js';
 import type { OperatorRequest } from '../workflows/run-state.js';
@@ -132,5 +132,7 @@ export function rolloutControls(client: Client, rolloutId: string) {
     approveWave: (req: OperatorRequest) => act('approve', () => handle.executeUpdate(approveWaveUpdate, { args: [req] })),
     resume: (req: OperatorRequest & { errorBudget?: string }) =>
       act('resume', () => handle.executeUpdate(resumeRolloutUpdate, { args: [req] })),
+    /** No new cluster starts until resume; the reason is required. */
+    pause: (req: OperatorRequest & { reason: string }) => act('pause', () => handle.executeUpdate(pauseRolloutUpdate, { args: [req] })),
   };
 }

@@ -34,6 +34,8 @@ export interface StepView {
   message?: string;
   instances: InstanceView[];
   rollback?: RunState['steps'][number]['rollback'];
+  /** Per instance, the attempt it succeeded in (see StepState.succeededInAttempt). */
+  succeededInAttempt?: Record<string, number>;
   /** A running waitUntil step: what its last check printed (open runs only; see wait-progress.ts). */
   progress?: WaitProgress;
 }
@@ -50,10 +52,15 @@ export function isTerminal(status: RunStatus): boolean {
   return terminalRunStatuses.includes(status);
 }
 
-/** Per-instance results of a step's latest command as the audit recorded them (with output locations). */
-function auditInstances(audit: readonly AuditEntry[], commandId: string | undefined): Map<string, string | undefined> {
-  const entry = audit.find((e) => e.type === 'command' && e.commandId === commandId);
-  return new Map(entry && entry.type === 'command' ? entry.instances.map((i) => [i.instanceId, i.output]) : []);
+/** Where each instance's output of a step is, from the step's commands in the audit (the latest command naming it wins). */
+function auditInstances(audit: readonly AuditEntry[], commandIds: readonly string[]): Map<string, string | undefined> {
+  const ofStep = new Set(commandIds);
+  const locations = new Map<string, string | undefined>();
+  for (const entry of audit) {
+    if (entry.type !== 'command' || !ofStep.has(entry.commandId)) continue;
+    for (const instance of entry.instances) locations.set(instance.instanceId, instance.output);
+  }
+  return locations;
 }
 
 export function viewFromState(state: RunState, taskQueue: string): RunView {
@@ -63,7 +70,7 @@ export function viewFromState(state: RunState, taskQueue: string): RunView {
     source: 'live',
     taskQueue,
     steps: steps.map((s) => {
-      const locations = auditInstances(state.audit, s.commandIds.at(-1));
+      const locations = auditInstances(state.audit, s.commandIds);
       return {
         id: s.id,
         kind: s.kind,
@@ -75,6 +82,7 @@ export function viewFromState(state: RunState, taskQueue: string): RunView {
         ...(s.endedAt ? { endedAt: s.endedAt } : {}),
         ...(s.message ? { message: s.message } : {}),
         ...(s.rollback ? { rollback: s.rollback } : {}),
+        ...(s.succeededInAttempt ? { succeededInAttempt: s.succeededInAttempt } : {}),
         instances: s.instances.map((i) => ({
           instanceId: i.instanceId,
           status: i.status,
@@ -104,11 +112,10 @@ export function viewFromSummary(summary: RunSummary, description: WorkflowExecut
     source: 'result',
     taskQueue: description.taskQueue,
     steps: summary.steps.map((s) => {
-      const latest = [...summary.audit].reverse().find((e) => e.type === 'command' && e.stepId === s.id && e.phase !== 'rollback');
       const rollbacks = summary.audit.filter((e) => e.type === 'command' && e.stepId === s.id && e.phase === 'rollback');
       return {
         ...s,
-        instances: latest && latest.type === 'command' ? latest.instances.map((i) => ({ ...i })) : [],
+        instances: latestInstanceResults(summary.audit, s.id),
         ...(rollbacks.length
           ? {
               rollback: {
@@ -120,6 +127,20 @@ export function viewFromSummary(summary: RunSummary, description: WorkflowExecut
       };
     }),
   };
+}
+
+/**
+ * Each instance's latest result of a step, from its commands in the audit: the latest command's,
+ * and for a failed-only retry, the earlier results of the instances it left out.
+ */
+function latestInstanceResults(audit: readonly AuditEntry[], stepId: string): InstanceView[] {
+  const latest = new Map<string, InstanceView>();
+  for (const entry of audit) {
+    if (entry.type !== 'command' || entry.stepId !== stepId || entry.phase === 'rollback') continue;
+    if (!entry.failedOnly) latest.clear();
+    for (const instance of entry.instances) latest.set(instance.instanceId, { ...instance });
+  }
+  return [...latest.values()];
 }
 
 /** What visibility alone says about a closed run whose state cannot be read (terminated, failed). */
@@ -197,7 +218,7 @@ async function withWaitProgress(connected: Connected, runId: string, view: RunVi
 }
 
 /** Statuses where nothing happens until a person acts. */
-export const needsAPerson: readonly RunStatus[] = ['paused-on-failure', 'waiting-approval'];
+export const needsAPerson: readonly RunStatus[] = ['paused-on-failure', 'waiting-approval', 'paused'];
 
 /** Where `--wait` stops: the run ended, needs a person, or waits (possibly days) for its maintenance window. */
 export function isAtRest(view: RunView): boolean {

@@ -3,7 +3,16 @@ import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@te
 import type { UpdateDefinition } from '@temporalio/common';
 import { resolveParameterValues, type GivenParameterValues, type ParameterError } from '../runbook/parameters.js';
 import type { NormalizedRunbook, OnFailure, ParameterValues } from '../runbook/types.js';
-import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from '../workflows/run-messages.js';
+import {
+  abortUpdate,
+  approveUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  retryUpdate,
+  rollbackUpdate,
+  runStateQuery,
+  skipUpdate,
+} from '../workflows/run-messages.js';
 import type { OperatorRequest, RetryRequest, RunInput, RunState } from '../workflows/run-state.js';
 import { runbookRun } from '../workflows/runbook-run.js';
 import { clusterKey, initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
@@ -146,6 +155,10 @@ export function runControls(client: Client, runId: string) {
     skip: (req: OperatorRequest) => act('skip', skipUpdate, req),
     rollback: (req: OperatorRequest) => act('rollback', rollbackUpdate, req),
     abort: (req: OperatorRequest) => act('abort', abortUpdate, req),
+    /** Hold before the next step; the reason is required. */
+    pause: (req: OperatorRequest & { reason: string }) => act('pause', pauseUpdate, req),
+    /** Go on after a pause (or withdraw one not yet in effect); the reason is required. */
+    resume: (req: OperatorRequest & { reason: string }) => act('resume', resumeUpdate, req),
   };
 }
 

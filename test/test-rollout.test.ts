@@ -1,16 +1,16 @@
 // The rollout workflow on the real dev server: child runs per cluster with scripted SSM activities.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ClusterDiscoveryRequest, ClusterDiscoveryResult } from '../aws/cluster-discovery.js';
 import type { RunCommandInput } from '../aws/ssm/types.js';
 import { parseRunbook } from '../runbook/load.js';
-import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
+import { approveWaveUpdate, pauseRolloutUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
 import type { RolloutInput, RolloutState, RolloutStatus } from '../workflows/rollout-state.js';
 import { runbookRollout } from '../workflows/index.js';
 import { commandResult, scriptedTargetInstances } from './harness/scripted-ssm.js';
 import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
-import { eventually } from './harness/eventually.js';
+import { eventually, holdsWithin } from './harness/eventually.js';
 
 const runbook = (() => {
   const parsed = parseRunbook(
@@ -38,19 +38,31 @@ interface ClusterEvent {
   at: number;
 }
 
-/** Fake SSM: each command takes ~100 ms; clusters in `failing` fail their first step. */
-function fleetOfClusters(failing: string[] = []) {
+/**
+ * Fake SSM: each command takes ~100 ms; clusters in `failing` fail their first step; a cluster in
+ * `gated` waits for `release(cluster)` before its first command.
+ */
+function fleetOfClusters(failing: string[] = [], gated: string[] = []) {
   const events: ClusterEvent[] = [];
+  const gates = new Map(
+    gated.map((cluster) => {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return [cluster, { opened, open }];
+    }),
+  );
   let running = 0;
   let maxRunning = 0;
   const clusterOf = (input: RunCommandInput) => /--([a-z0-9-]+)\//.exec(input.idempotencyKey)?.[1] ?? '?';
   return {
     events,
     maxConcurrentCommands: () => maxRunning,
+    release: (cluster: string) => gates.get(cluster)?.open(),
     activities: {
       resolveTargetInstances: scriptedTargetInstances,
       async runCommand(input: RunCommandInput) {
         const cluster = clusterOf(input);
+        await gates.get(cluster)?.opened;
         running += 1;
         maxRunning = Math.max(maxRunning, running);
         events.push({ cluster, phase: 'start', at: Date.now() });
@@ -162,6 +174,54 @@ describe('rollouts across clusters', () => {
       'rollout-continued-as-new-first-generation',
     );
     await recordHistoryIfAsked(handle, 'rollout-continued-as-new-last-generation');
+  });
+
+  it('pause starts no new cluster, lets the running one finish, and carries over continue-as-new with its audit', async () => {
+    const fake = fleetOfClusters([], ['c1']);
+    // A small history limit: the rollout continues as new while it is paused.
+    const { worker, handle } = await startRollout(fake, { clusters: clusters(3), waves: ['100%'], maxInFlight: 1, historyEventLimit: 12 });
+    const refusal = (update: Promise<unknown>) =>
+      update.then(
+        () => 'accepted',
+        (err: WorkflowUpdateFailedError) => (err.cause as Error).message,
+      );
+    const [summary, audit] = await worker.runUntil(async () => {
+      try {
+        await eventually(() => handle.query(rolloutStateQuery), {
+          until: (state) => state.clusters[0]?.status === 'running',
+          description: 'c1 to start',
+        });
+        expect(await refusal(handle.executeUpdate(pauseRolloutUpdate, { args: [{ by: 'oncall' }] }))).toBe(
+          'pauseRollout needs a reason (recorded in the audit trail with who paused)',
+        );
+        await handle.executeUpdate(pauseRolloutUpdate, { args: [{ by: 'oncall', reason: 'canary under watch' }] });
+      } finally {
+        // The worker cannot stop while c1's command waits.
+        fake.release('c1');
+      }
+      const paused = await eventually(() => handle.query(rolloutStateQuery), {
+        until: (state) => state.status === 'paused' && state.generation >= 1,
+        description: 'the rollout paused in a later generation',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      expect(paused.clusters.map((c) => c.status)).toEqual(['succeeded', 'pending', 'pending']);
+      expect(paused.pause).toMatchObject({ by: 'oncall', reason: 'canary under watch' });
+      expect(paused.audit.map((e) => e.event)).toEqual(expect.arrayContaining(['paused', 'continued-as-new']));
+      const started = await holdsWithin(() => fake.events.some((e) => e.cluster !== 'c1'), { timeoutMs: 2_000, intervalMs: 50 });
+      expect(started).toBe(false);
+      expect(await refusal(handle.executeUpdate(resumeRolloutUpdate, { args: [{ by: 'oncall' }] }))).toMatch(
+        /^rollout \S+ was paused by oncall: resuming it needs a reason/,
+      );
+      await handle.executeUpdate(resumeRolloutUpdate, { args: [{ by: 'lead', reason: 'canary fine' }] });
+      return [await handle.result(), (await handle.query(rolloutStateQuery)).audit] as const;
+    });
+    expect(summary.status).toBe('succeeded');
+    expect(summary.succeeded.sort()).toEqual(clusters(3));
+    expect(audit.filter((e) => e.event === 'paused' || e.event === 'resumed')).toEqual([
+      expect.objectContaining({ event: 'paused', by: 'oncall', detail: 'canary under watch' }),
+      expect.objectContaining({ event: 'resumed', by: 'lead', detail: 'canary fine' }),
+    ]);
   });
 
   it('discovers its clusters once, keeps them across continue-as-new, and refuses an empty discovery', async () => {

@@ -1,5 +1,6 @@
 // Where a failed step decides what happens next: its onFailure policy (continue, abort, roll back)
-// or, for `pause`, the operator's decision (retry, skip, roll back, abort).
+// or, for `pause`, the operator's decision (retry, possibly of the failed instances only, skip,
+// roll back, abort).
 import type { RenderedStep } from '../runbook/types.js';
 import { allowedActions } from './operator-actions.js';
 import type { OperatorControls } from './operator-controls.js';
@@ -8,7 +9,7 @@ import type { RunRecord } from './run-record.js';
 import type { StepState } from './run-state.js';
 import type { StepOutcome } from './step-runners.js';
 
-export type AfterFailure = 'retry' | 'next' | 'rollback' | 'abort';
+export type AfterFailure = 'retry' | 'retry-failed-only' | 'next' | 'rollback' | 'abort';
 
 /** The policy that applies: past the point of no return a rollback would break what was kept, so the operator decides. */
 export function effectivePolicy(step: RenderedStep, pastPointOfNoReturn: boolean): 'pause' | 'continue' | 'abort' | 'rollback' {
@@ -43,5 +44,6 @@ export async function decideAfterFailure(
     stepState.status = 'skipped';
     return 'next';
   }
-  return made.action === 'rollback' ? 'rollback' : 'retry';
+  if (made.action === 'rollback') return 'rollback';
+  return made.request.failedOnly ? 'retry-failed-only' : 'retry';
 }

@@ -1,5 +1,6 @@
-// The operator's hold on a run: the Updates that approve, retry, skip, roll back or abort, and the
-// waits in which the run takes them. Decisions are recorded in the audit as they are accepted.
+// The operator's hold on a run: the Updates that approve, retry, skip, roll back, abort, pause and
+// resume, and the waits in which the run takes them. Decisions are recorded in the audit as they
+// are accepted.
 import {
   CancellationScope,
   allHandlersFinished,
@@ -12,14 +13,25 @@ import {
 import { operatorActionProblem } from './operator-actions.js';
 import type { RunPlan } from './run-plan.js';
 import type { RunRecord } from './run-record.js';
-import { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from './run-messages.js';
+import { failedOnlyRetryProblem } from './failed-only-retry.js';
+import {
+  abortUpdate,
+  approveUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  retryUpdate,
+  rollbackUpdate,
+  runStateQuery,
+  skipUpdate,
+} from './run-messages.js';
 import type { OperatorAction, OperatorRequest, RetryRequest, RunState, RunStatus } from './run-state.js';
 import { displayParameters } from './run-audit.js';
 import { statusKey } from './search-attributes.js';
 
 export interface OperatorDecision {
   action: OperatorAction;
-  request: OperatorRequest;
+  /** A retry's request carries its parameter changes and scope; other actions' only who and why. */
+  request: RetryRequest;
 }
 
 export type WaitingFor = NonNullable<RunState['waitingFor']>;
@@ -59,6 +71,10 @@ export class OperatorControls {
       {
         validator: (req) => {
           this.validate('retry', req);
+          if (req.failedOnly) {
+            const problem = failedOnlyRetryProblem(this.record.state);
+            if (problem) throw new Error(problem);
+          }
           if (hasChanges(req)) this.plan.valuesWithChanges(req.parameters);
         },
       },
@@ -74,6 +90,49 @@ export class OperatorControls {
       },
       { validator: (req) => this.validate('abort', req) },
     );
+    // Pause only marks the run: it takes hold at the next step boundary (holdIfPaused), so it never
+    // answers a wait that is open now (an approval, a failure).
+    setHandler(
+      pauseUpdate,
+      (req) => {
+        this.record.state.pauseRequest = { by: req.by, reason: req.reason ?? '', at: this.record.now() };
+        return this.recordAction('pause', req);
+      },
+      { validator: (req) => this.validateWithReason('pause', req) },
+    );
+    setHandler(
+      resumeUpdate,
+      (req) => {
+        if (this.record.state.status === 'paused') return this.decide('resume', req);
+        // The pause had not taken hold yet: withdrawing it is all there is to do.
+        this.record.state.pauseRequest = undefined;
+        return this.recordAction('resume', req);
+      },
+      { validator: (req) => this.validateWithReason('resume', req) },
+    );
+  }
+
+  /**
+   * Holds the run before step `stepId` while the operator has paused it. Resume lets it go on
+   * (undefined); abort and rollback end the hold with what the run does instead.
+   */
+  async holdIfPaused(stepId: string): Promise<'abort' | 'rollback' | undefined> {
+    const state = this.record.state;
+    const pause = state.pauseRequest;
+    if (!pause) return undefined;
+    state.currentStepId = stepId;
+    // A failure the run went past (skip, onFailure: continue) is no longer what it waits on.
+    state.failure = undefined;
+    await this.waitForOperator(
+      'paused',
+      { reason: 'pause', stepId, since: this.record.now(), message: `paused by ${pause.by}: ${pause.reason}` },
+      undefined,
+    );
+    state.pauseRequest = undefined;
+    const made = this.takeDecision();
+    if (made?.action === 'abort' || made?.action === 'rollback') return made.action;
+    this.record.setStatus('running');
+    return undefined;
   }
 
   /** Runs one attempt of a step in a scope that an abort cancels. */
@@ -113,7 +172,7 @@ export class OperatorControls {
 
   /** @returns false when `timeoutMs` passed with no decision */
   private async waitForOperator(
-    status: 'paused-on-failure' | 'waiting-approval',
+    status: 'paused-on-failure' | 'waiting-approval' | 'paused',
     waitingFor: WaitingFor,
     timeoutMs: number | undefined,
   ): Promise<boolean> {
@@ -133,7 +192,7 @@ export class OperatorControls {
       this.record.state.waitingFor = waitingFor;
       this.decision = undefined;
       const given = () => this.decision !== undefined;
-      if (status === 'paused-on-failure') return await condition(given).then(() => true);
+      if (status !== 'waiting-approval') return await condition(given).then(() => true);
       // No timeout: wait on the decision alone (runs from before this patch started a 285,000-year timer).
       return timeoutMs === undefined && patched('approval-without-timer')
         ? await condition(given).then(() => true)
@@ -153,7 +212,14 @@ export class OperatorControls {
     if (problem) throw new Error(problem);
   }
 
-  private decide(action: OperatorAction, request: OperatorRequest & { parameters?: RetryRequest['parameters'] }): RunState {
+  /** Pause and resume say why, always: the audit is where the next person reads why the run stood still. */
+  private validateWithReason(action: 'pause' | 'resume', request: OperatorRequest): void {
+    this.validate(action, request);
+    if (!request.reason?.trim()) throw new Error(`${action} needs a reason: it is recorded in the audit trail with who acted`);
+  }
+
+  /** Records the operator's action in the audit trail. */
+  private recordAction(action: OperatorAction, request: RetryRequest): RunState {
     const state = this.record.state;
     state.audit.push({
       at: this.record.now(),
@@ -163,9 +229,15 @@ export class OperatorControls {
       ...(request.reason ? { reason: request.reason } : {}),
       ...(state.currentStepId ? { stepId: state.currentStepId } : {}),
       ...(request.parameters ? { parameters: request.parameters } : {}),
+      ...(request.failedOnly ? { failedOnly: true as const } : {}),
     });
-    this.decision = { action, request };
     return state;
+  }
+
+  /** Records the action and hands it to the wait that takes it. */
+  private decide(action: OperatorAction, request: RetryRequest): RunState {
+    this.decision = { action, request };
+    return this.recordAction(action, request);
   }
 
   private takeDecision(): OperatorDecision | undefined {

@@ -3,7 +3,14 @@ import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunOptions, RunStatus } from './run-state.js';
 
-export type RolloutStatus = 'running' | 'waiting-approval' | 'halted' | 'succeeded' | 'failed' | 'cancelled';
+export type RolloutStatus = 'running' | 'waiting-approval' | 'halted' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+
+/** `ssmflow rollout pause`: no new cluster starts until resumed; runs already started go on. */
+export interface RolloutPause {
+  by: string;
+  reason: string;
+  at: string;
+}
 
 export interface ClusterProgress {
   cluster: string;
@@ -18,7 +25,16 @@ export interface ClusterProgress {
 
 export interface RolloutAuditEntry {
   at: string;
-  event: 'started' | 'clusters-discovered' | 'wave-started' | 'wave-approved' | 'halted' | 'resumed' | 'continued-as-new' | 'finished';
+  event:
+    | 'started'
+    | 'clusters-discovered'
+    | 'wave-started'
+    | 'wave-approved'
+    | 'halted'
+    | 'paused'
+    | 'resumed'
+    | 'continued-as-new'
+    | 'finished';
   by: string;
   detail?: string;
 }
@@ -68,6 +84,8 @@ export interface CarriedProgress {
   generation: number;
   audit: RolloutAuditEntry[];
   discovery?: DiscoveryRecord;
+  /** A pause in force when the rollout continued as new. */
+  pause?: RolloutPause;
 }
 
 export interface RolloutState {
@@ -81,7 +99,9 @@ export interface RolloutState {
   waves: { index: number; end: number; size: number; pending: number; running: number; succeeded: number; failed: number }[];
   errorBudget: { spec: string; allowedFailures: number; failedClusters: number };
   maxInFlight: number;
-  waitingFor?: { reason: 'wave-approval' | 'resume'; since: string; message: string };
+  waitingFor?: { reason: 'wave-approval' | 'resume' | 'pause'; since: string; message: string };
+  /** Set while the operator has paused the rollout (the status is `paused` once nothing else holds it). */
+  pause?: RolloutPause;
   /** How many times the rollout continued as new to keep its history small. */
   generation: number;
   clusters: ClusterProgress[];

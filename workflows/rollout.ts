@@ -1,6 +1,7 @@
 // A rollout: one runbook across many clusters in waves (canary, then larger shares), one child
-// run per cluster, at most `maxInFlight` at once, halting when the error budget is spent. The
-// parent continues as new between batches so its history stays bounded at any fleet size.
+// run per cluster, at most `maxInFlight` at once, halting when the error budget is spent or while
+// the operator has paused it. The parent continues as new between batches so its history stays
+// bounded at any fleet size.
 import {
   ApplicationFailure,
   ParentClosePolicy,
@@ -18,13 +19,14 @@ import type { DiscoveryActivities } from '../activities/discover-clusters.js';
 import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
 import { errorBudgetCount, errorBudgetExceeded, planWaveEnds } from './rollout-plan.js';
-import { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';
+import { approveWaveUpdate, pauseRolloutUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';
 import {
   describeDiscovery,
   type CarriedProgress,
   type ClusterProgress,
   type RolloutAuditEntry,
   type RolloutInput,
+  type RolloutPause,
   type RolloutState,
   type RolloutStatus,
 } from './rollout-state.js';
@@ -56,6 +58,7 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
   const audit: RolloutAuditEntry[] = carried.audit;
   let status: RolloutStatus = 'running';
   let waitingFor: RolloutState['waitingFor'];
+  let pause: RolloutPause | undefined = carried.pause;
   let inFlight = 0;
 
   // Read through a function: handlers and detached child promises change it between awaits.
@@ -85,6 +88,7 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     errorBudget: { spec: errorBudget, allowedFailures: errorBudgetCount(errorBudget, clusters.length), failedClusters: failedCount() },
     maxInFlight: input.maxInFlight,
     ...(waitingFor ? { waitingFor } : {}),
+    ...(pause ? { pause } : {}),
     generation: carried.generation,
     clusters,
     audit,
@@ -101,6 +105,19 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
   };
   const record = (event: RolloutAuditEntry['event'], by: string, detail?: string) =>
     audit.push({ at: now(), event, by, ...(detail ? { detail } : {}) });
+  /**
+   * Shows a pause (or its end) in the status. The handlers only set `pause`; the main loop, woken
+   * by the change, calls this, so the search-attribute upsert is the workflow's own command.
+   */
+  const showPause = () => {
+    if (pause && status === 'running') {
+      setStatus('paused');
+      waitingFor = { reason: 'pause', since: pause.at, message: `paused by ${pause.by}: ${pause.reason}; rollout resume to go on` };
+    } else if (!pause && status === 'paused') {
+      setStatus('running');
+      waitingFor = undefined;
+    }
+  };
 
   let waveApproved = false;
   let resumed = false;
@@ -124,6 +141,8 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     resumeRolloutUpdate,
     (req) => {
       if (req.errorBudget) errorBudget = req.errorBudget;
+      // One resume ends both a pause and a halt: the operator has looked and says go on.
+      pause = undefined;
       resumed = true;
       record('resumed', req.by, `${req.reason ?? ''}${req.errorBudget ? ` (error budget now ${req.errorBudget})` : ''}`.trim());
       return state();
@@ -131,7 +150,11 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     {
       validator: (req) => {
         if (!req?.by?.trim()) throw new Error('resumeRollout needs "by": who is resuming (recorded in the audit trail)');
-        if (status !== 'halted') throw new Error(`rollout ${rolloutId} is ${status}: resume applies only to a halted rollout`);
+        if (pause && !req.reason?.trim())
+          throw new Error(`rollout ${rolloutId} was paused by ${pause.by}: resuming it needs a reason (recorded in the audit trail)`);
+        if (!pause && status !== 'halted')
+          throw new Error(`rollout ${rolloutId} is ${status}: resume applies only to a halted or paused rollout`);
+        if (status !== 'halted') return;
         const budget = req.errorBudget ?? errorBudget;
         const allowed = errorBudgetCount(budget, clusters.length);
         if (failedCount() > allowed) {
@@ -142,6 +165,37 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
       },
     },
   );
+
+  setHandler(
+    pauseRolloutUpdate,
+    (req) => {
+      pause = { by: req.by, reason: req.reason ?? '', at: now() };
+      record('paused', req.by, req.reason);
+      return state();
+    },
+    {
+      validator: (req) => {
+        if (!req?.by?.trim()) throw new Error('pauseRollout needs "by": who is pausing (recorded in the audit trail)');
+        if (!req.reason?.trim()) throw new Error('pauseRollout needs a reason (recorded in the audit trail with who paused)');
+        if (pause)
+          throw new Error(`rollout ${rolloutId} is already paused (by ${pause.by}: ${pause.reason}); resume it with rollout resume`);
+        if (status === 'halted')
+          throw new Error(
+            `rollout ${rolloutId} is halted by its error budget: no new cluster starts already; resume it with rollout resume --error-budget N`,
+          );
+        if (status !== 'running' && status !== 'waiting-approval')
+          throw new Error(`rollout ${rolloutId} is ${status}: pause applies only to a running rollout or one waiting for wave approval`);
+      },
+    },
+  );
+
+  /** Holds while the operator has paused the rollout. Runs already started go on meanwhile. */
+  async function holdWhilePaused(): Promise<void> {
+    if (!pause) return;
+    showPause();
+    await condition(() => pause === undefined);
+    showPause();
+  }
 
   /** Finds the clusters by tag: one per tag value, in name order, planned into the waves. */
   async function takeDiscoveredClusters(request: ClusterDiscoveryRequest): Promise<void> {
@@ -260,6 +314,8 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
         waitingFor = undefined;
         setStatus('running');
       }
+      // A wave does not start while paused (no command when the rollout was never paused).
+      await holdWhilePaused();
       const waveClusters = clusters.filter((c) => c.wave === wave && c.status === 'pending');
       if (waveClusters.length) record('wave-started', input.initiator, `wave ${wave + 1}: ${waveClusters.length} clusters`);
       const pending = [...waveClusters];
@@ -279,12 +335,23 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
           waitingFor = undefined;
           setStatus('running');
         }
+        showPause();
         if (historyFull() && inFlight === 0) {
           record('continued-as-new', 'history limit', `after ${workflowInfo().historyLength} events`);
           await condition(allHandlersFinished);
           return await continueAsNew<typeof runbookRollout>({
             ...input,
-            carried: { ...carried, clusters, errorBudget, approvedWaves, currentWave: wave, generation: carried.generation + 1, audit },
+            carried: {
+              ...carried,
+              clusters,
+              errorBudget,
+              approvedWaves,
+              currentWave: wave,
+              generation: carried.generation + 1,
+              audit,
+              // Set or cleared here: `carried` may hold the pause an earlier generation had.
+              pause,
+            },
           });
         }
         while (currentStatus() === 'running' && inFlight < input.maxInFlight && pending.length > 0 && !historyFull()) {
@@ -295,8 +362,13 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
           });
         }
         const before = inFlight;
+        const pausedBefore = pause;
         await condition(
-          () => inFlight < before || (currentStatus() === 'halted' && inFlight === 0) || (inFlight === 0 && pending.length === 0),
+          () =>
+            inFlight < before ||
+            pause !== pausedBefore ||
+            (currentStatus() === 'halted' && inFlight === 0) ||
+            (inFlight === 0 && pending.length === 0),
         );
       }
     }

@@ -12,7 +12,7 @@ export function commandAuditEntry(
   attempt: number,
   input: RunCommandInput,
   result: CommandResult,
-): AuditEntry {
+): Extract<AuditEntry, { type: 'command' }> {
   return {
     at,
     type: 'command',

@@ -14,3 +14,7 @@ export const skipUpdate = defineUpdate<RunState, [OperatorRequest]>('skip');
 export const rollbackUpdate = defineUpdate<RunState, [OperatorRequest]>('rollback');
 /** Stop the run where it is, without rolling back. */
 export const abortUpdate = defineUpdate<RunState, [OperatorRequest]>('abort');
+/** Hold the run before its next step (the step running now finishes first) until resume. Needs a reason. */
+export const pauseUpdate = defineUpdate<RunState, [OperatorRequest]>('pause');
+/** Go on after a pause, or withdraw a pause that has not taken hold yet. Needs a reason. */
+export const resumeUpdate = defineUpdate<RunState, [OperatorRequest]>('resume');

@@ -20,7 +20,7 @@ export interface RunSummary {
    * The step columns of the live status table; output tails and attempt history stay out to keep
    * the result small. Results of runs that ended before `kind` and the times were added lack them.
    */
-  steps: (Pick<StepState, 'id' | 'status' | 'attempts' | 'commandIds' | 'startedAt' | 'endedAt' | 'message'> & {
+  steps: (Pick<StepState, 'id' | 'status' | 'attempts' | 'commandIds' | 'startedAt' | 'endedAt' | 'message' | 'succeededInAttempt'> & {
     kind?: StepState['kind'];
   })[];
   failure?: RunState['failure'];
@@ -88,10 +88,18 @@ export class RunRecord {
     upsertSearchAttributes([{ key: statusKey, value: status }]);
   }
 
-  recordCommand(step: StepState, phase: CommandPhase, attempt: number, commandInput: RunCommandInput, result: CommandResult): void {
+  recordCommand(
+    step: StepState,
+    phase: CommandPhase,
+    attempt: number,
+    commandInput: RunCommandInput,
+    result: CommandResult,
+    failedOnly = false,
+  ): void {
     if (phase === 'rollback') step.rollback?.commandIds.push(result.commandId);
     else step.commandIds.push(result.commandId);
-    this.state.audit.push(commandAuditEntry(this.now(), step.id, phase, attempt, commandInput, result));
+    const entry = commandAuditEntry(this.now(), step.id, phase, attempt, commandInput, result);
+    this.state.audit.push(failedOnly ? { ...entry, failedOnly: true } : entry);
   }
 
   /** A step found sent more than once (the activity cancelled the newer commands): both go in the audit. */
@@ -128,6 +136,8 @@ export class RunRecord {
     this.state.endedAt = this.now();
     this.state.currentStepId = undefined;
     this.state.waitingFor = undefined;
+    // A pause asked during the last step (or before a rollback) has no next step to hold before.
+    this.state.pauseRequest = undefined;
     this.state.audit.push({ at: this.now(), type: 'run', event: 'finished', status, by, ...(detail ? { detail } : {}) });
   }
 
@@ -148,7 +158,7 @@ export class RunRecord {
       endedAt: state.endedAt ?? this.now(),
       parameters: state.parameters,
       // Unset times and message are undefined here and left out of the JSON result.
-      steps: state.steps.map(({ id, kind, status, attempts, commandIds, startedAt, endedAt, message }) => ({
+      steps: state.steps.map(({ id, kind, status, attempts, commandIds, startedAt, endedAt, message, succeededInAttempt }) => ({
         id,
         kind,
         status,
@@ -157,6 +167,7 @@ export class RunRecord {
         startedAt,
         endedAt,
         message,
+        succeededInAttempt,
       })),
       ...(state.failure ? { failure: state.failure } : {}),
       ...(state.locks ? { locks: state.locks } : {}),

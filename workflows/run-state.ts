@@ -8,6 +8,8 @@ export const runStatuses = [
   'running',
   'waiting-approval',
   'paused-on-failure',
+  /** Held before its next step by `ssmflow pause` until `ssmflow resume`. */
+  'paused',
   'rolling-back',
   'succeeded',
   'failed',
@@ -21,7 +23,7 @@ export const terminalRunStatuses: readonly RunStatus[] = ['succeeded', 'failed',
 export const stepStatuses = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'rolled-back', 'rollback-failed'] as const;
 export type StepStatus = (typeof stepStatuses)[number];
 
-export type OperatorAction = 'approve' | 'reject' | 'retry' | 'skip' | 'rollback' | 'abort';
+export type OperatorAction = 'approve' | 'reject' | 'retry' | 'skip' | 'rollback' | 'abort' | 'pause' | 'resume';
 
 export interface RunInput {
   runbook: NormalizedRunbook;
@@ -54,6 +56,8 @@ export interface StepAttempt {
   endedAt?: string;
   outcome?: 'succeeded' | 'failed';
   message?: string;
+  /** The instances this attempt was sent to, when it was a failed-only retry (absent: the step's own targets). */
+  failedOnly?: string[];
 }
 
 export interface StepState {
@@ -66,8 +70,16 @@ export interface StepState {
   commandIds: string[];
   startedAt?: string;
   endedAt?: string;
-  /** Per-instance results of the latest command of this step. */
+  /**
+   * Per-instance results of the latest command that ran on each instance: the step's latest
+   * command, merged with earlier ones for instances a failed-only retry left out.
+   */
   instances: InvocationResult[];
+  /**
+   * The attempt each instance last succeeded in; an instance whose latest result is not a success
+   * has no entry. Set by run and document steps (runs from before failed-only retries lack it).
+   */
+  succeededInAttempt?: Record<string, number>;
   message?: string;
   history: StepAttempt[];
   rollback?: { status: 'running' | 'succeeded' | 'failed' | 'skipped'; commandIds: string[]; message?: string };
@@ -109,6 +121,8 @@ export type AuditEntry =
       commands: string[];
       status: string;
       instances: { instanceId: string; status: string; statusDetails: string; exitCode: number; output?: string }[];
+      /** Sent only to the instances that had not succeeded in earlier attempts (`retry --failed-only`). */
+      failedOnly?: true;
     }
   | {
       at: string;
@@ -118,6 +132,8 @@ export type AuditEntry =
       reason?: string;
       stepId?: string;
       parameters?: Record<string, string | number | boolean>;
+      /** A retry sent only to the instances that had not succeeded. */
+      failedOnly?: true;
     };
 
 /** The run's target lock, as it holds it or waits for it (absent: the run takes none). */
@@ -143,7 +159,15 @@ export interface RunState {
   parameters: Record<string, string | number | boolean>;
   currentStepId?: string;
   /** Why the run is not moving: an approval, an operator decision, a maintenance window. */
-  waitingFor?: { reason: 'approval' | 'operator' | 'maintenance-window'; stepId: string; since: string; until?: string; message?: string };
+  waitingFor?: {
+    reason: 'approval' | 'operator' | 'maintenance-window' | 'pause';
+    stepId: string;
+    since: string;
+    until?: string;
+    message?: string;
+  };
+  /** Set by `ssmflow pause` until `ssmflow resume`: the run holds before its next step (status `paused` once it does). */
+  pauseRequest?: { by: string; reason: string; at: string };
   steps: StepState[];
   failure?: RunFailure;
   /** Set when a step marked pointOfNoReturn started: from then on the run cannot roll back. */
@@ -161,6 +185,11 @@ export interface OperatorRequest {
 export interface RetryRequest extends OperatorRequest {
   /** Changed parameter values for the retried step and the rest of the run. */
   parameters?: Record<string, string | number | boolean>;
+  /**
+   * Send the step only to the instances whose latest result is not a success (failed, timed out,
+   * cancelled, undeliverable, or never run because MaxErrors was reached), by instance id.
+   */
+  failedOnly?: boolean;
 }
 
 export type { CommandResult };

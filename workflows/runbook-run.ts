@@ -14,7 +14,7 @@ import { RunPlan } from './run-plan.js';
 import { RunRecord, type RunSummary } from './run-record.js';
 import type { RunInput } from './run-state.js';
 import { RunTargetLocks } from './run-target-locks.js';
-import { runStepOnce, type StepOutcome } from './step-runners.js';
+import { runStepOnce, type AttemptScope, type StepOutcome } from './step-runners.js';
 import type { CommandContext } from './step-command-input.js';
 
 export type { RunSummary } from './run-record.js';
@@ -37,7 +37,8 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
       if (lock.kind === 'aborted') return await finish({ kind: 'aborted', ...(controls.abortedBy ? { by: controls.abortedBy } : {}) });
     }
     for (let index = 0; index < plan.runbook.steps.length; index += 1) {
-      const next = await runStep(index);
+      // A pause takes hold here, between steps. Runs never paused issue the same commands as before.
+      const next = (await controls.holdIfPaused(record.stepState(index).id)) ?? (await runStep(index));
       if (next === 'abort') return await finish({ kind: 'aborted', ...(controls.abortedBy ? { by: controls.abortedBy } : {}) });
       if (next === 'rollback') return await finish({ kind: 'rolled-back', rollback: await rollbackCompletedSteps(parts) });
     }
@@ -62,6 +63,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
   async function runStep(index: number): Promise<'next' | 'rollback' | 'abort'> {
     const stepState = record.stepState(index);
     record.state.currentStepId = stepState.id;
+    let scope: AttemptScope = { failedOnly: false };
     for (;;) {
       const step = plan.step(index);
       record.state.failure = undefined;
@@ -73,7 +75,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
           stepState.status = 'running';
           stepState.startedAt ??= record.now();
           if ('pointOfNoReturn' in step && step.pointOfNoReturn) record.passPointOfNoReturn(step.id);
-          return runStepOnce(step, stepState, parts);
+          return runStepOnce(step, stepState, parts, scope);
         });
       } catch (err) {
         if (err instanceof RollbackRequested) {
@@ -98,7 +100,8 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
       stepState.status = 'failed';
       stepState.message = outcome.message;
       const next = await decideAfterFailure(step, stepState, outcome, record, controls);
-      if (next !== 'retry') return next;
+      if (next !== 'retry' && next !== 'retry-failed-only') return next;
+      scope = { failedOnly: next === 'retry-failed-only' };
     }
   }
 

@@ -17,13 +17,23 @@ export interface CommandContext {
   options: RunInput['options'];
 }
 
-/** The SSM command of one attempt of a `run`, `document` or `waitUntil` step. */
-export function stepCommandInput(step: RenderedCommandStep, attempt: number, ctx: CommandContext): RunCommandInput {
+/**
+ * The SSM command of one attempt of a `run`, `document` or `waitUntil` step. A failed-only attempt
+ * goes to `onlyInstances` by id, with the step's rate control: SSM takes its percentages of those
+ * instances. Its key is its own attempt's, like any attempt's.
+ */
+export function stepCommandInput(
+  step: RenderedCommandStep,
+  attempt: number,
+  ctx: CommandContext,
+  onlyInstances?: readonly string[],
+): RunCommandInput {
   const document: CommandDocument =
     step.kind === 'document'
       ? { kind: 'document', name: step.document.name, parameters: step.document.parameters }
       : { kind: 'shell', commands: step.commands, ...(step.workingDirectory ? { workingDirectory: step.workingDirectory } : {}) };
-  return commandInput(step, document, commandKey(ctx, `${step.id}/${attempt}`), `${ctx.runbook}/${step.id}`, ctx);
+  const input = commandInput(step, document, commandKey(ctx, `${step.id}/${attempt}`), `${ctx.runbook}/${step.id}`, ctx);
+  return onlyInstances ? { ...input, targets: { instanceIds: [...onlyInstances] } } : input;
 }
 
 /** The SSM command that undoes a step (its `rollback`), attempt `attempt`. */

@@ -4,6 +4,7 @@ import { isCancellation, sleep } from '@temporalio/workflow';
 import type { CommandResult } from '../aws/ssm/types.js';
 import type { RenderedCommandStep, RenderedStep } from '../runbook/types.js';
 import { approvalMessageWithOutputs } from './approval-message.js';
+import { everyInstanceSucceeded, instancesToRetry, resultsAfterAttempt } from './failed-only-retry.js';
 import type { OperatorControls } from './operator-controls.js';
 import { failureMessage, gaveUpMessage, summarizeCommandFailure } from './run-audit.js';
 import { RollbackRequested, RunAborted } from './run-errors.js';
@@ -20,27 +21,49 @@ export interface StepRunnerParts {
   commands: CommandContext;
 }
 
-/** Runs the step once (with its own retries for command steps). */
-export function runStepOnce(step: RenderedStep, stepState: StepState, parts: StepRunnerParts): Promise<StepOutcome> {
-  if (step.kind === 'approval') return runApprovalStep(step, stepState, parts);
-  if (step.kind === 'sleep') return runSleepStep(step, stepState);
-  return runCommandStep(step, stepState, parts);
+/** How the operator asked for this round of attempts: `failedOnly` sends them only to the instances that have not succeeded. */
+export interface AttemptScope {
+  failedOnly: boolean;
 }
 
-/** A run, document or waitUntil step: one SSM command per attempt, retried by the step's retry policy. */
+/** Runs the step once (with its own retries for command steps). */
+export function runStepOnce(
+  step: RenderedStep,
+  stepState: StepState,
+  parts: StepRunnerParts,
+  scope: AttemptScope = { failedOnly: false },
+): Promise<StepOutcome> {
+  if (step.kind === 'approval') return runApprovalStep(step, stepState, parts);
+  if (step.kind === 'sleep') return runSleepStep(step, stepState);
+  return runCommandStep(step, stepState, parts, scope);
+}
+
+/**
+ * A run, document or waitUntil step: one SSM command per attempt, retried by the step's retry
+ * policy. In a failed-only round each attempt goes to the instances that have not succeeded yet,
+ * and the step succeeds once every instance has succeeded in some attempt.
+ */
 async function runCommandStep(
   step: RenderedCommandStep,
   stepState: StepState,
   { record, commands }: StepRunnerParts,
+  { failedOnly }: AttemptScope,
 ): Promise<StepOutcome> {
   let outcome: StepOutcome = { ok: false, message: 'not run' };
   const heartbeat = commands.options?.heartbeatTimeoutSeconds;
   for (let retry = 1; retry <= step.retry.maxAttempts; retry += 1) {
+    if (failedOnly && everyInstanceSucceeded(stepState.instances)) return { ok: true };
     stepState.attempts += 1;
     const attempt = stepState.attempts;
-    const attemptRecord = { attempt, commandIds: [] as string[], startedAt: record.now() };
+    const onlyInstances = failedOnly && step.kind !== 'waitUntil' ? instancesToRetry(stepState.instances) : undefined;
+    const attemptRecord = {
+      attempt,
+      commandIds: [] as string[],
+      startedAt: record.now(),
+      ...(onlyInstances ? { failedOnly: onlyInstances } : {}),
+    };
     stepState.history.push(attemptRecord);
-    const commandInput = stepCommandInput(step, attempt, commands);
+    const commandInput = stepCommandInput(step, attempt, commands, onlyInstances);
     try {
       if (step.kind === 'waitUntil') {
         // giveUpExitCode only when set: the activity input of existing runbooks stays as it was.
@@ -65,9 +88,10 @@ async function runCommandStep(
               };
       } else {
         const result = await stepActivities(step, heartbeat).runCommand(commandInput);
-        record.recordCommand(stepState, 'step', attempt, commandInput, result);
-        stepState.instances = result.invocations;
-        outcome = result.status === 'Success' ? { ok: true } : { ok: false, message: summarizeCommandFailure(result), result };
+        record.recordCommand(stepState, 'step', attempt, commandInput, result, onlyInstances !== undefined);
+        Object.assign(stepState, resultsAfterAttempt(stepState, attempt, result.invocations, onlyInstances !== undefined));
+        const succeeded = onlyInstances ? everyInstanceSucceeded(stepState.instances) : result.status === 'Success';
+        outcome = succeeded ? { ok: true } : { ok: false, message: summarizeCommandFailure(result), result };
       }
     } catch (err) {
       if (isCancellation(err)) throw err;

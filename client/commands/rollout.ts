@@ -242,13 +242,21 @@ Example:
 
   const resume = rollout
     .command('resume')
-    .summary('go on after the error budget halted a rollout')
+    .summary('go on after the error budget halted a rollout, or after `rollout pause`')
     .argument('<rollout-id>')
     .option('--error-budget <n|p%>', 'a larger budget, at least the number of failed clusters')
     .option('--as <who>', 'who resumes (default $SSMFLOW_USER or user@host)')
-    .option('--reason <text>', 'why (recorded)')
+    .option('--reason <text>', 'why (recorded; required to resume a paused rollout)')
     .option('--json', 'print the rollout state as JSON');
-  addConnectionOptions(resume);
+  addConnectionOptions(resume).addHelpText(
+    'after',
+    `
+Refused (exit 2, with the reason) when the rollout is neither halted nor paused.
+
+Examples:
+  ssmflow rollout resume ROLLOUT --error-budget 3 --reason "pg-b and pg-c fail on a known kernel bug"
+  ssmflow rollout resume ROLLOUT --reason "freeze over"`,
+  );
   resume.action(async (rolloutId: string, opts: ActFlags) => {
     await withTemporal(opts, async (connected) => {
       const state = await rolloutControls(connected.client, rolloutId).resume({
@@ -258,6 +266,38 @@ Example:
       });
       if (opts.json) printJson(state);
       else process.stdout.write(`✓ resumed rollout ${rolloutId} (error budget "${state.errorBudget.spec}")\n`);
+    });
+  });
+
+  const pause = rollout
+    .command('pause')
+    .summary('start no new cluster until `rollout resume`; runs already started go on')
+    .argument('<rollout-id>')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail with who paused); required')
+    .option('--as <who>', 'who pauses (default $SSMFLOW_USER or user@host)')
+    .option('--json', 'print the rollout state as JSON');
+  addConnectionOptions(pause).addHelpText(
+    'after',
+    `
+Cluster runs already started go on to their end (pause one with \`ssmflow pause RUN\`); no other
+cluster starts, and no wave begins, until \`ssmflow rollout resume ROLLOUT --reason ...\`. Refused
+(exit 2, with the reason) when the rollout is already paused, halted or ended.
+
+Example:
+  ssmflow rollout pause ROLLOUT --reason "canary pg-a shows replica lag; looking before more clusters start"`,
+  );
+  pause.action(async (rolloutId: string, opts: ActFlags & { reason: string }) => {
+    await withTemporal(opts, async (connected) => {
+      const by = actingIdentity(opts.as);
+      const state = await rolloutControls(connected.client, rolloutId).pause({ by, reason: opts.reason });
+      if (opts.json) printJson(state);
+      else {
+        const running = state.clusters.filter((cl) => cl.status === 'running').length;
+        process.stdout.write(
+          `✓ paused rollout ${rolloutId} (by ${by}: ${opts.reason}); ${running} cluster run${running === 1 ? '' : 's'} already started go on\n` +
+            `  go on with:  ssmflow rollout resume ${rolloutId} --reason TEXT\n`,
+        );
+      }
     });
   });
 }

@@ -132,7 +132,7 @@ Then: ssmflow status RUN --watch · ssmflow approve RUN · ssmflow retry|skip|ro
       const last = await watchRun(connected, runId, mode, isAtRest);
       if (opts.json) printJson(statusJson(last));
       process.exitCode =
-        last.waitingFor?.reason === 'maintenance-window' ? 0 : exitCodeForRun(last.status, ['succeeded', 'waiting-approval']);
+        last.waitingFor?.reason === 'maintenance-window' ? 0 : exitCodeForRun(last.status, ['succeeded', 'waiting-approval', 'paused']);
     });
   });
 }

@@ -54,6 +54,7 @@ Examples:
         'running',
         'waiting-approval',
         'paused-on-failure',
+        'paused',
         'rolling-back',
         'waiting-lock',
       ]);

@@ -1,8 +1,9 @@
 // `ssmflow audit --format markdown`: the whole story of a run as a document to paste into a
 // ticket or postmortem: who started it, every command with its targets and per-instance results,
 // every operator action with who and why, in the order they happened.
+import { successesByAttempt } from '../../workflows/failed-only-retry.js';
 import type { AuditEntry } from '../../workflows/run-state.js';
-import type { RunView } from '../run-view.js';
+import type { RunView, StepView } from '../run-view.js';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -30,8 +31,9 @@ function entryMarkdown(entry: AuditEntry): string[] {
               .map(([k, v]) => `\`${k}=${String(v)}\``)
               .join(', ')}`
           : '';
+      const scope = entry.failedOnly ? ' of the failed instances only' : '';
       return [
-        `### ${entry.at} — operator: ${entry.action}${entry.stepId ? ` at step \`${entry.stepId}\`` : ''}`,
+        `### ${entry.at} — operator: ${entry.action}${scope}${entry.stepId ? ` at step \`${entry.stepId}\`` : ''}`,
         '',
         `By **${entry.by}**${params}. Reason: ${entry.reason ? entry.reason : '_(none given)_'}`,
         '',
@@ -39,8 +41,9 @@ function entryMarkdown(entry: AuditEntry): string[] {
     }
     case 'command': {
       const phase = entry.phase === 'step' ? '' : entry.phase === 'check' ? ' (check)' : ' (rollback)';
+      const scope = entry.failedOnly ? ' (failed instances only)' : '';
       return [
-        `### ${entry.at} — step \`${entry.stepId}\`${phase}, attempt ${entry.attempt}: ${entry.status}`,
+        `### ${entry.at} — step \`${entry.stepId}\`${phase}, attempt ${entry.attempt}${scope}: ${entry.status}`,
         '',
         `- SSM command: \`${entry.commandId}\``,
         `- Document: \`${entry.document}\``,
@@ -58,6 +61,26 @@ function entryMarkdown(entry: AuditEntry): string[] {
       ];
     }
   }
+}
+
+/** Steps whose instances succeeded in different attempts: which attempt each instance succeeded in. */
+function attemptsPerInstance(steps: readonly StepView[]): string[] {
+  const lines = steps.flatMap((step) => {
+    const groups = successesByAttempt(step.succeededInAttempt);
+    if (groups.length < 2) return [];
+    const rows = groups.flatMap((g) => g.instanceIds.map((id) => `| ${step.id} | ${id} | ${g.attempt} |`));
+    const notYet = step.instances.filter((i) => step.succeededInAttempt?.[i.instanceId] === undefined);
+    return [...rows, ...notYet.map((i) => `| ${step.id} | ${i.instanceId} | — (${cell(i.statusDetails || i.status)}) |`)];
+  });
+  if (!lines.length) return [];
+  return [
+    '## Instances by the attempt they succeeded in',
+    '',
+    '| step | instance | succeeded in attempt |',
+    '| --- | --- | --- |',
+    ...lines,
+    '',
+  ];
 }
 
 export function renderAuditMarkdown(view: RunView): string {
@@ -89,6 +112,7 @@ export function renderAuditMarkdown(view: RunView): string {
     ...view.steps.map((s) => `| ${s.id} | ${s.status} | ${s.attempts} | ${s.commandIds.map((id) => `\`${id}\``).join(' ') || '—'} |`),
     '',
     ...(view.failure ? [`**Failure** at step \`${view.failure.stepId}\` (${view.failure.phase}): ${view.failure.message}`, ''] : []),
+    ...attemptsPerInstance(view.steps),
     '## Timeline',
     '',
     ...view.audit.flatMap(entryMarkdown),

@@ -1,4 +1,5 @@
 // The operator actions a run takes now, rendered as the CLI commands that take them.
+import { failedOnlyRetryProblem, instancesToRetry, type FailedOnlyState } from '../../workflows/failed-only-retry.js';
 import { allowedActions } from '../../workflows/operator-actions.js';
 import type { OperatorAction, RunState } from '../../workflows/run-state.js';
 
@@ -14,10 +15,22 @@ export function runAllowedActions(run: ActionSource): OperatorAction[] {
   return allowedActions(run.status, run.failure?.phase ?? 'step', !run.pastPointOfNoReturn);
 }
 
-/** `ssmflow <action> <run>` lines with a short comment each, as `status` and errors print them. */
-export function nextActionCommands(run: ActionSource): string[] {
+/**
+ * `ssmflow <action> <run>` lines with a short comment each, as `status` and errors print them.
+ * With the run's steps, a retry of only the failed instances is offered where it applies.
+ */
+export function nextActionCommands(run: ActionSource & Partial<Pick<FailedOnlyState, 'steps'>>): string[] {
   const phase = run.failure?.phase ?? 'step';
-  const lines = runAllowedActions(run).map((action) => commandFor(action, run.runId, phase));
+  const lines = runAllowedActions(run).flatMap((action) => {
+    const line = commandFor(action, run.runId, phase);
+    if (action !== 'retry' || !run.steps || failedOnlyRetryProblem({ ...run, steps: run.steps })) return [line];
+    const count = instancesToRetry(run.steps.find((s) => s.id === run.failure?.stepId)?.instances ?? []).length;
+    const failedOnly: typeof line = [
+      `ssmflow retry ${run.runId} --failed-only`,
+      `only on the ${count} instance${count === 1 ? '' : 's'} that did not succeed`,
+    ];
+    return [line, failedOnly];
+  });
   const width = Math.max(...lines.map(([command]) => command.length));
   return lines.map(([command, comment]) => (comment ? `${command.padEnd(width)}    # ${comment}` : command));
 }
@@ -41,5 +54,9 @@ function commandFor(action: OperatorAction, runId: string, phase: 'step' | 'roll
       return [`ssmflow rollback ${runId}`, 'undo completed steps, newest first'];
     case 'abort':
       return [`ssmflow abort ${runId}`, phase === 'rollback' ? 'stop here' : 'stop without rolling back'];
+    case 'pause':
+      return [`ssmflow pause ${runId} --reason TEXT`, 'hold before the next step'];
+    case 'resume':
+      return [`ssmflow resume ${runId} --reason TEXT`, 'go on with the next step'];
   }
 }

@@ -7,6 +7,7 @@ const statusColour: Record<RolloutState['status'], (text: string) => string> = {
   running: c.cyan,
   'waiting-approval': c.yellow,
   halted: c.red,
+  paused: c.yellow,
   succeeded: c.green,
   failed: c.red,
   cancelled: c.yellow,
@@ -31,6 +32,9 @@ export function renderRolloutStatus(state: RolloutState): string {
   lines.push(
     `status  ${statusColour[state.status](state.status.toUpperCase())}${state.waitingFor ? ` — ${state.waitingFor.message}` : ''}`,
   );
+  // A pause asked while the rollout waits for wave approval shows here until it takes hold.
+  if (state.pause && state.waitingFor?.reason !== 'pause')
+    lines.push(`        paused by ${state.pause.by} ${ago(state.pause.at)}: ${state.pause.reason} (no new cluster starts)`);
   const ending = state.audit.findLast((a) => a.event === 'finished');
   if (state.status === 'failed' && ending?.detail) lines.push(`        ${ending.detail}`);
   lines.push(
@@ -66,6 +70,7 @@ export function renderRolloutStatus(state: RolloutState): string {
   const next: string[] = [];
   if (state.status === 'waiting-approval') next.push(`ssmflow rollout approve ${state.rolloutId}`);
   if (state.status === 'halted') next.push(`ssmflow rollout resume ${state.rolloutId} --error-budget ${state.errorBudget.failedClusters}`);
+  else if (state.pause) next.push(`ssmflow rollout resume ${state.rolloutId} --reason TEXT`);
   if (next.length) lines.push('', 'Next:', ...next.map((n) => `  ${n}`));
   return lines.join('\n') + '\n';
 }

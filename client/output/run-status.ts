@@ -9,6 +9,7 @@ import { colours as defaultColours, type Colours } from './style.js';
 import { ago, formatDuration, formatInstant, fromNow } from './time.js';
 import { nextActionCommands } from './next-actions.js';
 import { countInstanceOutcomes } from '../../workflows/run-audit.js';
+import { successesByAttempt } from '../../workflows/failed-only-retry.js';
 
 export const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -36,6 +37,8 @@ function runStatusText(status: RunStatus, c: Colours): string {
       return c.bold(c.yellow(`? ${label}`));
     case 'paused-on-failure':
       return c.bold(c.red(`✗ ${label}`));
+    case 'paused':
+      return c.bold(c.yellow(`⏸ ${label}`));
     case 'rolling-back':
       return c.bold(c.magenta(`↶ ${label}`));
     case 'rolled-back':
@@ -119,6 +122,21 @@ function instanceLines(
   return lines;
 }
 
+/**
+ * For steps whose instances succeeded in different attempts (a retry of the failed instances
+ * only): which attempt each one succeeded in, e.g. "gate: attempt 1 → i-a, i-c · attempt 2 → i-b".
+ */
+function attemptLines(steps: readonly StepView[], maxIds = 6): string[] {
+  const lines = steps.flatMap((step) => {
+    const groups = successesByAttempt(step.succeededInAttempt);
+    if (groups.length < 2) return [];
+    const ids = (list: string[]) =>
+      list.length <= maxIds ? list.join(', ') : `${list.slice(0, maxIds).join(', ')} +${list.length - maxIds}`;
+    return [`  ${step.id}: ${groups.map((g) => `attempt ${g.attempt} → ${ids(g.instanceIds)}`).join(' · ')}`];
+  });
+  return lines.length ? ['', 'succeeded per instance in:', ...lines] : [];
+}
+
 /** "waiting: check 7 after 41s — i-…: LAG 1048576 bytes (threshold 65536)"; one line per instance when there are several. */
 export function waitProgressLines(progress: WaitProgress, c: Colours, maxInstances = 5): string[] {
   const said = (i: CheckLine) => `${i.instanceId}: ${i.line || c.dim(`(no output) exit ${i.exitCode}`)}`;
@@ -186,6 +204,15 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
       '',
       c.yellow(`? waiting for approval of step ${waiting.stepId} since ${ago(waiting.since, nowMs)}: ${waiting.message ?? ''}`),
     );
+  } else if (waiting?.reason === 'pause') {
+    lines.push('', c.yellow(`⏸ held before step ${waiting.stepId} since ${ago(waiting.since, nowMs)}: ${waiting.message ?? ''}`));
+  }
+  const pause = view.pauseRequest;
+  if (pause && view.status !== 'paused') {
+    lines.push(
+      '',
+      c.yellow(`⏸ pause asked by ${pause.by} ${ago(pause.at, nowMs)} (${pause.reason}): the run holds once the current step finishes`),
+    );
   }
   if (view.pastPointOfNoReturn) {
     lines.push(
@@ -213,6 +240,7 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
     lines.push(
       ...formatColumns([[' #', '', 'STEP', 'KIND', 'STATUS', 'ATTEMPTS', 'TIME', 'INSTANCES'].map((h) => c.dim(h)), ...rows], ' '),
     );
+    lines.push(...attemptLines(view.steps));
   } else if (view.source === 'history') {
     lines.push('', c.dim('(the run ended without a readable state: only what Temporal visibility records is shown)'));
   }

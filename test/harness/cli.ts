@@ -1,6 +1,7 @@
 // Spawns the real `ssmflow` CLI (bin/ssmflow.mjs through tsx), as a person or a script would.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { projectRoot } from '../../local/project-root.js';
 
 export interface CliResult {
@@ -43,4 +44,17 @@ export function runCli(args: readonly string[], env: Record<string, string>, tim
       });
     });
   });
+}
+
+/** Asserts the exit code, showing what the command printed when it is not the expected one. */
+export function expectExit(result: CliResult, code: number): void {
+  expect(result.code, `exit code of ssmflow\nstdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(code);
+}
+
+/** What an operator action (approve, retry, pause, …) prints with --json; `Run` is the test's view of `status --json`. */
+export interface ActionJson<Run> {
+  action: string;
+  by: string;
+  accepted: boolean;
+  run: Run;
 }
