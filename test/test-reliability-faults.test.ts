@@ -118,7 +118,8 @@ describe('runs under faults', () => {
       const handles = await Promise.all(
         [1, 2, 3].map((n) =>
           startRun(stack.client, {
-            runbook: threeSteps('sleep 50'),
+            // Three runs on the same instances at once: only read-only runs may overlap under target locks.
+            runbook: { ...threeSteps('sleep 50'), readOnly: true },
             parameters: { cluster: 'rel', note: `storm-${n}` },
             initiator: 'chaos@example.com',
             taskQueue,

@@ -15,10 +15,16 @@ import { describeTargets } from './step-command-input.js';
 import { targetLockGrantedSignal, type TargetLockActivities } from './target-lock-messages.js';
 import { describeBlockers, type AcquireAnswer, type LockBlocker, type LockRequest } from './target-lock-table.js';
 
-const lockActivities = proxyActivities<TargetLockActivities & TargetInstanceActivities>({
-  startToCloseTimeout: '1 minute',
-  // The registry or SSM may be briefly unreachable; a lock call is idempotent, so retrying is safe.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
+// A lock call answers in milliseconds; a short limit means a worker killed in the middle of one
+// holds the run up for seconds, not a minute (every call is idempotent, so a retry is safe).
+const lockActivities = proxyActivities<TargetLockActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 30 },
+});
+// Resolving targets pages through SSM, which may throttle: more room, the same quick retry.
+const targetActivities = proxyActivities<TargetInstanceActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
 
 /** A queued run asks again this often, in case the registry's wake-up signal could not reach it. */
@@ -45,7 +51,7 @@ export class RunTargetLocks {
   async acquire(plan: RunPlan, controls: OperatorControls): Promise<LockOutcome> {
     // Read-only runbooks change nothing, so they run beside anything and lock nothing.
     if (plan.runbook.readOnly) return { kind: 'none' };
-    const instanceIds = await lockActivities.resolveTargetInstances(targetSelectors(plan));
+    const instanceIds = await targetActivities.resolveTargetInstances(targetSelectors(plan));
     if (instanceIds.length === 0) return { kind: 'none' };
     const request: LockRequest = {
       holder: workflowInfo().workflowId,

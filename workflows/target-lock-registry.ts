@@ -33,8 +33,9 @@ export interface LockRegistryInput {
   holderCheckIntervalMs?: number;
 }
 
+// Every lock request waits while this runs: a killed worker must not hold them up for long.
 const { describeLockHolders } = proxyActivities<TargetLockActivities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
 });
 
