@@ -1,20 +1,15 @@
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
+// The `ssmflow` program. Defining the commands loads only commander and small modules of ours, so
+// `--help` and `validate` start fast; each command's action loads what it needs when it runs
+// (client/actions/), and the error explanation loads Temporal's error classes only on an error.
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { registerCodecServerCommand } from './commands/codec-server.js';
-import { ConfigErrors } from '../core/config.js';
 import { packageVersion } from '../core/package-info.js';
-import { CliInputError, CliOperationFailed } from './cli-errors.js';
 import { registerAbortCommand } from './commands/abort.js';
 import { registerApproveCommand } from './commands/approve.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerCodecServerCommand } from './commands/codec-server.js';
 import { registerListCommand } from './commands/list.js';
 import { registerLocksCommand } from './commands/locks.js';
 import { registerPauseCommand } from './commands/pause.js';
@@ -30,7 +25,6 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { exitCode } from './exit-status.js';
-import { OperatorActionRejected, ParameterInputError } from './runs.js';
 
 /** Exit codes of every ssmflow command (docs/cli.md lists them; they are a stable interface). */
 export const exitCodes = exitCode;
@@ -104,42 +98,6 @@ async function registerLocalStackCommandsIfPresent(program: Command): Promise<vo
   registerLocalStackCommands(program);
 }
 
-/** The exit code of an error, and what to tell the person (no stack traces for expected errors). */
-export function explainError(err: unknown): { exitCode: number; message: string } {
-  const withFix = (message: string, fix?: string) => (fix ? `${message}\n    fix: ${fix}` : message);
-  if (err instanceof CliInputError) return { exitCode: exitCodes.badInput, message: withFix(err.message, err.fix) };
-  if (err instanceof CliOperationFailed) return { exitCode: exitCodes.failed, message: withFix(err.message, err.fix) };
-  if (err instanceof ParameterInputError) return { exitCode: exitCodes.badInput, message: err.message };
-  if (err instanceof ConfigErrors) return { exitCode: exitCodes.badInput, message: err.message };
-  if (err instanceof OperatorActionRejected)
-    return {
-      exitCode: exitCodes.badInput,
-      message: withFix(`${err.action} refused: ${err.message}`, `see where the run is with \`ssmflow status ${err.runId}\``),
-    };
-  if (err instanceof WorkflowNotFoundError)
-    return { exitCode: exitCodes.badInput, message: withFix(`no run with id "${err.workflowId}"`, 'list runs with `ssmflow list`') };
-  if (err instanceof WorkflowExecutionAlreadyStartedError)
-    return {
-      exitCode: exitCodes.badInput,
-      message: withFix(`a run with id "${err.workflowId}" already exists`, 'choose another --id, or leave --id out for a generated one'),
-    };
-  if (err instanceof ScheduleNotFoundError)
-    return {
-      exitCode: exitCodes.badInput,
-      message: withFix(`no schedule with id "${err.scheduleId}"`, 'list schedules with `ssmflow schedule list`'),
-    };
-  if (err instanceof ScheduleAlreadyRunning)
-    return {
-      exitCode: exitCodes.badInput,
-      message: withFix(
-        `a schedule with id "${err.scheduleId}" already exists`,
-        `choose another id, or delete it first: ssmflow schedule delete ${err.scheduleId}`,
-      ),
-    };
-  const message = err instanceof Error ? err.message : String(err);
-  return { exitCode: exitCodes.failed, message: process.env.SSMFLOW_DEBUG && err instanceof Error && err.stack ? err.stack : message };
-}
-
 // These keep serving after their action returns (the fleet's server) or until a signal.
 const servingCommands = new Set(['worker', 'dev', 'fleet', 'codec-server']);
 
@@ -157,9 +115,10 @@ async function main(argv: string[]): Promise<void> {
       // --help and --version exit 0; usage errors are bad input.
       process.exit(err.exitCode === 0 ? exitCodes.ok : exitCodes.badInput);
     }
-    const { exitCode, message } = explainError(err);
-    console.error(`ssmflow: ${message}`);
-    process.exit(exitCode);
+    const { explainError } = await import('./explain-error.js');
+    const explained = explainError(err);
+    console.error(`ssmflow: ${explained.message}`);
+    process.exit(explained.exitCode);
   }
 }
 

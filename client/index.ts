@@ -6,8 +6,10 @@
 // Runs started here are the CLI's runs: same workflow, input, search attributes and audit trail.
 
 // Connecting: the CLI's flags and environment (TEMPORAL_ADDRESS, TLS, API key, encryption keys).
-export { connectToTemporal, connectionOptions, defaultTaskQueue, withTemporal } from './connection.js';
-export type { Connected, ConnectionFlags } from './connection.js';
+export { connectToTemporal, connectionOptions, withTemporal } from './connection.js';
+export type { Connected } from './connection.js';
+export { defaultTaskQueue } from './connection-flags.js';
+export type { ConnectionFlags } from './connection-flags.js';
 // A payload converter with ssmflow's encryption, for callers that build their own Temporal Client.
 export { dataConverterFromConfig, dataConverterFromEnv } from '../core/data-converter.js';
 

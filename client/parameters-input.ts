@@ -1,29 +1,14 @@
 // Run parameters from the command line: repeated `-p name=value` and a `--params FILE` (YAML or
-// JSON mapping). `-p` wins over the file, so a file of defaults can be adjusted per run.
+// JSON mapping), as parameter-flags.ts defines them. `-p` wins over the file, so a file of
+// defaults can be adjusted per run.
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CliInputError } from './cli-errors.js';
+import type { ParameterFlags } from './parameter-flags.js';
 
 export type GivenParameters = Record<string, string | number | boolean>;
 
-export interface ParameterFlags {
-  param?: string[];
-  params?: string;
-}
-
 const namePattern = /^[A-Za-z][A-Za-z0-9_]*$/;
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** Adds `-p, --param name=value` (repeatable) and `--params FILE`. */
-export function addParameterOptions(command: Command, what = 'runbook parameter'): Command {
-  return command
-    .option('-p, --param <name=value>', `${what} (repeat for more; a value may contain "=")`, collect)
-    .option('--params <file>', `${what}s from a YAML or JSON file of name: value (-p wins over it)`);
-}
 
 /** `name=value` → [name, value]; the value is a string, converted to its declared type later. */
 export function parseParameterFlag(raw: string): [string, string] {

@@ -8,17 +8,17 @@ import type { NormalizedRunbook, ParameterValues } from '../runbook/types.js';
 import type { RunInput } from '../workflows/run-state.js';
 import { runbookRun } from '../workflows/runbook-run.js';
 import { CliInputError } from './cli-errors.js';
+import type { OverlapName } from './overlap-policies.js';
 import { runLaunch } from './runs.js';
 
-export const overlapPolicies = {
+export const overlapPolicies: Record<OverlapName, ScheduleOverlapPolicy> = {
   skip: ScheduleOverlapPolicy.SKIP,
   'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
   'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
   'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
   'terminate-other': ScheduleOverlapPolicy.TERMINATE_OTHER,
   'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
-} as const;
-export type OverlapName = keyof typeof overlapPolicies;
+};
 
 export interface ScheduleTiming {
   cron?: string[];

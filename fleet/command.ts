@@ -1,5 +1,4 @@
 import { type Command } from 'commander';
-import { startFleet } from './server.js';
 
 const HELP = `
 The local fleet is a development and test double of AWS SSM Run Command (as LocalStack is for
@@ -54,6 +53,8 @@ export function registerFleetCommand(program: Command): Command {
     .option('--state-dir <dir>', 'where sandboxes, commands and the execution journal live', '.ssmflow/fleet')
     .addHelpText('after', HELP)
     .action(async (opts: { config: string; port: string; stateDir: string }) => {
+      // Loaded here: the CLI defines this command on every start, and the fleet's server is large.
+      const { startFleet } = await import('./server.js');
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         console.error(`--port must be a port number, got ${opts.port}`);

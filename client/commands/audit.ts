@@ -1,11 +1,7 @@
 import { Option, type Command } from 'commander';
-import { CliOperationFailed } from '../cli-errors.js';
-import { addConnectionOptions, withTemporal, type ConnectionFlags } from '../connection.js';
-import { renderAuditMarkdown } from '../output/audit-markdown.js';
-import { printJson } from '../output/json.js';
-import { readRun } from '../run-view.js';
+import { addConnectionOptions, type ConnectionFlags } from '../connection-flags.js';
 
-interface AuditFlags extends ConnectionFlags {
+export interface AuditFlags extends ConnectionFlags {
   format: 'markdown' | 'json';
   json?: boolean;
 }
@@ -33,19 +29,7 @@ Examples:
   ssmflow audit RUN --format json | jq '.audit[] | select(.type == "operator")'`,
   );
   command.action(async (runId: string, opts: AuditFlags) => {
-    await withTemporal(opts, async (connected) => {
-      const view = await readRun(connected, runId);
-      if (view.source === 'history') {
-        throw new CliOperationFailed(
-          `run ${runId} ended without a readable state (the workflow was terminated or failed), so its audit trail cannot be read`,
-          `its event history is still in Temporal: temporal workflow show --workflow-id ${runId}`,
-        );
-      }
-      if (opts.json || opts.format === 'json') {
-        const { source: _source, taskQueue: _taskQueue, ...audit } = view;
-        return printJson({ ...audit, steps: view.steps.map(({ instances: _instances, ...step }) => step) });
-      }
-      process.stdout.write(`${renderAuditMarkdown(view)}\n`);
-    });
+    const { auditAction } = await import('../actions/audit.js');
+    await auditAction(runId, opts);
   });
 }

@@ -1,19 +1,8 @@
 import type { Command } from 'commander';
-import { createSsmClient } from '../../aws/clients.js';
-import { shellQuote } from '../../runbook/shell-quote.js';
-import { addBlastRadiusOptions, maxTargetsOf, type BlastRadiusFlags } from '../blast-radius.js';
-import { printJson } from '../output/json.js';
-import { renderPlan } from '../output/plan-view.js';
-import { addParameterOptions, readParameterInput, type ParameterFlags } from '../parameters-input.js';
-import { loadRunbookOrExplain, resolveParametersOrExplain } from '../runbook-input.js';
-import { planRun } from '../run-plan.js';
+import { addBlastRadiusOptions, type BlastRadiusFlags } from '../blast-radius.js';
+import { addParameterOptions, type ParameterFlags } from '../parameter-flags.js';
 
-/** A word as typed: quoted only when the shell would otherwise read it differently. */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : shellQuote(text);
-}
-
-interface PlanFlags extends ParameterFlags, BlastRadiusFlags {
+export interface PlanFlags extends ParameterFlags, BlastRadiusFlags {
   json?: boolean;
   offline?: boolean;
 }
@@ -45,21 +34,7 @@ Examples:
 Environment: AWS_REGION, AWS_ENDPOINT_URL_SSM and the standard AWS credential chain (target resolution).`,
     )
     .action(async (file: string, opts: PlanFlags) => {
-      const runbook = await loadRunbookOrExplain(file);
-      const given = readParameterInput(opts);
-      const values = resolveParametersOrExplain(runbook, given);
-      const maxTargets = maxTargetsOf(opts);
-      const ssm = opts.offline ? undefined : createSsmClient();
-      try {
-        const plan = await planRun(runbook, values, { ...(ssm ? { ssm } : {}), maxTargets });
-        if (opts.json) return printJson(plan);
-        const confirm = plan.blastRadius?.needsConfirm ? ` --confirm ${plan.blastRadius.instanceCount}` : '';
-        const rerun =
-          ['ssmflow run', shellWord(file), ...Object.entries(given).map(([k, v]) => `-p ${shellWord(`${k}=${String(v)}`)}`)].join(' ') +
-          confirm;
-        process.stdout.write(`${renderPlan(plan, rerun)}\n`);
-      } finally {
-        ssm?.destroy();
-      }
+      const { planAction } = await import('../actions/plan.js');
+      await planAction(file, opts);
     });
 }

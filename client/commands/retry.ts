@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { registerOperatorCommand, type OperatorFlags } from '../operator-command.js';
-import { addParameterOptions, readParameterInput, type ParameterFlags } from '../parameters-input.js';
+import { addParameterOptions, type ParameterFlags } from '../parameter-flags.js';
 
 interface RetryFlags extends OperatorFlags, ParameterFlags {
   failedOnly?: boolean;
@@ -28,7 +28,8 @@ export function registerRetryCommand(program: Command): void {
     examples: `  ssmflow retry RUN --reason "freed disk on i-0a1b2c3d4e5f67890"
   ssmflow retry RUN -p toVersion=16 --reason "17 packages not mirrored yet" --wait
   ssmflow retry RUN --failed-only --reason "i-0a1b2c3d4e5f67890 rebooted mid-step; the others are done"`,
-    act: (controls, request, flags) => {
+    act: async (controls, request, flags) => {
+      const { readParameterInput } = await import('../parameters-input.js');
       const parameters = readParameterInput(flags);
       return controls.retry({
         ...request,

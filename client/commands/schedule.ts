@@ -1,18 +1,11 @@
 import { type Command, Option } from 'commander';
-import { addBlastRadiusOptions, checkBlastRadius, type BlastRadiusFlags } from '../blast-radius.js';
-import { CliOperationFailed } from '../cli-errors.js';
-import { addConnectionOptions, addTaskQueueOption, withTemporal, type ConnectionFlags, type Connected } from '../connection.js';
-import { actingIdentity } from '../identity.js';
-import { printJson } from '../output/json.js';
-import { renderScheduleDescription, renderScheduleList, scheduleDescriptionJson, scheduleSummaryJson } from '../output/schedule-view.js';
-import { colours as c } from '../output/style.js';
-import { addParameterOptions, readParameterInput, type ParameterFlags } from '../parameters-input.js';
-import { addRunStartOptions, outputLocation, type RunStartFlags } from '../run-options.js';
-import { countTargetInstances } from '../run-targets.js';
-import { loadRunbookOrExplain, resolveParametersOrExplain } from '../runbook-input.js';
-import { checkScheduleId, overlapPolicies, scheduleOptions, type OverlapName } from '../scheduled-run.js';
+import { addBlastRadiusOptions, type BlastRadiusFlags } from '../blast-radius.js';
+import { addConnectionOptions, addTaskQueueOption, type ConnectionFlags } from '../connection-flags.js';
+import { overlapNames, type OverlapName } from '../overlap-policies.js';
+import { addParameterOptions, type ParameterFlags } from '../parameter-flags.js';
+import { addRunStartOptions, type RunStartFlags } from '../run-options.js';
 
-interface CreateFlags extends ParameterFlags, BlastRadiusFlags, RunStartFlags, ConnectionFlags {
+export interface CreateFlags extends ParameterFlags, BlastRadiusFlags, RunStartFlags, ConnectionFlags {
   taskQueue: string;
   cron?: string[];
   every?: string;
@@ -24,10 +17,17 @@ interface CreateFlags extends ParameterFlags, BlastRadiusFlags, RunStartFlags, C
   json?: boolean;
 }
 
-interface ScheduleActionFlags extends ConnectionFlags {
+export interface ScheduleFlags extends ConnectionFlags {
+  json?: boolean;
+}
+
+export interface ScheduleActionFlags extends ScheduleFlags {
   reason?: string;
   as?: string;
-  json?: boolean;
+}
+
+export interface TriggerFlags extends ScheduleFlags {
+  overlap?: OverlapName;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -56,9 +56,7 @@ function registerCreate(schedule: Command): void {
     .option('--offset <duration>', 'shift --every intervals, such as --every 1d --offset 2h (02:00 UTC daily)')
     .option('--timezone <iana-name>', 'time zone of --cron (daylight saving time followed)', 'UTC')
     .addOption(
-      new Option('--overlap <policy>', 'when the previous run is still going at the next time')
-        .choices(Object.keys(overlapPolicies))
-        .default('skip'),
+      new Option('--overlap <policy>', 'when the previous run is still going at the next time').choices(overlapNames).default('skip'),
     )
     .option('--catchup-window <duration>', 'after an outage of Temporal, still start runs missed by at most this much', '15m')
     .option('--paused', 'create it paused (start it with `schedule unpause`)');
@@ -74,39 +72,8 @@ Examples:
   ssmflow schedule create disk-cleanup-web runbooks/examples/disk-cleanup.yaml -p fleet=web --every 6h --overlap skip`,
   );
   command.action(async (scheduleId: string, file: string, opts: CreateFlags) => {
-    checkScheduleId(scheduleId);
-    const runbook = await loadRunbookOrExplain(file);
-    const values = resolveParametersOrExplain(runbook, readParameterInput(opts));
-    const createdBy = actingIdentity(opts.as);
-    const output = outputLocation(opts);
-    const options = scheduleOptions({
-      scheduleId,
-      runbook,
-      values,
-      taskQueue: opts.taskQueue,
-      timing: {
-        ...(opts.cron ? { cron: opts.cron } : {}),
-        ...(opts.every ? { every: opts.every } : {}),
-        ...(opts.offset ? { offset: opts.offset } : {}),
-        timezone: opts.timezone,
-      },
-      overlap: opts.overlap,
-      catchupWindow: opts.catchupWindow,
-      paused: Boolean(opts.paused),
-      createdBy,
-      ...(opts.reason ? { reason: opts.reason } : {}),
-      ...(output ? { output } : {}),
-    });
-    const instanceCount = await countTargetInstances(runbook, values);
-    checkBlastRadius(instanceCount, opts, `schedule ${scheduleId}`);
-    await withTemporal(opts, async (connected) => {
-      const handle = await connected.client.schedule.create(options);
-      const described = scheduleDescriptionJson(await handle.describe());
-      if (opts.json) return printJson({ ...described, instanceCount });
-      process.stdout.write(
-        `${c.green('✓')} created schedule ${c.bold(scheduleId)} (${instanceCount} instances per run)\n\n${renderScheduleDescription(described)}\n`,
-      );
-    });
+    const { scheduleCreateAction } = await import('../actions/schedule.js');
+    await scheduleCreateAction(scheduleId, file, opts);
   });
 }
 
@@ -116,22 +83,10 @@ function registerList(schedule: Command): void {
     .summary('schedules that start ssmflow runs, with their next and last run')
     .option('--json', 'print JSON');
   addConnectionOptions(command);
-  command.action(async (opts: ConnectionFlags & { json?: boolean }) => {
-    await withTemporal(opts, async (connected) => {
-      const schedules = [];
-      for await (const summary of connected.client.schedule.list()) {
-        if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === 'runbookRun')
-          schedules.push(scheduleSummaryJson(summary));
-      }
-      schedules.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
-      if (opts.json) return printJson(schedules);
-      process.stdout.write(`${renderScheduleList(schedules)}\n`);
-    });
+  command.action(async (opts: ScheduleFlags) => {
+    const { scheduleListAction } = await import('../actions/schedule.js');
+    await scheduleListAction(opts);
   });
-}
-
-async function describeSchedule(connected: Connected, scheduleId: string) {
-  return scheduleDescriptionJson(await connected.client.schedule.getHandle(scheduleId).describe());
 }
 
 function registerDescribe(schedule: Command): void {
@@ -141,12 +96,9 @@ function registerDescribe(schedule: Command): void {
     .argument('<schedule-id>')
     .option('--json', 'print JSON');
   addConnectionOptions(command);
-  command.action(async (scheduleId: string, opts: ConnectionFlags & { json?: boolean }) => {
-    await withTemporal(opts, async (connected) => {
-      const described = await describeSchedule(connected, scheduleId);
-      if (opts.json) return printJson(described);
-      process.stdout.write(`${renderScheduleDescription(described)}\n`);
-    });
+  command.action(async (scheduleId: string, opts: ScheduleFlags) => {
+    const { scheduleDescribeAction } = await import('../actions/schedule.js');
+    await scheduleDescribeAction(scheduleId, opts);
   });
 }
 
@@ -158,15 +110,8 @@ function registerPauseUnpause(schedule: Command, verb: 'pause' | 'unpause'): voi
   withIdentity(command).option('--json', 'print JSON');
   addConnectionOptions(command);
   command.action(async (scheduleId: string, opts: ScheduleActionFlags) => {
-    const by = actingIdentity(opts.as);
-    const note = `${verb === 'pause' ? 'paused' : 'unpaused'} by ${by}${opts.reason ? `: ${opts.reason}` : ''}`;
-    await withTemporal(opts, async (connected) => {
-      const handle = connected.client.schedule.getHandle(scheduleId);
-      await (verb === 'pause' ? handle.pause(note) : handle.unpause(note));
-      const described = await describeSchedule(connected, scheduleId);
-      if (opts.json) return printJson(described);
-      process.stdout.write(`${c.green('✓')} schedule ${c.bold(scheduleId)} ${note}\n`);
-    });
+    const { schedulePauseAction } = await import('../actions/schedule.js');
+    await schedulePauseAction(verb, scheduleId, opts);
   });
 }
 
@@ -175,37 +120,15 @@ function registerTrigger(schedule: Command): void {
     .command('trigger')
     .summary('start a run of the schedule now (its overlap policy applies)')
     .argument('<schedule-id>')
-    .addOption(new Option('--overlap <policy>', 'overlap policy for this run only').choices(Object.keys(overlapPolicies)))
+    .addOption(new Option('--overlap <policy>', 'overlap policy for this run only').choices(overlapNames))
     .option('--json', 'print JSON: { scheduleId, runId }');
   addConnectionOptions(command).addHelpText(
     'after',
     '\nExample:\n  ssmflow schedule trigger weekly-restart-pg-a && ssmflow list --initiator schedule:weekly-restart-pg-a',
   );
-  command.action(async (scheduleId: string, opts: ConnectionFlags & { json?: boolean; overlap?: OverlapName }) => {
-    await withTemporal(opts, async (connected) => {
-      const handle = connected.client.schedule.getHandle(scheduleId);
-      const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
-      await handle.trigger(opts.overlap ? overlapPolicies[opts.overlap] : undefined);
-      // The schedule starts the run asynchronously; wait until it shows up among its recent actions.
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const started = (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !before.has(id));
-        if (started) {
-          if (opts.json) return printJson({ scheduleId, runId: started });
-          process.stdout.write(
-            `${c.green('✓')} schedule ${c.bold(scheduleId)} started run ${c.bold(started)}\n  follow it:  ssmflow status ${started} --watch\n`,
-          );
-          return;
-        }
-        if (Date.now() > deadline) {
-          throw new CliOperationFailed(
-            `schedule ${scheduleId} was triggered but no new run appeared within 15s`,
-            `its overlap policy may have skipped it (a run is still going): ssmflow schedule describe ${scheduleId}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    });
+  command.action(async (scheduleId: string, opts: TriggerFlags) => {
+    const { scheduleTriggerAction } = await import('../actions/schedule.js');
+    await scheduleTriggerAction(scheduleId, opts);
   });
 }
 
@@ -216,12 +139,9 @@ function registerDelete(schedule: Command): void {
     .argument('<schedule-id>')
     .option('--json', 'print JSON');
   addConnectionOptions(command);
-  command.action(async (scheduleId: string, opts: ConnectionFlags & { json?: boolean }) => {
-    await withTemporal(opts, async (connected) => {
-      await connected.client.schedule.getHandle(scheduleId).delete();
-      if (opts.json) return printJson({ scheduleId, deleted: true });
-      process.stdout.write(`${c.green('✓')} deleted schedule ${c.bold(scheduleId)}\n`);
-    });
+  command.action(async (scheduleId: string, opts: ScheduleFlags) => {
+    const { scheduleDeleteAction } = await import('../actions/schedule.js');
+    await scheduleDeleteAction(scheduleId, opts);
   });
 }
 

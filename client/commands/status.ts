@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
-import { addConnectionOptions, withTemporal, type ConnectionFlags } from '../connection.js';
-import { exitCodeForRun } from '../exit-status.js';
-import { printJson } from '../output/json.js';
-import { liveMode, watchRun } from '../output/live-status.js';
-import { renderRunStatus } from '../output/run-status.js';
-import { statusJson } from '../output/status-json.js';
-import { isTerminal, readRun } from '../run-view.js';
+import { addConnectionOptions, type ConnectionFlags } from '../connection-flags.js';
 
-interface StatusFlags extends ConnectionFlags {
+export interface StatusFlags extends ConnectionFlags {
   json?: boolean;
   watch?: boolean;
 }
@@ -40,24 +34,7 @@ Examples:
   ssmflow status RUN --json | jq '.steps[] | select(.status == "failed")'`,
   );
   command.action(async (runId: string, opts: StatusFlags) => {
-    await withTemporal(opts, async (connected) => {
-      if (opts.watch) {
-        const last = await watchRun(connected, runId, liveMode(Boolean(opts.json)), (view) => isTerminal(view.status));
-        process.exitCode = exitCodeForRun(last.status);
-        return;
-      }
-      const view = await readRun(connected, runId);
-      if (opts.json) printJson(statusJson(view));
-      else process.stdout.write(`${renderRunStatus(view)}\n`);
-      process.exitCode = exitCodeForRun(view.status, [
-        'succeeded',
-        'running',
-        'waiting-approval',
-        'paused-on-failure',
-        'paused',
-        'rolling-back',
-        'waiting-lock',
-      ]);
-    });
+    const { statusAction } = await import('../actions/status.js');
+    await statusAction(runId, opts);
   });
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { formatValidationReport, validateRunbookFiles } from '../../runbook/validate-command.js';
-import { exitCodesForResult } from '../exit-status.js';
-import { printJson } from '../output/json.js';
+
+export interface ValidateFlags {
+  json?: boolean;
+}
 
 export function registerValidateCommand(program: Command): void {
   program
@@ -25,10 +26,8 @@ Output (one line per problem, then its fix):
   runbooks/x.yaml:12:16  steps[2].onFailure  must be one of pause|rollback|abort|continue (got "retry")
       fix: use one of pause, rollback, abort, continue`,
     )
-    .action(async (files: string[], opts: { json?: boolean }) => {
-      const result = await validateRunbookFiles(files);
-      if (opts.json) printJson(result);
-      else process.stdout.write(`${formatValidationReport(result)}\n`);
-      process.exitCode = exitCodesForResult(result.ok);
+    .action(async (files: string[], opts: ValidateFlags) => {
+      const { validateAction } = await import('../actions/validate.js');
+      await validateAction(files, opts);
     });
 }

@@ -1,0 +1,57 @@
+// The operator actions (approve, retry, skip, rollback, abort, pause, resume; defined through
+// operator-command.ts): ask the run, send the action, and with --wait follow the run until it ends
+// or needs a person again.
+import { operatorActionProblem } from '../../workflows/operator-actions.js';
+import { withTemporal, type Connected } from '../connection.js';
+import { exitCodeForRun } from '../exit-status.js';
+import { actingIdentity } from '../identity.js';
+import type { OperatorCommandSpec, OperatorFlags } from '../operator-command.js';
+import { printJson } from '../output/json.js';
+import { liveMode, watchRun } from '../output/live-status.js';
+import { statusJson } from '../output/status-json.js';
+import { colours as c } from '../output/style.js';
+import { isAtRest, isTerminal, readRun, viewFromState, type RunView } from '../run-view.js';
+import { OperatorActionRejected, runControls } from '../runs.js';
+
+/** Whether `after` is a new reason to stop that is not the pause the operator just answered. */
+function stopsAgain(before: RunView, after: RunView): boolean {
+  if (isTerminal(after.status)) return true;
+  if (!isAtRest(after) || !after.waitingFor) return false;
+  return after.waitingFor.stepId !== before.waitingFor?.stepId || after.waitingFor.since !== before.waitingFor?.since;
+}
+
+async function performAction<F extends OperatorFlags>(
+  spec: OperatorCommandSpec<F>,
+  runId: string,
+  flags: F,
+  connected: Connected,
+): Promise<void> {
+  const before = await readRun(connected, runId);
+  const action = spec.actionOf?.(flags) ?? spec.name;
+  // An ended run cannot answer its validator; say why here, in the workflow's own words.
+  if (isTerminal(before.status)) {
+    throw new OperatorActionRejected(runId, action, operatorActionProblem(before, action) ?? `run ${runId} has ended (${before.status})`);
+  }
+  const by = actingIdentity(flags.as);
+  const state = await spec.act(runControls(connected.client, runId), { by, ...(flags.reason ? { reason: flags.reason } : {}) }, flags);
+  const at = state.audit.findLast((e) => e.type === 'operator');
+  if (!flags.wait) {
+    const view = viewFromState(state, before.taskQueue);
+    if (flags.json)
+      return printJson({ action, runId, by, ...(flags.reason ? { reason: flags.reason } : {}), accepted: true, run: statusJson(view) });
+    process.stdout.write(
+      `${c.green('✓')} ${action} accepted for run ${c.bold(runId)}${at?.type === 'operator' && at.stepId ? ` at step ${at.stepId}` : ''} (by ${by}${flags.reason ? `: ${flags.reason}` : ''})\n` +
+        `  follow it:  ssmflow status ${runId} --watch\n`,
+    );
+    return;
+  }
+  if (!flags.json) process.stdout.write(`${c.green('✓')} ${action} accepted for run ${c.bold(runId)} (by ${by})\n`);
+  const last = await watchRun(connected, runId, flags.json ? 'silent' : liveMode(false), (view) => stopsAgain(before, view));
+  if (flags.json)
+    printJson({ action, runId, by, ...(flags.reason ? { reason: flags.reason } : {}), accepted: true, run: statusJson(last) });
+  process.exitCode = last.waitingFor?.reason === 'maintenance-window' ? 0 : exitCodeForRun(last.status, spec.wantedEnd);
+}
+
+export async function operatorAction<F extends OperatorFlags>(spec: OperatorCommandSpec<F>, runId: string, flags: F): Promise<void> {
+  await withTemporal(flags, (connected) => performAction(spec, runId, flags, connected));
+}
