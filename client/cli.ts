@@ -15,6 +15,7 @@ import { registerLocksCommand } from './commands/locks.js';
 import { registerPauseCommand } from './commands/pause.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerResumeCommand } from './commands/resume.js';
+import { registerRedriveCommand } from './commands/redrive.js';
 import { registerRetryCommand } from './commands/retry.js';
 import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRolloutCommand } from './commands/rollout.js';
@@ -65,6 +66,7 @@ Reference: docs/cli.md`,
   registerSkipCommand(program);
   registerRollbackCommand(program);
   registerAbortCommand(program);
+  registerRedriveCommand(program);
   registerPauseCommand(program);
   registerResumeCommand(program);
   program.commandsGroup('Many clusters:');

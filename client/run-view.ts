@@ -10,6 +10,7 @@ import { clusterKey, initiatorKey, runbookKey, statusKey } from '../workflows/se
 import { CliInputError, CliOperationFailed } from './cli-errors.js';
 import type { Connected } from './connection.js';
 import { waitProgressOf } from './wait-progress.js';
+import { redriveRunId } from './redrive-plan.js';
 
 export interface InstanceView {
   instanceId: string;
@@ -46,6 +47,8 @@ export interface RunView extends Omit<RunState, 'steps'> {
   /** live: the run's own Query; result: a finished run's result; history: only what Temporal's visibility knows. */
   source: 'live' | 'result' | 'history';
   taskQueue: string;
+  /** The runs that continued this one (`ssmflow redrive`), oldest first; filled in by `status` and `audit`. */
+  redrivenAs?: string[];
 }
 
 export function isTerminal(status: RunStatus): boolean {
@@ -108,6 +111,7 @@ export function viewFromSummary(summary: RunSummary, description: WorkflowExecut
     parameters: summary.parameters,
     ...(summary.failure ? { failure: summary.failure } : {}),
     ...(summary.locks ? { locks: summary.locks } : {}),
+    ...(summary.redriveOf ? { redriveOf: summary.redriveOf } : {}),
     audit: summary.audit,
     source: 'result',
     taskQueue: description.taskQueue,
@@ -187,8 +191,33 @@ async function queryState(connected: Connected, runId: string): Promise<RunState
   return connected.connection.withDeadline(Date.now() + queryDeadlineMs, () => handle.query(runStateQuery));
 }
 
-/** The run as it is now. An open run is asked directly (a worker must be up); a finished one is read from its result. */
+/**
+ * The run as it is now. An open run is asked directly (a worker must be up); a finished one is
+ * read from its result, with the runs that continued it (`ssmflow redrive`).
+ */
 export async function readRun(connected: Connected, runId: string): Promise<RunView> {
+  const view = await readRunState(connected, runId);
+  if (!isTerminal(view.status)) return view;
+  const redrivenAs = await redrivesOf(connected, runId);
+  return redrivenAs.length ? { ...view, redrivenAs } : view;
+}
+
+/** The redrives of a run, found under the ids `ssmflow redrive` gives them (the old run itself is closed and cannot record them). */
+export async function redrivesOf(connected: Connected, runId: string): Promise<string[]> {
+  const found: string[] = [];
+  for (let n = 1; ; n += 1) {
+    const id = redriveRunId(runId, n);
+    try {
+      await connected.client.workflow.getHandle(id).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return found;
+      throw err;
+    }
+    found.push(id);
+  }
+}
+
+async function readRunState(connected: Connected, runId: string): Promise<RunView> {
   const description = await describeRun(connected, runId);
   const handle = connected.client.workflow.getHandle<typeof runbookRun>(runId);
   if (description.status.name === 'COMPLETED') return viewFromSummary(await handle.result(), description);

@@ -13,7 +13,7 @@ import {
   runStateQuery,
   skipUpdate,
 } from '../workflows/run-messages.js';
-import type { OperatorRequest, RetryRequest, RunInput, RunState } from '../workflows/run-state.js';
+import type { OperatorRequest, RedriveOrigin, RetryRequest, RunInput, RunState } from '../workflows/run-state.js';
 import { runbookRun } from '../workflows/runbook-run.js';
 import { clusterKey, initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
 
@@ -102,6 +102,39 @@ export async function startRun(client: Client, opts: StartRunOptions): Promise<W
     args: [launch.input],
     typedSearchAttributes: launch.typedSearchAttributes,
     memo: launch.memo,
+  });
+}
+
+/**
+ * Starts a run that continues an ended one (`ssmflow redrive`): the old run's runbook, output and
+ * options, the parameters given (changes already applied), and the steps it carries as done.
+ */
+export async function startRedrive(
+  client: Client,
+  opts: {
+    old: RunInput;
+    values: ParameterValues;
+    initiator: string;
+    reason: string;
+    taskQueue: string;
+    workflowId: string;
+    redriveOf: RedriveOrigin;
+  },
+): Promise<WorkflowHandle<typeof runbookRun>> {
+  const launch = runLaunch({
+    runbook: opts.old.runbook,
+    values: opts.values,
+    initiator: opts.initiator,
+    reason: opts.reason,
+    ...(opts.old.output ? { output: opts.old.output } : {}),
+    ...(opts.old.options ? { options: opts.old.options } : {}),
+  });
+  return client.workflow.start(runbookRun, {
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId,
+    args: [{ ...launch.input, redriveOf: opts.redriveOf }],
+    typedSearchAttributes: launch.typedSearchAttributes,
+    memo: { ...launch.memo, redriveOf: opts.redriveOf.runId },
   });
 }
 

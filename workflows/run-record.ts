@@ -4,7 +4,7 @@ import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CommandResult, RunCommandInput } from '../aws/ssm/types.js';
 import { commandAuditEntry, displayParameters, duplicateSendAuditEntries } from './run-audit.js';
 import type { RunPlan } from './run-plan.js';
-import type { RunInput, RunState, RunStatus, StepState } from './run-state.js';
+import type { RedriveOrigin, RunInput, RunState, RunStatus, StepState } from './run-state.js';
 import { statusKey } from './search-attributes.js';
 
 /** The run's result: enough for `status` and `audit` of a finished run without a worker to query. */
@@ -26,6 +26,8 @@ export interface RunSummary {
   failure?: RunState['failure'];
   /** The run's target lock as it ended (absent for runs that took none, and those from before locks). */
   locks?: RunState['locks'];
+  /** The ended run this one continued (`ssmflow redrive`). */
+  redriveOf?: RunState['redriveOf'];
   /** Every command and operator action (no output tails: those live in S3). */
   audit: RunState['audit'];
 }
@@ -67,6 +69,28 @@ export class RunRecord {
         },
       ],
     };
+    if (input.redriveOf) this.carryRedrivenSteps(input.redriveOf);
+  }
+
+  /** A redrive's steps done in the run it continues: recorded as they ended there, never sent again. */
+  private carryRedrivenSteps(origin: RedriveOrigin): void {
+    this.state.redriveOf = { runId: origin.runId, fromStepId: origin.fromStepId };
+    for (const carried of origin.carried) {
+      const step = this.state.steps.find((s) => s.id === carried.id);
+      if (!step) continue;
+      Object.assign(step, carried, { message: `${carried.status} in run ${origin.runId}; not sent again` });
+    }
+    const carriedIds = origin.carried.map((s) => s.id);
+    this.state.audit.push({
+      at: this.now(),
+      type: 'run',
+      event: 'redrive-of',
+      status: this.state.status,
+      by: this.state.initiator,
+      detail:
+        `redrive of run ${origin.runId} from step ${origin.fromStepId}` +
+        (carriedIds.length ? `; carried as done there, not sent again: ${carriedIds.join(', ')}` : '; nothing carried'),
+    });
   }
 
   get runId(): string {
@@ -171,6 +195,7 @@ export class RunRecord {
       })),
       ...(state.failure ? { failure: state.failure } : {}),
       ...(state.locks ? { locks: state.locks } : {}),
+      ...(state.redriveOf ? { redriveOf: state.redriveOf } : {}),
       audit: state.audit,
     };
   }

@@ -40,6 +40,31 @@ export interface RunInput {
   options?: RunOptions;
   /** How the run takes its target lock (run-target-locks.ts); absent: refused when another run holds an instance. */
   lock?: { wait: boolean };
+  /** Set by `ssmflow redrive`: this run continues an ended one, from `fromStepId`, carrying the steps before it. */
+  redriveOf?: RedriveOrigin;
+}
+
+/**
+ * Where a redriven run comes from. A redrive is a new execution rather than a Temporal reset of the
+ * old one: the old run's history and audit stay whole as they ended, parameters may change (a reset
+ * replays the old input), and the new run is found and followed under an id of its own.
+ */
+export interface RedriveOrigin {
+  runId: string;
+  fromStepId: string;
+  /** The steps before fromStepId, as they ended in the old run; not sent again. */
+  carried: CarriedStep[];
+}
+
+/** A step a redrive takes over as done from the run it continues. */
+export interface CarriedStep {
+  id: string;
+  status: 'succeeded' | 'skipped';
+  attempts: number;
+  commandIds: string[];
+  startedAt?: string;
+  endedAt?: string;
+  succeededInAttempt?: Record<string, number>;
 }
 
 export interface RunOptions {
@@ -102,8 +127,9 @@ export type AuditEntry =
       /**
        * point-of-no-return: a step marked pointOfNoReturn started; the run can no longer roll back.
        * lock-waiting / lock-granted: the run queued for its target lock, and got it.
+       * redrive-of: the run continues an ended one (detail: which, from where, what it carried).
        */
-      event: 'started' | 'point-of-no-return' | 'lock-waiting' | 'lock-granted' | 'finished';
+      event: 'started' | 'point-of-no-return' | 'lock-waiting' | 'lock-granted' | 'redrive-of' | 'finished';
       status: RunStatus;
       by: string;
       detail?: string;
@@ -173,6 +199,8 @@ export interface RunState {
   /** Set when a step marked pointOfNoReturn started: from then on the run cannot roll back. */
   pastPointOfNoReturn?: { stepId: string; at: string };
   locks?: RunLocks;
+  /** This run continues an ended one (`ssmflow redrive`): which, and the step it started from. */
+  redriveOf?: { runId: string; fromStepId: string };
   audit: AuditEntry[];
 }
 

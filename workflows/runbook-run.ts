@@ -36,7 +36,14 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
       if (lock.kind === 'refused') return await finish({ kind: 'lock-refused', blockers: lock.blockers });
       if (lock.kind === 'aborted') return await finish({ kind: 'aborted', ...(controls.abortedBy ? { by: controls.abortedBy } : {}) });
     }
-    for (let index = 0; index < plan.runbook.steps.length; index += 1) {
+    // A redrive starts where the run it continues stopped; the steps before were carried as done.
+    const firstStep = input.redriveOf
+      ? Math.max(
+          0,
+          plan.runbook.steps.findIndex((s) => s.id === input.redriveOf?.fromStepId),
+        )
+      : 0;
+    for (let index = firstStep; index < plan.runbook.steps.length; index += 1) {
       // A pause takes hold here, between steps. Runs never paused issue the same commands as before.
       const next = (await controls.holdIfPaused(record.stepState(index).id)) ?? (await runStep(index));
       if (next === 'abort') return await finish({ kind: 'aborted', ...(controls.abortedBy ? { by: controls.abortedBy } : {}) });

@@ -98,6 +98,8 @@ export function renderAuditMarkdown(view: RunView): string {
     `| started | ${view.startedAt} by ${view.initiator} |`,
     ...(started?.type === 'run' && started.detail ? [`| reason | ${cell(started.detail)} |`] : []),
     ...(view.endedAt ? [`| ended | ${view.endedAt} |`] : []),
+    ...(view.redriveOf ? [`| redrive of | run \`${view.redriveOf.runId}\`, from step ${view.redriveOf.fromStepId} |`] : []),
+    ...(view.redrivenAs?.length ? [`| redriven as | ${view.redrivenAs.map((id) => `run \`${id}\``).join(', ')} |`] : []),
     `| parameters | ${
       Object.entries(view.parameters)
         .map(([k, v]) => `\`${k}=${cell(String(v))}\``)

@@ -190,6 +190,8 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
   const parameters = Object.entries(view.parameters);
   if (parameters.length) lines.push(`${c.bold('params')}  ${parameters.map(([k, v]) => `${k}=${String(v)}`).join('  ')}`);
 
+  if (view.redriveOf) lines.push(`${c.bold('redrive')} of run ${view.redriveOf.runId}, from step ${view.redriveOf.fromStepId}`);
+  if (view.redrivenAs?.length) lines.push(`${c.bold('redriven')} as ${view.redrivenAs.join(', ')}`);
   lines.push(...lockLines(view.locks, nowMs, c));
   const waiting = view.waitingFor;
   if (waiting?.reason === 'maintenance-window') {
