@@ -31,6 +31,9 @@ steps:
   - { id: s5, run: echo five }
 `;
 
+/** `step@instance` for each of the steps on every instance, as ranSteps lists them. */
+const each = (...stepIds: string[]) => stepIds.flatMap((s) => instances.map((i) => `${s}@${i}`)).sort();
+
 interface StatusJson {
   runId: string;
   status: string;
@@ -116,7 +119,6 @@ describe('ssmflow redrive', () => {
     });
 
     // The fleet ran s1 and s2 once per instance, in the old run only; the redrive ran s3 to s5.
-    const each = (...stepIds: string[]) => stepIds.flatMap((s) => instances.map((i) => `${s}@${i}`)).sort();
     expect(ranSteps(old)).toEqual(each('s1', 's2', 's3'));
     expect(ranSteps(result.runId)).toEqual(each('s3', 's4', 's5'));
 
@@ -167,5 +169,15 @@ describe('ssmflow redrive', () => {
     expect(again.stderr).toContain(`--from s1`);
     const missingReason = await cli('redrive', paused);
     expectExit(missingReason, 2);
+  });
+  it('continues a run terminated while it was paused, from the state it was left in', async () => {
+    const id = 'redrive-terminated';
+    expectExit(await cli('run', runbookFile, '-p', 'cluster=redrive', '--id', id, '--wait', '--reason', 'terminated later'), 1);
+    // Terminate runs no workflow code: the run's last state still says paused-on-failure at s3.
+    await stack.client.workflow.getHandle(id).terminate('operator gave up on it');
+    const redriven = await cli('redrive', id, '-p', 'mode=fixed', '--reason', 'after the terminate', '--wait', '--json');
+    expectExit(redriven, 0);
+    expect(redriven.json()).toMatchObject({ runId: `${id}-redrive-1`, fromStepId: 's3', carried: ['s1', 's2'], status: 'succeeded' });
+    expect(ranSteps(`${id}-redrive-1`)).toEqual(each('s3', 's4', 's5'));
   });
 });

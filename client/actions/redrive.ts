@@ -12,19 +12,23 @@ import { colours as c } from '../output/style.js';
 import { readParameterInput } from '../parameters-input.js';
 import { planRedrive, redriveRunId, fixedParameters } from '../redrive-plan.js';
 import { readRunInput } from '../run-input.js';
-import { isAtRest, isTerminal, readRun } from '../run-view.js';
+import { describeRun, isAtRest, isTerminal, readRun } from '../run-view.js';
 import { ParameterInputError, startRedrive } from '../runs.js';
 
 export async function redriveAction(runId: string, flags: RedriveFlags): Promise<void> {
   const changes = readParameterInput(flags);
   await withTemporal(flags, async (connected) => {
     const old = await readRun(connected, runId);
-    if (!isTerminal(old.status))
+    // A run terminated or timed out ran no ending of its own: its last state still says where it
+    // stood (running, paused), but it has ended, as a failure (or a cancel).
+    const closed = (await describeRun(connected, runId)).status.name;
+    const status = isTerminal(old.status) || closed === 'RUNNING' ? old.status : closed === 'CANCELLED' ? 'cancelled' : 'failed';
+    if (!isTerminal(status))
       throw new CliInputError(
         `run ${runId} is still ${old.status}: a redrive continues a run that has ended`,
         `act on it instead (ssmflow retry|skip|rollback|abort ${runId}), or follow it: ssmflow status ${runId} --watch`,
       );
-    const plan = planRedrive(runId, old.status, old.steps, flags.from);
+    const plan = planRedrive(runId, status, old.steps, flags.from);
     if ('problem' in plan) throw new CliInputError(plan.problem, plan.fix);
     const input = await readRunInput(connected, runId);
     const chooser = fixedParameters(input.runbook).find(
@@ -35,9 +39,16 @@ export async function redriveAction(runId: string, flags: RedriveFlags): Promise
         `parameter ${chooser} chose the steps or targets of run ${runId}, so a redrive cannot change it`,
         `keep ${chooser}=${String(input.parameters[chooser])}, or start a new run with ssmflow run`,
       );
-    // Secrets stay references to Parameter Store: they are resolved again from the runbook.
+    // The values the run ended with (a retry may have changed them); secrets stay references to
+    // Parameter Store, resolved again from the runbook.
+    const secrets = new Set(
+      Object.entries(input.runbook.parameters).flatMap(([name, definition]) => (definition.type === 'secret' ? [name] : [])),
+    );
+    const ended = Object.keys(old.parameters).length ? old.parameters : input.parameters;
     const given = Object.fromEntries(
-      Object.entries(input.parameters).filter((entry): entry is [string, string | number | boolean] => typeof entry[1] !== 'object'),
+      Object.entries(ended).filter(
+        (entry): entry is [string, string | number | boolean] => !secrets.has(entry[0]) && typeof entry[1] !== 'object',
+      ),
     );
     const resolved = resolveParameterValues(input.runbook, { ...given, ...changes });
     if ('errors' in resolved) throw new ParameterInputError(resolved.errors);
