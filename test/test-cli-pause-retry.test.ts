@@ -1,18 +1,17 @@
 // `ssmflow retry --failed-only`, `pause`/`resume` and `rollout pause`/`resume` end to end: the
 // real CLI binary against the local stack, a worker in this process running real SSM activities
 // on the local fleet, whose execution journal shows what ran on which instance and how often.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
+import type { TestFleet } from '../fleet/test-support.js';
 import type { RolloutState } from '../workflows/rollout-state.js';
 import type { AuditEntry, RunState } from '../workflows/run-state.js';
-import { expectExit, runCli, type ActionJson as CliActionJson } from './harness/cli.js';
+import { expectExit, type ActionJson as CliActionJson } from './harness/cli.js';
+import { startCliFleet, type CliFleet } from './harness/cli-fleet.js';
 import { eventually, holdsWithin } from './harness/eventually.js';
-import { connectTestStack, uniqueId, type TestStack } from './harness/stack.js';
+import { uniqueId } from './harness/stack.js';
 
 const instance = (prefix: string, n: number) => `i-0${prefix}${String(n).padStart(15, '0')}`;
 const alpha = [1, 2, 3].map((n) => instance('a', n));
@@ -95,17 +94,12 @@ type ActionJson = CliActionJson<StatusJson>;
 type CommandEntry = Extract<AuditEntry, { type: 'command' }>;
 
 describe('ssmflow CLI: retry only the failed instances, pause and resume', () => {
-  let stack: TestStack;
+  let setup: CliFleet;
   let testFleet: TestFleet;
-  let worker: Worker;
-  let workerRun: Promise<void>;
-  let env: Record<string, string>;
-  let scratch: string;
   const files: Record<string, string> = {};
 
   beforeAll(async () => {
-    stack = await connectTestStack();
-    testFleet = await startTestFleet({
+    setup = await startCliFleet({
       instances: [
         ...alpha.map((id) => ({ id, tags: { Cluster: 'alpha' } })),
         ...beta.map((id) => ({ id, tags: { Cluster: 'beta' } })),
@@ -113,34 +107,20 @@ describe('ssmflow CLI: retry only the failed instances, pause and resume', () =>
         ...rolloutInstances.map((id, i) => ({ id, tags: { Cluster: rolloutClusters[i] ?? '' } })),
       ],
     });
-    const created = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
-    worker = created.worker;
-    workerRun = worker.run();
-    scratch = mkdtempSync(join(tmpdir(), 'ssmflow-pause-retry-'));
+    testFleet = setup.testFleet;
     for (const [name, yaml] of Object.entries({
       failedOnly: failedOnlyYaml,
       maxErrors: maxErrorsYaml,
       pausable: pausableYaml,
       rollout: rolloutYaml,
-    })) {
-      files[name] = join(scratch, `${name}.yaml`);
-      writeFileSync(files[name], yaml);
-    }
-    env = {
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      SSMFLOW_TASK_QUEUE: created.taskQueue,
-      AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint,
-    };
+    }))
+      files[name] = setup.writeRunbook(name, yaml);
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await workerRun;
-    await testFleet?.dispose();
-    await stack?.close();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    await setup?.dispose();
   });
 
-  const cli = (...args: string[]) => runCli(args, env);
+  const cli = (...args: string[]) => setup.cli(...args);
   const sandbox = (instanceId: string) => join(testFleet.stateDir, 'instances', instanceId);
   const putFile = (instanceId: string, name: string) => {
     // Sandboxes appear with an instance's first command.

@@ -1,14 +1,9 @@
 // `ssmflow redrive` end to end, as on-call uses it: a five-step run aborted at its third step is
 // continued by a new run that sends nothing for the two steps already done, with the parameter
 // change that fixes step 3; both runs name each other in `status` and `audit`.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
-import { expectExit, runCli } from './harness/cli.js';
-import { connectTestStack, type TestStack } from './harness/stack.js';
+import { startCliFleet, type CliFleet } from './harness/cli-fleet.js';
+import { expectExit } from './harness/cli.js';
 
 const instances = ['i-0a4000000000000a1', 'i-0a4000000000000a2'];
 
@@ -43,41 +38,21 @@ interface StatusJson {
 }
 
 describe('ssmflow redrive', () => {
-  let stack: TestStack;
-  let testFleet: TestFleet;
-  let worker: Worker;
-  let workerRun: Promise<void>;
-  let env: Record<string, string>;
+  let setup: CliFleet;
   let runbookFile: string;
-  let scratch: string;
 
   beforeAll(async () => {
-    stack = await connectTestStack();
-    testFleet = await startTestFleet({ instances: instances.map((id) => ({ id, tags: { Cluster: 'redrive' } })) });
-    const created = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
-    worker = created.worker;
-    workerRun = worker.run();
-    scratch = mkdtempSync(join(tmpdir(), 'ssmflow-redrive-'));
-    runbookFile = join(scratch, 'five-steps.yaml');
-    writeFileSync(runbookFile, runbookYaml);
-    env = {
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      SSMFLOW_TASK_QUEUE: created.taskQueue,
-      AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint,
-    };
+    setup = await startCliFleet({ instances: instances.map((id) => ({ id, tags: { Cluster: 'redrive' } })) });
+    runbookFile = setup.writeRunbook('five-steps', runbookYaml);
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await workerRun;
-    await testFleet?.dispose();
-    await stack?.close();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    await setup?.dispose();
   });
 
-  const cli = (...args: string[]) => runCli(args, env);
+  const cli = (...args: string[]) => setup.cli(...args);
   /** Steps each instance ran for `runId`, from the fleet's journal: step id → count per instance. */
   const ranSteps = (runId: string) =>
-    testFleet.fleet
+    setup.testFleet.fleet
       .executions()
       .filter((e) => e.comment.startsWith(`ssmflow:${runId}/`))
       .map((e) => `${e.comment.slice(`ssmflow:${runId}/`.length).split('/')[0] ?? ''}@${e.instanceId}`)
@@ -174,7 +149,7 @@ describe('ssmflow redrive', () => {
     const id = 'redrive-terminated';
     expectExit(await cli('run', runbookFile, '-p', 'cluster=redrive', '--id', id, '--wait', '--reason', 'terminated later'), 1);
     // Terminate runs no workflow code: the run's last state still says paused-on-failure at s3.
-    await stack.client.workflow.getHandle(id).terminate('operator gave up on it');
+    await setup.stack.client.workflow.getHandle(id).terminate('operator gave up on it');
     const redriven = await cli('redrive', id, '-p', 'mode=fixed', '--reason', 'after the terminate', '--wait', '--json');
     expectExit(redriven, 0);
     expect(redriven.json()).toMatchObject({ runId: `${id}-redrive-1`, fromStepId: 's3', carried: ['s1', 's2'], status: 'succeeded' });
