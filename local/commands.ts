@@ -4,10 +4,12 @@ import type { Command } from 'commander';
 import { registerFleetCommand } from '../fleet/command.js';
 import { registerDevCommand } from './dev-command.js';
 import { registerPgClusterCommand } from './pg-cluster-command.js';
+import { registerStackCommand } from './stack-command.js';
 
 export function registerLocalStackCommands(program: Command): void {
   program.commandsGroup('Local stack (development only; not in the production image):');
   registerDevCommand(program);
+  registerStackCommand(program);
   registerFleetCommand(program);
   const local = program
     .command('local')

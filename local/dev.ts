@@ -1,14 +1,15 @@
 // `ssmflow dev` (defined in dev-command.ts): the whole local stack and a worker in this process,
 // until Ctrl-C.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { createS3Client } from '../aws/clients.js';
 import { CliInputError } from '../client/cli-errors.js';
-import { type FleetConfig, FleetConfigError, type InstanceConfig, loadFleetConfig } from '../fleet/config.js';
-import { shellQuote } from '../runbook/shell-quote.js';
-import { defaultDevFleetConfigPath, type LocalStack, loadDefaultDevFleetConfig, startLocalStack } from './local-stack.js';
+import type { InstanceConfig } from '../fleet/config.js';
+import { chooseFleet } from './fleet-option.js';
+import { type LocalStack, startLocalStack } from './local-stack.js';
 import { localAwsEnvironment } from './local-aws-env.js';
+import { shellExportLines } from './shell-exports.js';
 import { readRunningLocalStack, removeRunningLocalStack, type RunningLocalStack, writeRunningLocalStack } from './running-stack.js';
 import type { DevOptions } from './dev-command.js';
 
@@ -16,45 +17,6 @@ function port(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliInputError(`${flag} must be a port number (0-65535), got "${value}"`);
   return n;
-}
-
-/** The fleet to start, or the external one AWS_ENDPOINT_URL_SSM names. */
-async function chooseFleet(opts: DevOptions): Promise<{ config: FleetConfig; isDefault: boolean } | { external: string }> {
-  const external = process.env.AWS_ENDPOINT_URL_SSM;
-  if (external) {
-    if (opts.fleet) {
-      throw new CliInputError(
-        `--fleet ${opts.fleet} and AWS_ENDPOINT_URL_SSM=${external} both name a fleet`,
-        'unset AWS_ENDPOINT_URL_SSM to let dev run the fleet of --fleet, or leave --fleet out to use that endpoint',
-      );
-    }
-    try {
-      await fetch(external, { signal: AbortSignal.timeout(5_000) });
-    } catch (err) {
-      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new CliInputError(
-        `AWS_ENDPOINT_URL_SSM=${external} does not answer (${reason}); dev uses the fleet it names instead of starting one`,
-        'unset AWS_ENDPOINT_URL_SSM (it may be left over from the exports of an earlier `ssmflow dev`), or start that fleet first',
-      );
-    }
-    return { external };
-  }
-  if (opts.fleet === undefined) return { config: loadDefaultDevFleetConfig(), isDefault: true };
-  if (!existsSync(opts.fleet))
-    throw new CliInputError(
-      `--fleet ${opts.fleet}: no such file`,
-      `copy ${relative(process.cwd(), defaultDevFleetConfigPath)} to start one`,
-    );
-  try {
-    return { config: loadFleetConfig(opts.fleet), isDefault: false };
-  } catch (err) {
-    if (err instanceof FleetConfigError)
-      throw new CliInputError(
-        `--fleet ${opts.fleet}: ${err.message}`,
-        'see `ssmflow fleet --help` or fleet/README.md for the config reference',
-      );
-    throw err;
-  }
 }
 
 export async function runDev(opts: DevOptions): Promise<void> {
@@ -78,7 +40,7 @@ export async function runDev(opts: DevOptions): Promise<void> {
       'use that one (its exports are in local-stack.json), stop it first, or give this one another --state-dir',
     );
   }
-  const fleetChoice = await chooseFleet(opts);
+  const fleetChoice = await chooseFleet(opts.fleet, 'dev');
 
   const verbose = opts.verbose === true;
   // Loaded here: the worker's native bridge would add ~0.4 s to every other CLI command.
@@ -172,22 +134,6 @@ export async function runDev(opts: DevOptions): Promise<void> {
   }
 }
 
-/** Shell-quotes a value for an `export` line when it needs it. */
-const shellValue = (value: string) => (/^[\w@%+=:,./-]*$/.test(value) ? value : shellQuote(value));
-
-const EXPORT_ORDER = [
-  'TEMPORAL_ADDRESS',
-  'TEMPORAL_NAMESPACE',
-  'SSMFLOW_TASK_QUEUE',
-  'SSMFLOW_OUTPUT_BUCKET',
-  'AWS_ENDPOINT_URL_SSM',
-  'AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API',
-  'AWS_ENDPOINT_URL_S3',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-];
-
 function printStartup(stack: LocalStack, record: RunningLocalStack, recordPath: string, defaultFleet: boolean): void {
   // Relative when inside the working directory (.ssmflow/fleet), else absolute.
   const shown = (path: string) => {
@@ -207,8 +153,7 @@ function printStartup(stack: LocalStack, record: RunningLocalStack, recordPath: 
   console.log(`Worker     task queue "${record.taskQueue}"`);
   console.log(`Stack      ${shown(recordPath)} (for other local commands)`);
   console.log('\nIn another shell:');
-  const keys = [...EXPORT_ORDER.filter((k) => k in record.env), ...Object.keys(record.env).filter((k) => !EXPORT_ORDER.includes(k))];
-  for (const key of keys) console.log(`  export ${key}=${shellValue(record.env[key] ?? '')}`);
+  for (const line of shellExportLines(record.env)) console.log(`  ${line}`);
   if (defaultFleet) console.log('then:\n  ssmflow run runbooks/examples/hello.yaml --wait');
   console.log('\nCtrl-C stops everything.');
 }

@@ -19,7 +19,7 @@ import { freePort } from './free-port.js';
 import { startPgbouncer, stopPgbouncer } from './pgbouncer.js';
 import { preferredPort } from './port-available.js';
 import { projectRoot } from './project-root.js';
-import { runAsUser, runCommand, runningAsRoot } from './postgres-exec.js';
+import { runAsUser, runningAsRoot } from './postgres-exec.js';
 import { seedAppSql, seedGlobalsSql, seedReportingSql } from './postgres-seed.js';
 import {
   dataDirs,
@@ -30,6 +30,7 @@ import {
   startServer,
   stopServersUnder,
   type OwnerIds,
+  userIds,
 } from './postgres-server.js';
 import { type PostgresTools, postgresBinDir, readPostgresTools } from './postgres-tools.js';
 import { shellQuote } from '../runbook/shell-quote.js';
@@ -150,12 +151,6 @@ export function localClusterNames(stateDir: string): string[] {
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
-}
-
-async function userIds(osUser: string): Promise<{ uid: number; gid: number }> {
-  const uid = Number((await runCommand('id', ['-u', osUser])).trim());
-  const gid = Number((await runCommand('id', ['-g', osUser])).trim());
-  return { uid, gid };
 }
 
 async function distinctFreePort(taken: Set<number>, preferred?: number): Promise<number> {

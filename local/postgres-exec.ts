@@ -1,10 +1,15 @@
 import { spawn } from 'node:child_process';
 
 /** Runs a command to completion; resolves with stdout, rejects with its stderr tail. */
-export function runCommand(command: string, args: string[], options: { input?: string; cwd?: string } = {}): Promise<string> {
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd ?? '/',
+      env: options.env ?? process.env,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

@@ -2,10 +2,17 @@
 // member's data root, start and fast stop. Used by the local clusters (postgres-cluster.ts).
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAsUser } from './postgres-exec.js';
+import { runAsUser, runCommand } from './postgres-exec.js';
 
 /** uid/gid of the clusters' OS user when this process runs as root (files are chowned to it). */
 export type OwnerIds = { uid: number; gid: number } | undefined;
+
+/** The uid and gid of the clusters' OS user. */
+export async function userIds(osUser: string): Promise<{ uid: number; gid: number }> {
+  const uid = Number((await runCommand('id', ['-u', osUser])).trim());
+  const gid = Number((await runCommand('id', ['-g', osUser])).trim());
+  return { uid, gid };
+}
 
 /** A directory owned by the OS user, mode 0700 (PostgreSQL insists on it for data dirs). */
 export function ownedDir(path: string, ids: OwnerIds): void {

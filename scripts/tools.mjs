@@ -13,6 +13,9 @@
 //                 clusters' OS user cannot reach the checkout: /usr/local/lib/ssmflow/postgres/).
 //   PgBouncer:    `pgbouncer` on PATH or in /usr/sbin, else Debian's pgbouncer (apt-get, as root;
 //                 its system service is left stopped and disabled).
+//   Temporal server (`ssmflow stack`): package.json's ssmflow.temporalServer version, built once with
+//                 `go install` from the Go module proxy into .tools/temporal-server/<version>/ with
+//                 temporal-sql-tool and the module's PostgreSQL schema files.
 //   Node:         PATH's node when it is 22 or newer, else Node 24 from the npm package
 //                 node-<platform>-<arch> into .tools/node/24/ (scripts/with-node.mjs).
 //   npm packages: `npm install` (on that Node) when node_modules is missing or older than package-lock.json.
@@ -23,6 +26,7 @@ import {
   accessSync,
   chmodSync,
   constants,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -504,6 +508,76 @@ function ensurePostgres(previous) {
   return { majors, client, pgbouncer, osUser };
 }
 
+const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
+
+function temporalServerVersion() {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const version = pkg.ssmflow?.temporalServer;
+  if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version))
+    throw new MissingTool('package.json needs "ssmflow": { "temporalServer": "1.32.2" }, the Temporal server version `ssmflow stack` runs.');
+  return version;
+}
+
+function makeTreeWritable(dir) {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) makeTreeWritable(path);
+    else chmodSync(path, 0o644);
+  }
+}
+
+/**
+ * The real Temporal server and its SQL schema tool (for `ssmflow stack` and its tests), built once
+ * per machine with `go install` from the Go module proxy into .tools/temporal-server/<version>/,
+ * next to the PostgreSQL schema files of the same module version.
+ */
+function ensureTemporalServer(previous) {
+  const version = temporalServerVersion();
+  const dir = join(toolsDir, 'temporal-server', version);
+  const entry = {
+    version,
+    server: join(dir, 'temporal-server'),
+    sqlTool: join(dir, 'temporal-sql-tool'),
+    schemaDir: join(dir, 'schema', 'postgresql', 'v12'),
+  };
+  const complete = () => isExecutable(entry.server) && isExecutable(entry.sqlTool) && existsSync(join(entry.schemaDir, 'temporal', 'versioned'));
+  if (complete()) return { ...entry, source: previous?.temporalServer?.source ?? '.tools/temporal-server (go install)' };
+  const go = onPath('go');
+  if (!go)
+    throw new MissingTool(
+      `The Temporal server ${version} is built from its Go module for \`ssmflow stack\` and its tests: install Go (1.21 or newer; GOTOOLCHAIN=auto fetches the Go release the server needs).`,
+    );
+  const env = { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN && process.env.GOTOOLCHAIN !== 'local' ? process.env.GOTOOLCHAIN : 'auto' };
+  mkdirSync(dirname(dir), { recursive: true });
+  const staging = mkdtempSync(join(dirname(dir), `.${version}-`));
+  try {
+    say(`Building the Temporal server ${version} from ${TEMPORAL_SERVER_MODULE} (about 5 minutes on 2 cores, once per machine)`);
+    run(
+      go,
+      ['install', `${TEMPORAL_SERVER_MODULE}/cmd/server@v${version}`, `${TEMPORAL_SERVER_MODULE}/cmd/tools/sql@v${version}`],
+      `go install of the Temporal server ${version}`,
+      { ...env, GOBIN: staging },
+    );
+    renameSync(join(staging, 'server'), join(staging, 'temporal-server'));
+    renameSync(join(staging, 'sql'), join(staging, 'temporal-sql-tool'));
+    const download = spawnSync(go, ['mod', 'download', '-json', `${TEMPORAL_SERVER_MODULE}@v${version}`], { encoding: 'utf8', env });
+    const moduleDir = download.status === 0 ? JSON.parse(download.stdout).Dir : undefined;
+    if (!moduleDir || !existsSync(join(moduleDir, 'schema', 'postgresql', 'v12')))
+      throw new MissingTool(`The schema files of ${TEMPORAL_SERVER_MODULE}@v${version} were not found in the Go module cache: ${download.stderr.trim()}`);
+    cpSync(join(moduleDir, 'schema', 'postgresql'), join(staging, 'schema', 'postgresql'), { recursive: true });
+    // The module cache is read-only; the copy must stay removable with the rest of .tools.
+    makeTreeWritable(join(staging, 'schema'));
+    chmodSync(staging, 0o755);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  if (!complete()) throw new MissingTool(`The Temporal server build in ${dir} is incomplete: remove that folder and run \`npm run tools\` again.`);
+  return { ...entry, source: '.tools/temporal-server (go install)' };
+}
+
 function readManifest() {
   try {
     return JSON.parse(readFileSync(manifestPath, 'utf8'));
@@ -529,6 +603,7 @@ function main() {
   const moto = findMoto();
   const motoVer = previous?.moto?.path === moto.path && previous?.moto?.version ? previous.moto.version : motoVersion();
   const postgres = ensurePostgres(previous);
+  const temporalServer = ensureTemporalServer(previous);
 
   const manifest = {
     node: { path: runtime.path, version: runtime.version, packaged: runtime.installed },
@@ -536,6 +611,7 @@ function main() {
     temporalTestServer: testServer,
     moto: { path: moto.path, source: moto.source, version: motoVer },
     postgres,
+    temporalServer,
   };
   mkdirSync(toolsDir, { recursive: true });
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
@@ -545,7 +621,7 @@ function main() {
       postgres.majors,
     )
       .map((m) => m.version)
-      .join(', ')} as ${postgres.osUser}; pgbouncer ${postgres.pgbouncer.version} (${seconds}s)`,
+      .join(', ')} as ${postgres.osUser}; pgbouncer ${postgres.pgbouncer.version}; temporal server ${temporalServer.version} (${seconds}s)`,
   );
 }
 
