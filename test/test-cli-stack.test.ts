@@ -1,0 +1,95 @@
+// `ssmflow stack` as a user runs it: one command brings up the production-like topology (the
+// Temporal server on PostgreSQL, two workers, codec server, S3, fleet), its printed exports run
+// hello.yaml from another shell, and Ctrl-C leaves nothing listening. What the topology does under
+// faults is test-production-stack's part.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePortBlock, portIsFree } from '../local/port-available.js';
+import { projectRoot } from '../local/project-root.js';
+import { readRunningLocalStack, RUNNING_STACK_FILE } from '../local/running-stack.js';
+import { expectExit, runCli } from './harness/cli.js';
+import { eventually } from './harness/eventually.js';
+
+describe('ssmflow stack: the production topology from one command', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ssmflow-stack-'));
+  let stack: ChildProcess | undefined;
+  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+
+  afterAll(async () => {
+    if (stack && stack.exitCode === null && stack.signalCode === null) {
+      stack.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(stateDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('refuses bad flags with the flag and the fix, before starting anything', async () => {
+    const workers = await runCli(['stack', '--workers', '0', '--state-dir', stateDir], {});
+    expectExit(workers, 2);
+    expect(workers.stderr).toContain('--workers must be a whole number from 1 to 16, got "0"');
+    const port = await runCli(['stack', '--base-port', '70000', '--state-dir', stateDir], {});
+    expectExit(port, 2);
+    expect(port.stderr).toContain('--base-port must be a whole number from 1 to 32000');
+  });
+
+  it('starts everything, prints exports that run hello.yaml, refuses a second stack on its state dir, and stops clean on SIGINT', async () => {
+    const basePort = await freePortBlock(18);
+    let output = '';
+    stack = spawn(
+      process.execPath,
+      [join(projectRoot, 'bin', 'ssmflow.mjs'), 'stack', '--state-dir', stateDir, '--base-port', String(basePort)],
+      {
+        cwd: projectRoot,
+        // A shell with nothing exported yet: the stack runs its own fleet.
+        env: {
+          ...process.env,
+          NO_COLOR: '1',
+          AWS_ENDPOINT_URL_SSM: '',
+          AWS_ENDPOINT_URL_S3: '',
+          AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: '',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const child = stack;
+    exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await eventually(() => ({ exitCode: child.exitCode, output }), {
+      until: (seen) => seen.output.includes('stops everything.'),
+      hopeless: (seen) => seen.exitCode !== null,
+      timeoutMs: 180_000,
+      description: 'ssmflow stack to print its addresses',
+    });
+    expect(output).toContain(`Temporal     127.0.0.1:${basePort}   namespace default`);
+    expect(output.match(/^Worker {7}worker-\d pid \d+/gm)).toHaveLength(2);
+
+    const exports = Object.fromEntries(
+      [...output.matchAll(/^ {2}export (\w+)=(\S+)$/gm)].map((m) => [m[1] ?? '', (m[2] ?? '').replace(/^'|'$/g, '')]),
+    );
+    expect(Object.keys(exports)).toEqual(
+      expect.arrayContaining(['TEMPORAL_ADDRESS', 'SSMFLOW_ENCRYPTION_KEYS_FILE', 'AWS_ENDPOINT_URL_SSM', 'AWS_ENDPOINT_URL_S3']),
+    );
+    const hello = await runCli(['run', 'runbooks/examples/hello.yaml', '--wait', '--json'], exports);
+    expectExit(hello, 0);
+    expect(hello.json<{ status: string }>().status).toBe('succeeded');
+
+    const record = readRunningLocalStack(stateDir);
+    expect(record.pid).toBe(child.pid);
+    const second = await runCli(['stack', '--state-dir', stateDir], {});
+    expectExit(second, 2);
+    expect(second.stderr).toContain(`a stack (pid ${child.pid}) already runs on state dir`);
+
+    const dbPort = Number(/PostgreSQL {3}127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+    child.kill('SIGINT');
+    const ended = await exited;
+    expect(ended.code).toBe(0);
+    expect(output).toContain('stopped');
+    expect(existsSync(join(stateDir, RUNNING_STACK_FILE))).toBe(false);
+    // Nothing is left listening: the Temporal frontend, its database, the workers' ports.
+    for (const port of [basePort, dbPort, basePort + 14, basePort + 16]) expect(await portIsFree(port), `port ${port}`).toBe(true);
+  }, 300_000);
+});
