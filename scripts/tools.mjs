@@ -514,7 +514,9 @@ function temporalServerVersion() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const version = pkg.ssmflow?.temporalServer;
   if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version))
-    throw new MissingTool('package.json needs "ssmflow": { "temporalServer": "1.32.2" }, the Temporal server version `ssmflow stack` runs.');
+    throw new MissingTool(
+      'package.json needs "ssmflow": { "temporalServer": "1.32.2" }, the Temporal server version `ssmflow stack` runs.',
+    );
   return version;
 }
 
@@ -541,14 +543,18 @@ function ensureTemporalServer(previous) {
     sqlTool: join(dir, 'temporal-sql-tool'),
     schemaDir: join(dir, 'schema', 'postgresql', 'v12'),
   };
-  const complete = () => isExecutable(entry.server) && isExecutable(entry.sqlTool) && existsSync(join(entry.schemaDir, 'temporal', 'versioned'));
+  const complete = () =>
+    isExecutable(entry.server) && isExecutable(entry.sqlTool) && existsSync(join(entry.schemaDir, 'temporal', 'versioned'));
   if (complete()) return { ...entry, source: previous?.temporalServer?.source ?? '.tools/temporal-server (go install)' };
   const go = onPath('go');
   if (!go)
     throw new MissingTool(
       `The Temporal server ${version} is built from its Go module for \`ssmflow stack\` and its tests: install Go (1.21 or newer; GOTOOLCHAIN=auto fetches the Go release the server needs).`,
     );
-  const env = { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN && process.env.GOTOOLCHAIN !== 'local' ? process.env.GOTOOLCHAIN : 'auto' };
+  const env = {
+    ...process.env,
+    GOTOOLCHAIN: process.env.GOTOOLCHAIN && process.env.GOTOOLCHAIN !== 'local' ? process.env.GOTOOLCHAIN : 'auto',
+  };
   mkdirSync(dirname(dir), { recursive: true });
   const staging = mkdtempSync(join(dirname(dir), `.${version}-`));
   try {
@@ -564,7 +570,9 @@ function ensureTemporalServer(previous) {
     const download = spawnSync(go, ['mod', 'download', '-json', `${TEMPORAL_SERVER_MODULE}@v${version}`], { encoding: 'utf8', env });
     const moduleDir = download.status === 0 ? JSON.parse(download.stdout).Dir : undefined;
     if (!moduleDir || !existsSync(join(moduleDir, 'schema', 'postgresql', 'v12')))
-      throw new MissingTool(`The schema files of ${TEMPORAL_SERVER_MODULE}@v${version} were not found in the Go module cache: ${download.stderr.trim()}`);
+      throw new MissingTool(
+        `The schema files of ${TEMPORAL_SERVER_MODULE}@v${version} were not found in the Go module cache: ${download.stderr.trim()}`,
+      );
     cpSync(join(moduleDir, 'schema', 'postgresql'), join(staging, 'schema', 'postgresql'), { recursive: true });
     // The module cache is read-only; the copy must stay removable with the rest of .tools.
     makeTreeWritable(join(staging, 'schema'));
@@ -574,7 +582,8 @@ function ensureTemporalServer(previous) {
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  if (!complete()) throw new MissingTool(`The Temporal server build in ${dir} is incomplete: remove that folder and run \`npm run tools\` again.`);
+  if (!complete())
+    throw new MissingTool(`The Temporal server build in ${dir} is incomplete: remove that folder and run \`npm run tools\` again.`);
   return { ...entry, source: '.tools/temporal-server (go install)' };
 }
 
