@@ -12,6 +12,8 @@ import { parse } from 'yaml';
 import { projectRoot } from '../local/project-root.js';
 import { settingSpecs } from '../core/config.js';
 import { ssmflowSearchAttributes } from '../workflows/search-attributes.js';
+import { TEMPORAL_DB_NAMES, TEMPORAL_DB_USER, type TemporalDatabase } from '../local/temporal-database.js';
+import { temporalServerEnvironment, temporalServerPorts } from '../local/temporal-server.js';
 import { importsOf, topFolder } from './harness/source-imports.js';
 
 interface ComposeService {
@@ -192,6 +194,11 @@ describe('docker-compose.yml runs what ssmflow stack runs', () => {
     const env = temporal?.environment ?? {};
     for (const key of Object.keys(env)) expect(read.has(key), `deploy/temporal-server.yaml does not read ${key}`).toBe(true);
     for (const key of required) expect(env[key], key).toBeTruthy();
+    // The names `ssmflow stack` sets for the same file, none of them new here.
+    const stackDb = { host: '127.0.0.1', port: 5432, user: TEMPORAL_DB_USER, password: 'p' } as TemporalDatabase;
+    const stackNames = Object.keys(temporalServerEnvironment(stackDb, temporalServerPorts(7233)));
+    for (const key of Object.keys(env)) expect(stackNames, key).toContain(key);
+    expect(env.TEMPORAL_DB_USER).toBe(TEMPORAL_DB_USER);
     expect(env).toMatchObject({ TEMPORAL_DB_HOST: 'postgresql', TEMPORAL_DB_PORT: '5432', TEMPORAL_BIND_IP: '0.0.0.0' });
     // Computed at start from the container's address, never fixed here.
     expect(env.TEMPORAL_BROADCAST_ADDRESS).toBeUndefined();
@@ -213,7 +220,7 @@ describe('docker-compose.yml runs what ssmflow stack runs', () => {
       [temporal?.environment?.TEMPORAL_DB_NAME, 'temporal'],
       [temporal?.environment?.TEMPORAL_VISIBILITY_DB_NAME, 'visibility'],
     ] as const;
-    expect(databases.map(([db]) => db)).toEqual(['temporal', 'temporal_visibility']);
+    expect(databases.map(([db]) => db)).toEqual([TEMPORAL_DB_NAMES.persistence, TEMPORAL_DB_NAMES.visibility]);
     for (const [db, schema] of databases) {
       const step = (command: string) => lines.findIndex((line) => line.trim().includes(`temporal-sql-tool --db ${db} ${command}`));
       const steps = [
