@@ -214,6 +214,19 @@ describe('docker-compose.yml runs what ssmflow stack runs', () => {
     });
   });
 
+  it("lets PostgreSQL accept every connection the server's pools may open", () => {
+    // All four services run in the one container, each with its own persistence and visibility pools.
+    // Parsed with its template actions blanked: the lines that are only actions dropped, the values made placeholders.
+    const blanked = serverConfig.replace(/^\{\{-.*\n/gm, '').replace(/\{\{[^}]*\}\}/g, 'x');
+    const services = Object.keys((parse(blanked) as { services: object }).services);
+    expect(services.sort()).toEqual(['frontend', 'history', 'matching', 'worker']);
+    const perService = [...serverConfig.matchAll(/^\s+maxConns: (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(perService).toBeGreaterThan(0);
+    const command = compose.services.postgresql?.command ?? [];
+    const limit = Number(/^max_connections=(\d+)$/.exec(command[command.indexOf('-c') + 1] ?? '')?.[1]);
+    expect(limit).toBeGreaterThanOrEqual(services.length * perService);
+  });
+
   it('creates both databases the server uses and brings each schema up to date, in order', () => {
     const lines = script(schemaJob).split('\n');
     const databases = [
