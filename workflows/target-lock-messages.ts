@@ -26,6 +26,17 @@ export const forceReleaseTargetLockUpdate = defineUpdate<ReleaseAnswer & { holde
   'forceReleaseTargetLock',
 );
 
+/** One acquire or release of a batch, applied in order as if each were its own Update. */
+export type LockBatchOperation = { op: 'acquire'; request: LockRequest } | { op: 'release'; request: ReleaseRequest };
+export type LockBatchAnswer = AcquireAnswer | ReleaseAnswer;
+
+/**
+ * Many runs' acquires and releases in one Update, answered in order. Workers send these: Temporal
+ * admits only a few Updates in flight per workflow, and a hundred runs starting together each
+ * sending their own turned the registry into a queue of retries.
+ */
+export const applyTargetLockBatchUpdate = defineUpdate<LockBatchAnswer[], [LockBatchOperation[]]>('applyTargetLockBatch');
+
 export const lockTableQuery = defineQuery<LockTableState>('lockTable');
 
 /** The registry tells a waiting run that it now holds its targets. */

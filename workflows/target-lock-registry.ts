@@ -18,13 +18,25 @@ import {
 } from '@temporalio/workflow';
 import {
   acquireTargetLockUpdate,
+  applyTargetLockBatchUpdate,
   forceReleaseTargetLockUpdate,
   lockTableQuery,
   releaseTargetLockUpdate,
   targetLockGrantedSignal,
+  type LockBatchAnswer,
+  type ReleaseRequest,
   type TargetLockActivities,
 } from './target-lock-messages.js';
-import { goneEntries, LockTable, type LockEntry, type LockTableState } from './target-lock-table.js';
+import {
+  checkAcquireRequest,
+  goneEntries,
+  LockTable,
+  type AcquireAnswer,
+  type LockEntry,
+  type LockRequest,
+  type LockTableState,
+  type ReleaseAnswer,
+} from './target-lock-table.js';
 
 export interface LockRegistryInput {
   /** The table carried over by continue-as-new. */
@@ -49,30 +61,35 @@ export async function targetLockRegistry(input: LockRegistryInput = {}): Promise
   const now = () => new Date().toISOString();
 
   setHandler(lockTableQuery, () => table.state);
+  async function acquire(request: LockRequest): Promise<AcquireAnswer> {
+    const answer = table.acquire(request, now());
+    if (answer.outcome === 'granted') return answer;
+    // Contested: a blocker may be a run that was terminated or reset away; free those and ask again.
+    const freed = await freeGoneHolders(answer.blockers);
+    return freed ? table.acquire(request, now()) : answer;
+  }
+  async function release(request: ReleaseRequest): Promise<ReleaseAnswer> {
+    const answer = table.release(request.holder, now());
+    await wake(answer.granted);
+    return answer;
+  }
+  setHandler(acquireTargetLockUpdate, (request) => oneAtATime.run(() => acquire(request)), { validator: checkAcquireRequest });
+  setHandler(releaseTargetLockUpdate, (request) => oneAtATime.run(() => release(request)));
   setHandler(
-    acquireTargetLockUpdate,
-    (request) =>
+    applyTargetLockBatchUpdate,
+    (operations) =>
       oneAtATime.run(async () => {
-        const answer = table.acquire(request, now());
-        if (answer.outcome === 'granted') return answer;
-        // Contested: a blocker may be a run that was terminated or reset away; free those and ask again.
-        const freed = await freeGoneHolders(answer.blockers);
-        return freed ? table.acquire(request, now()) : answer;
+        const answers: LockBatchAnswer[] = [];
+        for (const operation of operations)
+          answers.push(operation.op === 'acquire' ? await acquire(operation.request) : await release(operation.request));
+        return answers;
       }),
     {
-      validator: (request) => {
-        if (!request?.holder?.trim()) throw new Error('acquireTargetLock needs "holder": the run id');
-        if (!Array.isArray(request.instanceIds) || request.instanceIds.length === 0)
-          throw new Error(`acquireTargetLock for ${request.holder} needs "instanceIds": the instances to lock`);
+      validator: (operations) => {
+        if (!Array.isArray(operations) || operations.length === 0) throw new Error('applyTargetLockBatch needs a list of operations');
+        for (const operation of operations) if (operation.op === 'acquire') checkAcquireRequest(operation.request);
       },
     },
-  );
-  setHandler(releaseTargetLockUpdate, (request) =>
-    oneAtATime.run(async () => {
-      const answer = table.release(request.holder, now());
-      await wake(answer.granted);
-      return answer;
-    }),
   );
   setHandler(
     forceReleaseTargetLockUpdate,

@@ -64,6 +64,13 @@ export interface ReleaseAnswer {
   granted: LockEntry[];
 }
 
+/** Refuses an acquire without a holder or instances, naming what is missing. */
+export function checkAcquireRequest(request: LockRequest): void {
+  if (!request?.holder?.trim()) throw new Error('acquireTargetLock needs "holder": the run id');
+  if (!Array.isArray(request.instanceIds) || request.instanceIds.length === 0)
+    throw new Error(`acquireTargetLock for ${request.holder} needs "instanceIds": the instances to lock`);
+}
+
 export const maxLockEvents = 200;
 
 export function emptyLockTable(): LockTableState {
