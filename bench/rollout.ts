@@ -7,6 +7,7 @@
 // Prints a table and JSON (also written to bench/results/), with each step transition cut into
 // its parts (poller detection, result reads, the Temporal round trip, pre-send work). Never a
 // pass/fail test.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -380,12 +381,21 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const scratch = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
-  const bundlePath = join(scratch, 'bundle.js');
-  writeFileSync(
-    bundlePath,
-    (await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } }))
-      .code,
-  );
+  // The production bundle by default (what `npm run build` ships, as workers run it); BENCH_BUNDLE=plain
+  // bundles the workflows alone, without the tracing interceptors, to see what they cost.
+  const bundlePath = process.env.BENCH_BUNDLE === 'plain' ? join(scratch, 'bundle.js') : join(projectRoot, 'dist', 'workflow-bundle.js');
+  if (process.env.BENCH_BUNDLE === 'plain')
+    writeFileSync(
+      bundlePath,
+      (
+        await bundleWorkflowCode({
+          workflowsPath,
+          logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+        })
+      ).code,
+    );
+  else
+    execFileSync(process.execPath, [join(projectRoot, 'scripts', 'build.mjs'), '--if-stale'], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const scenarios: ScenarioResult[] = [];
     for (const size of sizes) {
