@@ -21,13 +21,14 @@ export interface BenchWorkerStats {
   steps: StepTiming[];
 }
 
-/** Starts bench/bench-worker.ts in its own process, so its memory and SSM calls are its own. */
+/** Starts bench/bench-worker.ts (or another bench worker script) in its own process, so its memory and SSM calls are its own. */
 export async function spawnBenchWorker(
   env: Record<string, string> & { BENCH_STATS_FILE: string },
+  script = 'bench-worker.ts',
 ): Promise<{ stats(): BenchWorkerStats; rssBytes(): number; stop(): Promise<void> }> {
   // e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the worker alone.
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(projectRoot, 'bench', 'bench-worker.ts')], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(projectRoot, 'bench', script)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -41,6 +42,7 @@ export async function spawnBenchWorker(
     rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
     stop: () =>
       new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -61,7 +61,10 @@ const worker = await createSsmflowWorker({
   dependencies: { s3, ssm, poller },
   activityOverrides: { runCommand },
   // One waiting activity per cluster in flight: room for every cluster of the largest run.
-  tuning: { maxConcurrentActivityTaskExecutions: Number(process.env.BENCH_MAX_ACTIVITIES ?? 400), maxConcurrentWorkflowTaskExecutions: 100 },
+  tuning: {
+    maxConcurrentActivityTaskExecutions: Number(process.env.BENCH_MAX_ACTIVITIES ?? 400),
+    maxConcurrentWorkflowTaskExecutions: 100,
+  },
 });
 process.on('SIGTERM', () => {
   sample(true);

@@ -14,8 +14,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ListCommandsCommand, SendCommandCommand, SSMClient, waitUntilCommandExecuted, type Command } from '@aws-sdk/client-ssm';
 import { Client, Connection } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common/lib/time.js';
-import proto from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { stepCommentOf } from '../aws/ssm/idempotency-comment.js';
 import { countSsmCalls } from '../aws/ssm/ssm-call-counter.js';
@@ -26,6 +24,7 @@ import { startFleet, type RunningFleet } from '../fleet/server.js';
 import { parseRunbook } from '../runbook/load.js';
 import { workflowsPath } from '../worker/workflow-source.js';
 import { spawnBenchWorker, type StepTiming } from './bench-worker-process.js';
+import { activityEventTimes, percentile, spread, type Spread } from './history-times.js';
 import { runbookRollout } from '../workflows/index.js';
 
 const { values: args } = parseArgs({
@@ -72,12 +71,6 @@ const clusterInstances = (count: number) =>
     tags: { Cluster: clusterName(c) },
   }));
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
 async function allCommands(ssm: SSMClient): Promise<Command[]> {
   const commands: Command[] = [];
   let NextToken: string | undefined;
@@ -88,9 +81,6 @@ async function allCommands(ssm: SSMClient): Promise<Command[]> {
   } while (NextToken);
   return commands;
 }
-
-type Spread = { median: number; p99: number };
-const spread = (values: number[]): Spread => ({ median: percentile(values, 50), p99: percentile(values, 99) });
 
 /**
  * One step transition cut into consecutive parts that add up to it. Worker-side parts come from
@@ -115,49 +105,6 @@ interface TransitionBreakdown {
   activityDelivery: Spread;
   /** Next runCommand starts → its SendCommand is recorded by SSM (idempotency lookup, secrets, send). */
   preSend: Spread;
-}
-
-// @temporalio/proto is CommonJS whose exports Node's ESM loader cannot list: take the default.
-const { temporal } = proto;
-type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
-const eventType = temporal.api.enums.v1.EventType;
-
-/** Server times around each runCommand activity of one run, in schedule order. */
-function activityEventTimes(
-  history: proto.temporal.api.history.v1.IHistory,
-): { completedMs: number; wftStartedMs: number; wftCompletedMs: number; nextStartedMs: number }[] {
-  const events = history.events ?? [];
-  const at = (e: HistoryEvent) => tsToMs(e.eventTime);
-  const scheduled = events.filter((e) => e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
-  const out = [];
-  for (let i = 0; i + 1 < scheduled.length; i += 1) {
-    const id = Number((scheduled[i] as HistoryEvent).eventId);
-    const nextId = Number((scheduled[i + 1] as HistoryEvent).eventId);
-    const completed = events.find(
-      (e) =>
-        e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED &&
-        Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id,
-    );
-    const wftStarted = events.find(
-      (e) => e.eventType === eventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && Number(e.eventId) > Number(completed?.eventId ?? Infinity),
-    );
-    const wftCompleted = events.find(
-      (e) => e.eventType === eventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number(e.eventId) > Number(wftStarted?.eventId ?? Infinity),
-    );
-    const nextStarted = events.find(
-      (e) =>
-        e.eventType === eventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
-        Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === nextId,
-    );
-    if (completed && wftStarted && wftCompleted && nextStarted)
-      out.push({
-        completedMs: at(completed),
-        wftStartedMs: at(wftStarted),
-        wftCompletedMs: at(wftCompleted),
-        nextStartedMs: at(nextStarted),
-      });
-  }
-  return out;
 }
 
 interface ScenarioResult {
