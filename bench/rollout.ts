@@ -2,7 +2,11 @@
 // against the way the seed team worked (a loop over clusters, one command per node, each waited
 // on with the SDK's waitUntilCommandExecuted) in the same run.
 //
-//   npx tsx bench/rollout.ts [--clusters 10,100] [--nodes 11] [--steps 5] [--seed-clusters 10]
+//   npx tsx bench/rollout.ts [--clusters 10,100] [--nodes 11] [--steps 5] [--seed-clusters 10] [--peer-clusters N] [--floor-workflows N]
+//
+// Two more contenders in the same run, at the largest size unless told otherwise (0 skips one): the
+// naive parallel peer (every cluster at once, one SDK waiter per invocation, no durability) and
+// the bare Temporal floor (bench/floor.ts: no-op activities, no ssmflow code).
 //
 // Prints a table and JSON (also written to bench/results/), with each step transition cut into
 // its parts (poller detection, result reads, the Temporal round trip, pre-send work). Never a
@@ -24,6 +28,7 @@ import { startFleet, type RunningFleet } from '../fleet/server.js';
 import { parseRunbook } from '../runbook/load.js';
 import { workflowsPath } from '../worker/workflow-source.js';
 import { spawnBenchWorker, type StepTiming } from './bench-worker-process.js';
+import { measureTransitionFloor } from './floor.js';
 import { activityEventTimes, percentile, spread, type Spread } from './history-times.js';
 import { runbookRollout } from '../workflows/index.js';
 
@@ -33,12 +38,36 @@ const { values: args } = parseArgs({
     nodes: { type: 'string', default: '11' },
     steps: { type: 'string', default: '5' },
     'seed-clusters': { type: 'string', default: '10' },
+    'peer-clusters': { type: 'string' },
+    'floor-workflows': { type: 'string' },
   },
 });
 const sizes = (args.clusters ?? '10,100').split(',').map(Number);
 const nodes = Number(args.nodes);
 const stepCount = Number(args.steps);
 const seedClusters = Number(args['seed-clusters']);
+// The naive parallel peer and the bare-Temporal floor run at the largest size unless told otherwise (0 = skip).
+const peerClusters = Number(args['peer-clusters'] ?? Math.max(...sizes));
+const floorWorkflows = Number(args['floor-workflows'] ?? Math.max(...sizes));
+const isRead = (operation: string) => ['ListCommands', 'ListCommandInvocations', 'GetCommandInvocation'].includes(operation);
+const readsIn = (calls: Record<string, number>) => Object.entries(calls).reduce((sum, [op, n]) => sum + (isRead(op) ? n : 0), 0);
+
+/** Samples a cumulative read count every second; the peak is the largest one-second increase. */
+function peakPerSecond(readTotal: () => number): { stop(): number } {
+  let last = readTotal();
+  let peak = 0;
+  const timer = setInterval(() => {
+    const now = readTotal();
+    peak = Math.max(peak, now - last);
+    last = now;
+  }, 1_000);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, readTotal() - last);
+    },
+  };
+}
 Object.assign(process.env, localAwsEnvironment({}));
 
 const runbook = (() => {
@@ -119,6 +148,7 @@ interface ScenarioResult {
   ssmCalls: Record<string, number>;
   ssmReadCalls: number;
   ssmReadCallsPerSecond: number;
+  peakSsmReadCallsPerSecond: number;
   ssmCallsPerInvocation: number;
   peakWorkerRssMiB: number;
   largestRunHistoryEvents: number;
@@ -162,6 +192,16 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
   });
   const rolloutId = `bench-rollout-${clusterCount}-${Date.now()}`;
   const executionsBefore = fleet.executions().length;
+  // The worker rewrites its counts every 250 ms; a read mid-write keeps the last good figure.
+  let lastReads = 0;
+  const peakReads = peakPerSecond(() => {
+    try {
+      lastReads = readsIn(worker.stats().ssmCalls);
+    } catch {
+      // mid-write
+    }
+    return lastReads;
+  });
   const started = Date.now();
   const summary = await client.workflow.execute(runbookRollout, {
     taskQueue,
@@ -181,6 +221,7 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
     ],
   });
   const wallSeconds = (Date.now() - started) / 1000;
+  const peakSsmReadCallsPerSecond = peakReads.stop();
   await worker.stop();
   if (summary.status !== 'succeeded') throw new Error(`rollout ended ${summary.status}: ${JSON.stringify(summary.failed.slice(0, 3))}`);
   const stats = worker.stats();
@@ -264,6 +305,7 @@ async function ssmflowScenario(client: Client, temporalAddress: string, bundlePa
     ssmCalls: stats.ssmCalls,
     ssmReadCalls: reads,
     ssmReadCallsPerSecond: reads / wallSeconds,
+    peakSsmReadCallsPerSecond,
     ssmCallsPerInvocation: totalCalls / Math.max(1, executions.length),
     peakWorkerRssMiB: stats.peakRssBytes / 2 ** 20,
     largestRunHistoryEvents,
@@ -323,6 +365,69 @@ async function seedLoopScenario(clusterCount: number): Promise<SeedResult> {
   };
 }
 
+interface PeerResult {
+  clusters: number;
+  invocations: number;
+  wallSeconds: number;
+  ssmCalls: Record<string, number>;
+  ssmCallsPerInvocation: number;
+  ssmReadCallsPerSecond: number;
+  peakSsmReadCallsPerSecond: number;
+}
+
+/**
+ * The strongest script a user would write instead: every cluster at once, each cluster's steps in
+ * order, one SendCommand per cluster and step (its known instances, all at once), then one SDK
+ * waiter per invocation at its default delays. No durability: a crash loses every wait. The local
+ * fleet throttles only when faults are configured, so this peer is never throttled here; on real
+ * SSM its reads would be.
+ */
+async function naivePeerScenario(clusterCount: number): Promise<PeerResult> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'bench-peer-'));
+  const fleet = await startFleet({ stateDir, config: { instances: clusterInstances(clusterCount) } });
+  const ssm = new SSMClient({ endpoint: fleet.endpoint });
+  const calls = countSsmCalls(ssm);
+  const peakReads = peakPerSecond(() => readsIn(calls.byOperation()));
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: clusterCount }, async (_, c) => {
+      const ids = Array.from({ length: nodes }, (_, n) => `i-0b${String(c).padStart(4, '0')}${String(n + 1).padStart(11, '0')}`);
+      for (let k = 1; k <= stepCount; k += 1) {
+        const sent = await ssm.send(
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: ids,
+            Parameters: { commands: [`echo "step ${k} on $AWS_SSM_INSTANCE_ID"`] },
+            MaxConcurrency: '100%',
+          }),
+        );
+        const commandId = sent.Command?.CommandId ?? '';
+        await Promise.all(
+          ids.map((instanceId) =>
+            waitUntilCommandExecuted({ client: ssm, maxWaitTime: 600 }, { CommandId: commandId, InstanceId: instanceId }),
+          ),
+        );
+      }
+    }),
+  );
+  const wallSeconds = (Date.now() - started) / 1000;
+  const peakSsmReadCallsPerSecond = peakReads.stop();
+  const invocations = fleet.executions().length;
+  ssm.destroy();
+  await fleet.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+  const byOperation = calls.byOperation();
+  return {
+    clusters: clusterCount,
+    invocations,
+    wallSeconds,
+    ssmCalls: byOperation,
+    ssmCallsPerInvocation: calls.total() / Math.max(1, invocations),
+    ssmReadCallsPerSecond: readsIn(byOperation) / wallSeconds,
+    peakSsmReadCallsPerSecond,
+  };
+}
+
 async function main(): Promise<void> {
   const temporal = await startTemporalDevServer();
   const connection = await Connection.connect({ address: temporal.address });
@@ -353,6 +458,16 @@ async function main(): Promise<void> {
       seedClusters > 0
         ? (console.error(`seed-style loop: ${seedClusters} clusters, sequentially …`), await seedLoopScenario(seedClusters))
         : undefined;
+    const peer =
+      peerClusters > 0
+        ? (console.error(`naive parallel peer: ${peerClusters} clusters at once, one waiter per invocation …`),
+          await naivePeerScenario(peerClusters))
+        : undefined;
+    const floor =
+      floorWorkflows > 0
+        ? (console.error(`bare Temporal floor: ${floorWorkflows} workflows × ${stepCount} no-op activities …`),
+          await measureTransitionFloor({ temporalAddress: temporal.address, workflows: floorWorkflows, activities: stepCount }))
+        : undefined;
     const largest = scenarios.at(-1) as ScenarioResult;
     const smallest = scenarios[0] as ScenarioResult;
     const seedExtrapolatedSeconds = seed ? seed.secondsPerCluster * largest.clusters : NaN;
@@ -361,6 +476,15 @@ async function main(): Promise<void> {
       runbook: { steps: stepCount, nodesPerCluster: nodes },
       scenarios,
       seedLoop: seed ?? null,
+      naivePeer: peer ?? null,
+      temporalFloor: floor ?? null,
+      transitionOverFloor: floor
+        ? scenarios.map((sc) => ({
+            clusters: sc.clusters,
+            medianRatio: sc.stepTransitionMs.median / floor.transitionMs.median,
+            p99Ratio: sc.stepTransitionMs.p99 / floor.transitionMs.p99,
+          }))
+        : null,
       comparison: seed
         ? {
             sameClusters: seedClusters,
@@ -368,6 +492,17 @@ async function main(): Promise<void> {
             seedSecondsMeasured: seed.wallSeconds,
             seedSecondsExtrapolatedTo: { clusters: largest.clusters, seconds: seedExtrapolatedSeconds },
             speedupAtLargest: seedExtrapolatedSeconds / largest.wallSeconds,
+          }
+        : null,
+      peerComparison: peer
+        ? {
+            clusters: peer.clusters,
+            ssmflowWallSeconds: scenarios.find((sc) => sc.clusters === peer.clusters)?.wallSeconds ?? null,
+            peerWallSeconds: peer.wallSeconds,
+            ssmflowCallsPerInvocation: scenarios.find((sc) => sc.clusters === peer.clusters)?.ssmCallsPerInvocation ?? null,
+            peerCallsPerInvocation: peer.ssmCallsPerInvocation,
+            ssmflowPeakReadsPerSecond: scenarios.find((sc) => sc.clusters === peer.clusters)?.peakSsmReadCallsPerSecond ?? null,
+            peerPeakReadsPerSecond: peer.peakSsmReadCallsPerSecond,
           }
         : null,
       readCallsPerSecondGrowth: largest.ssmReadCallsPerSecond / smallest.ssmReadCallsPerSecond,
@@ -393,6 +528,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(row(['SSM read calls / s', ...scenarios.map((s) => s.ssmReadCallsPerSecond)]));
+    console.log(row(['peak SSM read calls / s', ...scenarios.map((s) => s.peakSsmReadCallsPerSecond)]));
     console.log(row(['SSM calls / invocation', ...scenarios.map((s) => s.ssmCallsPerInvocation)]));
     console.log(row(['peak worker RSS (MiB)', ...scenarios.map((s) => s.peakWorkerRssMiB)]));
     console.log(row(['largest run history (events)', ...scenarios.map((s) => s.largestRunHistoryEvents)]));
@@ -401,6 +537,27 @@ async function main(): Promise<void> {
       console.log(
         `seed loop: ${seed.clusters} clusters in ${seed.wallSeconds.toFixed(1)} s (${seed.secondsPerCluster.toFixed(1)} s/cluster, ${seed.ssmCallsPerInvocation.toFixed(2)} SSM calls/invocation); ` +
           `at ${largest.clusters} clusters ≈ ${seedExtrapolatedSeconds.toFixed(0)} s → ssmflow ${(seedExtrapolatedSeconds / largest.wallSeconds).toFixed(1)}× faster`,
+      );
+    }
+    if (floor) {
+      const t = floor.transitionMs;
+      console.log(
+        `bare Temporal floor (${floor.workflows} workflows × ${floor.activities} no-op activities): transition median ${t.median} ms, p99 ${t.p99} ms; ` +
+          scenarios
+            .map(
+              (sc) =>
+                `${sc.clusters} clusters ${(sc.stepTransitionMs.median / t.median).toFixed(2)}× / ${(sc.stepTransitionMs.p99 / t.p99).toFixed(2)}× the floor`,
+            )
+            .join(', '),
+      );
+    }
+    if (peer) {
+      const same = scenarios.find((sc) => sc.clusters === peer.clusters);
+      console.log(
+        `naive parallel peer: ${peer.clusters} clusters in ${peer.wallSeconds.toFixed(1)} s, ${peer.ssmCallsPerInvocation.toFixed(2)} SSM calls/invocation, peak ${peer.peakSsmReadCallsPerSecond} reads/s` +
+          (same
+            ? `; ssmflow ${same.wallSeconds.toFixed(1)} s, ${same.ssmCallsPerInvocation.toFixed(2)} calls/invocation, peak ${same.peakSsmReadCallsPerSecond} reads/s`
+            : ''),
       );
     }
     console.log(JSON.stringify(report, null, 2));
