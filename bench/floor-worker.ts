@@ -9,9 +9,14 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 const statsFile = process.env.BENCH_STATS_FILE ?? '';
 const steps: StepTiming[] = [];
 let peakRssBytes = 0;
+let workerOptions: Record<string, unknown> = {};
+let cpuAtReady = process.cpuUsage();
 const sample = () => {
   peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
-  writeFileSync(statsFile, JSON.stringify({ peakRssBytes, ssmCalls: {}, at: Date.now(), steps }));
+  // CPU this process spent from ready to stop (all its threads): against the wall time, how busy the worker was.
+  const cpu = process.cpuUsage(cpuAtReady);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  writeFileSync(statsFile, JSON.stringify({ peakRssBytes, ssmCalls: {}, at: Date.now(), steps, workerOptions, cpuSeconds }));
 };
 setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 250).unref();
 
@@ -39,7 +44,24 @@ const worker = await Worker.create({
   maxConcurrentActivityTaskExecutions: Number(process.env.BENCH_MAX_ACTIVITIES ?? 400),
   maxConcurrentWorkflowTaskExecutions: 100,
 });
+// The settings the SDK resolved (defaults included: the cache is sized from this process's heap
+// limit), so a result shows what the worker really ran with rather than what was meant.
+const { tuner, ...resolved } = worker.options;
+const slots = (supplier: unknown) => (supplier as { numSlots?: number } | undefined)?.numSlots ?? null;
+workerOptions = {
+  workflowTaskSlots: slots(tuner.workflowTaskSlotSupplier),
+  activityTaskSlots: slots(tuner.activityTaskSlotSupplier),
+  maxCachedWorkflows: resolved.maxCachedWorkflows,
+  workflowTaskPollerBehavior: resolved.workflowTaskPollerBehavior,
+  activityTaskPollerBehavior: resolved.activityTaskPollerBehavior,
+  nonStickyToStickyPollRatio: resolved.nonStickyToStickyPollRatio,
+  stickyQueueScheduleToStartTimeoutMs: resolved.stickyQueueScheduleToStartTimeoutMs,
+  maxHeartbeatThrottleIntervalMs: resolved.maxHeartbeatThrottleIntervalMs,
+  reuseV8Context: resolved.reuseV8Context,
+  workflowThreadPoolSize: resolved.workflowThreadPoolSize,
+};
 process.on('SIGTERM', () => worker.shutdown());
+cpuAtReady = process.cpuUsage();
 process.stdout.write('worker-ready\n');
 await worker.run();
 sample();

@@ -7,7 +7,7 @@
 //
 // bench/rollout.ts runs the same measurement and prints ssmflow's transition as a ratio to it.
 // Prints a table and JSON (also written to bench/results/). Never a pass/fail test.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { projectRoot } from '../local/project-root.js';
 import { startTemporalDevServer } from '../local/temporal-dev-server.js';
-import { spawnBenchWorker } from './bench-worker-process.js';
+import { spawnBenchWorker, type BenchWorkerStats } from './bench-worker-process.js';
 import { floorWorkflow } from './floor-workflow.js';
 import { activityEventTimes, spread, type Spread } from './history-times.js';
 
@@ -26,9 +26,22 @@ export interface FloorResult {
   wallSeconds: number;
   /** Activity k returns in the worker → activity k+1 starts in the worker. */
   transitionMs: Spread & { samples: number };
-  /** The same cut into the server's parts, from each workflow's history. */
+  /**
+   * The same cut into the server's parts, from each workflow's history: ActivityTaskCompleted →
+   * WorkflowTaskStarted → WorkflowTaskCompleted → the next ActivityTaskStarted.
+   */
   serverPartsMs: { workflowTaskQueued: Spread; workflowTask: Spread; activityTaskQueued: Spread };
+  /**
+   * The two crossings between worker and server that, with the server's parts, add up to the
+   * transition: activity returned → ActivityTaskCompleted recorded, and the next
+   * ActivityTaskStarted → its function runs in the worker.
+   */
+  crossingsMs: { activityCompletion: Spread; activityDelivery: Spread };
   workflowBundleBytes: number;
+  /** CPU the worker process used from ready to stop, all threads (it includes Core's). */
+  workerCpuSeconds: number;
+  /** The worker's settings as the SDK resolved them (cache, pollers, slots). */
+  workerOptions: Record<string, unknown>;
 }
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
@@ -48,11 +61,12 @@ export async function measureTransitionFloor(options: {
   const bundlePath = join(scratch, 'floor-bundle.js');
   writeFileSync(bundlePath, code);
   const taskQueue = `floor-${Date.now()}`;
+  const statsFile = join(scratch, 'stats.json');
   const worker = await spawnBenchWorker(
     {
       TEMPORAL_ADDRESS: options.temporalAddress,
       SSMFLOW_TASK_QUEUE: taskQueue,
-      BENCH_STATS_FILE: join(scratch, 'stats.json'),
+      BENCH_STATS_FILE: statsFile,
       BENCH_WORKFLOW_BUNDLE: bundlePath,
       BENCH_MAX_ACTIVITIES: String(Math.max(400, workflows + 50)),
     },
@@ -66,9 +80,14 @@ export async function measureTransitionFloor(options: {
     await Promise.all(ids.map((workflowId) => client.workflow.execute(floorWorkflow, { taskQueue, workflowId, args: [activities] })));
     const wallSeconds = (Date.now() - started) / 1000;
     await worker.stop();
-    const timing = new Map(worker.stats().steps.map((s) => [s.idempotencyKey, s]));
+    const workerStats = JSON.parse(readFileSync(statsFile, 'utf8')) as BenchWorkerStats & {
+      cpuSeconds?: number;
+      workerOptions?: Record<string, unknown>;
+    };
+    const timing = new Map(workerStats.steps.map((s) => [s.idempotencyKey, s]));
     const transitions: number[] = [];
     const parts = { workflowTaskQueued: [] as number[], workflowTask: [] as number[], activityTaskQueued: [] as number[] };
+    const crossings = { activityCompletion: [] as number[], activityDelivery: [] as number[] };
     for (const workflowId of ids) {
       const server = activityEventTimes(await client.workflow.getHandle(workflowId).fetchHistory());
       for (let k = 0; k + 1 < activities; k += 1) {
@@ -80,6 +99,8 @@ export async function measureTransitionFloor(options: {
         parts.workflowTaskQueued.push(events.wftStartedMs - events.completedMs);
         parts.workflowTask.push(events.wftCompletedMs - events.wftStartedMs);
         parts.activityTaskQueued.push(events.nextStartedMs - events.wftCompletedMs);
+        if (ended !== undefined) crossings.activityCompletion.push(events.completedMs - ended);
+        if (next !== undefined) crossings.activityDelivery.push(next - events.nextStartedMs);
       }
     }
     return {
@@ -92,7 +113,10 @@ export async function measureTransitionFloor(options: {
         workflowTask: spread(parts.workflowTask),
         activityTaskQueued: spread(parts.activityTaskQueued),
       },
+      crossingsMs: { activityCompletion: spread(crossings.activityCompletion), activityDelivery: spread(crossings.activityDelivery) },
       workflowBundleBytes: Buffer.byteLength(code),
+      workerCpuSeconds: workerStats.cpuSeconds ?? NaN,
+      workerOptions: workerStats.workerOptions ?? {},
     };
   } finally {
     await worker.stop().catch(() => undefined);
@@ -112,12 +136,19 @@ async function main(): Promise<void> {
       workflows: Number(values.workflows),
       activities: Number(values.activities),
     });
-    const { transitionMs: t, serverPartsMs: p } = result;
+    const { transitionMs: t, serverPartsMs: p, crossingsMs: c } = result;
+    const row = (label: string, s: Spread) => console.log(`${label.padEnd(44)}${String(s.median).padStart(8)}${String(s.p99).padStart(8)}`);
     console.log(`floor: ${result.workflows} workflows × ${result.activities} no-op activities in ${result.wallSeconds.toFixed(1)} s`);
-    console.log(`  activity → next activity   median ${t.median} ms   p99 ${t.p99} ms   (${t.samples} transitions)`);
-    console.log(`  workflow task queued        median ${p.workflowTaskQueued.median} ms   p99 ${p.workflowTaskQueued.p99} ms`);
-    console.log(`  workflow task               median ${p.workflowTask.median} ms   p99 ${p.workflowTask.p99} ms`);
-    console.log(`  workflow bundle             ${(result.workflowBundleBytes / 2 ** 20).toFixed(2)} MiB`);
+    console.log(`${''.padEnd(44)}${'median'.padStart(8)}${'p99'.padStart(8)}  (ms)`);
+    row(`activity returns → next starts (${t.samples})`, t);
+    row('  returned → ActivityTaskCompleted', c.activityCompletion);
+    row('  → WorkflowTaskStarted (task queued)', p.workflowTaskQueued);
+    row('  → WorkflowTaskCompleted (workflow task)', p.workflowTask);
+    row('  → next ActivityTaskStarted (task queued)', p.activityTaskQueued);
+    row('  → next activity runs in the worker', c.activityDelivery);
+    console.log(
+      `worker CPU ${result.workerCpuSeconds.toFixed(1)} s over ${result.wallSeconds.toFixed(1)} s; workflow bundle ${(result.workflowBundleBytes / 2 ** 20).toFixed(2)} MiB`,
+    );
     mkdirSync(join(projectRoot, 'bench', 'results'), { recursive: true });
     const file = join(projectRoot, 'bench', 'results', `floor-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2));
