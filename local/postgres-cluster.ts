@@ -19,7 +19,7 @@ import { freePort } from './free-port.js';
 import { startPgbouncer, stopPgbouncer } from './pgbouncer.js';
 import { preferredPort } from './port-available.js';
 import { projectRoot } from './project-root.js';
-import { runAsUser, runningAsRoot } from './postgres-exec.js';
+import { psqlScriptArgs, runAsUser, runningAsRoot } from './postgres-exec.js';
 import { seedAppSql, seedGlobalsSql, seedReportingSql } from './postgres-seed.js';
 import {
   dataDirs,
@@ -280,28 +280,8 @@ function prepareHost(member: LocalMember, ids: OwnerIds, password: string, envTe
 
 /** psql as the OS user over the member's socket; stops on the first error. */
 export async function psqlOnServer(tools: PostgresTools, member: LocalMember, database: string, sql: string): Promise<string> {
-  return runAsUser(
-    tools.osUser,
-    tools.client.psql,
-    [
-      '-X',
-      '-q',
-      '-At',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-h',
-      member.socketDir,
-      '-p',
-      String(member.port),
-      '-U',
-      LOCAL_SUPERUSER,
-      '-d',
-      database,
-      '-f',
-      '-',
-    ],
-    { input: sql },
-  );
+  const to = { host: member.socketDir, port: member.port, user: LOCAL_SUPERUSER, database };
+  return runAsUser(tools.osUser, tools.client.psql, psqlScriptArgs(to), { input: sql });
 }
 
 /** On disk, the primary holds only its seeded source cluster (no upgrade left anything behind). */

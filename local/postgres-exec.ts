@@ -41,3 +41,8 @@ export function runAsUser(osUser: string, command: string, args: string[], optio
   if (runningAsRoot() && osUser !== 'root') return runCommand('runuser', ['-u', osUser, '--', command, ...args], options);
   return runCommand(command, args, options);
 }
+
+/** psql's arguments to run a script from stdin: no psqlrc, bare rows, stop at the first error. */
+export function psqlScriptArgs(to: { host: string; port: number; user: string; database: string }): string[] {
+  return ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', to.host, '-p', String(to.port), '-U', to.user, '-d', to.database, '-f', '-'];
+}

@@ -1,6 +1,6 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from './project-root.js';
+import { readToolsManifest } from './tools.js';
 
 /**
  * What `npm run tools` (scripts/tools.mjs, ensurePostgres) recorded under `postgres` in
@@ -25,16 +25,10 @@ export interface PostgresTools {
 }
 
 export function readPostgresTools(): PostgresTools {
-  const file = join(projectRoot, '.tools', 'tools.json');
-  let manifest: { postgres?: PostgresTools };
-  try {
-    manifest = JSON.parse(readFileSync(file, 'utf8')) as { postgres?: PostgresTools };
-  } catch {
-    throw new Error(`The local tools are not installed (${file} is missing). Run \`npm run tools\` first.`);
-  }
-  if (!manifest.postgres?.majors || !manifest.postgres.pgbouncer)
-    throw new Error(`${file} has no PostgreSQL toolsets or PgBouncer recorded: run \`npm run tools\`.`);
-  return manifest.postgres;
+  const { postgres } = readToolsManifest();
+  if (!postgres?.majors || !postgres.pgbouncer)
+    throw new Error('.tools/tools.json has no PostgreSQL toolsets or PgBouncer recorded: run `npm run tools`.');
+  return postgres;
 }
 
 /** The bin dir of one major's toolset, failing with the fix when that major is not installed. */

@@ -3,7 +3,7 @@
 // set-up with temporal-sql-tool from the same module version as the server.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAsUser, runCommand, runningAsRoot } from './postgres-exec.js';
+import { psqlScriptArgs, runAsUser, runCommand, runningAsRoot } from './postgres-exec.js';
 import { ownedDir, ownedFile, runningServer, startServer, stopProcesses, userIds } from './postgres-server.js';
 import { postgresBinDir, readPostgresTools } from './postgres-tools.js';
 import { postgresReachableDir } from './postgres-reachable-dir.js';
@@ -79,23 +79,14 @@ export async function startTemporalDatabase(options: TemporalDatabaseOptions): P
   if (running) await stopProcesses([running.pid], 'SIGINT');
   await startServer(tools.osUser, binDir, dataDir, what);
   const superuserSql = (sql: string) =>
-    runAsUser(tools.osUser, tools.client.psql, [
-      '-X',
-      '-q',
-      '-At',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-h',
-      socketDir,
-      '-p',
-      String(options.port),
-      '-U',
-      'postgres',
-      '-d',
-      'postgres',
-      '-c',
-      sql,
-    ]);
+    runAsUser(
+      tools.osUser,
+      tools.client.psql,
+      psqlScriptArgs({ host: socketDir, port: options.port, user: 'postgres', database: 'postgres' }),
+      {
+        input: sql,
+      },
+    );
   const role = `'${options.password.replace(/'/g, "''")}'`;
   await superuserSql(
     `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TEMPORAL_DB_USER}') THEN CREATE ROLE ${TEMPORAL_DB_USER} LOGIN CREATEDB; END IF; END $$; ALTER ROLE ${TEMPORAL_DB_USER} PASSWORD ${role};`,
@@ -107,29 +98,10 @@ export async function startTemporalDatabase(options: TemporalDatabaseOptions): P
     password: options.password,
     dataDir,
     query: (database, sql) =>
-      runCommand(
-        tools.client.psql,
-        [
-          '-X',
-          '-q',
-          '-At',
-          '-v',
-          'ON_ERROR_STOP=1',
-          '-h',
-          '127.0.0.1',
-          '-p',
-          String(options.port),
-          '-U',
-          TEMPORAL_DB_USER,
-          '-d',
-          database,
-          '-c',
-          sql,
-        ],
-        {
-          env: { ...process.env, PGPASSWORD: options.password },
-        },
-      ),
+      runCommand(tools.client.psql, psqlScriptArgs({ host: '127.0.0.1', port: options.port, user: TEMPORAL_DB_USER, database }), {
+        input: sql,
+        env: { ...process.env, PGPASSWORD: options.password },
+      }),
     stop: async () => {
       const server = runningServer(dataDir);
       if (server) await stopProcesses([server.pid], 'SIGINT');

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { projectRoot } from './project-root.js';
+import { readToolsManifest } from './tools.js';
 
 /** What `npm run tools` recorded under `temporalServer`: the real server, built from its Go module. */
 export interface TemporalServerTools {
@@ -14,16 +12,10 @@ export interface TemporalServerTools {
 }
 
 export function readTemporalServerTools(): TemporalServerTools {
-  const file = join(projectRoot, '.tools', 'tools.json');
-  let manifest: { temporalServer?: TemporalServerTools };
-  try {
-    manifest = JSON.parse(readFileSync(file, 'utf8')) as { temporalServer?: TemporalServerTools };
-  } catch {
-    throw new Error(`The local tools are not installed (${file} is missing). Run \`npm run tools\` first.`);
-  }
-  if (!manifest.temporalServer?.server)
+  const { temporalServer } = readToolsManifest();
+  if (!temporalServer?.server)
     throw new Error(
-      `${file} records no Temporal server: run \`npm run tools\` (it builds the server from its Go module once; Go must be installed).`,
+      '.tools/tools.json records no Temporal server: run `npm run tools` (it builds the server from its Go module once; Go must be installed).',
     );
-  return manifest.temporalServer;
+  return temporalServer;
 }

@@ -1,12 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from './project-root.js';
+import type { PostgresTools } from './postgres-tools.js';
+import type { TemporalServerTools } from './temporal-server-tools.js';
 
 export interface ToolsManifest {
   temporal: { path: string; source: string; version: string };
   /** Temporal's time-skipping test server; absent from manifests written before it was installed. */
   temporalTestServer?: { path: string; source: string; version: string };
   moto: { path: string; source: string; version: string };
+  /** PostgreSQL toolsets and PgBouncer (postgres-tools.ts). */
+  postgres?: PostgresTools;
+  /** The real Temporal server, built from its Go module (temporal-server-tools.ts). */
+  temporalServer?: TemporalServerTools;
 }
 
 /** Reads what `npm run tools` recorded; fails with the command to run when it has not run. */
