@@ -2,27 +2,21 @@
 // Temporal server on PostgreSQL, two workers, codec server, S3, fleet), its printed exports run
 // hello.yaml from another shell, and Ctrl-C leaves nothing listening. What the topology does under
 // faults is test-production-stack's part.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePortBlock, portIsFree } from '../local/port-available.js';
-import { projectRoot } from '../local/project-root.js';
 import { readRunningLocalStack, RUNNING_STACK_FILE } from '../local/running-stack.js';
 import { expectExit, runCli } from './harness/cli.js';
-import { eventually } from './harness/eventually.js';
+import { type LongRunningCli, startLongRunningCli } from './harness/long-running-cli.js';
 
 describe('ssmflow stack: the production topology from one command', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'ssmflow-stack-'));
-  let stack: ChildProcess | undefined;
-  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  let stack: LongRunningCli | undefined;
 
   afterAll(async () => {
-    if (stack && stack.exitCode === null && stack.signalCode === null) {
-      stack.kill('SIGTERM');
-      await exited;
-    }
+    await stack?.stop();
     rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
 
@@ -37,39 +31,14 @@ describe('ssmflow stack: the production topology from one command', () => {
 
   it('starts everything, prints exports that run hello.yaml, refuses a second stack on its state dir, and stops clean on SIGINT', async () => {
     const basePort = await freePortBlock(18);
-    let output = '';
-    stack = spawn(
-      process.execPath,
-      [join(projectRoot, 'bin', 'ssmflow.mjs'), 'stack', '--state-dir', stateDir, '--base-port', String(basePort)],
-      {
-        cwd: projectRoot,
-        // A shell with nothing exported yet: the stack runs its own fleet.
-        env: {
-          ...process.env,
-          NO_COLOR: '1',
-          AWS_ENDPOINT_URL_SSM: '',
-          AWS_ENDPOINT_URL_S3: '',
-          AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: '',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const child = stack;
-    exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await eventually(() => ({ exitCode: child.exitCode, output }), {
-      until: (seen) => seen.output.includes('stops everything.'),
-      hopeless: (seen) => seen.exitCode !== null,
-      timeoutMs: 180_000,
-      description: 'ssmflow stack to print its addresses',
-    });
+    stack = startLongRunningCli(['stack', '--state-dir', stateDir, '--base-port', String(basePort)]);
+    const { child, exited } = stack;
+    await stack.waitFor('stops everything.', 'ssmflow stack to print its addresses', 180_000);
+    const output = stack.output();
     expect(output).toContain(`Temporal     127.0.0.1:${basePort}   namespace default`);
     expect(output.match(/^Worker {7}worker-\d pid \d+/gm)).toHaveLength(2);
 
-    const exports = Object.fromEntries(
-      [...output.matchAll(/^ {2}export (\w+)=(\S+)$/gm)].map((m) => [m[1] ?? '', (m[2] ?? '').replace(/^'|'$/g, '')]),
-    );
+    const exports = stack.exports();
     expect(Object.keys(exports)).toEqual(
       expect.arrayContaining(['TEMPORAL_ADDRESS', 'SSMFLOW_ENCRYPTION_KEYS_FILE', 'AWS_ENDPOINT_URL_SSM', 'AWS_ENDPOINT_URL_S3']),
     );
@@ -87,7 +56,7 @@ describe('ssmflow stack: the production topology from one command', () => {
     child.kill('SIGINT');
     const ended = await exited;
     expect(ended.code).toBe(0);
-    expect(output).toContain('stopped');
+    expect(stack.output()).toContain('stopped');
     expect(existsSync(join(stateDir, RUNNING_STACK_FILE))).toBe(false);
     // Nothing is left listening: the Temporal frontend, its database, the workers' ports.
     for (const port of [basePort, dbPort, basePort + 14, basePort + 16]) expect(await portIsFree(port), `port ${port}`).toBe(true);

@@ -1,7 +1,7 @@
 // `ssmflow dev` as a new user runs it: one command, then `ssmflow run runbooks/examples/hello.yaml`
 // in another shell with the exports it printed. Its own Temporal dev server, S3 emulator and
 // in-process fleet (any free ports, so nothing collides with the shared test server); one start.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +9,9 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../aws/clients.js';
 import type { ExecutionRecord } from '../fleet/journal.js';
-import { projectRoot } from '../local/project-root.js';
 import { readRunningLocalStack, RUNNING_STACK_FILE } from '../local/running-stack.js';
 import { runCli } from './harness/cli.js';
-import { eventually } from './harness/eventually.js';
+import { type LongRunningCli, startLongRunningCli } from './harness/long-running-cli.js';
 
 const DEFAULT_INSTANCES = ['i-0de00000000000001', 'i-0de00000000000002', 'i-0de00000000000003'];
 
@@ -24,15 +23,10 @@ interface RunStatus {
 
 describe('ssmflow dev: one command, then ssmflow run works at once', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'ssmflow-dev-'));
-  let dev: ChildProcess | undefined;
-  let output = '';
-  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  let dev: LongRunningCli | undefined;
 
   afterAll(async () => {
-    if (dev && dev.exitCode === null && dev.signalCode === null) {
-      dev.kill('SIGTERM');
-      await exited;
-    }
+    await dev?.stop();
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -40,47 +34,22 @@ describe('ssmflow dev: one command, then ssmflow run works at once', () => {
     'starts Temporal, S3, the fleet and a worker; prints exports that run hello.yaml on the default instances; cleans up on SIGINT',
     { timeout: 300_000 },
     async () => {
-      dev = spawn(
-        process.execPath,
-        [
-          join(projectRoot, 'bin', 'ssmflow.mjs'),
-          'dev',
-          '--state-dir',
-          stateDir,
-          '--temporal-port',
-          '0',
-          '--ui-port',
-          '0',
-          '--s3-port',
-          '0',
-          '--fleet-port',
-          '0',
-        ],
-        {
-          cwd: projectRoot,
-          // A shell with nothing exported yet: no fleet endpoint, so dev starts its own.
-          env: {
-            ...process.env,
-            NO_COLOR: '1',
-            AWS_ENDPOINT_URL_SSM: '',
-            AWS_ENDPOINT_URL_S3: '',
-            AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: '',
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      const child = dev;
-      exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-
-      // The failure shows the output so far; an exited dev gives up at once.
-      await eventually(() => ({ exitCode: child.exitCode, output }), {
-        until: (seen) => seen.output.includes('Ctrl-C stops everything.'),
-        hopeless: (seen) => seen.exitCode !== null,
-        timeoutMs: 240_000,
-        description: 'ssmflow dev to print its exports',
-      });
+      dev = startLongRunningCli([
+        'dev',
+        '--state-dir',
+        stateDir,
+        '--temporal-port',
+        '0',
+        '--ui-port',
+        '0',
+        '--s3-port',
+        '0',
+        '--fleet-port',
+        '0',
+      ]);
+      const { child, exited } = dev;
+      await dev.waitFor('Ctrl-C stops everything.', 'ssmflow dev to print its exports', 240_000);
+      const output = dev.output();
 
       // Start-up output: one line for the bundle, none of webpack's module listing.
       expect(output).toMatch(/^workflow bundle built \(\d+\.\d MiB\) in \d+\.\d s$/m);
@@ -88,7 +57,7 @@ describe('ssmflow dev: one command, then ssmflow run works at once', () => {
       expect(output).toMatch(
         /^Instances {2}3 instances, all Env=dev Role=app: i-0de00000000000001 \(Name=dev-1\), i-0de00000000000002 \(Name=dev-2\), i-0de00000000000003 \(Name=dev-3\)$/m,
       );
-      const exports = Object.fromEntries([...output.matchAll(/^ {2}export (\w+)=(\S+)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+      const exports = dev.exports();
       expect(Object.keys(exports).sort()).toEqual(
         [
           'AWS_ACCESS_KEY_ID',
@@ -214,7 +183,7 @@ describe('ssmflow dev: one command, then ssmflow run works at once', () => {
       expect(await exited).toEqual({ code: 0, signal: null });
       expect(existsSync(join(stateDir, RUNNING_STACK_FILE))).toBe(false);
       expect(() => readRunningLocalStack(stateDir)).toThrow(/No local stack is running .*start it with `ssmflow dev --state-dir/);
-      expect(output).toMatch(/SIGINT: stopping/);
+      expect(dev.output()).toMatch(/SIGINT: stopping/);
     },
   );
 
