@@ -26,8 +26,11 @@ export interface StackProcess {
   /** Its ops or codec address (http://127.0.0.1:port). */
   readonly url: string;
   readonly logFile: string;
-  /** Sends the signal (SIGKILL by default, as a crash would) and waits until it has exited. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends the signal (SIGKILL by default, as a crash would) and waits until it has exited; resolves
+   * with the signal that ended it (undefined when it was not running or exited by itself).
+   */
+  kill(signal?: NodeJS.Signals): Promise<NodeJS.Signals | undefined>;
   /** Starts it again (after a kill) and waits until it is ready. */
   start(): Promise<void>;
 }
@@ -119,9 +122,9 @@ function ssmflowProcess(options: {
     start,
     kill: async (signal = 'SIGKILL') => {
       const running = child;
-      if (!running || running.exitCode !== null || running.signalCode !== null) return;
-      await new Promise<void>((resolveExit) => {
-        running.once('exit', () => resolveExit());
+      if (!running || running.exitCode !== null || running.signalCode !== null) return undefined;
+      return new Promise<NodeJS.Signals | undefined>((resolveExit) => {
+        running.once('exit', (_code, exitSignal) => resolveExit(exitSignal ?? undefined));
         running.kill(signal);
       });
     },
@@ -216,7 +219,7 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
     });
     say(`codec server on 127.0.0.1:${codecPort}`);
     await codecServer.start();
-    stops.push(() => codecServer.kill('SIGTERM'));
+    stops.push(() => codecServer.kill('SIGTERM').then(() => undefined));
 
     const workers = workerPorts.map((ports, index) =>
       ssmflowProcess({
@@ -233,7 +236,7 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
       }),
     );
     say(`${workerCount} ssmflow workers on task queue "${taskQueue}"`);
-    for (const worker of workers) stops.push(() => worker.kill('SIGTERM'));
+    for (const worker of workers) stops.push(() => worker.kill('SIGTERM').then(() => undefined));
     await Promise.all(workers.map((worker) => worker.start()));
 
     return {

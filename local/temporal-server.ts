@@ -49,8 +49,11 @@ export interface TemporalServer {
   readonly namespace: string;
   readonly metricsUrl: string;
   readonly pid: number | undefined;
-  /** SIGKILL, as a crash would (the test of a server fault); `start` brings it back on the same ports. */
-  kill(): Promise<void>;
+  /**
+   * SIGKILL, as a crash would (the test of a server fault); `start` brings it back on the same
+   * ports. Resolves with the signal that ended the process (undefined when it was not running).
+   */
+  kill(): Promise<NodeJS.Signals | undefined>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -132,9 +135,9 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     },
     kill: async () => {
       const child = proc?.child;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      await new Promise<void>((resolveKill) => {
-        child.once('exit', () => resolveKill());
+      if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+      return new Promise<NodeJS.Signals | undefined>((resolveKill) => {
+        child.once('exit', (_code, signal) => resolveKill(signal ?? undefined));
         child.kill('SIGKILL');
       });
     },

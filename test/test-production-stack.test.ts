@@ -6,10 +6,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tsToMs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectToTemporal, type Connected } from '../client/connection.js';
 import { startRun } from '../client/runs.js';
 import { startProductionStack, type ProductionStack } from '../local/production-stack.js';
+import { portIsFree } from '../local/port-available.js';
 import { TEMPORAL_DB_NAMES } from '../local/temporal-database.js';
 import { loadRunbookFile } from '../runbook/load-file.js';
 import { normalizeRunbook } from '../runbook/normalize.js';
@@ -164,6 +166,34 @@ describe('the production topology: Temporal server on PostgreSQL, two workers, c
     return { runId, handle, release };
   }
 
+  /** When each instance's hold command of the run ended (fleet journal), once all have. */
+  const holdEndedOnEveryInstance = (runId: string) =>
+    eventually(
+      () => {
+        const ended = fleet()
+          .executions()
+          .filter((e) => e.comment.startsWith(`ssmflow:${runId}/hold/`) && e.endedAt)
+          .map((e) => Date.parse(e.endedAt ?? ''));
+        return ended.length === clusters.faults.length ? ended : undefined;
+      },
+      { timeoutMs: 30_000, description: `${runId}'s hold command to end on every instance` },
+    );
+
+  /** The hold step's runCommand activity (the run's second) as the history recorded it. */
+  async function holdActivity(runId: string): Promise<{ attempt: number; identity: string; completedMs: number }> {
+    const events = (await temporal.client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+    const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runCommand')[1];
+    const id = Number(scheduled?.eventId);
+    const started = events.find((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
+    const completed = events.find((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
+    if (!started || !completed) throw new Error(`${runId}: no completed hold activity in its history`);
+    return {
+      attempt: started.activityTaskStartedEventAttributes?.attempt ?? 0,
+      identity: started.activityTaskStartedEventAttributes?.identity ?? '',
+      completedMs: tsToMs(completed.eventTime),
+    };
+  }
+
   it('runs a step that pauses on a failure, is retried, waits for approval and succeeds', async () => {
     const blocked = clusters.flow[1] ?? '';
     putFile(blocked, 'blocker');
@@ -306,47 +336,49 @@ describe('the production topology: Temporal server on PostgreSQL, two workers, c
     expectExit(run, 0);
     const { runId } = run.json<{ runId: string }>();
     const hex = (text: string) => Buffer.from(text).toString('hex');
-    const occurrences = async (table: string, column: string, text: string) =>
-      Number(
-        await stack.db.query(
-          TEMPORAL_DB_NAMES.persistence,
-          `SELECT count(*) FROM ${table} WHERE position('\\x${hex(text)}'::bytea in ${column}) > 0`,
-        ),
-      );
+    const rowsHolding = async (database: string, table: string, column: string, text: string) =>
+      Number(await stack.db.query(database, `SELECT count(*) FROM ${table} WHERE position('\\x${hex(text)}'::bytea in ${column}) > 0`));
+    const { persistence, visibility } = TEMPORAL_DB_NAMES;
     // The query finds what is stored in plain: the task queue name is not a payload.
-    expect(await occurrences('history_node', 'data', stack.taskQueue)).toBeGreaterThan(0);
+    expect(await rowsHolding(persistence, 'history_node', 'data', stack.taskQueue)).toBeGreaterThan(0);
     // The commands ran with the ticket, so it was in the run's input and the steps' commands.
-    expect(
-      fleet()
-        .executions()
-        .some((e) => e.comment.startsWith(`ssmflow:${runId}/prepare/`)),
-    ).toBe(true);
-    expect(await occurrences('history_node', 'data', ticket)).toBe(0);
-    expect(await occurrences('executions', 'data', ticket)).toBe(0);
-    const memo = await stack.db.query(
-      TEMPORAL_DB_NAMES.visibility,
-      `SELECT count(*) FROM executions_visibility WHERE position('\\x${hex(ticket)}'::bytea in memo) > 0`,
-    );
-    expect(Number(memo)).toBe(0);
+    expect(executionsByStep(runId)).toEqual(onceEach(['prepare', 'hold', 'finish'], clusters.codec));
+    expect(await rowsHolding(persistence, 'history_node', 'data', ticket)).toBe(0);
+    expect(await rowsHolding(persistence, 'executions', 'data', ticket)).toBe(0);
+    expect(await rowsHolding(visibility, 'executions_visibility', 'memo', ticket)).toBe(0);
   });
 
   it('survives a SIGKILL of the Temporal server in the middle of a command: the run completes, each step once per instance', async () => {
     const { runId, handle, release } = await holdRunInCommand('server-kill');
-    await stack.temporal.kill();
+    const killedPid = stack.temporal.pid;
+    expect(await stack.temporal.kill()).toBe('SIGKILL');
+    const downAt = Date.now();
+    // Down: nothing listens on the frontend's port.
+    expect(await portIsFree(Number(stack.temporal.address.split(':')[1]))).toBe(true);
     release();
-    // The command ends while the server is down; the worker's wait reports it once it is back.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The commands end while the server is down: only after its restart can the run learn of it.
+    const ended = await holdEndedOnEveryInstance(runId);
+    const restartAt = Date.now();
     await stack.temporal.start();
+    expect(stack.temporal.pid).not.toBe(killedPid);
     const result: RunSummary = await handle.result();
     expect(result.status).toBe('succeeded');
+    for (const endedAt of ended) expect(endedAt).toBeGreaterThan(downAt);
+    expect(Math.max(...ended)).toBeLessThan(restartAt);
+    expect((await holdActivity(runId)).completedMs).toBeGreaterThanOrEqual(restartAt);
     expect(executionsByStep(runId)).toEqual(onceEach(['prepare', 'hold', 'finish'], clusters.faults));
   }, 240_000);
 
   it("survives Temporal's PostgreSQL stopped for 20 s: the run completes, nothing lost or run twice", async () => {
     const { runId, handle, release } = await holdRunInCommand('db-stop');
     await stack.db.stop();
+    const downAt = Date.now();
+    // Down: the database refuses connections.
+    await expect(stack.db.query('postgres', 'SELECT 1')).rejects.toThrow();
     release();
-    await new Promise((r) => setTimeout(r, 20_000));
+    const ended = await holdEndedOnEveryInstance(runId);
+    await new Promise((r) => setTimeout(r, Math.max(0, downAt + 20_000 - Date.now())));
+    const restartAt = Date.now();
     await stack.db.start();
     const result: RunSummary = await handle.result();
     expect(result.status).toBe('succeeded');
@@ -355,33 +387,36 @@ describe('the production topology: Temporal server on PostgreSQL, two workers, c
       ['hold', 'succeeded'],
       ['finish', 'succeeded'],
     ]);
+    // The commands ended during the outage; their step's completion was written once it was over.
+    for (const endedAt of ended) expect(endedAt).toBeGreaterThan(downAt);
+    expect(Math.max(...ended)).toBeLessThan(restartAt);
+    expect((await holdActivity(runId)).completedMs).toBeGreaterThanOrEqual(restartAt);
     expect(executionsByStep(runId)).toEqual(onceEach(['prepare', 'hold', 'finish'], clusters.faults));
   }, 240_000);
 
   it('finishes the run on the other worker when the one waiting on the command is SIGKILLed', async () => {
     const { runId, handle, release } = await holdRunInCommand('worker-kill');
-    const described = await eventually(
+    const pending = await eventually(
       async () => {
-        const d = await temporal.client.workflow.getHandle(runId).describe();
-        const identity = d.raw.pendingActivities?.[0]?.lastWorkerIdentity;
-        return identity ? identity : undefined;
+        const activity = (await temporal.client.workflow.getHandle(runId).describe()).raw.pendingActivities?.[0];
+        return activity?.lastWorkerIdentity ? activity : undefined;
       },
       { timeoutMs: 30_000, description: 'the worker running the hold activity' },
     );
-    const holder = stack.workers.find((w) => w.pid !== undefined && described.startsWith(`${w.pid}@`));
-    expect(holder, `a stack worker with identity ${described}`).toBeDefined();
+    expect(pending.activityType?.name).toBe('runCommand');
+    const identity = pending.lastWorkerIdentity ?? '';
+    const holder = stack.workers.find((w) => w.pid !== undefined && identity.startsWith(`${w.pid}@`));
     const other = stack.workers.find((w) => w !== holder);
-    await holder?.kill('SIGKILL');
+    if (!holder || !other) throw new Error(`no stack worker has the identity ${identity}`);
+    expect(await holder.kill('SIGKILL')).toBe('SIGKILL');
     release();
     const result: RunSummary = await handle.result();
     expect(result.status).toBe('succeeded');
     expect(executionsByStep(runId)).toEqual(onceEach(['prepare', 'hold', 'finish'], clusters.faults));
-    // The survivor finished it: the last activity ran under its identity.
-    const history = await temporal.client.workflow.getHandle(runId).fetchHistory();
-    const identities = (history.events ?? [])
-      .map((e) => e.activityTaskStartedEventAttributes?.identity)
-      .filter((identity): identity is string => typeof identity === 'string');
-    expect(identities.at(-1)?.startsWith(`${other?.pid}@`)).toBe(true);
-    await holder?.start();
+    // The hold step's activity was retried and completed by the survivor, without a second send.
+    const hold = await holdActivity(runId);
+    expect(hold.attempt).toBeGreaterThanOrEqual(2);
+    expect(hold.identity.startsWith(`${other.pid}@`)).toBe(true);
+    await holder.start();
   }, 240_000);
 });
