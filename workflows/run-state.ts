@@ -205,8 +205,10 @@ export interface RunState {
 }
 
 export interface OperatorRequest {
-  /** Who acts (recorded in the audit). */
+  /** Who acts (recorded in the audit). Through the API, the authenticated identity; never chosen by the request. */
   by: string;
+  /** The groups `by` belongs to (from the API token or OIDC claims, or the CLI's --group), matched against a runbook's approvers. */
+  groups?: string[];
   reason?: string;
 }
 
