@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { hostname, userInfo } from 'node:os';
 
 /**
@@ -14,4 +15,29 @@ export function actingIdentity(as: string | undefined, env: NodeJS.ProcessEnv = 
     // No passwd entry (some containers): keep the environment's name.
   }
   return `${user}@${hostname()}`;
+}
+
+/**
+ * The groups the acting person claims, matched against a runbook's approvers: `--group` (repeated
+ * or comma-separated), else $SSMFLOW_GROUPS. Self-declared like `--as`: only the API vouches for them.
+ */
+export function actingGroups(given: readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  const listed = given?.length ? given : (env.SSMFLOW_GROUPS ?? '').split(',');
+  return [
+    ...new Set(
+      listed
+        .flatMap((g) => g.split(','))
+        .map((g) => g.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+/** `--group` on the commands that approve, repeatable. */
+export function addGroupOption(command: Command): Command {
+  return command.option(
+    '--group <name>',
+    "a group you act for, matched against the runbook's approvers (repeat or comma-separate; default $SSMFLOW_GROUPS)",
+    (value: string, previous: string[] = []) => [...previous, value],
+  );
 }

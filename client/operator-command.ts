@@ -10,6 +10,8 @@ import type { runControls } from './runs.js';
 export interface OperatorFlags extends ConnectionFlags {
   reason?: string;
   as?: string;
+  /** Groups the actor claims (approve only). */
+  group?: string[];
   wait?: boolean;
   json?: boolean;
 }
@@ -28,7 +30,11 @@ export interface OperatorCommandSpec<F extends OperatorFlags> {
   /** Run statuses that count as success when --wait ends. */
   wantedEnd: readonly RunStatus[];
   /** What the action sends through the run's controls; called in the action, so what only it needs it loads with import(). */
-  act: (controls: ReturnType<typeof runControls>, request: { by: string; reason?: string }, flags: F) => Promise<RunState>;
+  act: (
+    controls: ReturnType<typeof runControls>,
+    request: { by: string; groups?: string[]; reason?: string },
+    flags: F,
+  ) => Promise<RunState>;
 }
 
 export function registerOperatorCommand<F extends OperatorFlags>(program: Command, spec: OperatorCommandSpec<F>): void {

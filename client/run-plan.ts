@@ -7,7 +7,7 @@ import { windowState } from '../runbook/maintenance-window.js';
 import { renderStep } from '../runbook/render.js';
 import { selectSteps } from '../runbook/step-conditions.js';
 import { redactSecrets } from '../runbook/secrets.js';
-import type { NormalizedRunbook, ParameterValues, RollbackAction } from '../runbook/types.js';
+import type { ApprovalPolicy, NormalizedRunbook, ParameterValues, RollbackAction } from '../runbook/types.js';
 import { displayParameters } from '../workflows/run-audit.js';
 import { describeTargets } from '../workflows/step-command-input.js';
 import { resolveRunTargets, targetSelectors, type TargetSet } from './run-targets.js';
@@ -30,6 +30,8 @@ export interface PlannedStep {
   /** Waits for `ssmflow approve`. */
   needsApproval: boolean;
   approvalMessage?: string;
+  /** Who may approve it, and how many must. */
+  approvalPolicy?: ApprovalPolicy;
   /** Starts only inside the maintenance window. */
   disruptive: boolean;
   sleepMs?: number;
@@ -79,7 +81,14 @@ export async function planRun(
     const base = { index: index + 1, id: step.id, kind: step.kind, ...(step.description ? { description: step.description } : {}) };
     switch (step.kind) {
       case 'approval':
-        return { ...base, ...(onFailure ? { onFailure } : {}), needsApproval: true, approvalMessage: step.message, disruptive: false };
+        return {
+          ...base,
+          ...(onFailure ? { onFailure } : {}),
+          needsApproval: true,
+          approvalMessage: step.message,
+          ...(step.policy ? { approvalPolicy: step.policy } : {}),
+          disruptive: false,
+        };
       case 'sleep':
         return { ...base, needsApproval: false, disruptive: false, sleepMs: step.durationMs };
       default:

@@ -3,7 +3,7 @@
 import { closestMatch } from './did-you-mean.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { cronProblem, isValidTimeZone } from './maintenance-window.js';
-import { effectiveTimeouts } from './normalize.js';
+import { effectiveApprovalPolicy, effectiveTimeouts } from './normalize.js';
 import type { DocumentCall, Parameter, Retry, Runbook, Targets } from './schema.js';
 import { findTemplateReferences } from './templates.js';
 
@@ -279,6 +279,32 @@ function checkApprovalOutputs(runbook: Runbook): RunbookIssue[] {
   return issues;
 }
 
+/**
+ * An approval that names only people must name enough of them to reach minApprovals, counting the
+ * initiator out when four eyes hold: otherwise no run of the runbook could ever pass it.
+ */
+function checkApprovalPolicies(runbook: Runbook): RunbookIssue[] {
+  const issues: RunbookIssue[] = [];
+  const check = (policy: Parameters<typeof effectiveApprovalPolicy>[1], path: IssuePath, base = runbook.approvalPolicy) => {
+    const { approvers, minApprovals } = effectiveApprovalPolicy(base, policy);
+    if (approvers === undefined || approvers.some((a) => !a.startsWith('user:'))) return;
+    const people = new Set(approvers.map((a) => a.toLowerCase())).size;
+    if (people >= minApprovals) return;
+    issues.push({
+      path: [...path, 'minApprovals'],
+      message: `needs ${minApprovals} distinct approvals but approvers name only ${people} ${people === 1 ? 'person' : 'people'}`,
+      fix: 'lower minApprovals, name more people, or name a group in approvers',
+    });
+  };
+  if (runbook.approvalPolicy) check(runbook.approvalPolicy, ['approvalPolicy'], {});
+  runbook.steps.forEach((step, index) => {
+    // A step that sets neither field inherits the runbook's policy, checked above.
+    if (step.approval && (step.approval.approvers || step.approval.minApprovals !== undefined))
+      check(step.approval, ['steps', index, 'approval']);
+  });
+  return issues;
+}
+
 /** Two `when` conditions can both hold unless they want disjoint values of one parameter. */
 function conditionsCompatible(a: Runbook['steps'][number]['when'], b: Runbook['steps'][number]['when']): boolean {
   const list = (value: string | number | boolean | (string | number | boolean)[]) => (Array.isArray(value) ? value : [value]);
@@ -317,5 +343,6 @@ export function crossCheckRunbook(runbook: Runbook): RunbookIssue[] {
     ...checkPointOfNoReturn(runbook),
     ...checkParameterOrdering(runbook),
     ...checkApprovalOutputs(runbook),
+    ...checkApprovalPolicies(runbook),
   ];
 }

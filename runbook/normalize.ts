@@ -3,6 +3,7 @@
 import { parseDuration } from './duration.js';
 import type { Defaults, DocumentCall, Parameter, Rollback, Runbook, Step, Targets } from './schema.js';
 import type {
+  ApprovalPolicy,
   DocumentInvocation,
   NormalizedRateControl,
   NormalizedRetry,
@@ -24,6 +25,18 @@ export const BUILT_IN_DEFAULTS = {
   onFailure: 'pause' as OnFailure,
   rateControl: { maxConcurrency: '1', maxErrors: '0' },
 } as const;
+
+type PolicyFields = { approvers?: string[] | undefined; minApprovals?: number | undefined; allowSelfApproval?: boolean | undefined };
+
+/** The runbook's approval policy with a step's own fields on top: four eyes and one approval unless told otherwise. */
+export function effectiveApprovalPolicy(runbookPolicy: PolicyFields | undefined, step: PolicyFields = {}): ApprovalPolicy {
+  const approvers = step.approvers ?? runbookPolicy?.approvers;
+  return {
+    ...(approvers === undefined ? {} : { approvers: [...approvers] }),
+    minApprovals: step.minApprovals ?? runbookPolicy?.minApprovals ?? 1,
+    allowSelfApproval: step.allowSelfApproval ?? runbookPolicy?.allowSelfApproval ?? false,
+  };
+}
 
 export function commandLines(lines: string | string[]): string[] {
   return typeof lines === 'string' ? [lines] : [...lines];
@@ -91,12 +104,13 @@ function normalizeStep(step: Step, runbook: Runbook): NormalizedStep {
   const onFailure = step.onFailure ?? defaults.onFailure ?? BUILT_IN_DEFAULTS.onFailure;
   if (step.sleep !== undefined) return { ...base, kind: 'sleep', durationMs: parseDuration(step.sleep) };
   if (step.approval !== undefined) {
-    const { message, timeout, showOutputOf } = step.approval;
+    const { message, timeout, showOutputOf, ...policy } = step.approval;
     return {
       ...base,
       kind: 'approval',
       onFailure,
       message,
+      policy: effectiveApprovalPolicy(runbook.approvalPolicy, policy),
       ...(timeout === undefined ? {} : { approvalTimeoutMs: parseDuration(timeout) }),
       ...(showOutputOf === undefined ? {} : { showOutputOf: [...showOutputOf] }),
     };
@@ -143,6 +157,7 @@ export function normalizeRunbook(runbook: Runbook): NormalizedRunbook {
     ...(window === undefined
       ? {}
       : { maintenanceWindow: { cron: window.cron, durationMs: parseDuration(window.duration), timezone: window.timezone } }),
+    approvalPolicy: effectiveApprovalPolicy(runbook.approvalPolicy),
     steps: runbook.steps.map((step) => normalizeStep(step, runbook)),
   };
 }

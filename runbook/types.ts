@@ -103,10 +103,22 @@ export interface NormalizedWaitUntilStep extends StepBase, CommandStepSettings {
   giveUpExitCode?: number;
 }
 
+/** Who may approve, as a run enforces it (runbook approvalPolicy, then the step's own fields). */
+export interface ApprovalPolicy {
+  /** Group names and `user:<identity>` entries; absent: anyone who may act on the run. */
+  approvers?: string[];
+  /** Distinct approvals needed before the run goes on. */
+  minApprovals: number;
+  /** Whether the run's initiator may approve it (four eyes when false). */
+  allowSelfApproval: boolean;
+}
+
 export interface NormalizedApprovalStep extends StepBase {
   kind: 'approval';
   onFailure: OnFailure;
   message: string;
+  /** Absent only in runs started before approval policies, which keep the old rule: anyone, once. */
+  policy?: ApprovalPolicy;
   /** Absent: wait for an answer forever. */
   approvalTimeoutMs?: number;
   /** Earlier steps whose last output line per instance is shown under the message. */
@@ -137,6 +149,8 @@ export interface NormalizedRunbook {
   parameters: Record<string, ParameterDefinition>;
   targets: NormalizedTargets;
   maintenanceWindow?: NormalizedMaintenanceWindow;
+  /** The runbook-wide approval policy (rollout waves use it); absent in runbooks normalized before policies. */
+  approvalPolicy?: ApprovalPolicy;
   steps: NormalizedStep[];
 }
 

@@ -119,6 +119,8 @@ async function demo(): Promise<void> {
     const lag = startLagSampler({ port: cluster.primary.port, password: cluster.superuserPassword });
 
     const controls = runControls(client, runId);
+    // A second person: the runbook's approvals keep the default four-eyes policy.
+    const demoApprover = 'demo-approver';
     const state = await worker.runUntil(async () => {
       const seen = new Map<string, string>();
       for (;;) {
@@ -129,7 +131,7 @@ async function demo(): Promise<void> {
           reportStep(step);
         }
         if (current.status === 'waiting-approval' && current.waitingFor) {
-          const approved = await controls.approve({ by: initiator, reason: 'approved automatically by npm run demo' }).then(
+          const approved = await controls.approve({ by: demoApprover, reason: 'approved automatically by npm run demo' }).then(
             () => true,
             // The wait opens one workflow task after the status shows it: ask again on the next round.
             (err: Error) => {
@@ -139,7 +141,7 @@ async function demo(): Promise<void> {
           );
           if (approved)
             say(
-              `${c.yellow('?')} ${(current.waitingFor.message ?? '').split('\n').join('\n          ')}\n          — approved as the demo operator`,
+              `${c.yellow('?')} ${(current.waitingFor.message ?? '').split('\n').join('\n          ')}\n          — approved by ${demoApprover} (four eyes: whoever starts a run may not approve it)`,
             );
         }
         if (['succeeded', 'failed', 'rolled-back', 'cancelled'].includes(current.status)) return current;

@@ -439,7 +439,7 @@ describe('ssmflow CLI: retry only the failed instances, pause and resume', () =>
     expect(again.stderr).toContain(`pause refused: rollout ${rolloutId} is already paused (by carol@example.com: canary looks slow)`);
 
     // The run already started goes on to its end.
-    expectExit(await cli('approve', runOf('ro-1'), '--reason', 'ok', '--wait'), 0);
+    expectExit(await cli('approve', runOf('ro-1'), '--as', 'lead@example.com', '--reason', 'ok', '--wait'), 0);
     const rolloutState = async () => {
       const shown = await rolloutCli('status', rolloutId, '--json');
       expectExit(shown, 0);
@@ -472,10 +472,10 @@ describe('ssmflow CLI: retry only the failed instances, pause and resume', () =>
     const resumed = await rolloutCli('resume', rolloutId, '--as', 'dave@example.com', '--reason', 'canary fine after all', '--json');
     expectExit(resumed, 0);
     await awaitingApproval('ro-2');
-    expectExit(await cli('approve', runOf('ro-2'), '--reason', 'ok', '--wait'), 0);
+    expectExit(await cli('approve', runOf('ro-2'), '--as', 'lead@example.com', '--reason', 'ok', '--wait'), 0);
     // An approval step runs on no instances: a failed-only retry of it is refused, saying what to do instead.
     await awaitingApproval('ro-3');
-    expectExit(await cli('approve', runOf('ro-3'), '--reject', '--reason', 'not yet'), 0);
+    expectExit(await cli('approve', runOf('ro-3'), '--as', 'lead@example.com', '--reject', '--reason', 'not yet'), 0);
     await eventually(() => status(runOf('ro-3')), {
       until: (s) => s.status === 'paused-on-failure',
       description: 'ro-3 paused on the rejection',
@@ -486,7 +486,7 @@ describe('ssmflow CLI: retry only the failed instances, pause and resume', () =>
       'retry refused: step go-ahead is an approval step: it runs on no instances (fix: retry without --failed-only)',
     );
     expectExit(await cli('retry', runOf('ro-3'), '--reason', 'ask again', '--wait'), 0);
-    expectExit(await cli('approve', runOf('ro-3'), '--reason', 'ok', '--wait'), 0);
+    expectExit(await cli('approve', runOf('ro-3'), '--as', 'lead@example.com', '--reason', 'ok', '--wait'), 0);
     const done = await eventually(rolloutState, {
       until: (s) => s.status === 'succeeded',
       description: `rollout ${rolloutId} to succeed`,

@@ -170,7 +170,11 @@ describe('ssmflow dev: one command, then ssmflow run works at once', () => {
       expect(waiting.status).toBe('waiting-approval');
       expect(waiting.waitingFor?.stepId).toBe('approve-start');
       expect(waiting.waitingFor?.message).toMatch(/^POINT OF NO RETURN for pg-cli/);
-      const approved = await runCli(['approve', waiting.runId, '--reason', 'pg_upgrade passed', '--wait', '--json'], exports, 240_000);
+      const approved = await runCli(
+        ['approve', waiting.runId, '--as', 'lead@example.com', '--reason', 'pg_upgrade passed', '--wait', '--json'],
+        exports,
+        240_000,
+      );
       expect(approved.code, `${approved.stdout}\n${approved.stderr}`).toBe(0);
       expect(approved.json<{ run: RunStatus }>().run.status).toBe('succeeded');
       const listed = await runCli(['local', 'pg-cluster', 'list', '--state-dir', stateDir], exports);

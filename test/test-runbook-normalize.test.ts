@@ -95,7 +95,13 @@ steps:
       onFailure: 'continue',
       targets: { tags: { Cluster: ['{{ c }}'], Role: ['db', 'replica'] } },
     });
-    expect(ask).toEqual({ id: 'ask', kind: 'approval', onFailure: 'rollback', message: 'go?' });
+    expect(ask).toEqual({
+      id: 'ask',
+      kind: 'approval',
+      onFailure: 'rollback',
+      message: 'go?',
+      policy: { minApprovals: 1, allowSelfApproval: false },
+    });
     expect(nap).toEqual({ id: 'nap', kind: 'sleep', durationMs: 5_400_000 });
     expect(doc).toMatchObject({
       kind: 'document',

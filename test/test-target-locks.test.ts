@@ -171,7 +171,7 @@ describe('target locks', () => {
     ]);
     expect(executionsOf(queued)).toEqual([]);
 
-    expectExit(await cli('approve', holder, '--as', 'alice@example.com'), 0);
+    expectExit(await cli('approve', holder, '--as', 'lead@example.com'), 0);
     const granted = await waitForStatus(queued, 'waiting-approval');
     expect(granted.locks).toMatchObject({ status: 'held', instanceIds: clusters.alpha });
     expect((await statusOf(holder)).status).toBe('succeeded');
@@ -253,7 +253,7 @@ describe('target locks', () => {
       expect(executionsOf(loser.runId)).toEqual([]);
     }
     expect(on('beta', await locksOf()).holders).toEqual([expect.objectContaining({ holder: winner, instanceIds: clusters.beta })]);
-    expectExit(await cli('approve', winner), 0);
+    expectExit(await cli('approve', winner, '--as', 'lead@example.com'), 0);
     await waitForStatus(winner, 'succeeded');
     expect(executionsOf(winner)).toHaveLength(2);
     await eventually(locksOf, { until: (l) => on('beta', l).holders.length === 0, description: 'beta to be free' });
@@ -307,7 +307,7 @@ describe('target locks', () => {
     const successor = await spawnWorkerProcess({ taskQueue, env: workerEnv });
     try {
       expect((await locksOf(killEnv)).holders).toEqual([expect.objectContaining({ holder: runId, instanceIds: clusters.delta })]);
-      expectExit(await runCli(['approve', runId], killEnv), 0);
+      expectExit(await runCli(['approve', runId, '--as', 'lead@example.com'], killEnv), 0);
       await waitForStatus(runId, 'succeeded', killEnv);
       const locks = await eventually(() => locksOf(killEnv), { until: (l) => l.holders.length === 0, description: 'delta to be free' });
       expect(locks.events.at(-1)).toMatchObject({ event: 'released', holder: runId, instanceIds: clusters.delta });

@@ -10,6 +10,7 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { approvalProblem, type ApprovalPolicy, type GivenApproval } from './approval-policy.js';
 import { operatorActionProblem } from './operator-actions.js';
 import type { RunPlan } from './run-plan.js';
 import type { RunRecord } from './run-record.js';
@@ -42,6 +43,8 @@ export class OperatorControls {
   private stepScope: CancellationScope | undefined;
   /** An operator wait entered but not open yet: every operator action is refused meanwhile (see beginOperatorWait). */
   private opening: { stepId: string } | undefined;
+  /** The approval waiting now: its policy (absent in runs from before policies) and the approvals given so far. */
+  private approvalWait: { stepId: string; policy?: ApprovalPolicy; given: GivenApproval[] } | undefined;
 
   constructor(
     private readonly record: RunRecord,
@@ -56,8 +59,22 @@ export class OperatorControls {
   /** Registers the query and the operator Updates; call once, before the first step. */
   install(): void {
     setHandler(runStateQuery, () => this.record.state);
-    setHandler(approveUpdate, (req) => this.decide(req.reject ? 'reject' : 'approve', req), {
-      validator: (req) => this.validate(req?.reject ? 'reject' : 'approve', req),
+    setHandler(approveUpdate, (req) => (req.reject ? this.decide('reject', req) : this.approve(req)), {
+      validator: (req) => {
+        const decision = req?.reject ? 'reject' : 'approve';
+        this.validate(decision, req);
+        const wait = this.approvalWait;
+        if (!wait?.policy) return;
+        const problem = approvalProblem({
+          subject: `step ${wait.stepId} of run ${this.record.runId}`,
+          policy: wait.policy,
+          initiator: this.record.state.initiator,
+          actor: req,
+          decision,
+          given: wait.given,
+        });
+        if (problem) throw new Error(problem);
+      },
     });
     setHandler(
       retryUpdate,
@@ -163,8 +180,20 @@ export class OperatorControls {
    * Waits for the answer to an approval step, or until `timeoutMs` passes with none.
    * @returns the decision, or undefined when the approval timed out
    */
-  async waitForApproval(waitingFor: WaitingFor, timeoutMs: number | undefined): Promise<OperatorDecision | undefined> {
-    const answered = await this.waitForOperator('waiting-approval', waitingFor, timeoutMs);
+  async waitForApproval(
+    waitingFor: WaitingFor,
+    timeoutMs: number | undefined,
+    policy?: ApprovalPolicy,
+  ): Promise<OperatorDecision | undefined> {
+    const given: GivenApproval[] = [];
+    this.approvalWait = { stepId: waitingFor.stepId, ...(policy ? { policy } : {}), given };
+    const shown = policy ? { ...waitingFor, approval: { ...policy, given } } : waitingFor;
+    let answered: boolean;
+    try {
+      answered = await this.waitForOperator('waiting-approval', shown, timeoutMs);
+    } finally {
+      this.approvalWait = undefined;
+    }
     this.record.setStatus('running');
     const made = this.takeDecision();
     return answered ? made : undefined;
@@ -218,8 +247,25 @@ export class OperatorControls {
     if (!request.reason?.trim()) throw new Error(`${action} needs a reason: it is recorded in the audit trail with who acted`);
   }
 
+  /**
+   * One approval. The wait ends once the policy's minApprovals distinct approvers have approved
+   * (one, in runs from before policies); until then each approval is recorded and the run waits on.
+   */
+  private approve(request: OperatorRequest): RunState {
+    const wait = this.approvalWait;
+    const needed = wait?.policy?.minApprovals ?? 1;
+    wait?.given.push({ by: request.by, at: this.record.now(), ...(request.reason ? { reason: request.reason } : {}) });
+    const given = wait?.given.length ?? 1;
+    const counted = needed > 1 ? { approvals: { given, needed } } : {};
+    return given >= needed ? this.decide('approve', request, counted) : this.recordAction('approve', request, counted);
+  }
+
   /** Records the operator's action in the audit trail. */
-  private recordAction(action: OperatorAction, request: RetryRequest): RunState {
+  private recordAction(
+    action: OperatorAction,
+    request: RetryRequest,
+    extra: { approvals?: { given: number; needed: number } } = {},
+  ): RunState {
     const state = this.record.state;
     state.audit.push({
       at: this.record.now(),
@@ -230,14 +276,15 @@ export class OperatorControls {
       ...(state.currentStepId ? { stepId: state.currentStepId } : {}),
       ...(request.parameters ? { parameters: request.parameters } : {}),
       ...(request.failedOnly ? { failedOnly: true as const } : {}),
+      ...extra,
     });
     return state;
   }
 
   /** Records the action and hands it to the wait that takes it. */
-  private decide(action: OperatorAction, request: RetryRequest): RunState {
+  private decide(action: OperatorAction, request: RetryRequest, extra: { approvals?: { given: number; needed: number } } = {}): RunState {
     this.decision = { action, request };
-    return this.recordAction(action, request);
+    return this.recordAction(action, request, extra);
   }
 
   private takeDecision(): OperatorDecision | undefined {

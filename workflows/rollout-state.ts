@@ -1,4 +1,5 @@
 // State of a rollout: one runbook across many clusters, in waves. Plain data, deterministic.
+import type { ApprovalProgress } from './approval-policy.js';
 import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunOptions, RunStatus } from './run-state.js';
@@ -99,7 +100,13 @@ export interface RolloutState {
   waves: { index: number; end: number; size: number; pending: number; running: number; succeeded: number; failed: number }[];
   errorBudget: { spec: string; allowedFailures: number; failedClusters: number };
   maxInFlight: number;
-  waitingFor?: { reason: 'wave-approval' | 'resume' | 'pause'; since: string; message: string };
+  waitingFor?: {
+    reason: 'wave-approval' | 'resume' | 'pause';
+    since: string;
+    message: string;
+    /** A wave approval's policy (from the runbook) and the approvals given so far. */
+    approval?: ApprovalProgress;
+  };
   /** Set while the operator has paused the rollout (the status is `paused` once nothing else holds it). */
   pause?: RolloutPause;
   /** How many times the rollout continued as new to keep its history small. */

@@ -18,6 +18,7 @@ import {
 import type { DiscoveryActivities } from '../activities/discover-clusters.js';
 import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
+import { approvalProblem, type GivenApproval } from './approval-policy.js';
 import { errorBudgetCount, errorBudgetExceeded, planWaveEnds } from './rollout-plan.js';
 import { approveWaveUpdate, pauseRolloutUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';
 import {
@@ -120,13 +121,19 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
   };
 
   let waveApproved = false;
+  /** The approvals given for the wave waiting now; the runbook's policy says how many it takes. */
+  let waveApprovals: GivenApproval[] = [];
+  const wavePolicy = input.runbook.approvalPolicy;
   let resumed = false;
   setHandler(rolloutStateQuery, state);
   setHandler(
     approveWaveUpdate,
     (req) => {
-      waveApproved = true;
-      record('wave-approved', req.by, req.reason);
+      waveApprovals.push({ by: req.by, at: now(), ...(req.reason ? { reason: req.reason } : {}) });
+      const needed = wavePolicy?.minApprovals ?? 1;
+      const count = needed > 1 ? `approval ${waveApprovals.length} of ${needed}` : undefined;
+      record('wave-approved', req.by, [req.reason, count].filter(Boolean).join('; ') || undefined);
+      if (waveApprovals.length >= needed) waveApproved = true;
       return state();
     },
     {
@@ -134,6 +141,16 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
         if (!req?.by?.trim()) throw new Error('approveWave needs "by": who is approving (recorded in the audit trail)');
         if (status !== 'waiting-approval')
           throw new Error(`rollout ${rolloutId} is ${status}: approveWave applies only while it waits between waves`);
+        if (!wavePolicy) return;
+        const problem = approvalProblem({
+          subject: `wave ${carried.currentWave + 1} of rollout ${rolloutId}`,
+          policy: wavePolicy,
+          initiator: input.initiator,
+          actor: req,
+          decision: 'approve',
+          given: waveApprovals,
+        });
+        if (problem) throw new Error(problem);
       },
     },
   );
@@ -303,10 +320,12 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
       carried.currentWave = wave;
       if (input.approvalBetweenWaves && wave > 0 && approvedWaves < wave) {
         setStatus('waiting-approval');
+        waveApprovals = [];
         waitingFor = {
           reason: 'wave-approval',
           since: now(),
           message: `wave ${wave + 1} of ${carried.waveEnds.length} waits for approveWave`,
+          ...(wavePolicy ? { approval: { ...wavePolicy, given: waveApprovals } } : {}),
         };
         waveApproved = false;
         await condition(() => waveApproved);

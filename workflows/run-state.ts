@@ -1,6 +1,7 @@
 // The state of one run, as the Query returns it and the CLI shows it. Plain data, deterministic.
 import type { CommandResult, InvocationResult } from '../aws/ssm/types.js';
 import type { NormalizedRunbook, ParameterValues, StepKind } from '../runbook/types.js';
+import type { ApprovalProgress } from './approval-policy.js';
 import type { LockBlocker } from './target-lock-table.js';
 
 export const runStatuses = [
@@ -160,6 +161,8 @@ export type AuditEntry =
       parameters?: Record<string, string | number | boolean>;
       /** A retry sent only to the instances that had not succeeded. */
       failedOnly?: true;
+      /** An approval where several are needed: this was approval `given` of `needed`. */
+      approvals?: { given: number; needed: number };
     };
 
 /** The run's target lock, as it holds it or waits for it (absent: the run takes none). */
@@ -191,6 +194,8 @@ export interface RunState {
     since: string;
     until?: string;
     message?: string;
+    /** An approval's policy (who may approve, how many) and the approvals given so far. */
+    approval?: ApprovalProgress;
   };
   /** Set by `ssmflow pause` until `ssmflow resume`: the run holds before its next step (status `paused` once it does). */
   pauseRequest?: { by: string; reason: string; at: string };

@@ -126,6 +126,7 @@ async function runApprovalStep(
   const made = await controls.waitForApproval(
     { reason: 'approval', stepId: step.id, since: record.now(), message },
     step.approvalTimeoutMs,
+    step.policy,
   );
   if (!made)
     return { ok: false, message: `approval timed out after ${Math.round((step.approvalTimeoutMs ?? 0) / 60_000)} min with no decision` };

@@ -4,7 +4,7 @@
 import { operatorActionProblem } from '../../workflows/operator-actions.js';
 import { withTemporal, type Connected } from '../connection.js';
 import { exitCodeForRun } from '../exit-status.js';
-import { actingIdentity } from '../identity.js';
+import { actingGroups, actingIdentity } from '../identity.js';
 import type { OperatorCommandSpec, OperatorFlags } from '../operator-command.js';
 import { printJson } from '../output/json.js';
 import { liveMode, watchRun } from '../output/live-status.js';
@@ -33,14 +33,22 @@ async function performAction<F extends OperatorFlags>(
     throw new OperatorActionRejected(runId, action, operatorActionProblem(before, action) ?? `run ${runId} has ended (${before.status})`);
   }
   const by = actingIdentity(flags.as);
-  const state = await spec.act(runControls(connected.client, runId), { by, ...(flags.reason ? { reason: flags.reason } : {}) }, flags);
+  const groups = actingGroups(flags.group);
+  const request = { by, ...(groups.length ? { groups } : {}), ...(flags.reason ? { reason: flags.reason } : {}) };
+  const state = await spec.act(runControls(connected.client, runId), request, flags);
   const at = state.audit.findLast((e) => e.type === 'operator');
-  if (!flags.wait) {
+  const counted = at?.type === 'operator' ? at.approvals : undefined;
+  // An approval short of minApprovals leaves the run waiting: nothing to follow yet.
+  const moreApprovalsNeeded = counted !== undefined && counted.given < counted.needed;
+  if (!flags.wait || moreApprovalsNeeded) {
     const view = viewFromState(state, before.taskQueue);
     if (flags.json)
       return printJson({ action, runId, by, ...(flags.reason ? { reason: flags.reason } : {}), accepted: true, run: statusJson(view) });
     process.stdout.write(
       `${c.green('✓')} ${action} accepted for run ${c.bold(runId)}${at?.type === 'operator' && at.stepId ? ` at step ${at.stepId}` : ''} (by ${by}${flags.reason ? `: ${flags.reason}` : ''})\n` +
+        (moreApprovalsNeeded
+          ? `  approval ${counted.given} of ${counted.needed}: the run waits for ${counted.needed - counted.given} more from other approvers\n`
+          : '') +
         `  follow it:  ssmflow status ${runId} --watch\n`,
     );
     return;

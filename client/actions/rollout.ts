@@ -6,7 +6,7 @@ import type { RolloutState } from '../../workflows/rollout-state.js';
 import { CliInputError, CliOperationFailed } from '../cli-errors.js';
 import type { ActFlags, DiscoverFlags, PauseFlags, ReadFlags, StartFlags } from '../commands/rollout.js';
 import { withTemporal, type Connected } from '../connection.js';
-import { actingIdentity } from '../identity.js';
+import { actingGroups, actingIdentity } from '../identity.js';
 import { printJson } from '../output/json.js';
 import { renderRolloutStatus } from '../output/rollout-status.js';
 import { formatColumns } from '../output/table.js';
@@ -118,12 +118,19 @@ export async function rolloutStatusAction(rolloutId: string, opts: ReadFlags): P
 
 export async function rolloutApproveAction(rolloutId: string, opts: ActFlags): Promise<void> {
   await withTemporal(opts, async (connected) => {
+    const groups = actingGroups(opts.group);
     const state = await rolloutControls(connected.client, rolloutId).approveWave({
       by: actingIdentity(opts.as),
+      ...(groups.length ? { groups } : {}),
       ...(opts.reason ? { reason: opts.reason } : {}),
     });
-    if (opts.json) printJson(state);
-    else process.stdout.write(`✓ approved wave ${state.currentWave + 1} of rollout ${rolloutId}\n`);
+    if (opts.json) return printJson(state);
+    const progress = state.waitingFor?.reason === 'wave-approval' ? state.waitingFor.approval : undefined;
+    process.stdout.write(
+      progress
+        ? `✓ approval ${progress.given.length} of ${progress.minApprovals} recorded for wave ${state.currentWave + 1} of rollout ${rolloutId}; it waits for ${progress.minApprovals - progress.given.length} more\n`
+        : `✓ approved wave ${state.currentWave + 1} of rollout ${rolloutId}\n`,
+    );
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { addGroupOption } from '../identity.js';
 import { addConnectionOptions, addTaskQueueOption, type ConnectionFlags } from '../connection-flags.js';
 import { addParameterOptions, type ParameterFlags } from '../parameter-flags.js';
 import { addRunStartOptions, type RunStartFlags } from '../run-options.js';
@@ -32,6 +33,8 @@ export interface DiscoverFlags {
 
 export interface ActFlags extends ConnectionFlags {
   as?: string;
+  /** Groups the approver claims (rollout approve). */
+  group?: string[];
   reason?: string;
   errorBudget?: string;
   json?: boolean;
@@ -135,6 +138,7 @@ Example:
     .option('--as <who>', 'who approves (default $SSMFLOW_USER or user@host)')
     .option('--reason <text>', 'why (recorded)')
     .option('--json', 'print the rollout state as JSON');
+  addGroupOption(approve);
   addConnectionOptions(approve);
   approve.action(async (rolloutId: string, opts: ActFlags) => {
     const { rolloutApproveAction } = await import('../actions/rollout.js');

@@ -1,6 +1,7 @@
 // `ssmflow plan` for people: read top to bottom as "this is what would happen".
 import { formatDuration as formatRunbookDuration } from '../../runbook/duration.js';
 import type { RunPlan } from '../run-plan.js';
+import { approvalProgressLine } from './approval-progress.js';
 import { colours as c } from './style.js';
 import { formatColumns } from './table.js';
 import { formatInstant, fromNow } from './time.js';
@@ -100,6 +101,7 @@ export function renderPlan(plan: RunPlan, rerun: string): string {
       );
     if (step.document) lines.push(`     document ${step.document.name} ${JSON.stringify(step.document.parameters)}`);
     if (step.approvalMessage) lines.push(`     asks: ${step.approvalMessage}`);
+    if (step.approvalPolicy) lines.push(`     approved by: ${approvalProgressLine({ ...step.approvalPolicy, given: [] })}`);
     if (step.sleepMs) lines.push(`     sleeps ${formatRunbookDuration(step.sleepMs)}`);
     for (const command of step.rollback ?? [])
       lines.push(

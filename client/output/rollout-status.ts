@@ -1,3 +1,4 @@
+import { approvalProgressLine } from './approval-progress.js';
 import { describeDiscovery, type RolloutState } from '../../workflows/rollout-state.js';
 import { colours as c } from './style.js';
 import { formatColumns } from './table.js';
@@ -32,6 +33,7 @@ export function renderRolloutStatus(state: RolloutState): string {
   lines.push(
     `status  ${statusColour[state.status](state.status.toUpperCase())}${state.waitingFor ? ` — ${state.waitingFor.message}` : ''}`,
   );
+  if (state.waitingFor?.approval) lines.push(`        ${approvalProgressLine(state.waitingFor.approval, state.initiator)}`);
   // A pause asked while the rollout waits for wave approval shows here until it takes hold.
   if (state.pause && state.waitingFor?.reason !== 'pause')
     lines.push(`        paused by ${state.pause.by} ${ago(state.pause.at)}: ${state.pause.reason} (no new cluster starts)`);

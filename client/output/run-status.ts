@@ -1,5 +1,6 @@
 // The `ssmflow status` view: what a tired engineer needs at a glance — where the run is, what
 // failed on which instances with their last output lines, and the exact commands to go on.
+import { approvalProgressLine } from './approval-progress.js';
 import { terminalRunStatuses, type RunState, type RunStatus, type StepStatus } from '../../workflows/run-state.js';
 import { describeBlockers } from '../../workflows/target-lock-table.js';
 import type { CheckLine, WaitProgress } from '../../aws/ssm/types.js';
@@ -205,6 +206,7 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
     lines.push(
       '',
       c.yellow(`? waiting for approval of step ${waiting.stepId} since ${ago(waiting.since, nowMs)}: ${waiting.message ?? ''}`),
+      ...(waiting.approval ? [c.dim(`  ${approvalProgressLine(waiting.approval, view.initiator)}`)] : []),
     );
   } else if (waiting?.reason === 'pause') {
     lines.push('', c.yellow(`⏸ held before step ${waiting.stepId} since ${ago(waiting.since, nowMs)}: ${waiting.message ?? ''}`));

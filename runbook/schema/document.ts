@@ -1,5 +1,6 @@
 // The runbook document: version, name, parameters, targets, maintenance window, defaults, steps.
 import { z } from 'zod';
+import { ApprovalPolicy } from './approval-policy.js';
 import { Duration, identifier, parameterName } from './field-types.js';
 import { withFix } from './fix-hint.js';
 import { Parameter } from './parameters.js';
@@ -47,6 +48,7 @@ export const Runbook = z
     targets: Targets,
     maintenanceWindow: MaintenanceWindow.optional(),
     defaults: Defaults.optional(),
+    approvalPolicy: ApprovalPolicy.optional(),
     steps: z.array(Step).min(1).describe('Steps, run in order.'),
   })
   .superRefine((runbook, ctx) => {

@@ -1,5 +1,6 @@
 // Steps: the five kinds, what each kind takes, rollback and conditions.
 import { z } from 'zod';
+import { approvalPolicyFields } from './approval-policy.js';
 import { exactlyOneInJsonSchema, requireExactlyOne } from './exactly-one.js';
 import { Duration, identifier, parameterName, templated } from './field-types.js';
 import { CommandLines, OnFailure, RateControl, Retry } from './step-settings.js';
@@ -45,8 +46,13 @@ const Approval = z
       .describe(
         'Earlier steps whose last output line (per instance) the approval shows under its message, e.g. a replication lag and a verification result.',
       ),
+    ...approvalPolicyFields,
   })
-  .meta({ id: 'Approval', description: 'Waits for an operator to approve (`ssmflow approve`).' });
+  .meta({
+    id: 'Approval',
+    description:
+      'Waits for an operator to approve (`ssmflow approve`). `approvers`, `minApprovals` and `allowSelfApproval` override the runbook `approvalPolicy` for this step.',
+  });
 
 export const Rollback = exactlyOneInJsonSchema(
   requireExactlyOne(
