@@ -35,14 +35,14 @@ export async function sendOperatorAction(
   connected: Connected,
   runId: string,
   action: OperatorAction,
-  send: (controls: ReturnType<typeof runControls>) => Promise<RunState>,
+  send: (controls: ReturnType<typeof runControls>, before: RunView) => Promise<RunState>,
 ): Promise<{ before: RunView; after: RunView; state: RunState }> {
   const before = await readRun(connected, runId);
   // An ended run cannot answer its validator; say why here, in the workflow's own words.
   if (isTerminal(before.status)) {
     throw new OperatorActionRejected(runId, action, operatorActionProblem(before, action) ?? `run ${runId} has ended (${before.status})`);
   }
-  const state = await send(runControls(connected.client, runId));
+  const state = await send(runControls(connected.client, runId), before);
   return { before, after: viewFromState(state, before.taskQueue), state };
 }
 
