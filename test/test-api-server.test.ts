@@ -32,6 +32,16 @@ steps:
     run: echo go
 `;
 
+const echoRunbook = `apiVersion: ssmflow/v1
+name: api-echo
+parameters:
+  cluster: { type: string, pattern: '^[a-z0-9-]+$', required: true }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+steps:
+  - id: hello
+    run: echo hello {{ cluster }}
+`;
+
 const issuer = 'https://idp.test.invalid/';
 const audience = 'ssmflow';
 
@@ -62,6 +72,7 @@ describe('ssmflow serve: the HTTP API', () => {
     mkdirSync(join(scratch, 'catalog'));
     writeFileSync(join(scratch, 'catalog', 'api-flow.yaml'), flowRunbook);
     writeFileSync(join(scratch, 'catalog', 'api-guarded.yaml'), guardedRunbook);
+    writeFileSync(join(scratch, 'catalog', 'api-echo.yaml'), echoRunbook);
     writeFileSync(join(scratch, 'catalog', 'broken.yaml'), 'apiVersion: ssmflow/v1\nname: broken\n');
     // A runbook beside the catalog directory, which the API must never reach.
     writeFileSync(join(scratch, 'outside.yaml'), guardedRunbook.replace('api-guarded', 'outside'));
@@ -181,7 +192,7 @@ describe('ssmflow serve: the HTTP API', () => {
 
   it('starts only catalog runbooks by name, and refuses a body that names who acts', async () => {
     const catalog = await api.call('GET', '/v1/runbooks', { token: tokens.vic });
-    expect(catalog.json<{ runbooks: { name: string }[] }>().runbooks.map((r) => r.name)).toEqual(['api-flow', 'api-guarded']);
+    expect(catalog.json<{ runbooks: { name: string }[] }>().runbooks.map((r) => r.name)).toEqual(['api-echo', 'api-flow', 'api-guarded']);
     expect(catalog.json<{ invalid: { file: string }[] }>().invalid.map((i) => i.file)).toEqual(['broken.yaml']);
     const outside = await api.call('POST', '/v1/runs', { token: tokens.alice, body: { runbook: 'outside' } });
     expect(outside.status).toBe(404);
@@ -305,6 +316,43 @@ describe('ssmflow serve: the HTTP API', () => {
       { until: (runs) => runs.some((r) => r.runId === runId), description: 'the run to be listed as succeeded' },
     );
     expect(listed.find((r) => r.runId === runId)).toMatchObject({ initiator: 'alice@example.com', status: 'succeeded' });
+  });
+
+  it('a rollout through the API: waves with approval between them, by the approver; schedules are listed', async () => {
+    const started = await api.call('POST', '/v1/rollouts', {
+      token: tokens.alice,
+      body: {
+        runbook: 'api-echo',
+        clusters: ['alpha', 'beta'],
+        waves: '1,100%',
+        approveWaves: true,
+        reason: 'CHG-8 rollout',
+        id: `api-rollout-${Date.now()}`,
+      },
+    });
+    expect(started.status).toBe(201);
+    const { rolloutId } = started.json<{ rolloutId: string }>();
+    expect(started.json()).toMatchObject({ runbook: 'api-echo', clusters: 2, status: 'running' });
+    const rollout = async () =>
+      (await api.call('GET', `/v1/rollouts/${rolloutId}`, { token: tokens.vic })).json<{ status: string; initiator: string }>();
+    const waiting = await eventually(rollout, {
+      until: (state) => state.status === 'waiting-approval',
+      hopeless: (state) => ['failed', 'halted', 'succeeded'].includes(state.status),
+      description: `rollout ${rolloutId} to wait for wave approval`,
+      timeoutMs: 60_000,
+    });
+    expect(waiting.initiator).toBe('alice@example.com');
+    expect((await api.call('POST', `/v1/rollouts/${rolloutId}/approve`, { token: tokens.alice, body: {} })).status).toBe(403);
+    const approved = await api.call('POST', `/v1/rollouts/${rolloutId}/approve`, { token: tokens.bob, body: { reason: 'canary fine' } });
+    expect(approved.status).toBe(200);
+    await eventually(rollout, {
+      until: (state) => state.status === 'succeeded',
+      description: `rollout ${rolloutId} to succeed`,
+      timeoutMs: 60_000,
+    });
+    const schedules = await api.call('GET', '/v1/schedules', { token: tokens.vic });
+    expect(schedules.status).toBe(200);
+    expect(Array.isArray(schedules.json())).toBe(true);
   });
 
   describe('OIDC tokens', () => {
