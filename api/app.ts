@@ -28,6 +28,8 @@ export interface ApiAppOptions {
   /** Where the JSON log lines go (default stdout); tests capture it. */
   logStream?: DestinationStream;
   logLevel?: string;
+  /** A request still unanswered after this long gets a 503 (a Temporal call waiting on a worker that never comes). */
+  handlerTimeoutMs?: number;
 }
 
 const apiDescription = `Start, follow and steer ssmflow runs, rollouts and schedules over HTTP.
@@ -94,6 +96,28 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
+
+  // Nothing hangs: Fastify's own timeouts cover receiving a request, this covers answering it.
+  const handlerTimeoutMs = options.handlerTimeoutMs ?? 45_000;
+  const deadlines = new WeakMap<object, NodeJS.Timeout>();
+  app.addHook('onRequest', async (request, reply) => {
+    const timer = setTimeout(() => {
+      if (reply.sent) return;
+      request.log.warn({ afterMs: handlerTimeoutMs }, 'request unanswered in time');
+      void reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({
+          error: {
+            code: 'timeout',
+            message: `no answer within ${handlerTimeoutMs / 1000}s (is a worker polling task queue ${config.taskQueue}?)`,
+            fix: 'try again; check GET /readyz and the workers',
+          },
+        });
+    }, handlerTimeoutMs);
+    deadlines.set(request, timer);
+  });
+  app.addHook('onResponse', async (request) => clearTimeout(deadlines.get(request)));
 
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.role;

@@ -1,6 +1,8 @@
 // Every error the API answers with has one shape: { error: { code, message, fix } }. Bad input is
 // a 4xx that says what to change; only the unexpected is a 500, whose details stay in the log.
 import {
+  isGrpcDeadlineError,
+  isGrpcServiceError,
   QueryNotRegisteredError,
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -114,6 +116,15 @@ export function mapError(err: unknown): MappedError {
   if (err instanceof ScheduleNotFoundError)
     return answer(404, 'not-found', `no schedule with id "${err.scheduleId}"`, 'list schedules with GET /v1/schedules');
   if (err instanceof ScheduleAlreadyRunning) return answer(409, 'already-exists', `a schedule with id "${err.scheduleId}" already exists`);
+  // Temporal did not answer in time or at all: the request may work later; nothing about it was wrong.
+  if (
+    isGrpcDeadlineError(err) ||
+    (isGrpcServiceError(err) && err.code === 14) ||
+    (isGrpcServiceError((err as Error).cause) && ((err as Error).cause as { code?: number }).code === 14)
+  )
+    return answer(503, 'temporal-unavailable', 'Temporal did not answer in time', 'try again shortly; check GET /readyz and the workers', {
+      'retry-after': '5',
+    });
   const fromFastify = typeof err === 'object' && err !== null && 'message' in err ? fastifyError(err as FastifyLikeError) : undefined;
   if (fromFastify) return fromFastify;
   return {

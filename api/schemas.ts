@@ -36,11 +36,12 @@ const errorDescriptions: Record<number, string> = {
   413: 'The body is larger than the API accepts.',
   415: 'The body is not JSON.',
   422: 'Understood, but the values do not work: runbook parameters, rollout waves, blast radius.',
+  503: 'Temporal did not answer in time (or no worker took the request); try again after Retry-After seconds.',
 };
 
 /** The error answers of a route: those every authenticated route has, plus `extra`. */
 export function errorResponses(extra: readonly number[] = []): Record<number, object> {
-  const codes = [...new Set([400, 401, 403, ...extra])].sort();
+  const codes = [...new Set([400, 401, 403, 503, ...extra])].sort();
   return Object.fromEntries(codes.map((code) => [code, { ...errorRef, description: errorDescriptions[code] }]));
 }
 

@@ -141,3 +141,32 @@ describe('error mapping', () => {
     expect(JSON.stringify(mapped.body)).not.toContain('secret internals');
   });
 });
+
+describe('the app when Temporal does not answer', () => {
+  it('answers 503 with the error shape, never a 500 or a hang', async () => {
+    const { Client, Connection } = await import('@temporalio/client');
+    const { buildApiApp } = await import('../api/app.js');
+    const token = newToken();
+    const config = parseServeConfig(
+      {
+        catalog: 'runbooks',
+        auth: { tokens: [{ identity: 'vic', groups: ['sre'], sha256: sha256Hex(token) }] },
+        roles: { viewer: ['sre'] },
+      },
+      'test',
+      here,
+    );
+    // Nothing listens on port 1.
+    const connection = Connection.lazy({ address: '127.0.0.1:1' });
+    const connected = { connection, client: new Client({ connection }), close: () => connection.close() };
+    const app = await buildApiApp({ config, connected, logLevel: 'silent', handlerTimeoutMs: 1_500 });
+    try {
+      const answer = await app.inject({ method: 'GET', url: '/v1/runs/some-run', headers: { authorization: `Bearer ${token}` } });
+      expect(answer.statusCode).toBe(503);
+      expect(['timeout', 'temporal-unavailable']).toContain(answer.json<{ error: { code: string } }>().error.code);
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    } finally {
+      await app.close();
+    }
+  });
+});
