@@ -18,6 +18,7 @@ COPY runbook ./runbook
 COPY core ./core
 COPY worker ./worker
 COPY client ./client
+COPY api ./api
 RUN node scripts/build.mjs
 
 # Production dependencies only (the local stack's PostgreSQL comes from `npm run tools`, not npm).

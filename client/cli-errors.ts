@@ -21,3 +21,11 @@ export class CliOperationFailed extends Error {
     this.name = 'CliOperationFailed';
   }
 }
+
+/** Bad input naming something that does not exist (a run id, a runbook): exit 2, and 404 through the API. */
+export class NotFoundInputError extends CliInputError {
+  constructor(message: string, fix?: string) {
+    super(message, fix);
+    this.name = 'NotFoundInputError';
+  }
+}

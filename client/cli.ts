@@ -21,6 +21,7 @@ import { registerRollbackCommand } from './commands/rollback.js';
 import { registerRolloutCommand } from './commands/rollout.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerScheduleCommand } from './commands/schedule.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSkipCommand } from './commands/skip.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerValidateCommand } from './commands/validate.js';
@@ -76,6 +77,7 @@ Reference: docs/cli.md`,
   program.commandsGroup('Infrastructure:');
   registerWorkerCommand(program);
   registerCodecServerCommand(program);
+  registerServeCommand(program);
   await registerLocalStackCommandsIfPresent(program);
   // Every subcommand reports usage errors the same way as the program (exit 2, hint to --help).
   const configure = (command: Command) => {
@@ -101,7 +103,7 @@ async function registerLocalStackCommandsIfPresent(program: Command): Promise<vo
 }
 
 // These keep serving after their action returns (the fleet's server) or until a signal.
-const servingCommands = new Set(['worker', 'dev', 'fleet', 'codec-server']);
+const servingCommands = new Set(['worker', 'dev', 'fleet', 'codec-server', 'serve']);
 
 async function main(argv: string[]): Promise<void> {
   try {

@@ -7,7 +7,7 @@ import { terminalRunStatuses } from '../workflows/run-state.js';
 import { runStateQuery } from '../workflows/run-messages.js';
 import type { RunSummary, runbookRun } from '../workflows/runbook-run.js';
 import { clusterKey, initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
-import { CliInputError, CliOperationFailed } from './cli-errors.js';
+import { CliInputError, CliOperationFailed, NotFoundInputError } from './cli-errors.js';
 import type { Connected } from './connection.js';
 import { waitProgressOf } from './wait-progress.js';
 import { redriveRunId } from './redrive-plan.js';
@@ -175,7 +175,7 @@ export async function describeRun(connected: Connected, runId: string): Promise<
     return description;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      throw new CliInputError(
+      throw new NotFoundInputError(
         `no run with id "${runId}" in namespace ${connected.client.options.namespace}`,
         'list runs with `ssmflow list` (check --namespace / TEMPORAL_NAMESPACE)',
       );

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 
 /** The folders tsconfig.build.json compiles, and the files that change how they compile. */
-export const SOURCE_DIRS = ['workflows', 'activities', 'aws', 'core', 'worker', 'client', 'runbook', 'local', 'fleet'];
+export const SOURCE_DIRS = ['workflows', 'activities', 'aws', 'core', 'worker', 'client', 'api', 'runbook', 'local', 'fleet'];
 const BUILD_INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
 const SOURCE_FILE = /\.(ts|mts|mjs)$/;
 

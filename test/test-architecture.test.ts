@@ -9,13 +9,15 @@ type Kind = SourceImport['kind'];
 const anyKind: readonly Kind[] = ['type', 'static', 'dynamic', 'url'];
 const typeOnly: readonly Kind[] = ['type'];
 
-const product = ['bin', 'client', 'core', 'aws', 'activities', 'worker', 'workflows', 'runbook'] as const;
+const product = ['bin', 'client', 'api', 'core', 'aws', 'activities', 'worker', 'workflows', 'runbook'] as const;
 const everything = [...product, 'local', 'fleet', 'test', 'bench', 'scripts', '(root)'];
 
 /** For each folder, the folders it may import and how. A folder not listed imports nothing outside itself. */
 const allowed: Record<string, Record<string, readonly Kind[]>> = {
   bin: { client: anyKind },
   client: { core: anyKind, aws: anyKind, workflows: anyKind, runbook: anyKind },
+  // The HTTP API is built on the client's typed API and its --json builders.
+  api: { client: anyKind, core: anyKind, workflows: anyKind, runbook: anyKind },
   worker: { core: anyKind, activities: anyKind, aws: anyKind, workflows: anyKind, runbook: anyKind },
   activities: { aws: anyKind, core: anyKind, runbook: anyKind },
   // Workflow code is bundled into Temporal's sandbox: activities and their data types by type only.
@@ -45,6 +47,12 @@ const exceptions: { file: string; target: string; kind: Kind; why: string }[] = 
     kind: 'dynamic',
     why: '`ssmflow codec-server` runs the codec server in the CLI process',
   },
+  ...['api/serve.ts', 'api/tokens.ts'].map((target) => ({
+    file: 'client/actions/serve.ts',
+    target,
+    kind: 'dynamic' as const,
+    why: '`ssmflow serve` runs the HTTP API in the CLI process',
+  })),
   {
     file: 'client/cli.ts',
     target: 'local/commands.ts',

@@ -9,29 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetClient, startTestFleet, type TestFleet } from '../fleet/test-support.js';
 import type { AuditEntry } from '../workflows/run-state.js';
 import { runCli, type CliResult } from './harness/cli.js';
+import { blockedGateRunbookYaml } from './harness/runbook-fixtures.js';
 import { connectTestStack, type TestStack } from './harness/stack.js';
 
 const alpha = ['i-0a1000000000000a1', 'i-0a1000000000000a2', 'i-0a1000000000000a3'];
 
-const runbookYaml = `apiVersion: ssmflow/v1
-name: cli-flow
-parameters:
-  cluster: { type: string, pattern: '^[a-z0-9-]+$', required: true }
-targets: { tags: { Cluster: '{{ cluster }}' } }
-defaults: { rateControl: { maxConcurrency: '3', maxErrors: '3' } }
-steps:
-  - id: prepare
-    run: echo prepared > prepared.txt
-    rollback: { run: rm -f prepared.txt }
-  - id: gate
-    run: |
-      if [ -f blocker ]; then echo "blocked by $PWD/blocker" >&2; exit 4; fi
-      echo "gate open on $AWS_SSM_INSTANCE_ID"
-  - id: approve-finish
-    approval: { message: 'Finish {{ cluster }}?' }
-  - id: finish
-    run: echo finished
-`;
+const runbookYaml = blockedGateRunbookYaml('cli-flow');
 
 interface StatusJson {
   runId: string;

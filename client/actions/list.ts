@@ -5,7 +5,7 @@ import { clusterKey, initiatorKey, runbookKey, statusKey } from '../../workflows
 import { CliInputError } from '../cli-errors.js';
 import type { ListFlags } from '../commands/list.js';
 import type { ConnectionFlags } from '../connection-flags.js';
-import { withTemporal } from '../connection.js';
+import { withTemporal, type Connected } from '../connection.js';
 import { printJson } from '../output/json.js';
 import { colours as c } from '../output/style.js';
 import { formatColumns } from '../output/table.js';
@@ -43,26 +43,32 @@ export function listQuery(flags: Omit<ListFlags, 'limit' | 'json' | keyof Connec
   return clauses.join(' AND ');
 }
 
+/** `list --json`: the runs matching a visibility query, newest first, at most `limit`. */
+export async function listRuns(connected: Connected, query: string, limit: number) {
+  const runs = [];
+  for await (const execution of connected.client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
+    const attributes = execution.typedSearchAttributes;
+    runs.push({
+      runId: execution.workflowId,
+      runbook: attributes.get(runbookKey) ?? '',
+      cluster: attributes.get(clusterKey) ?? null,
+      status: attributes.get(statusKey) ?? execution.status.name.toLowerCase(),
+      initiator: attributes.get(initiatorKey) ?? '',
+      startedAt: execution.startTime.toISOString(),
+      endedAt: execution.closeTime?.toISOString() ?? null,
+    });
+    if (runs.length >= limit) break;
+  }
+  return runs;
+}
+
 export async function listAction(opts: ListFlags): Promise<void> {
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1)
     throw new CliInputError(`--limit must be a whole number of at least 1, got "${opts.limit}"`, 'such as --limit 20');
   const query = listQuery(opts);
   await withTemporal(opts, async (connected) => {
-    const runs = [];
-    for await (const execution of connected.client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
-      const attributes = execution.typedSearchAttributes;
-      runs.push({
-        runId: execution.workflowId,
-        runbook: attributes.get(runbookKey) ?? '',
-        cluster: attributes.get(clusterKey) ?? null,
-        status: attributes.get(statusKey) ?? execution.status.name.toLowerCase(),
-        initiator: attributes.get(initiatorKey) ?? '',
-        startedAt: execution.startTime.toISOString(),
-        endedAt: execution.closeTime?.toISOString() ?? null,
-      });
-      if (runs.length >= limit) break;
-    }
+    const runs = await listRuns(connected, query, limit);
     if (opts.json) return printJson(runs);
     if (runs.length === 0) {
       process.stdout.write(c.dim(`no runs match (${query})\n`));

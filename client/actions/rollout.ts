@@ -1,7 +1,7 @@
 // `ssmflow rollout start|discover|status|approve|resume|pause` (defined in commands/rollout.ts).
 import { readFileSync } from 'node:fs';
 import { createTaggingClient } from '../../aws/clients.js';
-import { discoverClustersByTag } from '../../aws/cluster-discovery.js';
+import { discoverClustersByTag, type ClusterDiscoveryRequest } from '../../aws/cluster-discovery.js';
 import type { RolloutState } from '../../workflows/rollout-state.js';
 import { CliInputError, CliOperationFailed } from '../cli-errors.js';
 import type { ActFlags, DiscoverFlags, PauseFlags, ReadFlags, StartFlags } from '../commands/rollout.js';
@@ -16,6 +16,20 @@ import { outputLocation } from '../run-options.js';
 import { loadRunbookOrExplain } from '../runbook-input.js';
 
 const atRest = (state: RolloutState) => state.status !== 'running';
+
+/** `rollout start --json`: the new rollout, and what it rolls across (a cluster count, or the discovery). */
+export function rolloutStartedJson(
+  rolloutId: string,
+  runbook: string,
+  across: { clusters: string[] } | { discover: ClusterDiscoveryRequest },
+) {
+  return {
+    rolloutId,
+    runbook,
+    ...('discover' in across ? { discover: across.discover } : { clusters: across.clusters.length }),
+    status: 'running',
+  };
+}
 
 export async function rolloutStartAction(file: string, opts: StartFlags): Promise<void> {
   const runbook = await loadRunbookOrExplain(file);
@@ -57,13 +71,7 @@ export async function rolloutStartAction(file: string, opts: StartFlags): Promis
       const across = discover
         ? `across the clusters tagged ${discover.tagKey} (discovered as it starts)`
         : `across ${clusters.length} clusters`;
-      if (opts.json)
-        return printJson({
-          rolloutId,
-          runbook: runbook.name,
-          ...(discover ? { discover } : { clusters: clusters.length }),
-          status: 'running',
-        });
+      if (opts.json) return printJson(rolloutStartedJson(rolloutId, runbook.name, discover ? { discover } : { clusters }));
       process.stdout.write(
         `✓ started rollout ${rolloutId} of ${runbook.name} ${across}\n  follow it:  ssmflow rollout status ${rolloutId} --watch\n`,
       );

@@ -49,14 +49,19 @@ export async function scheduleCreateAction(scheduleId: string, file: string, opt
   });
 }
 
+/** `schedule list --json`: the schedules that start ssmflow runs, by id. */
+export async function listSchedules(connected: Connected) {
+  const schedules = [];
+  for await (const summary of connected.client.schedule.list()) {
+    if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === 'runbookRun')
+      schedules.push(scheduleSummaryJson(summary));
+  }
+  return schedules.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
 export async function scheduleListAction(opts: ScheduleFlags): Promise<void> {
   await withTemporal(opts, async (connected) => {
-    const schedules = [];
-    for await (const summary of connected.client.schedule.list()) {
-      if (summary.action?.type === 'startWorkflow' && summary.action.workflowType === 'runbookRun')
-        schedules.push(scheduleSummaryJson(summary));
-    }
-    schedules.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+    const schedules = await listSchedules(connected);
     if (opts.json) return printJson(schedules);
     process.stdout.write(`${renderScheduleList(schedules)}\n`);
   });
@@ -74,42 +79,58 @@ export async function scheduleDescribeAction(scheduleId: string, opts: ScheduleF
   });
 }
 
+/** Pauses or unpauses a schedule with a note naming who and why; `schedule pause --json` is what it returns. */
+export async function setSchedulePaused(
+  connected: Connected,
+  verb: 'pause' | 'unpause',
+  scheduleId: string,
+  request: { by: string; reason?: string },
+) {
+  const note = `${verb === 'pause' ? 'paused' : 'unpaused'} by ${request.by}${request.reason ? `: ${request.reason}` : ''}`;
+  const handle = connected.client.schedule.getHandle(scheduleId);
+  await (verb === 'pause' ? handle.pause(note) : handle.unpause(note));
+  return { note, described: await describeSchedule(connected, scheduleId) };
+}
+
 export async function schedulePauseAction(verb: 'pause' | 'unpause', scheduleId: string, opts: ScheduleActionFlags): Promise<void> {
   const by = actingIdentity(opts.as);
-  const note = `${verb === 'pause' ? 'paused' : 'unpaused'} by ${by}${opts.reason ? `: ${opts.reason}` : ''}`;
   await withTemporal(opts, async (connected) => {
-    const handle = connected.client.schedule.getHandle(scheduleId);
-    await (verb === 'pause' ? handle.pause(note) : handle.unpause(note));
-    const described = await describeSchedule(connected, scheduleId);
+    const { note, described } = await setSchedulePaused(connected, verb, scheduleId, {
+      by,
+      ...(opts.reason ? { reason: opts.reason } : {}),
+    });
     if (opts.json) return printJson(described);
     process.stdout.write(`${c.green('✓')} schedule ${c.bold(scheduleId)} ${note}\n`);
   });
 }
 
+/** Starts a schedule's run now and waits until it shows up; `schedule trigger --json` is what it returns. */
+export async function triggerSchedule(connected: Connected, scheduleId: string, overlap?: keyof typeof overlapPolicies) {
+  const handle = connected.client.schedule.getHandle(scheduleId);
+  const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  await handle.trigger(overlap ? overlapPolicies[overlap] : undefined);
+  // The schedule starts the run asynchronously; wait until it shows up among its recent actions.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const started = (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !before.has(id));
+    if (started) return { scheduleId, runId: started };
+    if (Date.now() > deadline) {
+      throw new CliOperationFailed(
+        `schedule ${scheduleId} was triggered but no new run appeared within 15s`,
+        `its overlap policy may have skipped it (a run is still going): ssmflow schedule describe ${scheduleId}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 export async function scheduleTriggerAction(scheduleId: string, opts: TriggerFlags): Promise<void> {
   await withTemporal(opts, async (connected) => {
-    const handle = connected.client.schedule.getHandle(scheduleId);
-    const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
-    await handle.trigger(opts.overlap ? overlapPolicies[opts.overlap] : undefined);
-    // The schedule starts the run asynchronously; wait until it shows up among its recent actions.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const started = (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !before.has(id));
-      if (started) {
-        if (opts.json) return printJson({ scheduleId, runId: started });
-        process.stdout.write(
-          `${c.green('✓')} schedule ${c.bold(scheduleId)} started run ${c.bold(started)}\n  follow it:  ssmflow status ${started} --watch\n`,
-        );
-        return;
-      }
-      if (Date.now() > deadline) {
-        throw new CliOperationFailed(
-          `schedule ${scheduleId} was triggered but no new run appeared within 15s`,
-          `its overlap policy may have skipped it (a run is still going): ssmflow schedule describe ${scheduleId}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const triggered = await triggerSchedule(connected, scheduleId, opts.overlap);
+    if (opts.json) return printJson(triggered);
+    process.stdout.write(
+      `${c.green('✓')} schedule ${c.bold(scheduleId)} started run ${c.bold(triggered.runId)}\n  follow it:  ssmflow status ${triggered.runId} --watch\n`,
+    );
   });
 }
 

@@ -37,3 +37,27 @@ steps:
     run: echo restart
     disruptive: true
 `);
+
+/**
+ * prepare, a gate that fails on an instance whose sandbox holds a `blocker` file (remove it and a
+ * retry succeeds), an approval, then finish: the on-call story of the CLI and API flow tests.
+ */
+export const blockedGateRunbookYaml = (name: string) => `apiVersion: ssmflow/v1
+name: ${name}
+parameters:
+  cluster: { type: string, pattern: '^[a-z0-9-]+$', required: true }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+defaults: { rateControl: { maxConcurrency: '3', maxErrors: '3' } }
+steps:
+  - id: prepare
+    run: echo prepared > prepared.txt
+    rollback: { run: rm -f prepared.txt }
+  - id: gate
+    run: |
+      if [ -f blocker ]; then echo "blocked by $PWD/blocker" >&2; exit 4; fi
+      echo "gate open on $AWS_SSM_INSTANCE_ID"
+  - id: approve-finish
+    approval: { message: 'Finish {{ cluster }}?' }
+  - id: finish
+    run: echo finished
+`;
