@@ -32,6 +32,18 @@ steps:
     run: echo go
 `;
 
+// Two approvals from dba-leads, never the initiator's own (four eyes is the default).
+const fourEyesRunbook = `apiVersion: ssmflow/v1
+name: api-four-eyes
+targets: { tags: { Cluster: beta } }
+approvalPolicy: { approvers: [dba-leads], minApprovals: 2 }
+steps:
+  - id: ask
+    approval: { message: 'Two of dba-leads, please' }
+  - id: go
+    run: echo go
+`;
+
 const echoRunbook = `apiVersion: ssmflow/v1
 name: api-echo
 parameters:
@@ -58,6 +70,8 @@ describe('ssmflow serve: the HTTP API', () => {
     vic: newToken(), // sre: viewer only
     nobody: newToken(), // no role at all
     root: newToken(), // platform: admin
+    dana: newToken(), // dba and dba-leads: operator and approver
+    erin: newToken(), // dba-leads: approver
   };
   const usedJwts: string[] = [];
 
@@ -73,6 +87,7 @@ describe('ssmflow serve: the HTTP API', () => {
     writeFileSync(join(scratch, 'catalog', 'api-flow.yaml'), flowRunbook);
     writeFileSync(join(scratch, 'catalog', 'api-guarded.yaml'), guardedRunbook);
     writeFileSync(join(scratch, 'catalog', 'api-echo.yaml'), echoRunbook);
+    writeFileSync(join(scratch, 'catalog', 'api-four-eyes.yaml'), fourEyesRunbook);
     writeFileSync(join(scratch, 'catalog', 'broken.yaml'), 'apiVersion: ssmflow/v1\nname: broken\n');
     // A runbook beside the catalog directory, which the API must never reach.
     writeFileSync(join(scratch, 'outside.yaml'), guardedRunbook.replace('api-guarded', 'outside'));
@@ -101,6 +116,8 @@ describe('ssmflow serve: the HTTP API', () => {
             entry('vic@example.com', tokens.vic, ['sre']),
             entry('nobody@example.com', tokens.nobody, []),
             entry('root@example.com', tokens.root, ['platform']),
+            entry('dana@example.com', tokens.dana, ['dba', 'dba-leads']),
+            entry('erin@example.com', tokens.erin, ['dba-leads']),
           ],
           oidc: { issuer, audience, jwksUrl: `http://127.0.0.1:${jwksPort}/jwks.json`, identityClaim: 'email', groupsClaim: 'groups' },
         },
@@ -192,7 +209,12 @@ describe('ssmflow serve: the HTTP API', () => {
 
   it('starts only catalog runbooks by name, and refuses a body that names who acts', async () => {
     const catalog = await api.call('GET', '/v1/runbooks', { token: tokens.vic });
-    expect(catalog.json<{ runbooks: { name: string }[] }>().runbooks.map((r) => r.name)).toEqual(['api-echo', 'api-flow', 'api-guarded']);
+    expect(catalog.json<{ runbooks: { name: string }[] }>().runbooks.map((r) => r.name)).toEqual([
+      'api-echo',
+      'api-flow',
+      'api-four-eyes',
+      'api-guarded',
+    ]);
     expect(catalog.json<{ invalid: { file: string }[] }>().invalid.map((i) => i.file)).toEqual(['broken.yaml']);
     const outside = await api.call('POST', '/v1/runs', { token: tokens.alice, body: { runbook: 'outside' } });
     expect(outside.status).toBe(404);
@@ -316,6 +338,52 @@ describe('ssmflow serve: the HTTP API', () => {
       { until: (runs) => runs.some((r) => r.runId === runId), description: 'the run to be listed as succeeded' },
     );
     expect(listed.find((r) => r.runId === runId)).toMatchObject({ initiator: 'alice@example.com', status: 'succeeded' });
+  });
+
+  it("four eyes through the API: the initiator's approval is refused; one of two approvals leaves the run waiting, two distinct continue it", async () => {
+    const started = await api.call('POST', '/v1/runs', { token: tokens.dana, body: { runbook: 'api-four-eyes', reason: 'four eyes' } });
+    expect(started.status).toBe(201);
+    const { runId } = started.json<{ runId: string }>();
+    type Waiting = { status: string; waitingFor?: { approval?: { minApprovals: number; given: { by: string }[] } } };
+    const run = async () => (await api.call('GET', `/v1/runs/${runId}`, { token: tokens.vic })).json<Waiting>();
+    const waiting = await eventually(run, {
+      until: (r) => r.status === 'waiting-approval' && r.waitingFor?.approval !== undefined,
+      description: `run ${runId} to wait for approval`,
+      timeoutMs: 60_000,
+    });
+    expect(waiting.waitingFor?.approval).toMatchObject({ approvers: ['dba-leads'], minApprovals: 2, allowSelfApproval: false, given: [] });
+
+    // dana holds the approver role and is in dba-leads, but started the run.
+    const own = await api.call('POST', `/v1/runs/${runId}/approve`, { token: tokens.dana, body: { reason: 'my own' } });
+    expect(own.status).toBe(409);
+    expect(own.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+      code: 'action-refused',
+      message: expect.stringContaining(`four eyes: dana@example.com may not approve step ask of run ${runId}, which they started`),
+    });
+
+    const first = await api.call('POST', `/v1/runs/${runId}/approve`, { token: tokens.bob, body: { reason: 'one' } });
+    expect(first.status).toBe(200);
+    expect(first.json<{ run: Waiting }>().run).toMatchObject({
+      status: 'waiting-approval',
+      waitingFor: { approval: { given: [{ by: 'bob@example.com' }] } },
+    });
+    const again = await api.call('POST', `/v1/runs/${runId}/approve`, { token: tokens.bob, body: { reason: 'one more time' } });
+    expect(again.status).toBe(409);
+    expect(again.json<{ error: { message: string } }>().error.message).toContain('bob@example.com has already approved step ask');
+    expect((await run()).status).toBe('waiting-approval');
+
+    const second = await api.call('POST', `/v1/runs/${runId}/approve`, { token: tokens.erin, body: { reason: 'two' } });
+    expect(second.status).toBe(200);
+    await eventually(run, { until: (r) => r.status === 'succeeded', description: `run ${runId} to succeed`, timeoutMs: 60_000 });
+    const audit = (await api.call('GET', `/v1/runs/${runId}/audit`, { token: tokens.vic })).json<{
+      initiator: string;
+      audit: AuditEntry[];
+    }>();
+    expect(audit.initiator).toBe('dana@example.com');
+    expect(audit.audit.flatMap((e) => (e.type === 'operator' ? [[e.action, e.by, e.approvals]] : []))).toEqual([
+      ['approve', 'bob@example.com', { given: 1, needed: 2 }],
+      ['approve', 'erin@example.com', { given: 2, needed: 2 }],
+    ]);
   });
 
   it('a rollout through the API: waves with approval between them, by the approver; schedules are listed', async () => {
