@@ -3,7 +3,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { createSsmClient, createTaggingClient } from '../aws/clients.js';
 import { CommandStatusPoller } from '../aws/ssm/command-status-poller.js';
+import type { NotificationSettings } from '../core/notification-settings.js';
 import { createDiscoveryActivities } from './discover-clusters.js';
+import { createNotificationActivities } from './notifications/deliver-notification.js';
 import { createOutputBucketActivities } from './output-bucket.js';
 import { createSsmActivities } from './ssm/ssm-activities.js';
 import { createTargetInstanceActivities } from './target-instances.js';
@@ -20,7 +22,11 @@ export interface ActivityDependencies {
   poller?: CommandStatusPoller;
   /** The listing-lag bound and send timeouts of the send-once protocol (worker.ssmListingLag). */
   sendOnce?: Partial<SendOnceOptions>;
+  /** Webhooks to notify (the notifications section); absent: none, nobody is told. */
+  notifications?: NotificationSettings;
 }
+
+const noNotifications: NotificationSettings = { webhooks: [], deliveryTimeoutMs: 24 * 3600_000 };
 
 /** All activities the worker registers, wired to their AWS clients. */
 export function createActivities(deps: ActivityDependencies) {
@@ -37,5 +43,6 @@ export function createActivities(deps: ActivityDependencies) {
     }),
     ...createDiscoveryActivities(deps.tagging ?? createTaggingClient()),
     ...createTargetInstanceActivities(ssm),
+    ...createNotificationActivities(deps.notifications ?? noNotifications),
   };
 }

@@ -37,3 +37,8 @@ export type { RolloutState } from '../workflows/rollout-state.js';
 // The messages a run and a rollout answer, for callers that use a Temporal Client directly.
 export { abortUpdate, approveUpdate, retryUpdate, rollbackUpdate, runStateQuery, skipUpdate } from '../workflows/run-messages.js';
 export { approveWaveUpdate, resumeRolloutUpdate, rolloutStateQuery } from '../workflows/rollout-messages.js';
+
+// Notifications: the event a webhook receives, and checking the signature of the JSON format.
+export { verifyWebhookSignature, signatureHeader, timestampHeader, deliveryHeader, eventHeader } from '../core/webhook-signature.js';
+export type { NotificationEvent, NotificationKind } from '../core/notification-event.js';
+export type { NotificationView } from './notification-deliveries.js';

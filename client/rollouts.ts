@@ -8,7 +8,11 @@ import { errorBudgetCount, waveSpecProblem } from '../workflows/rollout-plan.js'
 import type { RolloutInput, RolloutState } from '../workflows/rollout-state.js';
 import type { OperatorRequest } from '../workflows/run-state.js';
 import { initiatorKey, runbookKey, statusKey } from '../workflows/search-attributes.js';
+import type { NotificationRecord } from '../workflows/notifier.js';
+import { readNotificationDeliveries, type NotificationView } from './notification-deliveries.js';
 import { OperatorActionRejected, ParameterInputError } from './runs.js';
+
+export type RolloutStatusView = Omit<RolloutState, 'notifications'> & { notifications?: (NotificationRecord | NotificationView)[] };
 
 export interface StartRolloutOptions extends Omit<RolloutInput, 'carried' | 'historyEventLimit'> {
   taskQueue: string;
@@ -129,6 +133,13 @@ export function rolloutControls(client: Client, rolloutId: string) {
   return {
     handle,
     state: () => handle.query(rolloutStateQuery),
+    /** The state with how each notification's delivery went (for `rollout status` and the API). */
+    status: async (): Promise<RolloutStatusView> => {
+      const state = await handle.query(rolloutStateQuery);
+      return state.notifications?.length
+        ? { ...state, notifications: await readNotificationDeliveries(client, state.notifications) }
+        : state;
+    },
     approveWave: (req: OperatorRequest) => act('approve', () => handle.executeUpdate(approveWaveUpdate, { args: [req] })),
     resume: (req: OperatorRequest & { errorBudget?: string }) =>
       act('resume', () => handle.executeUpdate(resumeRolloutUpdate, { args: [req] })),

@@ -1,5 +1,7 @@
 // One shape for "what is this run doing", whether it comes from the live Query of an open run or
 // from the result of a finished one (which needs no worker). `status` and `audit` read it.
+import { readNotificationDeliveries, type NotificationView } from './notification-deliveries.js';
+import type { NotificationRecord } from '../workflows/notifier.js';
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { WaitProgress } from '../aws/ssm/types.js';
 import type { AuditEntry, RunState, RunStatus } from '../workflows/run-state.js';
@@ -42,8 +44,10 @@ export interface StepView {
 }
 
 /** A run as the CLI shows it: its state, with steps seen through StepView. */
-export interface RunView extends Omit<RunState, 'steps'> {
+export interface RunView extends Omit<RunState, 'steps' | 'notifications'> {
   steps: StepView[];
+  /** The notifications sent about the run, each with how its delivery went (readRun fills that in). */
+  notifications?: (NotificationRecord | NotificationView)[];
   /** live: the run's own Query; result: a finished run's result; history: only what Temporal's visibility knows. */
   source: 'live' | 'result' | 'history';
   taskQueue: string;
@@ -112,6 +116,7 @@ export function viewFromSummary(summary: RunSummary, description: WorkflowExecut
     ...(summary.failure ? { failure: summary.failure } : {}),
     ...(summary.locks ? { locks: summary.locks } : {}),
     ...(summary.redriveOf ? { redriveOf: summary.redriveOf } : {}),
+    ...(summary.notifications ? { notifications: summary.notifications } : {}),
     audit: summary.audit,
     source: 'result',
     taskQueue: description.taskQueue,
@@ -196,7 +201,10 @@ async function queryState(connected: Connected, runId: string): Promise<RunState
  * read from its result, with the runs that continued it (`ssmflow redrive`).
  */
 export async function readRun(connected: Connected, runId: string): Promise<RunView> {
-  const view = await readRunState(connected, runId);
+  const read = await readRunState(connected, runId);
+  const view = read.notifications?.length
+    ? { ...read, notifications: await readNotificationDeliveries(connected.client, read.notifications) }
+    : read;
   if (!isTerminal(view.status)) return view;
   const redrivenAs = await redrivesOf(connected, runId);
   return redrivenAs.length ? { ...view, redrivenAs } : view;

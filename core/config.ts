@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isDuration, parseDuration } from '../runbook/duration.js';
+import { notificationKinds } from './notification-event.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -234,6 +235,58 @@ const codecServerSection = z.strictObject({
   tokenFile: setting(nonEmpty.optional(), 'SSMFLOW_CODEC_TOKEN_FILE', 'the path of a readable file holding the bearer token'),
 });
 
+// Webhooks are one setting (a list); in a variable, the list as JSON.
+const webhookList = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  },
+  z.array(
+    z
+      .strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -, such as dba-slack'),
+        url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+        format: z.enum(['slack', 'json'], { error: 'expected slack or json' }),
+        events: z
+          .array(z.enum(notificationKinds, { error: `each one of ${notificationKinds.join(', ')}` }))
+          .min(1)
+          .optional(),
+        secretEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable')
+          .optional(),
+        secretFile: z.string().min(1).optional(),
+      })
+      .refine((hook) => hook.format !== 'json' || Boolean(hook.secretEnv) !== Boolean(hook.secretFile), {
+        error: 'a json webhook is signed: give exactly one of secretEnv or secretFile (the HMAC key)',
+      }),
+    { error: 'expected a list of webhooks' },
+  ),
+);
+
+const notificationsSection = z.strictObject({
+  webhooks: setting(
+    webhookList.default([]),
+    'SSMFLOW_NOTIFICATION_WEBHOOKS',
+    'a list of { name, url, format: slack|json, events?, secretEnv|secretFile } (in the variable, as JSON); see docs/notifications.md',
+    { secret: true },
+  ),
+  publicUrl: setting(
+    z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    'SSMFLOW_PUBLIC_URL',
+    'the URL people reach `ssmflow serve` at, such as https://ssmflow.example.com (for the links in notifications)',
+  ),
+  deliveryTimeout: setting(
+    durationMs.default(24 * 3600_000),
+    'SSMFLOW_NOTIFICATION_DELIVERY_TIMEOUT',
+    'a duration such as 24h or 30m (default 24h): how long an undelivered notification keeps being retried',
+  ),
+});
+
 const configSchema = z.strictObject({
   temporal: temporalSection.prefault({}),
   worker: workerSection.prefault({}),
@@ -241,6 +294,7 @@ const configSchema = z.strictObject({
   observability: observabilitySection.prefault({}),
   encryption: encryptionSection.prefault({}),
   codecServer: codecServerSection.prefault({}),
+  notifications: notificationsSection.prefault({}),
 });
 
 /** The object a field holds, under its default/prefault/optional wrappers; undefined for a leaf. */
@@ -391,7 +445,9 @@ function issueToErrors(
   const spec = specByKey.get(specKey);
   const given = getPath(raw, specKey);
   const shown = spec?.secret || given === undefined || typeof given === 'object' ? '' : `, got "${String(given)}"`;
-  return [new ConfigError(settingName(specKey, origins, configFile), `${issue.message}${shown}`, spec?.fix)];
+  // Inside a list or mapping setting, say where: `[0].url` of notifications.webhooks.
+  const inside = key.startsWith(`${specKey}.`) ? key.slice(specKey.length + 1).replace(/^(\d+)/, '[$1]') : '';
+  return [new ConfigError(settingName(specKey, origins, configFile), `${inside ? `${inside}: ` : ''}${issue.message}${shown}`, spec?.fix)];
 }
 
 function knownKeysUnder(prefix: string): string[] {

@@ -15,7 +15,7 @@ import type { AuditEntry } from '../workflows/run-state.js';
 import { startTestApi, type TestApi } from './harness/api-server.js';
 import { startCliFleet, type CliFleet } from './harness/cli-fleet.js';
 import { eventually } from './harness/eventually.js';
-import { blockedGateRunbookYaml } from './harness/runbook-fixtures.js';
+import { blockedGateRunbookYaml, echoRunbookYaml } from './harness/runbook-fixtures.js';
 
 const alpha = ['i-0a2000000000000a1', 'i-0a2000000000000a2', 'i-0a2000000000000a3'];
 const beta = ['i-0b2000000000000b1'];
@@ -44,15 +44,7 @@ steps:
     run: echo go
 `;
 
-const echoRunbook = `apiVersion: ssmflow/v1
-name: api-echo
-parameters:
-  cluster: { type: string, pattern: '^[a-z0-9-]+$', required: true }
-targets: { tags: { Cluster: '{{ cluster }}' } }
-steps:
-  - id: hello
-    run: echo hello {{ cluster }}
-`;
+const echoRunbook = echoRunbookYaml('api-echo');
 
 const issuer = 'https://idp.test.invalid/';
 const audience = 'ssmflow';

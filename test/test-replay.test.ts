@@ -11,13 +11,17 @@ interface RecordedEvent {
 }
 
 /**
- * A rollout names its child runs after its own workflow id (`<rollout>--<cluster>`), so it must
- * replay under the id it was recorded with; other fixtures replay under their file name.
+ * A rollout names its child runs after its own workflow id (`<rollout>--<cluster>`), and a run or
+ * rollout its notification deliveries (`<id>:notify:…`), so those replay under the id they were
+ * recorded with; other fixtures replay under their file name.
  */
 function recordedWorkflowId(events: RecordedEvent[], fixture: string): string {
-  const childId = events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
-    ?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-  return childId ? childId.slice(0, childId.lastIndexOf('--')) : fixture.replace(/\.json$/, '');
+  const childIds = events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
+  for (const childId of childIds) {
+    const at = childId.includes(':notify:') ? childId.indexOf(':notify:') : childId.lastIndexOf('--');
+    if (at > 0) return childId.slice(0, at);
+  }
+  return fixture.replace(/\.json$/, '');
 }
 
 const fixtures = readdirSync(historiesDir)

@@ -8,6 +8,7 @@ import { runStatuses } from '../workflows/run-state.js';
 import { loadSettings } from '../core/config.js';
 import { createSsmflowWorker } from './create-worker.js';
 import { dataConverterFromConfig } from '../core/data-converter.js';
+import { resolveNotificationSettings } from '../core/notification-settings.js';
 import { handleShutdownSignals, sdkShutdownTimes } from './graceful-shutdown.js';
 import { createJsonLogger } from './logging.js';
 import { SsmflowMetrics } from './metrics.js';
@@ -34,8 +35,9 @@ export interface RunWorkerOptions {
  */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: RunWorkerOptions = {}): Promise<void> {
   const settings = loadSettings({ env, configFile: options.configFile });
-  // Bad keys fail here, before anything connects.
+  // Bad keys (and webhooks whose HMAC key is missing) fail here, before anything connects.
   const dataConverter = dataConverterFromConfig(settings.encryption);
+  const notifications = resolveNotificationSettings(settings.notifications, env);
   const logger = createJsonLogger(settings.observability.logLevel);
   installWorkerRuntime(settings.observability, logger);
 
@@ -95,6 +97,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
         ...(options.ssmSend ? { ssmSend: options.ssmSend } : {}),
         poller,
         sendOnce: { listingLagMs: settings.worker.ssmListingLag },
+        notifications,
       },
       dataConverter,
       metrics,
@@ -114,6 +117,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: R
         opsAddress: ops?.address,
         encryption: dataConverter.payloadCodecs ? 'aes-256-gcm' : 'off',
         tracing: tracing ? settings.observability.tracing.exporter : 'off',
+        // Names only: a webhook URL may hold its secret.
+        webhooks: notifications.webhooks.map((hook) => `${hook.name} (${hook.format})`),
         workflowCode: workflowBundle ?? 'bundled from the sources at start',
       },
       'ssmflow worker polling',

@@ -4,3 +4,4 @@ export { checkOutputBucket } from './check-output-bucket.js';
 export { runbookRun } from './runbook-run.js';
 export { runbookRollout } from './rollout.js';
 export { targetLockRegistry } from './target-lock-registry.js';
+export { notificationDelivery } from './notification-delivery.js';

@@ -11,7 +11,8 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { approvalProblem, type ApprovalPolicy, type GivenApproval } from './approval-policy.js';
-import { operatorActionProblem } from './operator-actions.js';
+import type { Notifier } from './notifier.js';
+import { allowedActions, operatorActionProblem } from './operator-actions.js';
 import type { RunPlan } from './run-plan.js';
 import type { RunRecord } from './run-record.js';
 import { failedOnlyRetryProblem } from './failed-only-retry.js';
@@ -49,6 +50,8 @@ export class OperatorControls {
   constructor(
     private readonly record: RunRecord,
     private readonly plan: RunPlan,
+    /** Tells people when the run waits for them (absent: nobody is told). */
+    private readonly notifier?: Notifier,
   ) {}
 
   /** Who aborted the run, once someone has. */
@@ -170,7 +173,18 @@ export class OperatorControls {
 
   /** Pauses the run on a failure until the operator decides (retry, skip, rollback, abort). */
   async waitForDecision(waitingFor: WaitingFor): Promise<OperatorDecision> {
+    const failure = this.record.state.failure;
+    await this.notifier?.ready();
+    // Sent with the wait's own commands, so the message and the open wait arrive together.
+    const notified = this.notifier?.notify(failure?.phase === 'rollback' ? 'rollback-failed' : 'paused-on-failure', {
+      status: 'paused-on-failure',
+      stepId: waitingFor.stepId,
+      ...(waitingFor.message ? { message: waitingFor.message } : {}),
+      ...(failure?.instances.length ? { failedInstances: failure.instances } : {}),
+      actions: failure?.allowedActions ?? [],
+    });
     await this.waitForOperator('paused-on-failure', waitingFor, undefined);
+    await notified;
     const made = this.takeDecision();
     if (!made) throw new Error('operator decision missing');
     return made;
@@ -185,6 +199,14 @@ export class OperatorControls {
     timeoutMs: number | undefined,
     policy?: ApprovalPolicy,
   ): Promise<OperatorDecision | undefined> {
+    await this.notifier?.ready();
+    const notified = this.notifier?.notify('approval-waiting', {
+      status: 'waiting-approval',
+      stepId: waitingFor.stepId,
+      ...(waitingFor.message ? { message: waitingFor.message } : {}),
+      ...(policy ? { approval: policy } : {}),
+      actions: allowedActions('waiting-approval', 'step', !this.record.state.pastPointOfNoReturn),
+    });
     const given: GivenApproval[] = [];
     this.approvalWait = { stepId: waitingFor.stepId, ...(policy ? { policy } : {}), given };
     const shown = policy ? { ...waitingFor, approval: { ...policy, given } } : waitingFor;
@@ -194,6 +216,7 @@ export class OperatorControls {
     } finally {
       this.approvalWait = undefined;
     }
+    await notified;
     this.record.setStatus('running');
     const made = this.takeDecision();
     return answered ? made : undefined;

@@ -1,5 +1,6 @@
 // State of a rollout: one runbook across many clusters, in waves. Plain data, deterministic.
 import type { ApprovalProgress } from './approval-policy.js';
+import type { NotificationRecord } from './notifier.js';
 import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import type { NormalizedRunbook } from '../runbook/types.js';
 import type { RunOptions, RunStatus } from './run-state.js';
@@ -112,6 +113,8 @@ export interface RolloutState {
   /** How many times the rollout continued as new to keep its history small. */
   generation: number;
   clusters: ClusterProgress[];
+  /** The notifications this generation sent (wave approvals, the error budget spent). */
+  notifications?: NotificationRecord[];
   audit: RolloutAuditEntry[];
   /** Set when the rollout finds its clusters by tag: `pending` until the discovery returns. */
   discovery?: DiscoveryRecord | (ClusterDiscoveryRequest & { pending: true });

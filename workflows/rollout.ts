@@ -19,6 +19,7 @@ import type { DiscoveryActivities } from '../activities/discover-clusters.js';
 import type { ClusterDiscoveryRequest } from '../aws/cluster-discovery.js';
 import { resolveParameterValues } from '../runbook/parameters.js';
 import { approvalProblem, type GivenApproval } from './approval-policy.js';
+import { Notifier, type NotificationRecord } from './notifier.js';
 import { errorBudgetCount, errorBudgetExceeded, planWaveEnds } from './rollout-plan.js';
 import { approveWaveUpdate, pauseRolloutUpdate, resumeRolloutUpdate, rolloutStateQuery } from './rollout-messages.js';
 import {
@@ -92,6 +93,7 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     ...(pause ? { pause } : {}),
     generation: carried.generation,
     clusters,
+    ...(notifications.length ? { notifications } : {}),
     audit,
     ...(carried.discovery
       ? { discovery: carried.discovery }
@@ -120,6 +122,10 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     }
   };
 
+  const notifications: NotificationRecord[] = [];
+  const notifier = new Notifier({ subject: 'rollout', id: rolloutId, runbook: input.runbook.name, initiator: input.initiator }, (sent) =>
+    notifications.push(sent),
+  );
   let waveApproved = false;
   /** The approvals given for the wave waiting now; the runbook's policy says how many it takes. */
   let waveApprovals: GivenApproval[] = [];
@@ -328,6 +334,12 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
           ...(wavePolicy ? { approval: { ...wavePolicy, given: waveApprovals } } : {}),
         };
         waveApproved = false;
+        await notifier.notify('wave-approval-waiting', {
+          status: 'waiting-approval',
+          message: waitingFor.message,
+          ...(wavePolicy ? { approval: wavePolicy } : {}),
+          actions: ['approve', 'pause'],
+        });
         await condition(() => waveApproved);
         approvedWaves = wave;
         waitingFor = undefined;
@@ -342,6 +354,11 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
         if (budgetSpent() && currentStatus() !== 'halted') {
           setStatus('halted');
           record('halted', 'error budget', `${failedCount()} failed clusters exceed the budget "${errorBudget}"`);
+          await notifier.notify('error-budget-spent', {
+            status: 'halted',
+            message: `${failedCount()} failed clusters exceed the error budget "${errorBudget}": no new cluster starts until resumed`,
+            actions: ['resume'],
+          });
         }
         if (currentStatus() === 'halted' && inFlight === 0) {
           waitingFor = {

@@ -28,6 +28,8 @@ export interface RunSummary {
   locks?: RunState['locks'];
   /** The ended run this one continued (`ssmflow redrive`). */
   redriveOf?: RunState['redriveOf'];
+  /** The notifications sent about the run. */
+  notifications?: RunState['notifications'];
   /** Every command and operator action (no output tails: those live in S3). */
   audit: RunState['audit'];
 }
@@ -196,6 +198,7 @@ export class RunRecord {
       ...(state.failure ? { failure: state.failure } : {}),
       ...(state.locks ? { locks: state.locks } : {}),
       ...(state.redriveOf ? { redriveOf: state.redriveOf } : {}),
+      ...(state.notifications ? { notifications: state.notifications } : {}),
       audit: state.audit,
     };
   }

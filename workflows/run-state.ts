@@ -2,6 +2,7 @@
 import type { CommandResult, InvocationResult } from '../aws/ssm/types.js';
 import type { NormalizedRunbook, ParameterValues, StepKind } from '../runbook/types.js';
 import type { ApprovalProgress } from './approval-policy.js';
+import type { NotificationRecord } from './notifier.js';
 import type { LockBlocker } from './target-lock-table.js';
 
 export const runStatuses = [
@@ -206,6 +207,8 @@ export interface RunState {
   locks?: RunLocks;
   /** This run continues an ended one (`ssmflow redrive`): which, and the step it started from. */
   redriveOf?: { runId: string; fromStepId: string };
+  /** The notifications sent about this run (their delivery is read from each delivery workflow). */
+  notifications?: NotificationRecord[];
   audit: AuditEntry[];
 }
 

@@ -6,6 +6,7 @@
 import { CancellationScope, allHandlersFinished, condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { decideAfterFailure } from './failure-policy.js';
 import { waitForMaintenanceWindow } from './maintenance-window-wait.js';
+import { Notifier } from './notifier.js';
 import { OperatorControls } from './operator-controls.js';
 import { rollbackCompletedSteps } from './rollback.js';
 import { endingEntry, type RunEnding } from './run-ending.js';
@@ -23,7 +24,17 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
   const plan = new RunPlan(input);
   const commands = commandContext(input, plan);
   const record = new RunRecord(input, plan);
-  const controls = new OperatorControls(record, plan);
+  const notifier = new Notifier(
+    {
+      subject: 'run',
+      id: workflowInfo().workflowId,
+      runbook: plan.runbook.name,
+      initiator: input.initiator,
+      ...(input.cluster ? { cluster: input.cluster } : {}),
+    },
+    (sent) => (record.state.notifications ??= []).push(sent),
+  );
+  const controls = new OperatorControls(record, plan, notifier);
   controls.install();
   const locks = new RunTargetLocks(record, input);
   locks.install();
@@ -117,6 +128,13 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
     const { status, by, detail } = endingEntry(ending, input.initiator);
     await locks.release();
     record.recordFinish(status, by, detail);
+    const failed = status === 'succeeded' ? undefined : record.state.failure?.instances;
+    await notifier.notify('run-ended', {
+      status,
+      ...(detail ? { message: detail } : {}),
+      ...(failed?.length ? { failedInstances: failed } : {}),
+      actions: [],
+    });
     await condition(allHandlersFinished);
     return record.summary();
   }

@@ -117,7 +117,7 @@ export const rolloutRoutes: RouteGroup = (app, { config, connected, catalog }) =
         response: { 200: stateAnswer, ...errorResponses([404]) },
       },
     },
-    async (request) => rolloutControls(connected.client, request.params.rolloutId).state(),
+    async (request) => rolloutControls(connected.client, request.params.rolloutId).status(),
   );
 
   const actBody = (required: boolean, withBudget: boolean) => ({

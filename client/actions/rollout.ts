@@ -117,7 +117,7 @@ export async function rolloutStatusAction(rolloutId: string, opts: ReadFlags): P
   await withTemporal(opts, async (connected) => {
     const state = opts.watch
       ? await follow(connected, rolloutId, opts.json ? 'silent' : 'screen')
-      : await rolloutControls(connected.client, rolloutId).state();
+      : await rolloutControls(connected.client, rolloutId).status();
     if (opts.json) printJson(state);
     else if (!opts.watch) process.stdout.write(renderRolloutStatus(state));
     process.exitCode = state.status === 'failed' || state.status === 'cancelled' || state.status === 'halted' ? 1 : 0;

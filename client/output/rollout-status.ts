@@ -1,4 +1,6 @@
+import type { RolloutStatusView } from '../rollouts.js';
 import { approvalProgressLine } from './approval-progress.js';
+import { notificationLines } from './notification-lines.js';
 import { describeDiscovery, type RolloutState } from '../../workflows/rollout-state.js';
 import { colours as c } from './style.js';
 import { formatColumns } from './table.js';
@@ -15,7 +17,7 @@ const statusColour: Record<RolloutState['status'], (text: string) => string> = {
 };
 
 /** The rollout at a glance: per wave, then the clusters that need a look, then what to do next. */
-export function renderRolloutStatus(state: RolloutState): string {
+export function renderRolloutStatus(state: RolloutStatusView): string {
   const lines: string[] = [];
   lines.push(`rollout ${c.bold(state.rolloutId)}`);
   lines.push(
@@ -43,6 +45,7 @@ export function renderRolloutStatus(state: RolloutState): string {
     `budget  ${state.errorBudget.failedClusters} failed of ${state.errorBudget.allowedFailures} allowed (error budget "${state.errorBudget.spec}") · at most ${state.maxInFlight} clusters at once` +
       (state.generation ? ` · continued as new ${state.generation}×` : ''),
   );
+  lines.push(...notificationLines(state.notifications));
   lines.push('');
   const waveRows = state.waves.map((w) => [
     `${w.index + 1}${w.index === state.currentWave && !['succeeded', 'failed'].includes(state.status) ? ' ▶' : ''}`,

@@ -1,6 +1,7 @@
 // The `ssmflow status` view: what a tired engineer needs at a glance — where the run is, what
 // failed on which instances with their last output lines, and the exact commands to go on.
 import { approvalProgressLine } from './approval-progress.js';
+import { notificationLines } from './notification-lines.js';
 import { terminalRunStatuses, type RunState, type RunStatus, type StepStatus } from '../../workflows/run-state.js';
 import { describeBlockers } from '../../workflows/target-lock-table.js';
 import type { CheckLine, WaitProgress } from '../../aws/ssm/types.js';
@@ -194,6 +195,7 @@ export function renderRunStatus(view: RunView, options: StatusViewOptions = {}):
   if (view.redriveOf) lines.push(`${c.bold('redrive')} of run ${view.redriveOf.runId}, from step ${view.redriveOf.fromStepId}`);
   if (view.redrivenAs?.length) lines.push(`${c.bold('redriven')} as ${view.redrivenAs.join(', ')}`);
   lines.push(...lockLines(view.locks, nowMs, c));
+  lines.push(...notificationLines(view.notifications, c, nowMs));
   const waiting = view.waitingFor;
   if (waiting?.reason === 'maintenance-window') {
     const until = waiting.until ? ` until ${formatInstant(waiting.until)} (${fromNow(waiting.until, nowMs)})` : ' (no window is scheduled)';

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ActivityDependencies } from '../../activities/index.js';
 import { fleetClient, startTestFleet, type TestFleet } from '../../fleet/test-support.js';
 import { runCli, type CliResult } from './cli.js';
 import { connectTestStack, type TestStack } from './stack.js';
@@ -19,10 +20,16 @@ export interface CliFleet {
   dispose(): Promise<void>;
 }
 
-export async function startCliFleet(fleetConfig: Record<string, unknown>): Promise<CliFleet> {
+export async function startCliFleet(
+  fleetConfig: Record<string, unknown>,
+  /** More for the worker's activities, such as the webhooks to notify. */
+  workerDependencies: Omit<Partial<ActivityDependencies>, 's3' | 'ssm'> = {},
+): Promise<CliFleet> {
   const stack = await connectTestStack();
   const testFleet = await startTestFleet(fleetConfig);
-  const { worker, taskQueue } = await stack.createWorker({ dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3) } });
+  const { worker, taskQueue } = await stack.createWorker({
+    dependencies: { s3: stack.s3, ssm: fleetClient(testFleet.fleet.endpoint, 3), ...workerDependencies },
+  });
   const workerRun = worker.run();
   const scratch = mkdtempSync(join(tmpdir(), 'ssmflow-cli-'));
   const env = { TEMPORAL_ADDRESS: stack.temporalAddress, SSMFLOW_TASK_QUEUE: taskQueue, AWS_ENDPOINT_URL_SSM: testFleet.fleet.endpoint };

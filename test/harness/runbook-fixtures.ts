@@ -61,3 +61,14 @@ steps:
   - id: finish
     run: echo finished
 `;
+
+/** One echo step on the instances tagged Cluster=<cluster>: the smallest real run. */
+export const echoRunbookYaml = (name: string) => `apiVersion: ssmflow/v1
+name: ${name}
+parameters:
+  cluster: { type: string, pattern: '^[a-z0-9-]+$', required: true }
+targets: { tags: { Cluster: '{{ cluster }}' } }
+steps:
+  - id: hello
+    run: echo hello {{ cluster }}
+`;
