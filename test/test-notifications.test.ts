@@ -194,7 +194,7 @@ describe('notifications', () => {
     expect(new Set(copies.map((e) => e.key)).size).toBe(1);
   });
 
-  it('a receiver that never comes back: the delivery fails, status says so, and the run still succeeded', async () => {
+  it('a receiver that never comes back, and one that refuses for good: the delivery fails, status says so, and the run still succeeded', async () => {
     // Its own worker, whose deliveries give up after 4 s.
     const taskQueue = uniqueId('tq-notify-dead');
     const { worker } = await fleet.stack.createWorker({
@@ -202,9 +202,17 @@ describe('notifications', () => {
       dependencies: {
         s3: fleet.stack.s3,
         ssm: fleetClient(fleet.testFleet.fleet.endpoint, 3),
-        notifications: { webhooks: [{ name: 'nowhere', url: 'http://127.0.0.1:9/hook', format: 'slack' }], deliveryTimeoutMs: 4_000 },
+        notifications: {
+          webhooks: [
+            // A revoked Slack URL answers 404: asked once, never again.
+            { name: 'revoked', url: receiver.url('/gone'), format: 'slack' },
+            { name: 'nowhere', url: 'http://127.0.0.1:9/hook', format: 'slack' },
+          ],
+          deliveryTimeoutMs: 4_000,
+        },
       },
     });
+    receiver.answerOn('/gone', 404);
     const env = { ...fleet.env, SSMFLOW_TASK_QUEUE: taskQueue };
     const runbook = fleet.writeRunbook('notify-echo', echoRunbookYaml('notify-echo'));
     const runId = uniqueId('notify-dead');
@@ -220,8 +228,12 @@ describe('notifications', () => {
     expect(failed.notifications?.[0]).toMatchObject({
       kind: 'run-ended',
       delivery: 'failed',
-      failed: [{ webhook: 'nowhere', error: expect.stringMatching(/fetch failed|ECONNREFUSED/) }],
+      failed: [
+        { webhook: 'nowhere', error: expect.stringMatching(/fetch failed|ECONNREFUSED/) },
+        { webhook: 'revoked', error: 'HTTP 404, not retried' },
+      ],
     });
+    expect(receiver.received.filter((r) => r.path === '/gone' && r.body.includes(runId))).toHaveLength(1);
     const text = await runCli(['status', runId], env);
     expectExit(text, 0);
     expect(text.stdout).toMatch(/run-ended .* → failed: nowhere: /);
@@ -315,6 +327,7 @@ describe('notifications', () => {
       timeoutMs: 60_000,
     });
     expect(done.notifications?.map((n) => [n.kind, n.delivery])).toEqual([['wave-approval-waiting', 'delivered']]);
+    await recordHistoryIfAsked(fleet.stack.client.workflow.getHandle(rolloutId), 'rollout-notified');
     // The runs it started sent nothing of their own.
     expect(jsonEvents(receiver).filter((e) => e.initiator.startsWith('rollout:'))).toEqual([]);
   });

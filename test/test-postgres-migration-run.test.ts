@@ -87,7 +87,7 @@ describe('postgres-major-upgrade through the engine on a primary + standby + PgB
       const state = await controls.state();
       if (terminal.includes(state.status)) return controls.handle.result();
       if (state.status === 'waiting-approval') {
-        await controls.approve({ by: 'dba@example.com', reason: 'checked', reject: state.currentStepId === decisions.reject });
+        await controls.approve({ by: 'dba-lead@example.com', reason: 'checked', reject: state.currentStepId === decisions.reject });
       }
       if (state.status === 'paused-on-failure') {
         if (!decisions.onPaused) throw new Error(`run paused unexpectedly at ${state.currentStepId}: ${state.failure?.message}`);

@@ -105,7 +105,7 @@ describe('postgres-major-upgrade strategy online (logical replication) through t
       if (state.status === 'waiting-approval') {
         if (await decisions.onApproval?.(state)) continue;
         await controls
-          .approve({ by: 'dba@example.com', reason: 'checked', reject: state.currentStepId === decisions.reject })
+          .approve({ by: 'dba-lead@example.com', reason: 'checked', reject: state.currentStepId === decisions.reject })
           .catch((err: Error) => {
             // The wait opens one workflow task after the status shows it: ask again.
             if (!/about to wait/.test(err.message)) throw err;

@@ -30,7 +30,10 @@ export async function notificationDelivery(
     return {
       status: 'failed',
       delivered: last?.delivered ?? [],
-      failed: last?.failed.length ? last.failed : [{ webhook: '(all)', error: (cause as Error | undefined)?.message ?? String(err) }],
+      failed:
+        last && last.failed.length + (last.refused?.length ?? 0) > 0
+          ? [...last.failed, ...(last.refused ?? [])]
+          : [{ webhook: '(all)', error: (cause as Error | undefined)?.message ?? String(err) }],
       at: new Date().toISOString(),
     };
   }

@@ -2,7 +2,7 @@
 // delivery workflow (notification-delivery.ts), which outlives the run and retries until the
 // webhooks take it. The run waits only for the delivery to start, never for the receiver.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ParentClosePolicy, log, patched, proxyLocalActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, log, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type {
   createNotificationActivities,
   NotificationEvent,
@@ -29,8 +29,11 @@ export interface NotificationSubject {
 
 export type EventDetails = Omit<NotificationEvent, 'key' | 'kind' | 'at' | keyof NotificationSubject>;
 
-const { notificationSettings } = proxyLocalActivities<ReturnType<typeof createNotificationActivities>>({
+// A regular activity, not a local one: a local activity's marker followed by a patch marker in the
+// same workflow task does not replay (the SDK sees the patch before the code that asks for it).
+const { notificationSettings } = proxyActivities<ReturnType<typeof createNotificationActivities>>({
   startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3 },
 });
 
 export class Notifier {
@@ -49,18 +52,23 @@ export class Notifier {
   }
 
   /**
-   * Learns once whether anyone wants notifications (a local activity). Call before a wait opens, so
-   * that `notify` issues its command in the same task as the wait's own.
+   * Learns whether anyone wants notifications (an activity). Called once as the workflow
+   * starts, so no wait ever has an extra step before it and `notify` never waits to issue its command.
    */
   async ready(): Promise<void> {
     // Runs from before notifications replay without them.
     if (this.settings || this.silent || !patched('notifications')) return;
-    this.settings = await notificationSettings();
+    try {
+      this.settings = await notificationSettings();
+    } catch (err) {
+      // A worker that cannot say (an older one without the activity): nobody is told, the run goes on.
+      log.warn('notification settings unavailable; this run sends no notifications', { error: (err as Error).message });
+      this.settings = { kinds: [], deliveryTimeoutMs: 0 };
+    }
   }
 
-  /** Starts the event's delivery; after `ready`, its command goes out in the current workflow task. */
+  /** Starts the event's delivery; its command goes out in the current workflow task, with whatever else the run does now. */
   async notify(kind: NotificationKind, details: EventDetails): Promise<void> {
-    if (!this.settings) await this.ready();
     if (!this.settings?.kinds.includes(kind)) return;
     this.sent += 1;
     const info = workflowInfo();

@@ -174,7 +174,6 @@ export class OperatorControls {
   /** Pauses the run on a failure until the operator decides (retry, skip, rollback, abort). */
   async waitForDecision(waitingFor: WaitingFor): Promise<OperatorDecision> {
     const failure = this.record.state.failure;
-    await this.notifier?.ready();
     // Sent with the wait's own commands, so the message and the open wait arrive together.
     const notified = this.notifier?.notify(failure?.phase === 'rollback' ? 'rollback-failed' : 'paused-on-failure', {
       status: 'paused-on-failure',
@@ -199,7 +198,6 @@ export class OperatorControls {
     timeoutMs: number | undefined,
     policy?: ApprovalPolicy,
   ): Promise<OperatorDecision | undefined> {
-    await this.notifier?.ready();
     const notified = this.notifier?.notify('approval-waiting', {
       status: 'waiting-approval',
       stepId: waitingFor.stepId,

@@ -8,6 +8,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -261,6 +262,8 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     throw ApplicationFailure.nonRetryable(message, 'RolloutClustersRejected');
   }
 
+  // Asked first, in the workflow's first task: which events anyone wants to hear about.
+  await notifier.ready();
   if (!input.carried) {
     record('started', input.initiator, input.reason);
     if (input.discover) await takeDiscoveredClusters(input.discover);
@@ -353,6 +356,8 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
       while (pending.length > 0 || inFlight > 0) {
         if (budgetSpent() && currentStatus() !== 'halted') {
           setStatus('halted');
+          // Reset here, not at the wait below: a resume may be accepted while the notification starts.
+          resumed = false;
           record('halted', 'error budget', `${failedCount()} failed clusters exceed the budget "${errorBudget}"`);
           await notifier.notify('error-budget-spent', {
             status: 'halted',
@@ -366,7 +371,8 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
             since: now(),
             message: `halted: ${failedCount()} failed clusters exceed the error budget "${errorBudget}"; resumeRollout to go on`,
           };
-          resumed = false;
+          // Rollouts from before dropped a resume given while runs were still in flight; their histories replay so.
+          if (!patched('rollout-keeps-early-resume')) resumed = false;
           await condition(() => resumed);
           waitingFor = undefined;
           setStatus('running');

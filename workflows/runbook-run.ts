@@ -38,6 +38,7 @@ export async function runbookRun(input: RunInput): Promise<RunSummary> {
   controls.install();
   const locks = new RunTargetLocks(record, input);
   locks.install();
+  await notifier.ready();
   const parts = { plan, record, controls, commands };
 
   try {

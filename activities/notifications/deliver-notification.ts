@@ -21,7 +21,13 @@ export type {
 export interface DeliveryProgress {
   delivered: string[];
   failed: { webhook: string; error: string }[];
+  /** Webhooks that refused it for good (a 4xx other than a timeout, conflict or rate limit): not tried again. */
+  refused?: { webhook: string; error: string }[];
 }
+
+/** The receiver says the request itself is wrong (a revoked Slack URL answers 404): asking again cannot help. */
+class RefusedByReceiver extends Error {}
+const retryableClientErrors = new Set([408, 409, 425, 429]);
 
 const requestTimeoutMs = 10_000;
 
@@ -61,11 +67,14 @@ export function createNotificationActivities(settings: NotificationSettings) {
     });
     // Drain it: the connection goes back to the pool.
     await response.arrayBuffer().catch(() => undefined);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    if (response.ok) return;
+    if (response.status >= 400 && response.status < 500 && !retryableClientErrors.has(response.status))
+      throw new RefusedByReceiver(`HTTP ${response.status}, not retried`);
+    throw new Error(`HTTP ${response.status}`);
   }
 
   return {
-    /** Which event kinds any webhook wants, asked once per run (a local activity). */
+    /** Which event kinds any webhook wants, asked once as a run or rollout starts. */
     async notificationSettings(): Promise<NotificationSettingsAnswer> {
       const wanted = new Set(settings.webhooks.flatMap((hook) => hook.events ?? notificationKinds));
       return { kinds: notificationKinds.filter((kind) => wanted.has(kind)), deliveryTimeoutMs: settings.deliveryTimeoutMs };
@@ -75,24 +84,28 @@ export function createNotificationActivities(settings: NotificationSettings) {
       const context = Context.current();
       const earlier = context.info.heartbeatDetails as DeliveryProgress | undefined;
       const delivered = new Set(earlier?.delivered ?? []);
+      const refused = [...(earlier?.refused ?? [])];
       const failed: DeliveryProgress['failed'] = [];
+      const progress = (): DeliveryProgress => ({ delivered: [...delivered], failed, ...(refused.length ? { refused } : {}) });
       for (const hook of settings.webhooks.filter((h) => !h.events || h.events.includes(event.kind))) {
-        if (delivered.has(hook.name)) continue;
+        if (delivered.has(hook.name) || refused.some((r) => r.webhook === hook.name)) continue;
         try {
           await post(hook, event, context.cancellationSignal);
           delivered.add(hook.name);
-          context.heartbeat({ delivered: [...delivered], failed });
         } catch (err) {
-          failed.push({ webhook: hook.name, error: describeFailure(err) });
+          (err instanceof RefusedByReceiver ? refused : failed).push({ webhook: hook.name, error: describeFailure(err) });
         }
+        context.heartbeat(progress());
       }
-      const progress = { delivered: [...delivered], failed };
-      if (failed.length === 0) return progress;
-      context.log.warn('notification not delivered', { key: event.key, kind: event.kind, failed });
+      if (failed.length === 0 && refused.length === 0) return progress();
+      const unreached = [...failed, ...refused];
+      context.log.warn('notification not delivered', { key: event.key, kind: event.kind, failed: unreached });
       throw ApplicationFailure.create({
         type: 'WebhookDeliveryFailed',
-        message: `not delivered to ${failed.map((f) => `${f.webhook} (${f.error})`).join(', ')}`,
-        details: [progress],
+        message: `not delivered to ${unreached.map((f) => `${f.webhook} (${f.error})`).join(', ')}`,
+        details: [progress()],
+        // Only refusals left: every retry would be refused too.
+        nonRetryable: failed.length === 0,
       });
     },
   };

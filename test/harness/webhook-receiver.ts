@@ -16,6 +16,8 @@ export interface WebhookReceiver {
   readonly received: ReceivedRequest[];
   /** The status every request gets from now on (200 up, 503 down). */
   answerWith(status: number): void;
+  /** The status requests to `path` get from now on, whatever answerWith says. */
+  answerOn(path: string, status: number): void;
   /** Holds the next request open (unanswered) until `releaseHeld`. */
   holdNext(): void;
   releaseHeld(status?: number): void;
@@ -26,6 +28,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedRequest[] = [];
   let status = 200;
   let holding = false;
+  const byPath = new Map<string, number>();
   const held: { response: ServerResponse; request: ReceivedRequest }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -38,8 +41,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         held.push({ response: res, request });
         return;
       }
-      request.answered = status;
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'unavailable');
+      const answer = byPath.get(request.path) ?? status;
+      request.answered = answer;
+      res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'refused');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -48,6 +52,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     received,
     answerWith: (next) => (status = next),
+    answerOn: (path, answer) => void byPath.set(path, answer),
     holdNext: () => (holding = true),
     releaseHeld(answer = 200) {
       for (const { response, request } of held.splice(0)) {
