@@ -39,6 +39,7 @@ const runs = Number(args.runs);
 const echo = echoRunbookYaml('bench-echo');
 
 const ms = (s: Spread) => `${s.median.toFixed(1)} / ${s.p99.toFixed(1)} ms`;
+const progress = (message: string) => process.stderr.write(`bench/api: ${message}\n`);
 const sleep = (delay: number) => new Promise((resolve) => setTimeout(resolve, delay));
 
 async function main(): Promise<void> {
@@ -58,7 +59,11 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'bench-api-'));
   mkdirSync(join(scratch, 'catalog'));
   writeFileSync(join(scratch, 'catalog', 'bench-echo.yaml'), echo);
+  // The API resolves targets through SSM in this process: the local fleet takes any credentials.
   process.env.AWS_ENDPOINT_URL_SSM = fleet.fleet.endpoint;
+  process.env.AWS_ACCESS_KEY_ID ??= 'ssmflow-local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'ssmflow-local';
+  process.env.AWS_REGION ??= 'us-east-1';
 
   const connection = await NativeConnection.connect({ address: server.address });
   const worker = (taskQueue: string, notify: boolean) =>
@@ -107,16 +112,17 @@ async function main(): Promise<void> {
       for (;;) {
         const run = (await apiServer.call('GET', `/v1/runs/${runId}`, { token })).json<{ status: string; endedAt?: string }>();
         if (run.status === 'succeeded') return run;
-        if (['failed', 'rolled-back', 'cancelled', 'lock-refused'].includes(run.status))
-          throw new Error(`run ${runId} ended ${run.status}`);
+        if (!['running', 'waiting-lock'].includes(run.status))
+          throw new Error(`run ${runId} is ${run.status}: ${JSON.stringify(run).slice(0, 2000)}`);
         await sleep(100);
       }
     };
     // The run whose status is read, and the history baseline without notifications.
-    const target = (await api.call('POST', '/v1/runs', { token, body: { runbook: 'bench-echo', parameters: { cluster: 'c0' } } })).json<{
-      runId: string;
-    }>().runId;
+    const first = await api.call('POST', '/v1/runs', { token, body: { runbook: 'bench-echo', parameters: { cluster: 'c0' } } });
+    if (first.status !== 201) throw new Error(`start answered ${first.status}: ${first.text}`);
+    const target = first.json<{ runId: string }>().runId;
     await waitEnded(api, target);
+    progress(`run ${target} ended; timing GET /v1/runs/{id}`);
 
     const timed = async (n: number, parallel: number) => {
       const latencies: number[] = [];
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
     const serial = await timed(requests, 1);
     const parallel = await timed(requests, concurrency);
 
+    progress(`starting ${runs} runs through POST /v1/runs`);
     const startLatencies: number[] = [];
     const notifyLatencies: number[] = [];
     const runIds: string[] = [];
@@ -178,7 +185,7 @@ async function main(): Promise<void> {
       ['run ended → webhook received', ms(spread(notifyLatencies)), ''],
       ['history events per run (one echo step)', `${withNotifications} with webhooks, ${withoutNotifications} without`, ''],
     ];
-    process.stdout.write(`${formatColumns([['measure', 'median / p99', 'throughput'], ...rows])}\n`);
+    process.stdout.write(`${formatColumns([['measure', 'median / p99', 'throughput'], ...rows]).join('\n')}\n`);
     process.stdout.write(
       `${JSON.stringify({ requests, concurrency, runs, serial, parallel, start: spread(startLatencies), notify: spread(notifyLatencies), withNotifications, withoutNotifications })}\n`,
     );
