@@ -102,7 +102,7 @@ describe('a workflow id used again', () => {
     ]);
     const spans = activitySpans(await stack.client.workflow.getHandle(workflowId, second.runId).fetchHistory());
     const stampSpan = spans.find(
-      (s) => (s.input as { idempotencyKey?: string }).idempotencyKey === `${workflowId}/stamp/1@${second.runId}`,
+      (s) => (s.input as { idempotencyKey?: string } | undefined)?.idempotencyKey === `${workflowId}/stamp/1@${second.runId}`,
     );
     expect(stampSpan?.attempt).toBe(2);
     expect((stampSpan?.result as CommandResult | undefined)?.reusedEarlierSend).toBe(false);

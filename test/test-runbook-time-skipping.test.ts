@@ -37,9 +37,12 @@ function timerDurationsMs(history: temporal.api.history.v1.IHistory): number[] {
   });
 }
 
+/** When the run's step activities were scheduled (not the notification settings it asks as it starts). */
 function activityScheduledAtMs(history: temporal.api.history.v1.IHistory): number[] {
   return (history.events ?? []).flatMap((e) =>
-    e.activityTaskScheduledEventAttributes && e.eventTime
+    e.activityTaskScheduledEventAttributes &&
+    e.activityTaskScheduledEventAttributes.activityType?.name !== 'notificationSettings' &&
+    e.eventTime
       ? [Number(e.eventTime.seconds ?? 0) * 1_000 + Math.round((e.eventTime.nanos ?? 0) / 1e6)]
       : [],
   );
