@@ -69,6 +69,8 @@ export class Notifier {
 
   /** Starts the event's delivery; its command goes out in the current workflow task, with whatever else the run does now. */
   async notify(kind: NotificationKind, details: EventDetails): Promise<void> {
+    // A rollout asks at its first event (it has no operator wait that must open without a step before it).
+    if (!this.settings && this.about.subject === 'rollout') await this.ready();
     if (!this.settings?.kinds.includes(kind)) return;
     this.sent += 1;
     const info = workflowInfo();

@@ -262,8 +262,6 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     throw ApplicationFailure.nonRetryable(message, 'RolloutClustersRejected');
   }
 
-  // Asked first, in the workflow's first task: which events anyone wants to hear about.
-  await notifier.ready();
   if (!input.carried) {
     record('started', input.initiator, input.reason);
     if (input.discover) await takeDiscoveredClusters(input.discover);
