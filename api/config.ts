@@ -1,11 +1,10 @@
 // The API server's settings (`ssmflow serve --config FILE`, or SSMFLOW_SERVE_CONFIG): where it
 // listens, which runbooks it may start, who may call it and in which role. Validated at start;
 // every problem is reported at once, naming its key in the file and the fix.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, ConfigErrors, hostPortPattern } from '../core/config.js';
+import { ConfigError, ConfigErrors, hostPortPattern, readYamlConfigFile } from '../core/config.js';
 
 export const roleNames = ['viewer', 'operator', 'approver', 'admin'] as const;
 export type RoleName = (typeof roleNames)[number];
@@ -94,17 +93,6 @@ export function parseServeConfig(raw: unknown, source: string, baseDir: string):
 
 /** Reads the YAML config file. */
 export function loadServeConfig(file: string): ServeConfig {
-  if (!existsSync(file))
-    throw new ConfigErrors([
-      new ConfigError('--config / SSMFLOW_SERVE_CONFIG', `"${file}" does not exist`, 'give the path of a YAML file (see docs/api.md)'),
-    ]);
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigErrors([
-      new ConfigError(file, `not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`, 'fix the YAML syntax'),
-    ]);
-  }
+  const raw = readYamlConfigFile(file, '--config / SSMFLOW_SERVE_CONFIG', 'give the path of a YAML file (see docs/api.md)');
   return parseServeConfig(raw, file, dirname(resolve(file)));
 }

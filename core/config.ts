@@ -374,17 +374,21 @@ export function settingName(key: string, origins: Map<string, Origin>, configFil
   return spec ? `${spec.env} / ${key}${configFile ? ` in ${configFile}` : ''}` : key;
 }
 
-function readConfigFile(file: string): Record<string, unknown> {
-  if (!existsSync(file))
-    throw new ConfigErrors([
-      new ConfigError('SSMFLOW_CONFIG / --config', `"${file}" does not exist`, 'give the path of a YAML config file, or unset it'),
-    ]);
-  let parsed: unknown;
+/**
+ * A YAML config file's contents; a missing file or bad YAML is a ConfigErrors naming `setting`
+ * (how the operator gave the path) and the fix. Shared by the worker's and the API's config.
+ */
+export function readYamlConfigFile(file: string, setting: string, missingFix: string): unknown {
+  if (!existsSync(file)) throw new ConfigErrors([new ConfigError(setting, `"${file}" does not exist`, missingFix)]);
   try {
-    parsed = parseYaml(readFileSync(file, 'utf8'));
+    return parseYaml(readFileSync(file, 'utf8')) as unknown;
   } catch (err) {
     throw new ConfigErrors([new ConfigError(`config file ${file}`, `is not valid YAML: ${(err as Error).message}`, 'fix the YAML syntax')]);
   }
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  const parsed = readYamlConfigFile(file, 'SSMFLOW_CONFIG / --config', 'give the path of a YAML config file, or unset it');
   if (parsed == null) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigErrors([
