@@ -16,19 +16,32 @@ export interface NotificationView extends NotificationRecord {
   endedAt?: string;
 }
 
+/**
+ * Deliveries that ended, by delivery workflow id: an outcome never changes, and `status --watch`
+ * or `run --wait` read the run every second, so each is fetched once per process.
+ */
+const endedDeliveries = new Map<string, NotificationDeliveryResult>();
+
+function endedView(record: NotificationRecord, result: NotificationDeliveryResult): NotificationView {
+  return {
+    ...record,
+    delivery: result.status,
+    delivered: result.delivered,
+    ...(result.failed ? { failed: result.failed } : {}),
+    endedAt: result.at,
+  };
+}
+
 async function readDelivery(client: Client, record: NotificationRecord): Promise<NotificationView> {
+  const known = endedDeliveries.get(record.deliveryWorkflowId);
+  if (known) return endedView(record, known);
   const handle = client.workflow.getHandle(record.deliveryWorkflowId);
   try {
     const description = await handle.describe();
     if (description.status.name === 'COMPLETED') {
       const result = (await handle.result()) as NotificationDeliveryResult;
-      return {
-        ...record,
-        delivery: result.status,
-        delivered: result.delivered,
-        ...(result.failed ? { failed: result.failed } : {}),
-        endedAt: result.at,
-      };
+      endedDeliveries.set(record.deliveryWorkflowId, result);
+      return endedView(record, result);
     }
     if (description.status.name !== 'RUNNING')
       return { ...record, delivery: 'unknown', failed: [{ webhook: '(all)', error: description.status.name }] };

@@ -488,6 +488,9 @@ describe('ssmflow serve: the HTTP API', () => {
     );
     const segment = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.stringMatching(/^[a-z0-9-]{1,30}$/), fc.constant('..'));
     const query = fc.dictionary(fc.constantFrom('runbook', 'cluster', 'status', 'limit', 'format', 'zzz'), fc.string({ maxLength: 20 }));
+    // What the hostile requests met: the schema's refusal (400), a missing run (404), a run's refusal (409), …
+    const answered = new Map<number, number>();
+    const numRuns = 12;
     for (const op of ops) {
       await fc.assert(
         fc.asyncProperty(body, segment, query, async (payload, id, params) => {
@@ -497,14 +500,20 @@ describe('ssmflow serve: the HTTP API', () => {
             token: tokens.root,
             ...(op.method === 'POST' ? { body: typeof payload === 'string' ? payload : JSON.stringify(payload) } : {}),
           });
+          answered.set(answer.status, (answered.get(answer.status) ?? 0) + 1);
           expect(answer.status, `${op.method} ${path}?${search} ${answer.text}`).toBeLessThan(500);
           // A request that reached no run may only be refused; the shape is always ours.
           if (answer.status >= 400)
             expect(answer.json()).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
         }),
-        { numRuns: 12 },
+        { numRuns },
       );
     }
+    console.log(`fuzz: ${ops.length * numRuns} requests, answered ${JSON.stringify(Object.fromEntries(answered))}`);
+    // Every case was sent, and the hostile ones were refused by validation, not just by a missing run.
+    expect([...answered.values()].reduce((a, b) => a + b, 0)).toBe(ops.length * numRuns);
+    expect(answered.get(400) ?? 0).toBeGreaterThanOrEqual(ops.length);
+    expect(answered.get(404) ?? 0).toBeGreaterThan(0);
   });
 
   it('the server log never holds a token or a JWT', () => {

@@ -4,6 +4,8 @@
 // comes back shows as failed in status; a worker SIGKILLed mid-delivery still ends with one
 // notification per event (by its dedupe key); a rollout speaks for its runs.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../core/webhook-signature.js';
@@ -195,6 +197,11 @@ describe('notifications', () => {
   });
 
   it('a receiver that never comes back, and one that refuses for good: the delivery fails, status says so, and the run still succeeded', async () => {
+    // A port nothing listens on: a receiver that is gone.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
     // Its own worker, whose deliveries give up after 4 s.
     const taskQueue = uniqueId('tq-notify-dead');
     const { worker } = await fleet.stack.createWorker({
@@ -206,7 +213,7 @@ describe('notifications', () => {
           webhooks: [
             // A revoked Slack URL answers 404: asked once, never again.
             { name: 'revoked', url: receiver.url('/gone'), format: 'slack' },
-            { name: 'nowhere', url: 'http://127.0.0.1:9/hook', format: 'slack' },
+            { name: 'nowhere', url: `http://127.0.0.1:${closedPort}/hook`, format: 'slack' },
           ],
           deliveryTimeoutMs: 4_000,
         },
@@ -229,11 +236,12 @@ describe('notifications', () => {
       kind: 'run-ended',
       delivery: 'failed',
       failed: [
-        { webhook: 'nowhere', error: expect.stringMatching(/fetch failed|ECONNREFUSED/) },
+        { webhook: 'nowhere', error: 'fetch failed (ECONNREFUSED)' },
         { webhook: 'revoked', error: 'HTTP 404, not retried' },
       ],
     });
-    expect(receiver.received.filter((r) => r.path === '/gone' && r.body.includes(runId))).toHaveLength(1);
+    // The refusal landed (a 404 answered, once) and so did the dead port (connection refused, retried until the timeout).
+    expect(receiver.received.filter((r) => r.path === '/gone' && r.body.includes(runId)).map((r) => r.answered)).toEqual([404]);
     const text = await runCli(['status', runId], env);
     expectExit(text, 0);
     expect(text.stdout).toMatch(/run-ended .* → failed: nowhere: /);
@@ -263,6 +271,9 @@ describe('notifications', () => {
       expect(first.request.answered).toBeUndefined();
       expect(worker.output()).not.toContain(secret);
       await worker.kill('SIGKILL');
+      // The kill landed while the delivery was in flight: the process died of it, the request never answered.
+      expect((await worker.exited).signal).toBe('SIGKILL');
+      expect(first.request.answered).toBeUndefined();
       receiver.releaseHeld();
       worker = await spawnWorkerProcess({ taskQueue, env: workerEnv });
       await eventually(async () => (await runCli(['status', runId, '--json'], env)).json<Notified>(), {

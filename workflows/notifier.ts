@@ -38,6 +38,7 @@ const { notificationSettings } = proxyActivities<ReturnType<typeof createNotific
 
 export class Notifier {
   private settings: NotificationSettingsAnswer | undefined;
+  private asked = false;
   private sent = 0;
 
   constructor(
@@ -52,12 +53,14 @@ export class Notifier {
   }
 
   /**
-   * Learns whether anyone wants notifications (an activity). Called once as the workflow
-   * starts, so no wait ever has an extra step before it and `notify` never waits to issue its command.
+   * Learns, once, whether anyone wants notifications (an activity). A run asks as it starts, so no
+   * operator wait has an extra step before it; a rollout asks at its first event.
    */
   async ready(): Promise<void> {
+    if (this.asked) return;
+    this.asked = true;
     // Runs from before notifications replay without them.
-    if (this.settings || this.silent || !patched('notifications')) return;
+    if (this.silent || !patched('notifications')) return;
     try {
       this.settings = await notificationSettings();
     } catch (err) {
@@ -67,10 +70,10 @@ export class Notifier {
     }
   }
 
-  /** Starts the event's delivery; its command goes out in the current workflow task, with whatever else the run does now. */
+  /** Starts the event's delivery; once asked, its command goes out in the current workflow task. */
   async notify(kind: NotificationKind, details: EventDetails): Promise<void> {
-    // A rollout asks at its first event (it has no operator wait that must open without a step before it).
-    if (!this.settings && this.about.subject === 'rollout') await this.ready();
+    // Not awaited once asked: the start goes out in this very task, before the commands that follow it.
+    if (!this.asked) await this.ready();
     if (!this.settings?.kinds.includes(kind)) return;
     this.sent += 1;
     const info = workflowInfo();

@@ -26,7 +26,7 @@ import {
   runStateQuery,
   skipUpdate,
 } from './run-messages.js';
-import type { OperatorAction, OperatorRequest, RetryRequest, RunState, RunStatus } from './run-state.js';
+import type { ApprovalCount, OperatorAction, OperatorRequest, RetryRequest, RunState, RunStatus } from './run-state.js';
 import { displayParameters } from './run-audit.js';
 import { statusKey } from './search-attributes.js';
 
@@ -282,11 +282,7 @@ export class OperatorControls {
   }
 
   /** Records the operator's action in the audit trail. */
-  private recordAction(
-    action: OperatorAction,
-    request: RetryRequest,
-    extra: { approvals?: { given: number; needed: number } } = {},
-  ): RunState {
+  private recordAction(action: OperatorAction, request: RetryRequest, extra: { approvals?: ApprovalCount } = {}): RunState {
     const state = this.record.state;
     state.audit.push({
       at: this.record.now(),
@@ -303,7 +299,7 @@ export class OperatorControls {
   }
 
   /** Records the action and hands it to the wait that takes it. */
-  private decide(action: OperatorAction, request: RetryRequest, extra: { approvals?: { given: number; needed: number } } = {}): RunState {
+  private decide(action: OperatorAction, request: RetryRequest, extra: { approvals?: ApprovalCount } = {}): RunState {
     this.decision = { action, request };
     return this.recordAction(action, request, extra);
   }

@@ -122,6 +122,12 @@ export interface RunFailure {
   allowedActions: OperatorAction[];
 }
 
+/** Approval `given` of the `needed` distinct ones (recorded when more than one is needed). */
+export interface ApprovalCount {
+  given: number;
+  needed: number;
+}
+
 export type AuditEntry =
   | {
       at: string;
@@ -163,7 +169,7 @@ export type AuditEntry =
       /** A retry sent only to the instances that had not succeeded. */
       failedOnly?: true;
       /** An approval where several are needed: this was approval `given` of `needed`. */
-      approvals?: { given: number; needed: number };
+      approvals?: ApprovalCount;
     };
 
 /** The run's target lock, as it holds it or waits for it (absent: the run takes none). */
