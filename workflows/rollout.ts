@@ -322,6 +322,12 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
     return info.continueAsNewSuggested || (input.historyEventLimit !== undefined && info.historyLength >= input.historyEventLimit);
   };
 
+  const haltedWaitingFor = (since?: string): RolloutState['waitingFor'] => ({
+    reason: 'resume',
+    since: since ?? now(),
+    message: `halted: ${failedCount()} failed clusters exceed the error budget "${errorBudget}"; resumeRollout to go on`,
+  });
+
   try {
     for (let wave = carried.currentWave; wave < carried.waveEnds.length; wave += 1) {
       carried.currentWave = wave;
@@ -357,6 +363,8 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
           // Reset here, not at the wait below: a resume may be accepted while the notification starts.
           resumed = false;
           record('halted', 'error budget', `${failedCount()} failed clusters exceed the budget "${errorBudget}"`);
+          // Shown from the moment of the halt: the notification and the runs still in flight take time.
+          waitingFor = haltedWaitingFor();
           await notifier.notify('error-budget-spent', {
             status: 'halted',
             message: `${failedCount()} failed clusters exceed the error budget "${errorBudget}": no new cluster starts until resumed`,
@@ -364,11 +372,7 @@ export async function runbookRollout(input: RolloutInput): Promise<RolloutSummar
           });
         }
         if (currentStatus() === 'halted' && inFlight === 0) {
-          waitingFor = {
-            reason: 'resume',
-            since: now(),
-            message: `halted: ${failedCount()} failed clusters exceed the error budget "${errorBudget}"; resumeRollout to go on`,
-          };
+          waitingFor = haltedWaitingFor(waitingFor?.reason === 'resume' ? waitingFor.since : undefined);
           // Rollouts from before dropped a resume given while runs were still in flight; their histories replay so.
           if (!patched('rollout-keeps-early-resume')) resumed = false;
           await condition(() => resumed);
