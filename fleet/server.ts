@@ -103,7 +103,10 @@ export async function startFleet(options: StartFleetOptions): Promise<RunningFle
   };
 
   const server = createSsmServer(ctx);
-  server.keepAliveTimeout = 5_000;
+  // Idle connections stay open until the client or stop() closes them. A server-side idle close
+  // races a client reusing that socket at the same moment (read ECONNRESET), and the tests'
+  // clients send each request once so that injected faults surface.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((ready, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, '127.0.0.1', () => ready());

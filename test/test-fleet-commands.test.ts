@@ -9,6 +9,7 @@ import {
   type SSMClient,
   waitUntilCommandExecuted,
 } from '@aws-sdk/client-ssm';
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestFleet, type TestFleet, waitForCommand } from '../fleet/test-support.js';
 import { eventually } from './harness/eventually.js';
@@ -255,5 +256,30 @@ describe('fleet: Run Command through the stock SDK', () => {
     expect(((await d({ Filters: [{ Key: 'InstanceIds', Values: ['i-0123456789abcdef9'] }] }).catch((e: Error) => e)) as Error).name).toBe(
       'InvalidInstanceId',
     );
+  });
+
+  it('keeps an idle connection open, so a client reusing it after a pause is not reset', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const listCommands = () =>
+      new Promise<number>((done, fail) => {
+        const req = request(
+          t.fleet.endpoint,
+          { method: 'POST', agent, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.ListCommands' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode === 200 ? done(req.socket?.localPort ?? -1) : fail(new Error(`HTTP ${res.statusCode}`))));
+          },
+        );
+        req.on('error', fail);
+        req.end('{}');
+      });
+    try {
+      const firstPort = await listCommands();
+      // Longer than the 5 s idle close the fleet used to make.
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(await listCommands()).toBe(firstPort);
+    } finally {
+      agent.destroy();
+    }
   });
 });
