@@ -1,13 +1,15 @@
 // The production-like topology on one machine, without Docker (`ssmflow stack`, and the tests of
 // test-production-stack): PostgreSQL for Temporal, the real Temporal server on it, ssmflow's
-// workers as separate processes with the payload codec on, the codec server, the S3 emulator and
-// the local fleet. docker-compose.yml describes the same topology with containers.
+// workers as separate processes with the payload codec on, the codec server, the HTTP API, the S3
+// emulator and the local fleet. docker-compose.yml describes the same topology with containers.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { newToken } from '../api/tokens.js';
 import { createS3Client } from '../aws/clients.js';
+import { actingIdentity } from '../client/identity.js';
 import type { FleetConfig } from '../fleet/config.js';
 import { type RunningFleet, startFleet } from '../fleet/server.js';
 import { localAwsEnvironment } from './local-aws-env.js';
@@ -18,12 +20,13 @@ import { startS3Emulator, type S3Emulator } from './s3-emulator.js';
 import { setUpTemporalSchemas, startTemporalDatabase, type TemporalDatabase } from './temporal-database.js';
 import { startTemporalServer, TEMPORAL_SERVER_PORT_COUNT, temporalServerPorts, type TemporalServer } from './temporal-server.js';
 import { readTemporalServerTools } from './temporal-server-tools.js';
+import { writeStackServeConfig } from './stack-serve-config.js';
 
-/** One ssmflow process of the stack (a worker or the codec server), its log in `<stateDir>/logs`. */
+/** One ssmflow process of the stack (a worker, the codec server or the API), its log in `<stateDir>/logs`. */
 export interface StackProcess {
   readonly name: string;
   readonly pid: number | undefined;
-  /** Its ops or codec address (http://127.0.0.1:port). */
+  /** Its ops, codec or API address (http://127.0.0.1:port). */
   readonly url: string;
   readonly logFile: string;
   /**
@@ -43,6 +46,8 @@ export interface ProductionStack {
   readonly fleet?: RunningFleet;
   readonly workers: readonly StackProcess[];
   readonly codecServer: StackProcess;
+  /** `ssmflow serve`, with one admin token for whoever started the stack. */
+  readonly api: StackProcess & { readonly tokenFile: string; readonly identity: string };
   readonly taskQueue: string;
   readonly outputBucket: string;
   /** Environment for a CLI (or another worker) in another shell: addresses, and the codec key file. */
@@ -52,7 +57,7 @@ export interface ProductionStack {
 
 export interface ProductionStackOptions {
   stateDir: string;
-  /** First of the stack's consecutive ports: Temporal's ten, PostgreSQL, the codec server, S3, the fleet, then two per worker. */
+  /** First of the stack's consecutive ports: Temporal's ten, PostgreSQL, the codec server, S3, the fleet, the API, then two per worker. */
   basePort?: number;
   workers?: number;
   taskQueue?: string;
@@ -133,7 +138,7 @@ function ssmflowProcess(options: {
 
 /**
  * Starts everything, in dependency order: PostgreSQL, the schemas, the Temporal server (namespace
- * and search attributes registered), S3 and the fleet, the codec server, then the workers. If a
+ * and search attributes registered), S3 and the fleet, the codec server, the API, then the workers. If a
  * part fails to start, what already runs is stopped before the error is thrown.
  */
 export async function startProductionStack(options: ProductionStackOptions): Promise<ProductionStack> {
@@ -145,17 +150,23 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
   const taskQueue = options.taskQueue ?? 'ssmflow';
   const outputBucket = options.outputBucket ?? 'ssmflow-output';
   const tools = readTemporalServerTools();
-  const portCount = TEMPORAL_SERVER_PORT_COUNT + 4 + 2 * workerCount;
+  const portCount = TEMPORAL_SERVER_PORT_COUNT + 5 + 2 * workerCount;
   const base = await freePortBlock(portCount, options.basePort);
   const temporalPorts = temporalServerPorts(base);
   let next = base + TEMPORAL_SERVER_PORT_COUNT;
   const take = () => next++;
-  const [dbPort, codecPort, s3Port, fleetPort] = [take(), take(), take(), take()];
+  const [dbPort, codecPort, s3Port, fleetPort, apiPort] = [take(), take(), take(), take(), take()];
   const workerPorts = Array.from({ length: workerCount }, () => ({ ops: take(), sdkMetrics: take() }));
 
   const password = persistentSecret(join(stateDir, 'temporal-db-password'), () => randomBytes(18).toString('base64url'));
   const keyFile = join(stateDir, 'encryption-keys.yaml');
   persistentSecret(keyFile, () => `stack-${new Date().toISOString().slice(0, 10)}: ${randomBytes(32).toString('base64')}`);
+  const apiTokenFile = join(stateDir, 'api-token');
+  const apiToken = persistentSecret(apiTokenFile, newToken);
+  const apiIdentity = actingIdentity(undefined);
+  const serveConfigFile = join(stateDir, 'serve.yaml');
+  writeStackServeConfig(serveConfigFile, { port: apiPort, taskQueue, outputBucket, identity: apiIdentity, token: apiToken });
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
 
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -221,6 +232,18 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
     await codecServer.start();
     stops.push(() => codecServer.kill('SIGTERM').then(() => undefined));
 
+    const apiServer = ssmflowProcess({
+      name: 'api',
+      args: ['serve', '--config', serveConfigFile],
+      env: processEnv({}),
+      url: apiUrl,
+      readyPath: '/readyz',
+      logDir,
+    });
+    say(`HTTP API on 127.0.0.1:${apiPort}`);
+    await apiServer.start();
+    stops.push(() => apiServer.kill('SIGTERM').then(() => undefined));
+
     const workers = workerPorts.map((ports, index) =>
       ssmflowProcess({
         name: `worker-${index + 1}`,
@@ -228,6 +251,8 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
         env: processEnv({
           SSMFLOW_HTTP_ADDRESS: `127.0.0.1:${ports.ops}`,
           SSMFLOW_SDK_METRICS_ADDRESS: `127.0.0.1:${ports.sdkMetrics}`,
+          // The links in notifications lead to the stack's API.
+          SSMFLOW_PUBLIC_URL: apiUrl,
           ...options.workerEnv,
         }),
         url: `http://127.0.0.1:${ports.ops}`,
@@ -247,6 +272,7 @@ export async function startProductionStack(options: ProductionStackOptions): Pro
       ...(fleet ? { fleet } : {}),
       workers,
       codecServer,
+      api: Object.assign(apiServer, { tokenFile: apiTokenFile, identity: apiIdentity }),
       taskQueue,
       outputBucket,
       env,

@@ -21,6 +21,8 @@ What runs (all on 127.0.0.1, in this order):
   local fleet     the instances of --fleet's config (default: three tagged Env=dev), unless
                   AWS_ENDPOINT_URL_SSM names another fleet
   codec server    decrypts payloads for the Temporal UI and the temporal CLI
+  HTTP API        ssmflow serve (docs/api.md), starting runbooks/examples/, with an admin token for you
+                  in <state-dir>/api-token (the config it writes: <state-dir>/serve.yaml)
   workers         --workers ssmflow worker processes, payload encryption on
 
 Ports are consecutive from --base-port (the Temporal frontend) when they are free, else from a free
@@ -36,7 +38,7 @@ Example:
 export function registerStackCommand(program: Command): void {
   program
     .command('stack')
-    .summary('run the production-like topology: Temporal server on PostgreSQL, two workers, codec server, S3, fleet')
+    .summary('run the production-like topology: Temporal server on PostgreSQL, two workers, codec server, API, S3, fleet')
     .description(
       'Starts the production topology on one machine, without Docker, and keeps it running until Ctrl-C.\n' +
         'Use it to try ssmflow on the real Temporal server before deploying (docs/deploy.md).',

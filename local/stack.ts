@@ -49,7 +49,7 @@ export async function runStack(opts: StackOptions): Promise<void> {
       process.exit(130);
     }
     stopRequested = true;
-    console.log(`\n${signal}: stopping the workers, the codec server, the fleet, S3, Temporal and PostgreSQL…`);
+    console.log(`\n${signal}: stopping the workers, the API, the codec server, the fleet, S3, Temporal and PostgreSQL…`);
     wake();
   };
   process.on('SIGINT', onSignal);
@@ -89,6 +89,9 @@ export async function runStack(opts: StackOptions): Promise<void> {
     if (stack.fleet) console.log(`Fleet        ${stack.fleet.endpoint}   ${describeInstances(stack.fleet.instances())}`);
     else console.log(`Fleet        ${record.fleet.endpoint}   (from AWS_ENDPOINT_URL_SSM)`);
     console.log(`Codec        ${stack.codecServer.url}   (TEMPORAL_CODEC_ENDPOINT for a Temporal UI)`);
+    console.log(
+      `API          ${stack.api.url}   admin token for ${stack.api.identity} in ${shown(stack.api.tokenFile)}   log ${shown(stack.api.logFile)}`,
+    );
     for (const worker of stack.workers)
       console.log(`Worker       ${worker.name} pid ${worker.pid}   ${worker.url}/metrics   log ${shown(worker.logFile)}`);
     console.log(`State        ${shown(stateDir)} (databases, fleet, encryption key, logs; kept across restarts)`);
@@ -96,6 +99,9 @@ export async function runStack(opts: StackOptions): Promise<void> {
     console.log('\nIn another shell:');
     for (const line of shellExportLines(env)) console.log(`  ${line}`);
     console.log('then:\n  ssmflow run runbooks/examples/hello.yaml --wait');
+    console.log(
+      `or through the API (docs/api.md):\n  curl -H "Authorization: Bearer $(cat ${shown(stack.api.tokenFile)})" ${stack.api.url}/v1/runs`,
+    );
     console.log(`\nCtrl-C (or kill ${process.pid}) stops everything.`);
     if (!stopRequested) await stopped;
   } finally {

@@ -9,6 +9,8 @@ import { join, posix } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseServeConfig } from '../api/config.js';
+import { sha256Hex } from '../api/tokens.js';
 import { projectRoot } from '../local/project-root.js';
 import { settingSpecs } from '../core/config.js';
 import { ssmflowSearchAttributes } from '../workflows/search-attributes.js';
@@ -27,6 +29,7 @@ interface ComposeService {
   depends_on?: string[] | Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   stop_grace_period?: string;
+  profiles?: string[];
 }
 
 const composeText = readFileSync(join(projectRoot, 'docker-compose.yml'), 'utf8');
@@ -69,6 +72,7 @@ describe('docker-compose.yml', () => {
 
   it('has the services of a deployment, each with an image or a build', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
+      'api',
       'codec-server',
       'postgresql',
       's3',
@@ -138,11 +142,49 @@ describe('docker-compose.yml', () => {
 
   it('sets only environment variables that ssmflow or the services read', () => {
     const ssmflowNames = new Set(settingSpecs.map((s) => s.env));
-    for (const name of [...workerNames, 'codec-server'] as const) {
+    for (const name of [...workerNames, 'codec-server', 'api'] as const) {
       const keys = Object.keys(compose.services[name]?.environment ?? {});
       expect(keys.length, name).toBeGreaterThan(0);
       for (const key of keys) expect(ssmflowNames.has(key) || key.startsWith('AWS_'), `${name}: ${key}`).toBe(true);
     }
+  });
+});
+
+describe('docker-compose.yml: the HTTP API', () => {
+  const api = compose.services.api;
+  const exampleFile = join(projectRoot, 'deploy', 'serve.example.yaml');
+  const example = parse(readFileSync(exampleFile, 'utf8')) as Record<string, unknown> & { auth: { tokens: unknown[] } };
+
+  it('runs `serve` from the worker image, only with --profile api, on the deploy/serve.yaml it mounts', () => {
+    expect(api?.build).toBe('.');
+    expect(api?.image).toBe(compose.services['worker-1']?.image);
+    expect(api?.profiles).toEqual(['api']);
+    expect(api?.command).toEqual(['serve', '--config', '/etc/ssmflow/serve.yaml']);
+    expect(api?.volumes).toEqual(['./deploy/serve.yaml:/etc/ssmflow/serve.yaml:ro']);
+    expect(dependencies(api)).toEqual(['temporal-setup']);
+    // Reads and writes the payloads the workers do, on their Temporal.
+    expect(api?.environment?.SSMFLOW_ENCRYPTION_KEYS).toBe(compose.services['worker-1']?.environment?.SSMFLOW_ENCRYPTION_KEYS);
+    expect(api?.environment?.TEMPORAL_ADDRESS).toBe(compose.services['worker-1']?.environment?.TEMPORAL_ADDRESS);
+    // deploy/serve.yaml is the operator's own (token hashes): never committed.
+    expect(readFileSync(join(projectRoot, '.gitignore'), 'utf8').split('\n')).toContain('deploy/serve.yaml');
+  });
+
+  it('has an example config that listens where compose publishes and probes, and refuses to start until it has a caller', () => {
+    const port = String(example.listen).split(':')[1];
+    expect(api?.ports).toEqual([`127.0.0.1:${port}:${port}`]);
+    expect(api?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/readyz`);
+    expect(compose.services['worker-1']?.environment?.SSMFLOW_PUBLIC_URL).toBe(`\${SSMFLOW_PUBLIC_URL:-http://localhost:${port}}`);
+    // The catalog is the image's /app/runbooks (the Dockerfile copies runbooks there): checked here against the repository's.
+    expect(example.catalog).toBe('/app/runbooks');
+    expect(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8')).toMatch(/^COPY runbooks \.\/runbooks$/m);
+    const onHost = { ...example, catalog: join(projectRoot, 'runbooks') };
+    expect(() => parseServeConfig(onHost, exampleFile, projectRoot)).toThrow(/no way to authenticate/);
+    const withCaller = { ...onHost, auth: { tokens: [{ identity: 'you@example.com', groups: ['platform'], sha256: sha256Hex('t') }] } };
+    expect(parseServeConfig(withCaller, exampleFile, projectRoot)).toMatchObject({
+      listen: example.listen,
+      roles: { operator: ['platform'] },
+      auth: { tokens: [{ identity: 'you@example.com' }] },
+    });
   });
 });
 
