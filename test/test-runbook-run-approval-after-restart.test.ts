@@ -6,51 +6,19 @@
 // that answer reaches the live worker with the delayed task. Before the fix it was accepted there,
 // after the commands reaching the approval; replay delivers the Update first, so the history no
 // longer replayed ([TMPRL1100] at the 'waiting-approval' upsert). Now the wait opens one task later.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OperatorActionRejected, runControls, startRun } from '../client/runs.js';
-import type { RunCommandInput } from '../aws/ssm/types.js';
 import { projectRoot } from '../local/project-root.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { RunState } from '../workflows/run-state.js';
+import { completeAfterKillMs, pause, startParkingWorker, upsertedStatuses } from './harness/parking-worker.js';
 import { commandResult, scriptedSsm } from './harness/scripted-ssm.js';
 import { waitForRunState, waitForRunStatus } from './harness/run-waits.js';
 import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
-
-// How long the server keeps a task (and a query) for a worker's sticky queue before it gives them to
-// any worker on the task queue. The killed worker asks for 5 s: the query falls back at ~5 s, the
-// delayed workflow task (the command completes 2 s after the kill) at ~7 s.
-const stickyTimeout = '5s';
-const completeAfterKillMs = 2_000;
-
-// A worker in its own process whose runCommand parks: it prints the task token and the input, and
-// leaves the completion to the test (asynchronous completion), so the process can die meanwhile.
-const parkingWorker = `
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { activityInfo, CompleteAsyncError } from '@temporalio/activity';
-Runtime.install({ logger: new DefaultLogger('ERROR') });
-const connection = await NativeConnection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS });
-const park = async (input) => {
-  process.stdout.write('parked ' + JSON.stringify({ taskToken: Buffer.from(activityInfo().taskToken).toString('base64'), input }) + '\\n');
-  throw new CompleteAsyncError();
-};
-const worker = await Worker.create({
-  connection,
-  namespace: 'default',
-  taskQueue: process.env.TEST_TASK_QUEUE,
-  workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE },
-  activities: { runCommand: park, runCheckUntilSuccess: park },
-  sinks: { exporter: { export: { fn: () => undefined } } },
-  stickyQueueScheduleToStartTimeout: '${stickyTimeout}',
-});
-process.stdout.write('worker-ready\\n');
-await worker.run();
-`;
 
 function gatedRunbook() {
   // readOnly: the parking worker registers only the command activities, so the run takes no target lock.
@@ -72,54 +40,6 @@ steps:
   if ('errors' in parsed) throw new Error(parsed.errors.map((e) => e.message).join('\n'));
   return parsed.normalized;
 }
-
-/** Starts the parking worker; resolves once it polls, with a promise of its first parked command. */
-async function startParkingWorker(taskQueue: string) {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', parkingWorker], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      TEST_TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEST_TASK_QUEUE: taskQueue,
-      TEST_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let output = '';
-  let onOutput = () => {};
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-    onOutput();
-  });
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const printed = (pattern: RegExp) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const match = pattern.exec(output);
-        if (match) resolve(match);
-      };
-      onOutput = check;
-      check();
-      void exited.then(() => reject(new Error(`parking worker exited:\n${output}`)));
-    });
-  await printed(/worker-ready/);
-  return {
-    parked: async () => JSON.parse((await printed(/parked (.*)\n/))[1] as string) as { taskToken: string; input: RunCommandInput },
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-const pause = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const upsertedStatuses = (history: temporal.api.history.v1.IHistory) =>
-  (history.events ?? []).flatMap((e) => {
-    const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SsmflowStatus;
-    return field?.data ? [JSON.parse(Buffer.from(field.data).toString()) as string] : [];
-  });
 
 describe('approval answered in the task that reaches it, after a worker restart', () => {
   let stack: TestStack;

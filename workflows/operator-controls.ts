@@ -16,6 +16,7 @@ import { allowedActions, operatorActionProblem } from './operator-actions.js';
 import type { RunPlan } from './run-plan.js';
 import type { RunRecord } from './run-record.js';
 import { failedOnlyRetryProblem } from './failed-only-retry.js';
+import { RunAborted } from './run-errors.js';
 import {
   abortUpdate,
   approveUpdate,
@@ -42,6 +43,8 @@ export class OperatorControls {
   private decision: OperatorDecision | undefined;
   private abortRequest: OperatorRequest | undefined;
   private stepScope: CancellationScope | undefined;
+  /** An abort the run's own code carries out (see the abort handler); false for runs from before. */
+  private abortFromRunCode = false;
   /** An operator wait entered but not open yet: every operator action is refused meanwhile (see beginOperatorWait). */
   private opening: { stepId: string } | undefined;
   /** The approval waiting now: its policy (absent in runs from before policies) and the approvals given so far. */
@@ -61,6 +64,9 @@ export class OperatorControls {
 
   /** Registers the query and the operator Updates; call once, before the first step. */
   install(): void {
+    // Cancels the step an abort lands in, from the run's code rather than the Update handler. Not
+    // cancellable: cancelling the run must not turn this wait into an unhandled rejection.
+    void CancellationScope.nonCancellable(() => condition(() => this.abortFromRunCode)).then(() => this.stepScope?.cancel());
     setHandler(runStateQuery, () => this.record.state);
     setHandler(approveUpdate, (req) => (req.reject ? this.decide('reject', req) : this.approve(req)), {
       validator: (req) => {
@@ -105,7 +111,12 @@ export class OperatorControls {
       abortUpdate,
       (req) => {
         this.abortRequest = req;
-        this.stepScope?.cancel();
+        // Replay hands an Update over before the activity results of the same task. Cancelling here
+        // would cancel whichever step replay is at, which need not be the step the abort landed in
+        // (a worker ahead of history after a restart); the watcher in install() cancels once the
+        // task's results are applied, and abortable() refuses to start a step after an abort.
+        if (patched('abort-cancels-from-run-code')) this.abortFromRunCode = true;
+        else this.stepScope?.cancel();
         return this.decide('abort', req);
       },
       { validator: (req) => this.validate('abort', req) },
@@ -157,6 +168,7 @@ export class OperatorControls {
 
   /** Runs one attempt of a step in a scope that an abort cancels. */
   async abortable<T>(work: () => Promise<T>): Promise<T> {
+    if (this.abortFromRunCode) throw new RunAborted();
     this.stepScope = new CancellationScope();
     try {
       return await this.stepScope.run(work);
