@@ -7,14 +7,11 @@
 // (prepare succeeded, `cutover` sent); the abort sent on that answer is accepted in that task and
 // cancels cutover. Replay, with the abort first, cancelled prepare's finished activity
 // ([TMPRL1100] "Activity machine does not handle this event").
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runControls, startRun } from '../client/runs.js';
 import { parseRunbook } from '../runbook/load.js';
-import type { RunState } from '../workflows/run-state.js';
-import { completeAfterKillMs, pause, startParkingWorker, upsertedStatuses } from './harness/parking-worker.js';
-import { commandResult, scriptedSsm } from './harness/scripted-ssm.js';
+import { completeWhileQueryRunsAhead, replayHistory, startParkingWorker, upsertedStatuses } from './harness/parking-worker.js';
+import { scriptedSsm } from './harness/scripted-ssm.js';
 import { waitForRunState } from './harness/run-waits.js';
 import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
 
@@ -36,9 +33,6 @@ steps:
   if ('errors' in parsed) throw new Error(parsed.errors.map((e) => e.message).join('\n'));
   return parsed.normalized;
 }
-
-const replay = (history: Awaited<ReturnType<ReturnType<TestStack['client']['workflow']['getHandle']>['fetchHistory']>>, id: string) =>
-  Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, JSON.parse(historyToJSON(history)), id);
 
 describe('abort while a step runs', () => {
   let stack: TestStack;
@@ -73,7 +67,7 @@ describe('abort while a step runs', () => {
     expect(ssm.order()).toEqual(['two-steps/prepare']);
     const history = await handle.fetchHistory();
     expect((history.events ?? []).some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
-    await replay(history, handle.workflowId);
+    await replayHistory(history, handle.workflowId);
   });
 
   it('lands in the step the worker was at, even when it ran ahead of history after a restart; the history replays', async () => {
@@ -86,18 +80,14 @@ describe('abort while a step runs', () => {
       taskQueue,
       workflowId: uniqueId('abort-restart'),
     });
-    const { taskToken, input } = await first.parked();
+    const parked = await first.parked();
     await first.kill();
 
     const ssm = scriptedSsm(() => 'block');
     const { worker } = await stack.createWorker({ taskQueue, activityOverrides: ssm.activities });
     const controls = runControls(stack.client, handle.workflowId);
     const summary = await worker.runUntil(async () => {
-      // The operator's status poll is in flight (held for the dead sticky queue) when the command completes.
-      const ahead = controls.state();
-      await pause(completeAfterKillMs);
-      await stack.client.activity.complete(Buffer.from(taskToken, 'base64'), commandResult(input, true));
-      const state: RunState = await ahead;
+      const state = await completeWhileQueryRunsAhead(stack.client, controls, parked);
       // The answer came from a task no worker has completed: prepare done, cutover under way.
       expect(state.steps.map((s) => s.status)).toEqual(['succeeded', 'running']);
       await controls.abort({ by: 'oncall', reason: 'abort the moment it moved on' });
@@ -113,7 +103,7 @@ describe('abort while a step runs', () => {
     expect(ssm.order()).toEqual([]);
     const history = await handle.fetchHistory();
     expect(upsertedStatuses(history)).toEqual(['failed']);
-    await replay(history, handle.workflowId);
+    await replayHistory(history, handle.workflowId);
     await recordHistoryIfAsked(handle, 'runbook-run-aborted-after-worker-kill');
   });
 });

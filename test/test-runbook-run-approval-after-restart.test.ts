@@ -8,15 +8,14 @@
 // longer replayed ([TMPRL1100] at the 'waiting-approval' upsert). Now the wait opens one task later.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OperatorActionRejected, runControls, startRun } from '../client/runs.js';
 import { projectRoot } from '../local/project-root.js';
 import { parseRunbook } from '../runbook/load.js';
 import type { RunState } from '../workflows/run-state.js';
-import { completeAfterKillMs, pause, startParkingWorker, upsertedStatuses } from './harness/parking-worker.js';
-import { commandResult, scriptedSsm } from './harness/scripted-ssm.js';
+import { completeWhileQueryRunsAhead, replayHistory, startParkingWorker, upsertedStatuses } from './harness/parking-worker.js';
+import { scriptedSsm } from './harness/scripted-ssm.js';
 import { waitForRunState, waitForRunStatus } from './harness/run-waits.js';
 import { connectTestStack, recordHistoryIfAsked, uniqueId, type TestStack } from './harness/stack.js';
 
@@ -58,7 +57,7 @@ describe('approval answered in the task that reaches it, after a worker restart'
       taskQueue,
       workflowId: uniqueId('gated'),
     });
-    const { taskToken, input } = await first.parked();
+    const parked = await first.parked();
     await first.kill();
 
     const ssm = scriptedSsm(() => 'success');
@@ -66,11 +65,7 @@ describe('approval answered in the task that reaches it, after a worker restart'
     const controls = runControls(stack.client, handle.workflowId);
     let early: unknown;
     await worker.runUntil(async () => {
-      // The operator's status poll is in flight (held for the dead sticky queue) when the command completes.
-      const ahead = controls.state();
-      await pause(completeAfterKillMs);
-      await stack.client.activity.complete(Buffer.from(taskToken, 'base64'), commandResult(input, true));
-      let state: RunState = await ahead;
+      let state: RunState = await completeWhileQueryRunsAhead(stack.client, controls, parked);
       if (state.currentStepId !== 'approve-cutover')
         state = await waitForRunState(controls, (s) => s.currentStepId === 'approve-cutover', 'to reach approve-cutover', {
           intervalMs: 50,
@@ -100,11 +95,7 @@ describe('approval answered in the task that reaches it, after a worker restart'
 
     const history = await handle.fetchHistory();
     expect(upsertedStatuses(history)).toEqual(['waiting-approval', 'running', 'succeeded']);
-    await Worker.runReplayHistory(
-      { workflowBundle: { codePath: inject('workflowBundlePath') } },
-      JSON.parse(historyToJSON(history)),
-      handle.workflowId,
-    );
+    await replayHistory(history, handle.workflowId);
     await recordHistoryIfAsked(handle, 'runbook-run-approval-answered-after-worker-kill');
     expect(early).toBeInstanceOf(OperatorActionRejected);
   });

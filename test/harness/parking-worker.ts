@@ -4,10 +4,16 @@
 // meanwhile. It asks for a short sticky timeout, so the server hands its tasks (and queries) to the
 // test's live worker soon after the kill.
 import { spawn } from 'node:child_process';
+import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { RunCommandInput } from '../../aws/ssm/types.js';
+import type { runControls } from '../../client/runs.js';
 import { projectRoot } from '../../local/project-root.js';
+import type { RunState } from '../../workflows/run-state.js';
+import { commandResult } from './scripted-ssm.js';
 
 // How long the server keeps a task (and a query) for a worker's sticky queue before it gives them to
 // any worker on the task queue. The killed worker asks for 5 s: the query falls back at ~5 s, the
@@ -87,3 +93,28 @@ export const upsertedStatuses = (history: temporal.api.history.v1.IHistory) =>
     const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SsmflowStatus;
     return field?.data ? [JSON.parse(Buffer.from(field.data).toString()) as string] : [];
   });
+
+/**
+ * Completes the parked command while the operator's status query is held for the dead worker's
+ * sticky queue: the query falls back to a live worker, which answers from a task no worker has
+ * completed. Resolves with that answer (the run ahead of its history).
+ */
+export async function completeWhileQueryRunsAhead(
+  client: Client,
+  controls: Pick<ReturnType<typeof runControls>, 'state'>,
+  parked: { taskToken: string; input: RunCommandInput },
+): Promise<RunState> {
+  const ahead = controls.state();
+  await pause(completeAfterKillMs);
+  await client.activity.complete(Buffer.from(parked.taskToken, 'base64'), commandResult(parked.input, true));
+  return ahead;
+}
+
+/** Replays a fetched history against the test run's workflow bundle (throws on nondeterminism). */
+export function replayHistory(history: temporal.api.history.v1.IHistory, workflowId: string): Promise<void> {
+  return Worker.runReplayHistory(
+    { workflowBundle: { codePath: inject('workflowBundlePath') } },
+    JSON.parse(historyToJSON(history)) as temporal.api.history.v1.IHistory,
+    workflowId,
+  );
+}
